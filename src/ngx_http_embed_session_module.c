@@ -1,0 +1,606 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+static void *ngx_http_es_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_es_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_es_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_es_postconfiguration(ngx_conf_t *cf);
+
+static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data);
+
+
+static ngx_conf_enum_t  ngx_http_es_origin_absent[] = {
+    { ngx_string("deny"), NGX_HTTP_ES_ORIGIN_ABSENT_DENY },
+    { ngx_string("allow"), NGX_HTTP_ES_ORIGIN_ABSENT_ALLOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_es_error_formats[] = {
+    { ngx_string("flat"), NGX_HTTP_ES_ERROR_FLAT },
+    { ngx_string("nested"), NGX_HTTP_ES_ERROR_NESTED },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_post_t  ngx_http_es_claim_path_post = {
+    ngx_http_es_claim_path
+};
+
+
+#define NGX_HTTP_ES_CONF                                                      \
+    (NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)
+
+
+static ngx_command_t  ngx_http_es_commands[] = {
+
+    { ngx_string("embed_session_verify"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, verify),
+      NULL },
+
+    { ngx_string("embed_session_token"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_keys"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE123,
+      ngx_http_es_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_leeway"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("embed_session_max_lifetime"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, max_lifetime),
+      NULL },
+
+    { ngx_string("embed_session_issuer"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, issuer),
+      NULL },
+
+    { ngx_string("embed_session_audience"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, audience),
+      NULL },
+
+    { ngx_string("embed_session_type"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_type,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_origin"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, origin),
+      NULL },
+
+    { ngx_string("embed_session_origin_claim"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, origin_claim),
+      &ngx_http_es_claim_path_post },
+
+    { ngx_string("embed_session_origin_referer"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, origin_referer),
+      NULL },
+
+    { ngx_string("embed_session_origin_absent"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, origin_absent),
+      &ngx_http_es_origin_absent },
+
+    { ngx_string("embed_session_require"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE2,
+      ngx_http_es_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_error_format"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, error_format),
+      &ngx_http_es_error_formats },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_embed_session_module_ctx = {
+    ngx_http_es_preconfiguration,          /* preconfiguration */
+    ngx_http_es_postconfiguration,         /* postconfiguration */
+
+    ngx_http_es_create_main_conf,          /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_es_create_loc_conf,           /* create location configuration */
+    ngx_http_es_merge_loc_conf             /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_embed_session_module = {
+    NGX_MODULE_V1,
+    &ngx_http_embed_session_module_ctx,    /* module context */
+    ngx_http_es_commands,                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_es_default_source =
+    ngx_string("$http_x_session_token");
+static ngx_str_t  ngx_http_es_default_type = ngx_string("embed-session+jwt");
+static ngx_str_t  ngx_http_es_default_origin_claim = ngx_string("origins");
+
+
+static void *
+ngx_http_es_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_es_main_conf_t));
+}
+
+
+static void *
+ngx_http_es_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_es_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->issuer = { 0, NULL };
+     *     conf->audience = { 0, NULL };
+     *     conf->type = { 0, NULL };
+     *     conf->origin_claim = { 0, NULL };
+     */
+
+    conf->verify = NGX_CONF_UNSET;
+    conf->sources = NGX_CONF_UNSET_PTR;
+    conf->token_args = NGX_CONF_UNSET_PTR;
+    conf->keyset = NGX_CONF_UNSET_PTR;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->max_lifetime = NGX_CONF_UNSET;
+    conf->origin = NGX_CONF_UNSET;
+    conf->origin_referer = NGX_CONF_UNSET;
+    conf->origin_absent = NGX_CONF_UNSET_UINT;
+    conf->requires = NGX_CONF_UNSET_PTR;
+    conf->error_format = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_es_loc_conf_t *prev = parent;
+    ngx_http_es_loc_conf_t *conf = child;
+
+    ngx_http_es_main_conf_t           *emcf;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    ngx_conf_merge_value(conf->verify, prev->verify, 0);
+
+    if (conf->sources == NGX_CONF_UNSET_PTR) {
+        conf->sources = prev->sources;
+        conf->token_args = prev->token_args;
+    }
+
+    if (conf->sources == NGX_CONF_UNSET_PTR) {
+        emcf = ngx_http_conf_get_module_main_conf(cf,
+                                                ngx_http_embed_session_module);
+
+        if (emcf->default_sources == NULL) {
+            emcf->default_sources = ngx_array_create(cf->pool, 1,
+                                            sizeof(ngx_http_complex_value_t));
+            if (emcf->default_sources == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            cv = ngx_array_push(emcf->default_sources);
+            if (cv == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+            ccv.cf = cf;
+            ccv.value = &ngx_http_es_default_source;
+            ccv.complex_value = cv;
+
+            if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        conf->sources = emcf->default_sources;
+        conf->token_args = NULL;
+    }
+
+    ngx_conf_merge_ptr_value(conf->keyset, prev->keyset, NULL);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
+    ngx_conf_merge_sec_value(conf->max_lifetime, prev->max_lifetime, 86400);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience, "");
+
+    if (conf->type.data == NULL) {
+        conf->type = prev->type.data ? prev->type : ngx_http_es_default_type;
+    }
+
+    ngx_conf_merge_value(conf->origin, prev->origin, 1);
+    ngx_conf_merge_value(conf->origin_referer, prev->origin_referer, 0);
+    ngx_conf_merge_uint_value(conf->origin_absent, prev->origin_absent,
+                              NGX_HTTP_ES_ORIGIN_ABSENT_DENY);
+
+    if (conf->origin_claim.data == NULL) {
+        conf->origin_claim = prev->origin_claim.data
+                             ? prev->origin_claim
+                             : ngx_http_es_default_origin_claim;
+    }
+
+    ngx_conf_merge_ptr_value(conf->requires, prev->requires, NULL);
+    ngx_conf_merge_uint_value(conf->error_format, prev->error_format,
+                              NGX_HTTP_ES_ERROR_FLAT);
+
+    if (conf->verify) {
+        if (conf->keyset == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"embed_session_verify\" is on but no "
+                               "\"embed_session_keys\" are configured");
+            return NGX_CONF_ERROR;
+        }
+
+        emcf = ngx_http_conf_get_module_main_conf(cf,
+                                                ngx_http_embed_session_module);
+        emcf->verify = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_es_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_es_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_es_main_conf_t    *emcf;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    /* locations without verification pay nothing, not even a call */
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_embed_session_module);
+    if (!emcf->verify) {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_es_verify_handler;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    ngx_str_t                         *value, *arg;
+    ngx_uint_t                         i;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (elcf->sources != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    elcf->sources = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_http_complex_value_t));
+    if (elcf->sources == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    elcf->token_args = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+    if (elcf->token_args == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0) {
+            return "has an empty source";
+        }
+
+        cv = ngx_array_push(elcf->sources);
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[i];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        /*
+         * a token read from a query argument is remembered, so that
+         * $embed_session_args and $embed_session_request_line can leave
+         * it out of what goes upstream and into logs
+         */
+
+        if (value[i].len > sizeof("$arg_") - 1
+            && ngx_strncmp(value[i].data, "$arg_", sizeof("$arg_") - 1) == 0)
+        {
+            arg = ngx_array_push(elcf->token_args);
+            if (arg == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            arg->data = value[i].data + sizeof("$arg_") - 1;
+            arg->len = value[i].len - (sizeof("$arg_") - 1);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    ngx_str_t              *value, kid, *kidp;
+    ngx_uint_t              i;
+    ngx_http_es_jws_alg_t   alg;
+
+    value = cf->args->elts;
+
+    alg = NGX_HTTP_ES_JWS_ALG_UNKNOWN;
+    kidp = NULL;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "alg=", 4) == 0) {
+            alg = ngx_http_es_jws_alg(value[i].data + 4, value[i].len - 4);
+
+            if (alg == NGX_HTTP_ES_JWS_ALG_UNKNOWN) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "unsupported algorithm \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "kid=", 4) == 0) {
+            kid.data = value[i].data + 4;
+            kid.len = value[i].len - 4;
+
+            if (kid.len == 0 || kid.len > NGX_HTTP_ES_JWS_MAX_KID) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kid must be 1 to %d bytes long",
+                                   NGX_HTTP_ES_JWS_MAX_KID);
+                return NGX_CONF_ERROR;
+            }
+
+            kidp = &kid;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (elcf->keyset == NGX_CONF_UNSET_PTR) {
+        elcf->keyset = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_keyset_t));
+        if (elcf->keyset == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_array_init(&elcf->keyset->keys, cf->pool, 2,
+                           sizeof(ngx_http_es_jws_key_t *))
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return ngx_http_es_keys_load(cf, elcf->keyset, &value[1], alg, kidp);
+}
+
+
+static char *
+ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    ngx_str_t  *value;
+
+    if (elcf->type.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&elcf->type, "");
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 0 || value[1].len > NGX_HTTP_ES_JWS_MAX_TYP) {
+        return "must be 1 to 64 bytes long";
+    }
+
+    elcf->type = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    char                              *rv;
+    ngx_str_t                         *value;
+    ngx_http_es_require_t             *req;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    rv = ngx_http_es_claim_path(cf, NULL, &value[1]);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (value[2].len == 0) {
+        return "has an empty value";
+    }
+
+    if (elcf->requires == NGX_CONF_UNSET_PTR) {
+        elcf->requires = ngx_array_create(cf->pool, 2,
+                                          sizeof(ngx_http_es_require_t));
+        if (elcf->requires == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    req = ngx_array_push(elcf->requires);
+    if (req == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    req->claim = value[1];
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &req->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a claim name or a dotted path of names, as the codec looks them up */
+
+static char *
+ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *path = data;
+
+    u_char  *p, *last, *dot;
+
+    p = path->data;
+    last = p + path->len;
+
+    if (path->len == 0) {
+        return "has an empty claim name";
+    }
+
+    while (p <= last) {
+        dot = ngx_strlchr(p, last, '.');
+        if (dot == NULL) {
+            dot = last;
+        }
+
+        if (dot == p || dot - p > 127) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid claim path \"%V\"", path);
+            return NGX_CONF_ERROR;
+        }
+
+        p = dot + 1;
+    }
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,120 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ */
+
+
+#ifndef _NGX_HTTP_EMBED_SESSION_MODULE_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_embed_session_jws.h"
+
+
+#define NGX_HTTP_ES_KEY_FILE_MAX      (1024 * 1024)
+
+#define NGX_HTTP_ES_ORIGIN_ABSENT_DENY   0
+#define NGX_HTTP_ES_ORIGIN_ABSENT_ALLOW  1
+
+#define NGX_HTTP_ES_ERROR_FLAT        0
+#define NGX_HTTP_ES_ERROR_NESTED      1
+
+
+/* error codes: an index into ngx_http_es_errors[] */
+
+typedef enum {
+    NGX_HTTP_ES_PASSED = 0,
+    NGX_HTTP_ES_SESSION_REQUIRED,
+    NGX_HTTP_ES_SESSION_INVALID,
+    NGX_HTTP_ES_SESSION_EXPIRED,
+    NGX_HTTP_ES_ORIGIN_NOT_ALLOWED,
+    NGX_HTTP_ES_SCOPE_NOT_GRANTED
+} ngx_http_es_code_t;
+
+
+typedef struct {
+    ngx_array_t                 keys;       /* ngx_http_es_jws_key_t * */
+} ngx_http_es_keyset_t;
+
+
+typedef struct {
+    ngx_str_t                   claim;
+    ngx_http_complex_value_t    value;
+} ngx_http_es_require_t;
+
+
+typedef struct {
+    ngx_array_t                *default_sources;
+    ngx_flag_t                  verify;     /* some location verifies */
+} ngx_http_es_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  verify;
+
+    ngx_array_t                *sources;    /* ngx_http_complex_value_t */
+    ngx_array_t                *token_args; /* ngx_str_t, from $arg_NAME */
+    ngx_http_es_keyset_t       *keyset;
+
+    time_t                      leeway;
+    time_t                      max_lifetime;
+
+    ngx_str_t                   issuer;
+    ngx_str_t                   audience;
+    ngx_str_t                   type;       /* empty: "off" */
+
+    ngx_flag_t                  origin;
+    ngx_flag_t                  origin_referer;
+    ngx_uint_t                  origin_absent;
+    ngx_str_t                   origin_claim;
+
+    ngx_array_t                *requires;   /* ngx_http_es_require_t */
+
+    ngx_uint_t                  error_format;
+} ngx_http_es_loc_conf_t;
+
+
+/* per request; kept across internal redirects through a pool cleanup */
+
+typedef struct {
+    ngx_http_es_jws_claims_t   *claims;     /* set once all checks passed */
+    ngx_str_t                   kid;
+    ngx_str_t                   origin;
+    ngx_http_es_code_t          code;
+    const char                 *reason;
+} ngx_http_es_ctx_t;
+
+
+/* keys */
+char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
+    ngx_str_t *file, ngx_http_es_jws_alg_t alg, ngx_str_t *kid);
+ngx_http_es_jws_key_t *ngx_http_es_keys_find(ngx_http_es_keyset_t *set,
+    u_char *kid, size_t len);
+
+/* origin */
+ngx_int_t ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len,
+    u_char *src, size_t len, ngx_uint_t referer);
+ngx_int_t ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
+    ngx_str_t *origin);
+
+/* access phase */
+ngx_int_t ngx_http_es_verify_handler(ngx_http_request_t *r);
+ngx_http_es_ctx_t *ngx_http_es_get_ctx(ngx_http_request_t *r,
+    ngx_uint_t create);
+
+/* responses */
+ngx_int_t ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code);
+ngx_str_t *ngx_http_es_code_name(ngx_http_es_code_t code);
+
+/* variables */
+ngx_int_t ngx_http_es_add_variables(ngx_conf_t *cf);
+
+
+extern ngx_module_t  ngx_http_embed_session_module;
+
+
+#endif /* _NGX_HTTP_EMBED_SESSION_MODULE_H_INCLUDED_ */

@@ -1,0 +1,372 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * The access phase: find the token, check it in the order of SECURITY.md
+ * and either let the request through with its claims or answer it.
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+typedef struct {
+    ngx_http_request_t        *r;
+    ngx_str_t                 *origin;
+} ngx_http_es_origin_match_t;
+
+
+static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
+static ngx_http_es_code_t ngx_http_es_check_claims(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx,
+    ngx_http_es_jws_claims_t *claims);
+static int ngx_http_es_origin_match(void *data, const unsigned char *s,
+    size_t len);
+static void ngx_http_es_ctx_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_es_verify_handler(ngx_http_request_t *r)
+{
+    ngx_http_es_ctx_t       *ctx;
+    ngx_http_es_code_t       code;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (!elcf->verify) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_es_get_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a location reached by an internal redirect checks on its own terms */
+
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+    ctx->reason = NULL;
+
+    code = ngx_http_es_verify(r, elcf, ctx);
+
+    ctx->code = code;
+
+    if (code == NGX_HTTP_ES_PASSED) {
+        return NGX_OK;
+    }
+
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+
+    if (ctx->reason == NULL) {
+        /* a failure of our own, already logged */
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "embed_session: %V: %s",
+                  ngx_http_es_code_name(code), ctx->reason);
+
+    return ngx_http_es_error(r, code);
+}
+
+
+static ngx_http_es_code_t
+ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_http_es_ctx_t *ctx)
+{
+    int                        rc;
+    size_t                     len;
+    ngx_str_t                  token;
+    ngx_uint_t                 i;
+    ngx_http_es_jws_t          jws;
+    ngx_http_es_jws_key_t     *key, **keys;
+    ngx_http_complex_value_t  *cv;
+    ngx_http_es_jws_claims_t  *claims;
+
+    ngx_str_null(&token);
+
+    cv = elcf->sources->elts;
+
+    for (i = 0; i < elcf->sources->nelts; i++) {
+        if (ngx_http_complex_value(r, &cv[i], &token) != NGX_OK) {
+            return NGX_HTTP_ES_SESSION_INVALID;
+        }
+
+        if (token.len) {
+            break;
+        }
+    }
+
+    if (token.len == 0) {
+        ctx->reason = "no token";
+        return NGX_HTTP_ES_SESSION_REQUIRED;
+    }
+
+    /* size cap, segments and header; no key work yet */
+
+    if (ngx_http_es_jws_parse(&jws, token.data, token.len, &ctx->reason)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    /* the kid only selects from the configured keys; never "try them all" */
+
+    if (jws.has_kid) {
+        key = ngx_http_es_keys_find(elcf->keyset, jws.kid, jws.kid_len);
+
+        if (key == NULL) {
+            ctx->reason = "unknown \"kid\"";
+            return NGX_HTTP_ES_SESSION_INVALID;
+        }
+
+    } else if (elcf->keyset->keys.nelts == 1) {
+        keys = elcf->keyset->keys.elts;
+        key = keys[0];
+
+    } else {
+        ctx->reason = "no \"kid\" and several keys";
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    rc = ngx_http_es_jws_check(&jws, key, &ctx->reason);
+
+    if (rc != NGX_HTTP_ES_JWS_OK) {
+        if (rc == NGX_HTTP_ES_JWS_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "embed_session: %s", ctx->reason);
+            ctx->reason = NULL;
+        }
+
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    /* only holders of a key reach the claims parser */
+
+    rc = ngx_http_es_jws_claims_parse(&claims, &jws, &ctx->reason);
+
+    if (rc != NGX_HTTP_ES_JWS_OK) {
+        if (rc == NGX_HTTP_ES_JWS_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "embed_session: %s", ctx->reason);
+            ctx->reason = NULL;
+        }
+
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    ctx->claims = claims;
+
+    if (elcf->type.len
+        && (!jws.has_typ || jws.typ_len != elcf->type.len
+            || ngx_memcmp(jws.typ, elcf->type.data, jws.typ_len) != 0))
+    {
+        ctx->reason = "wrong \"typ\"";
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    ctx->kid.data = ngx_pnalloc(r->pool, jws.kid_len);
+    if (ctx->kid.data == NULL) {
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    len = jws.kid_len;
+    ngx_memcpy(ctx->kid.data, jws.kid, len);
+    ctx->kid.len = len;
+
+    return ngx_http_es_check_claims(r, elcf, ctx, claims);
+}
+
+
+static ngx_http_es_code_t
+ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_http_es_ctx_t *ctx, ngx_http_es_jws_claims_t *claims)
+{
+    int                          rc;
+    ngx_int_t                    orc;
+    ngx_str_t                    value, origin;
+    ngx_uint_t                   i;
+    ngx_http_es_require_t       *req;
+    ngx_http_es_jws_time_t       tp;
+    ngx_http_es_origin_match_t   m;
+
+    tp.now = ngx_time();
+    tp.leeway = elcf->leeway;
+    tp.max_lifetime = elcf->max_lifetime;
+
+    rc = ngx_http_es_jws_claims_check_time(claims, &tp, &ctx->reason);
+
+    if (rc == NGX_HTTP_ES_JWS_EXPIRED) {
+        return NGX_HTTP_ES_SESSION_EXPIRED;
+    }
+
+    if (rc != NGX_HTTP_ES_JWS_OK) {
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    if (elcf->issuer.len
+        && ngx_http_es_jws_claim_match(claims, (u_char *) "iss", 3,
+                                       elcf->issuer.data, elcf->issuer.len)
+           != NGX_HTTP_ES_JWS_OK)
+    {
+        ctx->reason = "wrong \"iss\"";
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    if (elcf->audience.len
+        && ngx_http_es_jws_claim_match(claims, (u_char *) "aud", 3,
+                                       elcf->audience.data,
+                                       elcf->audience.len)
+           != NGX_HTTP_ES_JWS_OK)
+    {
+        ctx->reason = "wrong \"aud\"";
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    if (elcf->origin) {
+        orc = ngx_http_es_origin_get(r, elcf->origin_referer, &origin);
+
+        if (orc == NGX_ERROR) {
+            ctx->reason = "unusable origin";
+            return NGX_HTTP_ES_ORIGIN_NOT_ALLOWED;
+        }
+
+        if (orc == NGX_DECLINED) {
+            if (elcf->origin_absent == NGX_HTTP_ES_ORIGIN_ABSENT_DENY) {
+                ctx->reason = "no origin";
+                return NGX_HTTP_ES_ORIGIN_NOT_ALLOWED;
+            }
+
+        } else {
+            m.r = r;
+            m.origin = &origin;
+
+            rc = ngx_http_es_jws_claim_strings(claims,
+                                               elcf->origin_claim.data,
+                                               elcf->origin_claim.len,
+                                               ngx_http_es_origin_match, &m);
+            if (rc != 1) {
+                ctx->reason = "origin not in the token";
+                return NGX_HTTP_ES_ORIGIN_NOT_ALLOWED;
+            }
+
+            ctx->origin = origin;
+        }
+    }
+
+    if (elcf->requires) {
+        req = elcf->requires->elts;
+
+        for (i = 0; i < elcf->requires->nelts; i++) {
+            if (ngx_http_complex_value(r, &req[i].value, &value) != NGX_OK) {
+                ctx->reason = NULL;
+                return NGX_HTTP_ES_SCOPE_NOT_GRANTED;
+            }
+
+            if (ngx_http_es_jws_claim_match(claims, req[i].claim.data,
+                                            req[i].claim.len, value.data,
+                                            value.len)
+                != NGX_HTTP_ES_JWS_OK)
+            {
+                ctx->reason = "a required claim does not hold";
+                return NGX_HTTP_ES_SCOPE_NOT_GRANTED;
+            }
+        }
+    }
+
+    return NGX_HTTP_ES_PASSED;
+}
+
+
+/* 1 stops the walk over the token's origins: a match */
+
+static int
+ngx_http_es_origin_match(void *data, const unsigned char *s, size_t len)
+{
+    ngx_http_es_origin_match_t *m = data;
+
+    u_char  buf[256];
+    size_t  n;
+
+    if (len > sizeof(buf)) {
+        return 0;
+    }
+
+    if (ngx_http_es_origin_normalize(buf, &n, (u_char *) s, len, 0) != NGX_OK)
+    {
+        return 0;
+    }
+
+    return n == m->origin->len && ngx_memcmp(buf, m->origin->data, n) == 0;
+}
+
+
+/*
+ * The context lives in a pool cleanup as well, so that it survives the
+ * internal redirects that clear r->ctx (try_files, error_page, named
+ * locations), as the realip module does.
+ */
+
+ngx_http_es_ctx_t *
+ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_es_ctx_t   *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_embed_session_module);
+
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_es_ctx_cleanup) {
+                ctx = cln->data;
+                break;
+            }
+        }
+
+        if (ctx) {
+            ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
+        }
+    }
+
+    if (ctx || !create) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_es_ctx_t));
+
+    cln->handler = ngx_http_es_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_es_ctx_cleanup(void *data)
+{
+    ngx_http_es_ctx_t *ctx = data;
+
+    ngx_http_es_jws_claims_free(ctx->claims);
+}
