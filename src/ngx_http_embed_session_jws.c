@@ -94,6 +94,7 @@ struct ngx_http_es_jws_key_s {
 
 struct ngx_http_es_jws_claims_s {
     json_t                   *root;
+    unsigned                  refs;
 };
 
 
@@ -1855,6 +1856,7 @@ ngx_http_es_jws_claims_parse(ngx_http_es_jws_claims_t **claims,
     }
 
     (*claims)->root = root;
+    (*claims)->refs = 1;
 
     return NGX_HTTP_ES_JWS_OK;
 
@@ -1866,13 +1868,40 @@ invalid:
 }
 
 
+ngx_http_es_jws_claims_t *
+ngx_http_es_jws_claims_ref(ngx_http_es_jws_claims_t *claims)
+{
+    claims->refs++;
+    return claims;
+}
+
+
 void
 ngx_http_es_jws_claims_free(ngx_http_es_jws_claims_t *claims)
 {
-    if (claims) {
+    if (claims && --claims->refs == 0) {
         json_decref(claims->root);
         free(claims);
     }
+}
+
+
+void
+ngx_http_es_jws_claims_times(ngx_http_es_jws_claims_t *claims,
+    ngx_http_es_jws_times_t *t)
+{
+    json_t  *v;
+
+    /* the types and ranges were checked by claims_parse() */
+
+    v = json_object_get(claims->root, "exp");
+    t->exp = v ? json_integer_value(v) : -1;
+
+    v = json_object_get(claims->root, "nbf");
+    t->nbf = v ? json_integer_value(v) : -1;
+
+    v = json_object_get(claims->root, "iat");
+    t->iat = v ? json_integer_value(v) : -1;
 }
 
 
@@ -1880,22 +1909,28 @@ int
 ngx_http_es_jws_claims_check_time(ngx_http_es_jws_claims_t *claims,
     const ngx_http_es_jws_time_t *tp, const char **reason)
 {
-    json_t   *v;
-    int64_t   exp, nbf, iat;
+    ngx_http_es_jws_times_t  t;
 
-    v = json_object_get(claims->root, "exp");
-    if (v == NULL) {
+    ngx_http_es_jws_claims_times(claims, &t);
+
+    return ngx_http_es_jws_check_times(&t, tp, reason);
+}
+
+
+int
+ngx_http_es_jws_check_times(const ngx_http_es_jws_times_t *t,
+    const ngx_http_es_jws_time_t *tp, const char **reason)
+{
+    int64_t  exp, nbf, iat;
+
+    exp = t->exp;
+    nbf = t->nbf;
+    iat = t->iat;
+
+    if (exp == -1) {
         *reason = "no \"exp\"";
         return NGX_HTTP_ES_JWS_INVALID;
     }
-
-    exp = json_integer_value(v);
-
-    v = json_object_get(claims->root, "nbf");
-    nbf = v ? json_integer_value(v) : -1;
-
-    v = json_object_get(claims->root, "iat");
-    iat = v ? json_integer_value(v) : -1;
 
     if (tp->now - tp->leeway >= exp) {
         *reason = "expired";

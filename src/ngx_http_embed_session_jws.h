@@ -86,6 +86,15 @@ typedef struct {
 } ngx_http_es_jws_time_t;
 
 
+/* registered times of a token, -1 when absent */
+
+typedef struct {
+    int64_t                  exp;
+    int64_t                  nbf;
+    int64_t                  iat;
+} ngx_http_es_jws_times_t;
+
+
 typedef int (*ngx_http_es_jws_key_pt)(void *data, ngx_http_es_jws_key_t *key);
 typedef int (*ngx_http_es_jws_string_pt)(void *data, const unsigned char *s,
     size_t len);
@@ -166,10 +175,21 @@ int ngx_http_es_jws_check(const ngx_http_es_jws_t *jws,
  */
 int ngx_http_es_jws_claims_parse(ngx_http_es_jws_claims_t **claims,
     const ngx_http_es_jws_t *jws, const char **reason);
+
+/* claims are reference counted: free() drops one reference */
+ngx_http_es_jws_claims_t *ngx_http_es_jws_claims_ref(
+    ngx_http_es_jws_claims_t *claims);
 void ngx_http_es_jws_claims_free(ngx_http_es_jws_claims_t *claims);
 
-/* OK, INVALID (nbf, iat, lifetime), EXPIRED; exp is required */
+/*
+ * OK, INVALID (no exp, nbf or iat in the future, lifetime too long),
+ * EXPIRED.  check_times() does the same on times taken out before.
+ */
 int ngx_http_es_jws_claims_check_time(ngx_http_es_jws_claims_t *claims,
+    const ngx_http_es_jws_time_t *tp, const char **reason);
+void ngx_http_es_jws_claims_times(ngx_http_es_jws_claims_t *claims,
+    ngx_http_es_jws_times_t *t);
+int ngx_http_es_jws_check_times(const ngx_http_es_jws_times_t *t,
     const ngx_http_es_jws_time_t *tp, const char **reason);
 
 /*

@@ -8,17 +8,22 @@
 
 
 static void *ngx_http_es_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_es_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_es_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_es_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_es_init_process(ngx_cycle_t *cycle);
+static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
 
 static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_es_cache_size(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -148,6 +153,13 @@ static ngx_command_t  ngx_http_es_commands[] = {
       offsetof(ngx_http_es_loc_conf_t, error_format),
       &ngx_http_es_error_formats },
 
+    { ngx_string("embed_session_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_cache_size,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -157,7 +169,7 @@ static ngx_http_module_t  ngx_http_embed_session_module_ctx = {
     ngx_http_es_postconfiguration,         /* postconfiguration */
 
     ngx_http_es_create_main_conf,          /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_es_init_main_conf,            /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -174,10 +186,10 @@ ngx_module_t  ngx_http_embed_session_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_es_init_process,              /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_es_exit_process,              /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -192,7 +204,27 @@ static ngx_str_t  ngx_http_es_default_origin_claim = ngx_string("origins");
 static void *
 ngx_http_es_create_main_conf(ngx_conf_t *cf)
 {
-    return ngx_pcalloc(cf->pool, sizeof(ngx_http_es_main_conf_t));
+    ngx_http_es_main_conf_t  *emcf;
+
+    emcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_main_conf_t));
+    if (emcf == NULL) {
+        return NULL;
+    }
+
+    emcf->cache = NGX_CONF_UNSET_UINT;
+
+    return emcf;
+}
+
+
+static char *
+ngx_http_es_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_es_main_conf_t *emcf = conf;
+
+    ngx_conf_init_uint_value(emcf->cache, 1024);
+
+    return NGX_CONF_OK;
 }
 
 
@@ -353,6 +385,29 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
     *h = ngx_http_es_verify_handler;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_es_main_conf_t  *emcf;
+
+    emcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_embed_session_module);
+
+    if (emcf == NULL || !emcf->verify) {
+        return NGX_OK;
+    }
+
+    return ngx_http_es_cache_init(cycle, emcf->cache);
+}
+
+
+static void
+ngx_http_es_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_es_cache_done();
 }
 
 
@@ -566,6 +621,40 @@ ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_cache_size(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_main_conf_t *emcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (emcf->cache != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        emcf->cache = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < 1 || n > 1048576) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cache size \"%V\": a number of entries "
+                           "from 1 to 1048576, or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    emcf->cache = n;
 
     return NGX_CONF_OK;
 }

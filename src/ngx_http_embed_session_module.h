@@ -16,6 +16,7 @@
 
 
 #define NGX_HTTP_ES_KEY_FILE_MAX      (1024 * 1024)
+#define NGX_HTTP_ES_CACHE_TOKEN_MAX   2048
 
 #define NGX_HTTP_ES_ORIGIN_ABSENT_DENY   0
 #define NGX_HTTP_ES_ORIGIN_ABSENT_ALLOW  1
@@ -50,7 +51,21 @@ typedef struct {
 typedef struct {
     ngx_array_t                *default_sources;
     ngx_flag_t                  verify;     /* some location verifies */
+    ngx_uint_t                  cache;      /* entries, 0: off */
 } ngx_http_es_main_conf_t;
+
+
+/* a token whose signature verified, and what the later checks need */
+
+typedef struct {
+    ngx_http_es_jws_claims_t   *claims;
+    ngx_http_es_jws_times_t     times;
+    size_t                      kid_len;
+    size_t                      typ_len;
+    unsigned                    has_typ:1;
+    u_char                      kid[NGX_HTTP_ES_JWS_MAX_KID];
+    u_char                      typ[NGX_HTTP_ES_JWS_MAX_TYP];
+} ngx_http_es_token_t;
 
 
 typedef struct {
@@ -94,6 +109,14 @@ char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
     ngx_str_t *file, ngx_http_es_jws_alg_t alg, ngx_str_t *kid);
 ngx_http_es_jws_key_t *ngx_http_es_keys_find(ngx_http_es_keyset_t *set,
     u_char *kid, size_t len);
+
+/* verified-token cache, per worker */
+ngx_int_t ngx_http_es_cache_init(ngx_cycle_t *cycle, ngx_uint_t size);
+void ngx_http_es_cache_done(void);
+ngx_int_t ngx_http_es_cache_get(ngx_http_es_keyset_t *keyset,
+    ngx_str_t *data, ngx_http_es_token_t *token);
+void ngx_http_es_cache_put(ngx_http_es_keyset_t *keyset, ngx_str_t *data,
+    ngx_http_es_token_t *token, ngx_log_t *log);
 
 /* origin */
 ngx_int_t ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len,

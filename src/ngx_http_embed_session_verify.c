@@ -18,9 +18,12 @@ typedef struct {
 
 static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
+static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
+    ngx_http_es_token_t *token);
 static ngx_http_es_code_t ngx_http_es_check_claims(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx,
-    ngx_http_es_jws_claims_t *claims);
+    ngx_http_es_token_t *token);
 static int ngx_http_es_origin_match(void *data, const unsigned char *s,
     size_t len);
 static void ngx_http_es_ctx_cleanup(void *data);
@@ -88,40 +91,84 @@ static ngx_http_es_code_t
 ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_http_es_ctx_t *ctx)
 {
-    int                        rc;
-    size_t                     len;
-    ngx_str_t                  token;
+    ngx_str_t                  data;
     ngx_uint_t                 i;
-    ngx_http_es_jws_t          jws;
-    ngx_http_es_jws_key_t     *key, **keys;
+    ngx_http_es_token_t        token;
     ngx_http_complex_value_t  *cv;
-    ngx_http_es_jws_claims_t  *claims;
 
-    ngx_str_null(&token);
+    ngx_str_null(&data);
 
     cv = elcf->sources->elts;
 
     for (i = 0; i < elcf->sources->nelts; i++) {
-        if (ngx_http_complex_value(r, &cv[i], &token) != NGX_OK) {
+        if (ngx_http_complex_value(r, &cv[i], &data) != NGX_OK) {
             return NGX_HTTP_ES_SESSION_INVALID;
         }
 
-        if (token.len) {
+        if (data.len) {
             break;
         }
     }
 
-    if (token.len == 0) {
+    if (data.len == 0) {
         ctx->reason = "no token";
         return NGX_HTTP_ES_SESSION_REQUIRED;
     }
 
-    /* size cap, segments and header; no key work yet */
+    if (ngx_http_es_cache_get(elcf->keyset, &data, &token) != NGX_OK) {
 
-    if (ngx_http_es_jws_parse(&jws, token.data, token.len, &ctx->reason)
+        if (ngx_http_es_verify_signature(r, elcf, ctx, &data, &token)
+            != NGX_OK)
+        {
+            return NGX_HTTP_ES_SESSION_INVALID;
+        }
+
+        ngx_http_es_cache_put(elcf->keyset, &data, &token,
+                              r->connection->log);
+    }
+
+    /* from here on, the request's context owns a reference to the claims */
+
+    ctx->claims = token.claims;
+
+    if (elcf->type.len
+        && (!token.has_typ || token.typ_len != elcf->type.len
+            || ngx_memcmp(token.typ, elcf->type.data, token.typ_len) != 0))
+    {
+        ctx->reason = "wrong \"typ\"";
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    ctx->kid.data = ngx_pnalloc(r->pool, token.kid_len);
+    if (ctx->kid.data == NULL) {
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    ngx_memcpy(ctx->kid.data, token.kid, token.kid_len);
+    ctx->kid.len = token.kid_len;
+
+    return ngx_http_es_check_claims(r, elcf, ctx, &token);
+}
+
+
+/*
+ * Size cap, segments and header, then the key the kid names, the exact
+ * signature, and only then the payload: no key, no claims parser.
+ */
+
+static ngx_int_t
+ngx_http_es_verify_signature(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
+    ngx_http_es_token_t *token)
+{
+    int                     rc;
+    ngx_http_es_jws_t       jws;
+    ngx_http_es_jws_key_t  *key, **keys;
+
+    if (ngx_http_es_jws_parse(&jws, data->data, data->len, &ctx->reason)
         != NGX_HTTP_ES_JWS_OK)
     {
-        return NGX_HTTP_ES_SESSION_INVALID;
+        return NGX_DECLINED;
     }
 
     /* the kid only selects from the configured keys; never "try them all" */
@@ -131,7 +178,7 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
         if (key == NULL) {
             ctx->reason = "unknown \"kid\"";
-            return NGX_HTTP_ES_SESSION_INVALID;
+            return NGX_DECLINED;
         }
 
     } else if (elcf->keyset->keys.nelts == 1) {
@@ -140,24 +187,14 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     } else {
         ctx->reason = "no \"kid\" and several keys";
-        return NGX_HTTP_ES_SESSION_INVALID;
+        return NGX_DECLINED;
     }
 
     rc = ngx_http_es_jws_check(&jws, key, &ctx->reason);
 
-    if (rc != NGX_HTTP_ES_JWS_OK) {
-        if (rc == NGX_HTTP_ES_JWS_ERROR) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "embed_session: %s", ctx->reason);
-            ctx->reason = NULL;
-        }
-
-        return NGX_HTTP_ES_SESSION_INVALID;
+    if (rc == NGX_HTTP_ES_JWS_OK) {
+        rc = ngx_http_es_jws_claims_parse(&token->claims, &jws, &ctx->reason);
     }
-
-    /* only holders of a key reach the claims parser */
-
-    rc = ngx_http_es_jws_claims_parse(&claims, &jws, &ctx->reason);
 
     if (rc != NGX_HTTP_ES_JWS_OK) {
         if (rc == NGX_HTTP_ES_JWS_ERROR) {
@@ -166,37 +203,28 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
             ctx->reason = NULL;
         }
 
-        return NGX_HTTP_ES_SESSION_INVALID;
+        return NGX_DECLINED;
     }
 
-    ctx->claims = claims;
+    ngx_http_es_jws_claims_times(token->claims, &token->times);
 
-    if (elcf->type.len
-        && (!jws.has_typ || jws.typ_len != elcf->type.len
-            || ngx_memcmp(jws.typ, elcf->type.data, jws.typ_len) != 0))
-    {
-        ctx->reason = "wrong \"typ\"";
-        return NGX_HTTP_ES_SESSION_INVALID;
-    }
+    token->kid_len = jws.kid_len;
+    ngx_memcpy(token->kid, jws.kid, jws.kid_len);
 
-    ctx->kid.data = ngx_pnalloc(r->pool, jws.kid_len);
-    if (ctx->kid.data == NULL) {
-        return NGX_HTTP_ES_SESSION_INVALID;
-    }
+    token->has_typ = jws.has_typ;
+    token->typ_len = jws.typ_len;
+    ngx_memcpy(token->typ, jws.typ, jws.typ_len);
 
-    len = jws.kid_len;
-    ngx_memcpy(ctx->kid.data, jws.kid, len);
-    ctx->kid.len = len;
-
-    return ngx_http_es_check_claims(r, elcf, ctx, claims);
+    return NGX_OK;
 }
 
 
 static ngx_http_es_code_t
 ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx, ngx_http_es_jws_claims_t *claims)
+    ngx_http_es_ctx_t *ctx, ngx_http_es_token_t *token)
 {
     int                          rc;
+    ngx_http_es_jws_claims_t    *claims;
     ngx_int_t                    orc;
     ngx_str_t                    value, origin;
     ngx_uint_t                   i;
@@ -204,11 +232,13 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_http_es_jws_time_t       tp;
     ngx_http_es_origin_match_t   m;
 
+    claims = token->claims;
+
     tp.now = ngx_time();
     tp.leeway = elcf->leeway;
     tp.max_lifetime = elcf->max_lifetime;
 
-    rc = ngx_http_es_jws_claims_check_time(claims, &tp, &ctx->reason);
+    rc = ngx_http_es_jws_check_times(&token->times, &tp, &ctx->reason);
 
     if (rc == NGX_HTTP_ES_JWS_EXPIRED) {
         return NGX_HTTP_ES_SESSION_EXPIRED;
@@ -301,6 +331,12 @@ ngx_http_es_origin_match(void *data, const unsigned char *s, size_t len)
 
     u_char  buf[256];
     size_t  n;
+
+    /* the request origin is in normal form, and so is what we mint */
+
+    if (len == m->origin->len && ngx_memcmp(s, m->origin->data, len) == 0) {
+        return 1;
+    }
 
     if (len > sizeof(buf)) {
         return 0;
