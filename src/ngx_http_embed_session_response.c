@@ -106,7 +106,9 @@ ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code)
         }
 
         h->hash = 1;
+#if (nginx_version >= 1023000)
         h->next = NULL;
+#endif
         ngx_str_set(&h->key, "WWW-Authenticate");
         h->value = err->authenticate;
 
