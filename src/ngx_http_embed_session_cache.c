@@ -98,6 +98,30 @@ ngx_http_es_cache_slot(ngx_str_t *token)
 }
 
 
+/*
+ * A cached token is another session's secret: compare in constant time,
+ * or the time to a mismatch would tell an attacker how much of it he got
+ * right.  Only the length may leak.
+ */
+
+static ngx_uint_t
+ngx_http_es_cache_equal(const u_char *a, const u_char *b, size_t n)
+{
+    u_char                    d;
+    const volatile u_char    *x, *y;
+
+    x = a;
+    y = b;
+    d = 0;
+
+    while (n--) {
+        d |= *x++ ^ *y++;
+    }
+
+    return d == 0;
+}
+
+
 /* on a hit, token is filled in and holds a reference to the claims */
 
 ngx_int_t
@@ -113,7 +137,7 @@ ngx_http_es_cache_get(ngx_http_es_keyset_t *keyset, ngx_str_t *data,
     e = ngx_http_es_cache_slot(data);
 
     if (e->data == NULL || e->keyset != keyset || e->len != data->len
-        || ngx_memcmp(e->data, data->data, data->len) != 0)
+        || !ngx_http_es_cache_equal(e->data, data->data, data->len))
     {
         return NGX_DECLINED;
     }
