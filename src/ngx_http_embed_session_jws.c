@@ -965,7 +965,7 @@ static void
 ngx_http_es_jws_key_name(json_t *jwk, size_t n, const unsigned char *kid,
     size_t kid_len, char *buf, size_t size)
 {
-    size_t       i, len;
+    size_t       i, len, cut;
     json_t      *v;
     const char  *s;
 
@@ -984,7 +984,9 @@ ngx_http_es_jws_key_name(json_t *jwk, size_t n, const unsigned char *kid,
         return;
     }
 
-    if (len > NGX_HTTP_ES_JWS_MAX_KID) {
+    cut = (len > NGX_HTTP_ES_JWS_MAX_KID);
+
+    if (cut) {
         len = NGX_HTTP_ES_JWS_MAX_KID;
     }
 
@@ -992,11 +994,11 @@ ngx_http_es_jws_key_name(json_t *jwk, size_t n, const unsigned char *kid,
 
     /* the kid is operator data, but keep the message printable */
 
-    for ( /* void */ ; len && i + 4 < size; len--, s++) {
+    for ( /* void */ ; len && i + 8 < size; len--, s++) {
         buf[i++] = (*s >= 0x20 && *s < 0x7f && *s != '"') ? *s : '?';
     }
 
-    snprintf(buf + i, size - i, "\")");
+    snprintf(buf + i, size - i, cut ? "...\")" : "\")");
 }
 
 
@@ -1008,12 +1010,21 @@ ngx_http_es_jws_jwks_parse(const unsigned char *buf, size_t len,
     int                     rc;
     size_t                  i, n;
     json_t                 *root, *keys, *jwk;
+    char                   *p;
     json_error_t            jerr;
     ngx_http_es_jws_key_t  *key;
     char                    name[NGX_HTTP_ES_JWS_MAX_KID + 32], msg[256];
 
     root = json_loadb((const char *) buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
+
+        /* jansson quotes the input "near" the error: it may be a secret */
+
+        p = strstr(jerr.text, " near ");
+        if (p) {
+            *p = '\0';
+        }
+
         snprintf(err, err_len, "invalid JSON at line %d, column %d: %s",
                  jerr.line, jerr.column, jerr.text);
         return NGX_HTTP_ES_JWS_INVALID;

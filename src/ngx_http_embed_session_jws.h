@@ -196,10 +196,10 @@ int ngx_http_es_jws_check_times(const ngx_http_es_jws_times_t *t,
  * Claim lookups by a dotted path ("permissions.publish").
  *
  * claim_int(): OK, ABSENT, or INVALID when the value is not an integer.
- * claim_text(): the value as text, returns its length (0 when absent);
- *   strings as they are, numbers in decimal, true/false, arrays of scalars
- *   joined with ",", anything else as compact JSON; writes at most size
- *   bytes to dst when dst is not NULL.
+ * claim_text(): the value as text, returns its length (0 when absent or
+ *   null); strings as they are, numbers in decimal, true/false, arrays of
+ *   scalars joined with ",", anything else as compact JSON; writes at most
+ *   size bytes to dst when dst is not NULL.
  * claim_strings(): calls handler for a string, or for each element of an
  *   array of strings; returns OK, ABSENT, INVALID (another type) or the
  *   handler's non-zero return.

@@ -516,7 +516,8 @@ ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (kid.len == 0 || kid.len > NGX_HTTP_ES_JWS_MAX_KID) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "kid must be 1 to %d bytes long",
+                                   "kid= of key file \"%V\" must be 1 to %d "
+                                   "bytes long", &value[1],
                                    NGX_HTTP_ES_JWS_MAX_KID);
                 return NGX_CONF_ERROR;
             }

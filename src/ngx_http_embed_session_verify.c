@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
 static ngx_http_es_code_t ngx_http_es_check_claims(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx,
     ngx_http_es_token_t *token);
+static const char *ngx_http_es_require_reason(ngx_http_request_t *r,
+    ngx_str_t *claim);
 static int ngx_http_es_origin_match(void *data, const unsigned char *s,
     size_t len);
 static void ngx_http_es_ctx_cleanup(void *data);
@@ -162,6 +164,7 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
     ngx_http_es_token_t *token)
 {
     int                     rc;
+    const u_char           *kid;
     ngx_http_es_jws_t       jws;
     ngx_http_es_jws_key_t  *key, **keys;
 
@@ -208,8 +211,10 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
 
     ngx_http_es_jws_claims_times(token->claims, &token->times);
 
-    token->kid_len = jws.kid_len;
-    ngx_memcpy(token->kid, jws.kid, jws.kid_len);
+    /* the kid of the key that verified: a token may have named none */
+
+    kid = ngx_http_es_jws_key_kid(key, &token->kid_len);
+    ngx_memcpy(token->kid, kid, token->kid_len);
 
     token->has_typ = jws.has_typ;
     token->typ_len = jws.typ_len;
@@ -312,13 +317,31 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                             value.len)
                 != NGX_HTTP_ES_JWS_OK)
             {
-                ctx->reason = "a required claim does not hold";
+                ctx->reason = ngx_http_es_require_reason(r, &req[i].claim);
                 return NGX_HTTP_ES_SCOPE_NOT_GRANTED;
             }
         }
     }
 
     return NGX_HTTP_ES_PASSED;
+}
+
+
+/* names the claim, from the configuration: never a value of the token */
+
+static const char *
+ngx_http_es_require_reason(ngx_http_request_t *r, ngx_str_t *claim)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, claim->len + sizeof("claim \"\" not granted"));
+    if (p == NULL) {
+        return "a required claim is not granted";
+    }
+
+    ngx_sprintf(p, "claim \"%V\" not granted%Z", claim);
+
+    return (const char *) p;
 }
 
 

@@ -38,6 +38,17 @@ use EmbedSession::Token qw(load_jwks sign_token b64url_encode
 our @EXPORT = qw(token jwk b64url_encode b64url_decode sign_token
                  load_jwks es_data);
 
+# "--- more_headers eval" sections run in package Test::Base::Filter:
+# make the helpers callable there without a package prefix
+
+{
+    no strict 'refs';
+
+    for my $name (@EXPORT) {
+        *{"Test::Base::Filter::$name"} = \&{$name};
+    }
+}
+
 add_block_preprocessor(sub {
     my $block = shift;
     my $main = $block->main_config // '';
@@ -49,7 +60,7 @@ add_block_preprocessor(sub {
 sub es_data () { $ENV{TEST_NGINX_ES_DATA} }
 
 # jwk('hs256') is the first key of t/data/keys/hs256.jwks,
-# jwk('rs256', 'rs256-2') the key with that kid.
+# jwk('rotation', 'previous') the key with that kid.
 
 sub jwk ($;$) {
     my ($name, $kid) = @_;
