@@ -112,6 +112,8 @@ static int ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
     char *err, size_t err_len);
 static int ngx_http_es_jws_key_init(ngx_http_es_jws_key_t *key,
     char *err, size_t err_len);
+static int ngx_http_es_jws_key_pair(ngx_http_es_jws_key_t *key,
+    char *err, size_t err_len);
 static int ngx_http_es_jws_ed25519_weak(const unsigned char *pk);
 static json_t *ngx_http_es_jws_claim_find(ngx_http_es_jws_claims_t *claims,
     const unsigned char *path, size_t len);
@@ -901,6 +903,10 @@ ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
     if (key->desc->kind != NGX_HTTP_ES_KIND_HMAC && key->pkey != NULL) {
         key->can_sign = priv;
         rc = ngx_http_es_jws_key_init(key, err, err_len);
+
+        if (rc == NGX_HTTP_ES_JWS_OK && priv) {
+            rc = ngx_http_es_jws_key_pair(key, err, err_len);
+        }
     }
 
     if (rc != NGX_HTTP_ES_JWS_OK) {
@@ -920,6 +926,35 @@ mismatch:
     ngx_http_es_jws_key_free(key);
 
     return NGX_HTTP_ES_JWS_INVALID;
+}
+
+
+/*
+ * A private key must sign what its public half verifies.  EC and Ed25519
+ * are checked when they are built; an RSA "d" of another key would load
+ * and sign tokens nobody can verify.
+ */
+
+static int
+ngx_http_es_jws_key_pair(ngx_http_es_jws_key_t *key, char *err,
+    size_t err_len)
+{
+    size_t         len;
+    unsigned char  sig[NGX_HTTP_ES_JWS_MAX_SIG];
+
+    static const unsigned char  probe[] = "embed_session key pair check";
+
+    if (ngx_http_es_jws_sign(key, probe, sizeof(probe) - 1, sig, &len)
+        != NGX_HTTP_ES_JWS_OK
+        || ngx_http_es_jws_verify(key, probe, sizeof(probe) - 1, sig, len)
+           != NGX_HTTP_ES_JWS_OK)
+    {
+        snprintf(err, err_len, "the private key does not match the public "
+                 "key");
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
+
+    return NGX_HTTP_ES_JWS_OK;
 }
 
 
@@ -1014,6 +1049,12 @@ ngx_http_es_jws_jwks_parse(const unsigned char *buf, size_t len,
     json_error_t            jerr;
     ngx_http_es_jws_key_t  *key;
     char                    name[NGX_HTTP_ES_JWS_MAX_KID + 32], msg[256];
+
+    if (kid_len > NGX_HTTP_ES_JWS_MAX_KID) {
+        snprintf(err, err_len, "kid longer than %d bytes",
+                 NGX_HTTP_ES_JWS_MAX_KID);
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
 
     root = json_loadb((const char *) buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {

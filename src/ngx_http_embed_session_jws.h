@@ -198,14 +198,17 @@ int ngx_http_es_jws_check_times(const ngx_http_es_jws_times_t *t,
  * claim_int(): OK, ABSENT, or INVALID when the value is not an integer.
  * claim_text(): the value as text, returns its length (0 when absent or
  *   null); strings as they are, numbers in decimal, true/false, arrays of
- *   scalars joined with ",", anything else as compact JSON; writes at most
- *   size bytes to dst when dst is not NULL.
+ *   scalars joined with ",", anything else as compact JSON; writes it to
+ *   dst when dst is not NULL and size is at least that length (with a
+ *   smaller size, what dst holds is unspecified).
  * claim_strings(): calls handler for a string, or for each element of an
  *   array of strings; returns OK, ABSENT, INVALID (another type) or the
  *   handler's non-zero return.
  * claim_match(): OK when the value equals s (string, integer in decimal,
  *   true/false) or is an array with an element that does; else INVALID
- *   or ABSENT.
+ *   or ABSENT.  An empty s never matches, not even "".
+ *
+ * Paths come from the configuration and are compared up to a NUL.
  */
 int ngx_http_es_jws_claim_int(ngx_http_es_jws_claims_t *claims,
     const unsigned char *path, size_t len, int64_t *value);

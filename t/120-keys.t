@@ -1614,3 +1614,17 @@ ok
 ["^ok\n\$", ('"code":"SESSION_INVALID"') x 3, "^ok\n\$"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 72: an RSA private key whose "d" is another key's fails nginx -t
+--- config
+    location /t {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/bad-rsa-wrong-d.jwks;
+    }
+--- request
+GET /t
+--- must_die
+--- error_log eval
+qr/\[emerg\](?=.*\Qbad-rsa-wrong-d.jwks\E)(?=.*"wrong-d")(?=.*private key does not match)/
