@@ -610,6 +610,7 @@ my ($h2, $p2, $s2) = split /\./, ::token(key => 'hs256-2');
 
 
 === TEST 38: a cached token still expires
+--- skip_eval: 9: $ENV{TEST_NGINX_USE_VALGRIND}
 --- config
     location /t {
         embed_session_verify on;
