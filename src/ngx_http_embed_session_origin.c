@@ -15,6 +15,21 @@ static ngx_int_t ngx_http_es_origin_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 
 
+/* host name bytes, lowercased; 0: not allowed in a host name */
+
+static const u_char  ngx_http_es_host_chars[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '-', '.', 0,
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+    'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0,
+    '_',
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+    'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0
+};
+
+
 /*
  * Normal form: lowercase scheme ("http" or "https") and host, the port only
  * when it is not the scheme's default.  Rejected: other schemes, "null",
@@ -93,7 +108,7 @@ ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len, u_char *src,
         dot = 1;
 
         while (p < last && *p != ':') {
-            c = ngx_tolower(*p);
+            c = ngx_http_es_host_chars[*p++];
 
             if (c == '.') {
                 if (dot) {
@@ -102,9 +117,7 @@ ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len, u_char *src,
 
                 dot = 1;
 
-            } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-                       || c == '-' || c == '_')
-            {
+            } else if (c) {
                 dot = 0;
 
             } else {
@@ -113,7 +126,6 @@ ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len, u_char *src,
             }
 
             *d++ = c;
-            p++;
         }
 
         /* an empty host or a trailing dot */
@@ -160,8 +172,8 @@ ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
     ngx_str_t   value;
     ngx_uint_t  from_referer;
 
-    static ngx_str_t  origin_name = ngx_string("Origin");
-    static ngx_str_t  referer_name = ngx_string("Referer");
+    static ngx_str_t  origin_name = ngx_string("origin");
+    static ngx_str_t  referer_name = ngx_string("referer");
 
     from_referer = 0;
 
@@ -192,15 +204,21 @@ ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
 }
 
 
-/* exactly one header of this name: a second one is never chosen between */
+/*
+ * Exactly one header of this name (given in lowercase): a second one is
+ * never chosen between.  nginx has hashed every header's lowercase name
+ * while parsing it.
+ */
 
 static ngx_int_t
 ngx_http_es_origin_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    ngx_uint_t        i, n;
+    ngx_uint_t        i, n, hash;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
+
+    hash = ngx_hash_key(name->data, name->len);
 
     n = 0;
     part = &r->headers_in.headers.part;
@@ -218,8 +236,8 @@ ngx_http_es_origin_header(ngx_http_request_t *r, ngx_str_t *name,
             i = 0;
         }
 
-        if (h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        if (h[i].hash == hash && h[i].key.len == name->len
+            && ngx_memcmp(h[i].lowcase_key, name->data, name->len) == 0)
         {
             *value = h[i].value;
             n++;
