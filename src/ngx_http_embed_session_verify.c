@@ -28,6 +28,7 @@ static const char *ngx_http_es_require_reason(ngx_http_request_t *r,
     ngx_str_t *claim);
 static int ngx_http_es_origin_match(void *data, const unsigned char *s,
     size_t len);
+static void ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx);
 static void ngx_http_es_ctx_cleanup(void *data);
 
 
@@ -51,13 +52,7 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
 
     /* a location reached by an internal redirect checks on its own terms */
 
-    if (ctx->claims) {
-        ngx_http_es_jws_claims_free(ctx->claims);
-        ctx->claims = NULL;
-    }
-
-    ngx_str_null(&ctx->kid);
-    ngx_str_null(&ctx->origin);
+    ngx_http_es_ctx_clear(ctx);
     ctx->reason = NULL;
 
     code = ngx_http_es_verify(r, elcf, ctx);
@@ -68,13 +63,9 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ctx->claims) {
-        ngx_http_es_jws_claims_free(ctx->claims);
-        ctx->claims = NULL;
-    }
+    /* nothing of a token that failed stays visible in variables */
 
-    ngx_str_null(&ctx->kid);
-    ngx_str_null(&ctx->origin);
+    ngx_http_es_ctx_clear(ctx);
 
     if (ctx->reason == NULL) {
         /* a failure of our own, already logged */
@@ -419,6 +410,19 @@ ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
     ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
 
     return ctx;
+}
+
+
+static void
+ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx)
+{
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
 }
 
 
