@@ -22,9 +22,11 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_json.h"
 
 
 #if (OPENSSL_VERSION_NUMBER < 0x30000000L)
@@ -117,8 +119,6 @@ static int ngx_http_es_jws_key_pair(ngx_http_es_jws_key_t *key,
 static int ngx_http_es_jws_ed25519_weak(const unsigned char *pk);
 static json_t *ngx_http_es_jws_claim_find(ngx_http_es_jws_claims_t *claims,
     const unsigned char *path, size_t len);
-static int ngx_http_es_jws_json_limits(json_t *json, int depth,
-    size_t *members);
 
 
 /* base64url */
@@ -1783,47 +1783,6 @@ ngx_http_es_jws_check(const ngx_http_es_jws_t *jws,
 
 /* claims */
 
-static int
-ngx_http_es_jws_json_limits(json_t *json, int depth, size_t *members)
-{
-    size_t       i;
-    json_t      *v;
-    const char  *name;
-
-    if (depth > NGX_HTTP_ES_JWS_MAX_DEPTH) {
-        return 0;
-    }
-
-    if (json_is_object(json)) {
-        *members += json_object_size(json);
-
-        if (*members > NGX_HTTP_ES_JWS_MAX_MEMBERS) {
-            return 0;
-        }
-
-        json_object_foreach(json, name, v) {
-            if (!ngx_http_es_jws_json_limits(v, depth + 1, members)) {
-                return 0;
-            }
-        }
-
-    } else if (json_is_array(json)) {
-        *members += json_array_size(json);
-
-        if (*members > NGX_HTTP_ES_JWS_MAX_MEMBERS) {
-            return 0;
-        }
-
-        json_array_foreach(json, i, v) {
-            if (!ngx_http_es_jws_json_limits(v, depth + 1, members)) {
-                return 0;
-            }
-        }
-    }
-
-    return 1;
-}
-
 
 int
 ngx_http_es_jws_claims_parse(ngx_http_es_jws_claims_t **claims,
@@ -1853,7 +1812,10 @@ ngx_http_es_jws_claims_parse(ngx_http_es_jws_claims_t **claims,
 
     members = 0;
 
-    if (!ngx_http_es_jws_json_limits(root, 1, &members)) {
+    if (!ngx_http_es_json_limits((ngx_http_es_json_t *) root, 1,
+                                 NGX_HTTP_ES_JWS_MAX_DEPTH,
+                                 NGX_HTTP_ES_JWS_MAX_MEMBERS, &members))
+    {
         *reason = "payload too deep or too large";
         goto invalid;
     }
@@ -2261,4 +2223,86 @@ ngx_http_es_jws_claim_match(ngx_http_es_jws_claims_t *claims,
 
     return ngx_http_es_jws_scalar_eq(v, s, slen)
            ? NGX_HTTP_ES_JWS_OK : NGX_HTTP_ES_JWS_INVALID;
+}
+
+
+/* minting */
+
+size_t
+ngx_http_es_jws_compact_length(ngx_http_es_jws_key_t *key, size_t header_len,
+    size_t payload_len)
+{
+    return ngx_http_es_jws_b64_encoded_length(header_len) + 1
+           + ngx_http_es_jws_b64_encoded_length(payload_len) + 1
+           + ngx_http_es_jws_b64_encoded_length(key->sig_len);
+}
+
+
+int
+ngx_http_es_jws_sign_compact(ngx_http_es_jws_key_t *key,
+    const unsigned char *header, size_t header_len,
+    const unsigned char *payload, size_t payload_len, unsigned char *out,
+    size_t *out_len)
+{
+    int             rc;
+    size_t          n, sig_len;
+    unsigned char  *p;
+    unsigned char   sig[NGX_HTTP_ES_JWS_MAX_SIG];
+
+    p = out;
+    p += ngx_http_es_jws_b64_encode(p, header, header_len);
+    *p++ = '.';
+    p += ngx_http_es_jws_b64_encode(p, payload, payload_len);
+
+    n = p - out;
+
+    rc = ngx_http_es_jws_sign(key, out, n, sig, &sig_len);
+    if (rc != NGX_HTTP_ES_JWS_OK) {
+        return rc;
+    }
+
+    *p++ = '.';
+    p += ngx_http_es_jws_b64_encode(p, sig, sig_len);
+
+    OPENSSL_cleanse(sig, sizeof(sig));
+
+    *out_len = p - out;
+
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+int
+ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
+    unsigned char *out)
+{
+    unsigned int  n;
+
+    if (EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) != 1) {
+        ERR_clear_error();
+        return NGX_HTTP_ES_JWS_ERROR;
+    }
+
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+int
+ngx_http_es_jws_random(unsigned char *buf, size_t len)
+{
+    if (RAND_bytes(buf, (int) len) != 1) {
+        ERR_clear_error();
+        return NGX_HTTP_ES_JWS_ERROR;
+    }
+
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+/* constant time for equal lengths; 1 when equal */
+
+int
+ngx_http_es_jws_memeq(const void *a, const void *b, size_t len)
+{
+    return CRYPTO_memcmp(a, b, len) == 0;
 }

@@ -222,4 +222,26 @@ int ngx_http_es_jws_claim_match(ngx_http_es_jws_claims_t *claims,
     size_t slen);
 
 
+/*
+ * Minting.  sign_compact() writes "header.payload.signature" for the
+ * serialized JSON header and payload given; out must hold
+ * ngx_http_es_jws_compact_length() bytes, *out_len is set.
+ */
+size_t ngx_http_es_jws_compact_length(ngx_http_es_jws_key_t *key,
+    size_t header_len, size_t payload_len);
+int ngx_http_es_jws_sign_compact(ngx_http_es_jws_key_t *key,
+    const unsigned char *header, size_t header_len,
+    const unsigned char *payload, size_t payload_len, unsigned char *out,
+    size_t *out_len);
+
+
+/* SHA-256 and the CSPRNG, for API keys and session ids */
+#define NGX_HTTP_ES_JWS_SHA256_LEN    32
+
+int ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
+    unsigned char *out);
+int ngx_http_es_jws_random(unsigned char *buf, size_t len);
+int ngx_http_es_jws_memeq(const void *a, const void *b, size_t len);
+
+
 #endif /* _NGX_HTTP_EMBED_SESSION_JWS_H_INCLUDED_ */
