@@ -28,6 +28,10 @@ static char *ngx_http_es_cache_size(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_conf_enum_t  ngx_http_es_origin_absent[] = {
@@ -153,10 +157,147 @@ static ngx_command_t  ngx_http_es_commands[] = {
       offsetof(ngx_http_es_loc_conf_t, error_format),
       &ngx_http_es_error_formats },
 
+    { ngx_string("embed_session_error_code"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
+      ngx_http_es_error_code,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_error_details"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_error_details_name,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("embed_session_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_es_cache_size,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* API keys */
+
+    { ngx_string("embed_session_api_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_es_api_keys_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_api_key"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_api_key_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_api_key_from"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_api_key_from,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_api_key_deny"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
+      ngx_http_es_api_key_deny,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_api_key_regenerate"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, api.regenerate),
+      NULL },
+
+    { ngx_string("embed_session_api_key_revoke"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, api.revoke),
+      NULL },
+
+    /* minting */
+
+    { ngx_string("embed_session_mint"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_key"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_body_max"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      1,
+      NULL },
+
+    { ngx_string("embed_session_mint_unknown"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      2,
+      NULL },
+
+    { ngx_string("embed_session_mint_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      3,
+      NULL },
+
+    { ngx_string("embed_session_mint_origins"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      4,
+      NULL },
+
+    { ngx_string("embed_session_field"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_es_mint_field_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_ttl"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_es_mint_ttl,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_ttl_if"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE3,
+      ngx_http_es_mint_ttl_if,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_claim"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_es_mint_claim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_output"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_es_mint_output,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -199,6 +340,7 @@ static ngx_str_t  ngx_http_es_default_source =
     ngx_string("$http_x_session_token");
 static ngx_str_t  ngx_http_es_default_type = ngx_string("embed-session+jwt");
 static ngx_str_t  ngx_http_es_default_origin_claim = ngx_string("origins");
+static ngx_str_t  ngx_http_es_default_details = ngx_string("details");
 
 
 static void *
@@ -258,6 +400,9 @@ ngx_http_es_create_loc_conf(ngx_conf_t *cf)
     conf->origin_absent = NGX_CONF_UNSET_UINT;
     conf->requires = NGX_CONF_UNSET_PTR;
     conf->error_format = NGX_CONF_UNSET_UINT;
+    conf->error_codes = NGX_CONF_UNSET_PTR;
+
+    ngx_http_es_api_conf_init(&conf->api);
 
     return conf;
 }
@@ -335,6 +480,23 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->requires, prev->requires, NULL);
     ngx_conf_merge_uint_value(conf->error_format, prev->error_format,
                               NGX_HTTP_ES_ERROR_FLAT);
+    ngx_conf_merge_ptr_value(conf->error_codes, prev->error_codes, NULL);
+
+    if (conf->error_details.data == NULL) {
+        conf->error_details = prev->error_details.data
+                              ? prev->error_details
+                              : ngx_http_es_default_details;
+    }
+
+    if (ngx_http_es_api_conf_merge(cf, &prev->api, &conf->api)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->mint && ngx_http_es_mint_merge(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->verify) {
         if (conf->keyset == NULL) {
@@ -367,22 +529,29 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
     ngx_http_es_main_conf_t    *emcf;
     ngx_http_core_main_conf_t  *cmcf;
 
-    /* locations without verification pay nothing, not even a call */
+    /* servers without verification or API keys pay nothing, not a call */
 
     emcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_embed_session_module);
-    if (!emcf->verify) {
-        return NGX_OK;
-    }
-
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
+    if (emcf->api) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_es_api_access_handler;
     }
 
-    *h = ngx_http_es_verify_handler;
+    if (emcf->verify) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_es_verify_handler;
+    }
 
     return NGX_OK;
 }
@@ -691,6 +860,128 @@ ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data)
 
         p = dot + 1;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    ngx_int_t                  code, status;
+    ngx_str_t                 *value;
+    ngx_uint_t                 i;
+    ngx_http_es_error_code_t  *ec;
+
+    value = cf->args->elts;
+
+    code = ngx_http_es_code_by_name(&value[1]);
+    if (code == NGX_ERROR || code == NGX_HTTP_ES_DENIED) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown error code \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    status = ngx_atoi(value[2].data, value[2].len);
+    if (status < 400 || status > 599) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid status \"%V\": 400 to 599", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < value[3].len; i++) {
+        if (value[3].data[i] < 0x21 || value[3].data[i] > 0x7e
+            || value[3].data[i] == '"' || value[3].data[i] == '\\')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid code \"%V\"", &value[3]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[3].len == 0 || value[3].len > 64) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid code \"%V\"", &value[3]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (elcf->error_codes == NGX_CONF_UNSET_PTR) {
+        elcf->error_codes = ngx_array_create(cf->pool, 4,
+                                             sizeof(ngx_http_es_error_code_t));
+        if (elcf->error_codes == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ec = elcf->error_codes->elts;
+
+    for (i = 0; i < elcf->error_codes->nelts; i++) {
+        if (ec[i].code == (ngx_http_es_code_t) code) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "error code \"%V\" is renamed twice",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ec = ngx_array_push(elcf->error_codes);
+    if (ec == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ec->code = code;
+    ec->status = status;
+    ec->name = value[3];
+
+    if (cf->args->nelts == 5) {
+        ec->message = value[4];
+
+    } else {
+        ngx_str_null(&ec->message);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    u_char       c;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (elcf->error_details.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        elcf->error_details.len = 0;
+        elcf->error_details.data = (u_char *) "";
+        return NGX_CONF_OK;
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        c = value[1].data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_'))
+        {
+            return "takes a name of letters, digits and \"_\", or \"off\"";
+        }
+    }
+
+    if (value[1].len == 0 || value[1].len > 32) {
+        return "takes a name of 1 to 32 characters, or \"off\"";
+    }
+
+    elcf->error_details = value[1];
 
     return NGX_CONF_OK;
 }

@@ -45,17 +45,108 @@ static ngx_http_es_error_t  ngx_http_es_errors[] = {
     { ngx_string("SCOPE_NOT_GRANTED"),
       ngx_string("Scope not granted"),
       NGX_HTTP_FORBIDDEN,
-      ngx_string("Bearer error=\"insufficient_scope\"") }
+      ngx_string("Bearer error=\"insufficient_scope\"") },
+
+    { ngx_string("API_KEY_REQUIRED"),
+      ngx_string("API key required"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_null_string },
+
+    { ngx_string("API_KEY_INVALID"),
+      ngx_string("API key invalid"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_null_string },
+
+    { ngx_string("API_KEY_REVOKED"),
+      ngx_string("API key revoked"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_null_string },
+
+    { ngx_string("API_KEY_EXPIRED"),
+      ngx_string("API key expired"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_null_string },
+
+    { ngx_string("BEARER_NOT_ALLOWED"),
+      ngx_string("Authorization: Bearer is not accepted"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_null_string },
+
+    { ngx_string("RATE_LIMITED"),
+      ngx_string("Too many requests"),
+      NGX_HTTP_TOO_MANY_REQUESTS,
+      ngx_null_string },
+
+    { ngx_string("INVALID_JSON"),
+      ngx_string("Request body is not valid JSON"),
+      NGX_HTTP_BAD_REQUEST,
+      ngx_null_string },
+
+    { ngx_string("VALIDATION_FAILED"),
+      ngx_string("Validation error"),
+      NGX_HTTP_BAD_REQUEST,
+      ngx_null_string },
+
+    { ngx_string("BODY_TOO_LARGE"),
+      ngx_string("Request body too large"),
+      NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+      ngx_null_string },
+
+    { ngx_string("METHOD_NOT_ALLOWED"),
+      ngx_string("Method not allowed"),
+      NGX_HTTP_NOT_ALLOWED,
+      ngx_null_string },
+
+    { ngx_string("MINT_FAILED"),
+      ngx_string("Could not mint a session"),
+      NGX_HTTP_INTERNAL_SERVER_ERROR,
+      ngx_null_string },
+
+    { ngx_string("KEY_STORE_FAILED"),
+      ngx_string("Could not store the key change"),
+      NGX_HTTP_INTERNAL_SERVER_ERROR,
+      ngx_null_string },
+
+    { ngx_string("DENIED"),
+      ngx_string("Denied"),
+      NGX_HTTP_FORBIDDEN,
+      ngx_null_string }
 };
 
 
-static ngx_str_t  ngx_http_es_json_type = ngx_string("application/json");
+static ngx_str_t  ngx_http_es_content_type = ngx_string("application/json");
+
+
+static ngx_int_t ngx_http_es_answer(ngx_http_request_t *r,
+    ngx_http_es_error_t *err, ngx_array_t *details);
+static ngx_int_t ngx_http_es_send(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len);
 
 
 ngx_str_t *
 ngx_http_es_code_name(ngx_http_es_code_t code)
 {
     return &ngx_http_es_errors[code].code;
+}
+
+
+ngx_int_t
+ngx_http_es_code_by_name(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 1; i < sizeof(ngx_http_es_errors) / sizeof(ngx_http_es_error_t);
+         i++)
+    {
+        if (name->len == ngx_http_es_errors[i].code.len
+            && ngx_strncmp(name->data, ngx_http_es_errors[i].code.data,
+                           name->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -87,30 +178,133 @@ ngx_http_es_has_error_page(ngx_http_request_t *r, ngx_uint_t status)
 ngx_int_t
 ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code)
 {
-    u_char                    *p;
-    size_t                     len;
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t                out;
-    ngx_table_elt_t           *h;
-    ngx_http_es_error_t       *err;
-    ngx_http_es_loc_conf_t    *elcf;
-    ngx_http_core_loc_conf_t  *clcf;
+    return ngx_http_es_error_details(r, code, NULL);
+}
 
-    err = &ngx_http_es_errors[code];
+
+ngx_int_t
+ngx_http_es_error_details(ngx_http_request_t *r, ngx_http_es_code_t code,
+    ngx_array_t *details)
+{
+    ngx_uint_t                 i;
+    ngx_http_es_error_t        err;
+    ngx_http_es_loc_conf_t    *elcf;
+    ngx_http_es_error_code_t  *ec;
+
+    err = ngx_http_es_errors[code];
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (elcf->error_codes) {
+        ec = elcf->error_codes->elts;
+
+        for (i = 0; i < elcf->error_codes->nelts; i++) {
+            if (ec[i].code == code) {
+                err.status = ec[i].status;
+                err.code = ec[i].name;
+
+                if (ec[i].message.len) {
+                    err.message = ec[i].message;
+                }
+
+                break;
+            }
+        }
+    }
+
+    if (code == NGX_HTTP_ES_METHOD_NOT_ALLOWED
+        && ngx_http_es_header(r, "Allow", "POST") == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_es_answer(r, &err, details);
+}
+
+
+/*
+ * An error answered by a content handler itself, not from a request body
+ * handler: the answer finalizes the request, and the content phase
+ * finalizes it again with what the handler returns, hence the reference.
+ */
+
+ngx_int_t
+ngx_http_es_content_error(ngx_http_request_t *r, ngx_http_es_code_t code,
+    ngx_http_es_api_deny_t *deny)
+{
+    ngx_int_t  rc;
+
+    r->main->count++;
+
+    rc = (code == NGX_HTTP_ES_DENIED) ? ngx_http_es_error_denied(r, deny)
+                                      : ngx_http_es_error(r, code);
+
+    if (rc != NGX_DONE) {
+        r->main->count--;
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_es_error_denied(ngx_http_request_t *r, ngx_http_es_api_deny_t *deny)
+{
+    ngx_http_es_error_t  err;
+
+    err.code = deny->code;
+    err.message = deny->message.len ? deny->message : deny->code;
+    err.status = deny->status;
+    ngx_str_null(&err.authenticate);
+
+    return ngx_http_es_answer(r, &err, NULL);
+}
+
+
+/* name and value are NUL-terminated and live as long as the request */
+
+ngx_table_elt_t *
+ngx_http_es_header(ngx_http_request_t *r, char *name, char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return h;
+}
+
+
+static ngx_int_t
+ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_error_t *err,
+    ngx_array_t *details)
+{
+    u_char                     *p, *body;
+    size_t                      len;
+    ngx_uint_t                  i, nested;
+    ngx_table_elt_t            *h;
+    ngx_http_es_detail_t       *d;
+    ngx_http_es_loc_conf_t     *elcf;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_core_main_conf_t  *cmcf;
 
     if (err->authenticate.len) {
-        h = ngx_list_push(&r->headers_out.headers);
+        h = ngx_http_es_header(r, "WWW-Authenticate",
+                               (char *) err->authenticate.data);
         if (h == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "WWW-Authenticate");
-        h->value = err->authenticate;
 
         r->headers_out.www_authenticate = h;
     }
@@ -123,7 +317,11 @@ ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    if ((clcf->satisfy == NGX_HTTP_SATISFY_ANY
+         && cmcf->phase_engine.handlers[r->phase_handler].checker
+            == ngx_http_core_access_phase)
         || ngx_http_es_has_error_page(r, err->status))
     {
         return err->status;
@@ -131,37 +329,121 @@ ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code)
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
 
-    if (elcf->error_format == NGX_HTTP_ES_ERROR_NESTED) {
-        len = sizeof("{\"error\":{\"code\":\"\",\"message\":\"\"}}") - 1;
+    nested = (elcf->error_format == NGX_HTTP_ES_ERROR_NESTED);
 
-    } else {
-        len = sizeof("{\"error\":\"\",\"code\":\"\"}") - 1;
+    if (details == NULL || details->nelts == 0
+        || elcf->error_details.len == 0)
+    {
+        details = NULL;
     }
 
-    len += err->code.len + err->message.len;
+    len = sizeof("{\"error\":{\"code\":\"\",\"message\":\"\"}}") - 1
+          + ngx_escape_json(NULL, err->code.data, err->code.len)
+          + err->code.len
+          + ngx_escape_json(NULL, err->message.data, err->message.len)
+          + err->message.len;
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    if (details) {
+        len += sizeof(",\"\":[]") - 1 + elcf->error_details.len;
+
+        d = details->elts;
+
+        for (i = 0; i < details->nelts; i++) {
+            len += sizeof(",{\"path\":\"\",\"message\":\"\"}") - 1
+                   + d[i].path.len
+                   + ngx_escape_json(NULL, d[i].path.data, d[i].path.len)
+                   + d[i].message.len
+                   + ngx_escape_json(NULL, d[i].message.data,
+                                     d[i].message.len);
+        }
+    }
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    p = body;
+
+    if (nested) {
+        p = ngx_cpymem(p, "{\"error\":{\"code\":\"", 18);
+        p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
+        p = ngx_cpymem(p, "\",\"message\":\"", 13);
+        p = (u_char *) ngx_escape_json(p, err->message.data,
+                                       err->message.len);
+
+    } else {
+        p = ngx_cpymem(p, "{\"error\":\"", 10);
+        p = (u_char *) ngx_escape_json(p, err->message.data,
+                                       err->message.len);
+        p = ngx_cpymem(p, "\",\"code\":\"", 10);
+        p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
+    }
+
+    *p++ = '"';
+
+    if (details) {
+        *p++ = ',';
+        *p++ = '"';
+        p = ngx_cpymem(p, elcf->error_details.data, elcf->error_details.len);
+        p = ngx_cpymem(p, "\":[", 3);
+
+        d = details->elts;
+
+        for (i = 0; i < details->nelts; i++) {
+            if (i) {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, "{\"path\":\"", 9);
+            p = (u_char *) ngx_escape_json(p, d[i].path.data, d[i].path.len);
+            p = ngx_cpymem(p, "\",\"message\":\"", 13);
+            p = (u_char *) ngx_escape_json(p, d[i].message.data,
+                                           d[i].message.len);
+            *p++ = '"';
+            *p++ = '}';
+        }
+
+        *p++ = ']';
+    }
+
+    if (nested) {
+        *p++ = '}';
+    }
+
+    *p++ = '}';
+
+    return ngx_http_es_send(r, err->status, body, p - body);
+}
+
+
+ngx_int_t
+ngx_http_es_send_json(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
+    size_t len)
+{
+    if (ngx_http_es_header(r, "Cache-Control", "no-store") == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_es_send(r, status, body, len);
+}
+
+
+static ngx_int_t
+ngx_http_es_send(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
+    size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->pos = p;
-
-    if (elcf->error_format == NGX_HTTP_ES_ERROR_NESTED) {
-        p = ngx_sprintf(p, "{\"error\":{\"code\":\"%V\",\"message\":\"%V\"}}",
-                        &err->code, &err->message);
-
-    } else {
-        p = ngx_sprintf(p, "{\"error\":\"%V\",\"code\":\"%V\"}",
-                        &err->message, &err->code);
-    }
-
-    b->last = p;
+    b->pos = body;
+    b->last = body + len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -174,9 +456,9 @@ ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code)
         return rc;
     }
 
-    r->headers_out.status = err->status;
-    r->headers_out.content_type = ngx_http_es_json_type;
-    r->headers_out.content_type_len = ngx_http_es_json_type.len;
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_es_content_type;
+    r->headers_out.content_type_len = ngx_http_es_content_type.len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = len;
 
@@ -187,11 +469,89 @@ ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code)
     }
 
     /*
-     * the response is on its way: finalize here and tell the access phase
-     * that the request is taken care of
+     * the response is on its way: finalize here and tell the caller (the
+     * access phase, or a content handler) that the request is taken care of
      */
 
     ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
+}
+
+
+/* at the end of a request body handler */
+
+void
+ngx_http_es_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+/*
+ * the request body, read before, in one piece: in memory, or read from
+ * its temporary file (at most max bytes, which the caller checked)
+ */
+
+ngx_int_t
+ngx_http_es_read_body(ngx_http_request_t *r, size_t max, ngx_str_t *body)
+{
+    u_char       *p;
+    size_t        len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+
+        if (len > max) {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    body->len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        size = (size_t) (b->file_last - b->file_pos);
+
+        n = ngx_read_file(b->file, p, size, b->file_pos);
+
+        if (n != (ssize_t) size) {
+            return NGX_ERROR;
+        }
+
+        p += size;
+    }
+
+    return NGX_OK;
 }

@@ -33,6 +33,14 @@ static ngx_int_t ngx_http_es_variable_args(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_es_variable_request_line(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_es_variable_str(ngx_http_variable_value_t *v,
+    void *base, uintptr_t offset);
+static ngx_int_t ngx_http_es_variable_api_key(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_es_variable_minted(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_es_variable_minted_exp(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_es_vars[] = {
@@ -78,6 +86,29 @@ static ngx_http_variable_t  ngx_http_es_vars[] = {
 
     { ngx_string("embed_session_request_line"), NULL,
       ngx_http_es_variable_request_line, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("embed_session_api_key_id"), NULL,
+      ngx_http_es_variable_api_key,
+      offsetof(ngx_http_es_api_key_t, id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("embed_session_api_key_scope"), NULL,
+      ngx_http_es_variable_api_key,
+      offsetof(ngx_http_es_api_key_t, scope), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("embed_session_api_key_tenant"), NULL,
+      ngx_http_es_variable_api_key,
+      offsetof(ngx_http_es_api_key_t, tenant), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("embed_session_minted_token"), NULL,
+      ngx_http_es_variable_minted,
+      offsetof(ngx_http_es_ctx_t, minted), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("embed_session_minted_jti"), NULL,
+      ngx_http_es_variable_minted,
+      offsetof(ngx_http_es_ctx_t, minted_jti), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("embed_session_minted_exp"), NULL,
+      ngx_http_es_variable_minted_exp, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string(NGX_HTTP_ES_CLAIM_PREFIX), NULL,
       ngx_http_es_variable_claim_prefix, 0,
@@ -295,17 +326,25 @@ static ngx_int_t
 ngx_http_es_variable_ctx_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t          *s;
-    ngx_http_es_ctx_t  *ctx;
+    return ngx_http_es_variable_str(v, ngx_http_es_verified(r), data);
+}
+
+
+/* the ngx_str_t at offset in base; none when base is NULL or it is empty */
+
+static ngx_int_t
+ngx_http_es_variable_str(ngx_http_variable_value_t *v, void *base,
+    uintptr_t offset)
+{
+    ngx_str_t  *s;
 
     v->not_found = 1;
 
-    ctx = ngx_http_es_verified(r);
-    if (ctx == NULL) {
+    if (base == NULL) {
         return NGX_OK;
     }
 
-    s = (ngx_str_t *) ((char *) ctx + data);
+    s = (ngx_str_t *) ((char *) base + offset);
 
     if (s->len) {
         ngx_http_es_variable_set(v, s->data, s->len);
@@ -544,6 +583,53 @@ ngx_http_es_variable_request_line(ngx_http_request_t *r,
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* the authenticated API key: set from the access or the content phase */
+
+static ngx_int_t
+ngx_http_es_variable_api_key(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_es_ctx_t  *ctx;
+
+    ctx = ngx_http_es_get_ctx(r->main, 0);
+
+    return ngx_http_es_variable_str(v, ctx ? ctx->api_key : NULL, data);
+}
+
+
+static ngx_int_t
+ngx_http_es_variable_minted(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_es_variable_str(v, ngx_http_es_get_ctx(r->main, 0), data);
+}
+
+
+static ngx_int_t
+ngx_http_es_variable_minted_exp(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char             *p;
+    ngx_http_es_ctx_t  *ctx;
+
+    v->not_found = 1;
+
+    ctx = ngx_http_es_get_ctx(r->main, 0);
+    if (ctx == NULL || ctx->minted_exp == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_es_variable_set(v, p, ngx_sprintf(p, "%T", ctx->minted_exp) - p);
 
     return NGX_OK;
 }

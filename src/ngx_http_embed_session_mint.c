@@ -1,0 +1,2346 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * Minting: a content handler that authenticates an API key, validates the
+ * request body against the schema of the configuration, and answers with a
+ * signed session token in the response shape of the configuration.
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+#define NGX_HTTP_ES_MINT_DETAILS_MAX  32
+#define NGX_HTTP_ES_MINT_BODY_MAX     (16 * 1024)
+
+
+typedef enum {
+    NGX_HTTP_ES_FIELD_STRING = 0,
+    NGX_HTTP_ES_FIELD_INTEGER,
+    NGX_HTTP_ES_FIELD_NUMBER,
+    NGX_HTTP_ES_FIELD_BOOLEAN,
+    NGX_HTTP_ES_FIELD_OBJECT,
+    NGX_HTTP_ES_FIELD_ARRAY,
+    NGX_HTTP_ES_FIELD_STRINGS,
+    NGX_HTTP_ES_FIELD_ORIGINS
+} ngx_http_es_field_type_t;
+
+
+#define NGX_HTTP_ES_FORMAT_EMAIL      1
+#define NGX_HTTP_ES_FORMAT_URL        2
+
+#define NGX_HTTP_ES_MINT_ORIGINS_OFF      0
+#define NGX_HTTP_ES_MINT_ORIGINS_BODY     1
+#define NGX_HTTP_ES_MINT_ORIGINS_REQUEST  2
+
+
+typedef struct {
+    ngx_str_t                   path;       /* "tenant.externalId" */
+    ngx_str_t                   name;       /* "externalId" */
+    ngx_int_t                   parent;     /* index, -1: the root */
+    ngx_http_es_field_type_t    type;
+
+    ngx_int_t                   min;
+    ngx_int_t                   max;
+    ngx_array_t                *enums;      /* ngx_str_t */
+    ngx_regex_t                *pattern;
+    ngx_uint_t                  format;
+    ngx_str_t                   deflt;
+    ngx_str_t                   claim;
+
+    ngx_str_t                   required_if;        /* PATH:VALUE */
+    ngx_int_t                   required_if_field;
+    ngx_str_t                   required_if_value;
+    ngx_str_t                   excludes;
+    ngx_int_t                   excludes_field;
+
+    unsigned                    required:1;
+    unsigned                    nullable:1;
+    unsigned                    has_min:1;
+    unsigned                    has_max:1;
+    unsigned                    has_default:1;
+    unsigned                    has_children:1;
+    unsigned                    ttl:1;
+    unsigned                    resource:1;
+} ngx_http_es_field_t;
+
+
+typedef struct {
+    ngx_int_t                   field;
+    ngx_str_t                   value;
+    time_t                      ttl;
+} ngx_http_es_ttl_if_t;
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_http_complex_value_t    value;
+} ngx_http_es_mint_claim_t;
+
+
+typedef enum {
+    NGX_HTTP_ES_OUT_TOKEN = 0,
+    NGX_HTTP_ES_OUT_EXPIRES_AT,
+    NGX_HTTP_ES_OUT_EXPIRES_IN,
+    NGX_HTTP_ES_OUT_SESSION_ID,
+    NGX_HTTP_ES_OUT_ORIGINS,
+    NGX_HTTP_ES_OUT_FIELD,
+    NGX_HTTP_ES_OUT_VALUE
+} ngx_http_es_out_type_t;
+
+
+typedef struct {
+    ngx_str_t                   path;
+    ngx_http_es_out_type_t      type;
+    ngx_str_t                   field_path;
+    ngx_int_t                   field;
+    ngx_http_complex_value_t   *value;
+} ngx_http_es_output_t;
+
+
+struct ngx_http_es_mint_conf_s {
+    ngx_flag_t                  enable;
+    ngx_array_t                 fields;     /* ngx_http_es_field_t */
+    ngx_str_t                   kid;
+    ngx_http_es_jws_key_t      *key;
+    ngx_str_t                   header;     /* the JOSE header, JSON */
+    size_t                      body_max;
+    ngx_flag_t                  unknown_reject;
+    time_t                      ttl;
+    time_t                      ttl_max;
+    ngx_array_t                *ttl_ifs;    /* ngx_http_es_ttl_if_t */
+    ngx_uint_t                  origins;
+    ngx_int_t                   origins_field;
+    ngx_int_t                   ttl_field;
+    ngx_array_t                *claims;     /* ngx_http_es_mint_claim_t */
+    ngx_uint_t                  status;
+    ngx_array_t                *outputs;    /* ngx_http_es_output_t */
+};
+
+
+/* what one mint request collects on its way */
+
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_es_mint_conf_t    *mcf;
+    ngx_http_es_api_key_t      *key;
+    ngx_http_es_json_t         *root;
+    ngx_http_es_json_t         *owned;      /* an array keeping made values */
+    ngx_http_es_json_t        **values;     /* per field, NULL: absent */
+    ngx_array_t                 details;    /* ngx_http_es_detail_t */
+    ngx_array_t                 origins;    /* ngx_str_t */
+    ngx_uint_t                  scope_denied;
+    time_t                      ttl;
+} ngx_http_es_mint_t;
+
+
+static void ngx_http_es_mint_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_es_mint_request(ngx_http_request_t *r,
+    ngx_http_es_mint_t *m);
+static void ngx_http_es_mint_cleanup(void *data);
+static ngx_int_t ngx_http_es_mint_validate(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i);
+static ngx_int_t ngx_http_es_mint_check(ngx_http_es_mint_t *m,
+    ngx_http_es_field_t *f, ngx_http_es_json_t *v);
+static ngx_int_t ngx_http_es_mint_string(ngx_http_es_mint_t *m,
+    ngx_http_es_field_t *f, ngx_str_t *path, ngx_http_es_json_t *v);
+static ngx_int_t ngx_http_es_mint_origin(ngx_http_es_mint_t *m,
+    ngx_str_t *path, ngx_http_es_json_t *v);
+static ngx_int_t ngx_http_es_mint_unknown(ngx_http_es_mint_t *m,
+    ngx_int_t parent, ngx_http_es_json_t *obj);
+static ngx_int_t ngx_http_es_mint_detail(ngx_http_es_mint_t *m,
+    ngx_str_t *path, char *fmt, ...);
+static ngx_int_t ngx_http_es_mint_value_is(ngx_http_es_json_t *v,
+    ngx_str_t *s);
+static ngx_int_t ngx_http_es_mint_authorize(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_sign(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_respond(ngx_http_es_mint_t *m);
+static ngx_http_es_json_t *ngx_http_es_mint_strings(ngx_array_t *a);
+static ngx_http_es_json_t *ngx_http_es_mint_default(ngx_http_es_field_t *f);
+static ngx_int_t ngx_http_es_mint_set(ngx_http_es_json_t *obj, ngx_str_t *path,
+    ngx_http_es_json_t *v);
+static ngx_http_es_json_t *ngx_http_es_mint_text(ngx_str_t *s);
+static ngx_int_t ngx_http_es_str_in(ngx_array_t *a, ngx_str_t *s);
+static ngx_http_es_mint_conf_t *ngx_http_es_mint_conf(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf);
+static ngx_int_t ngx_http_es_mint_field_index(ngx_http_es_mint_conf_t *mcf,
+    ngx_str_t *path);
+
+
+static ngx_str_t  ngx_http_es_field_types[] = {
+    ngx_string("string"),
+    ngx_string("integer"),
+    ngx_string("number"),
+    ngx_string("boolean"),
+    ngx_string("object"),
+    ngx_string("array"),
+    ngx_string("strings"),
+    ngx_string("origins"),
+    ngx_null_string
+};
+
+
+/* the handler */
+
+ngx_int_t
+ngx_http_es_mint_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_es_api_key_t   *key;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_es_content_error(r, NGX_HTTP_ES_METHOD_NOT_ALLOWED,
+                                         NULL);
+    }
+
+    key = NULL;
+
+    rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
+
+    /* an error answered here is finalized twice: see content_error() */
+
+    r->main->count++;
+
+    rc = ngx_http_es_api_answer(r, rc, key);
+
+    if (rc != NGX_DONE) {
+        r->main->count--;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->headers_in.content_length_n > (off_t) elcf->mint->body_max) {
+        return ngx_http_es_content_error(r, NGX_HTTP_ES_BODY_TOO_LARGE,
+                                         NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_es_mint_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_es_mint_body(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_es_mint_t      *m;
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_es_ctx_t       *ctx;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    m = ngx_pcalloc(r->pool, sizeof(ngx_http_es_mint_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (m == NULL || cln == NULL || ctx == NULL || ctx->api_key == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_http_es_mint_cleanup;
+    cln->data = m;
+
+    m->request = r;
+    m->mcf = elcf->mint;
+    m->key = ctx->api_key;
+
+    rc = ngx_http_es_mint_request(r, m);
+
+    if (rc == NGX_ERROR) {
+        rc = ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    ngx_http_es_finalize(r, rc);
+}
+
+
+static void
+ngx_http_es_mint_cleanup(void *data)
+{
+    ngx_http_es_mint_t  *m = data;
+
+    ngx_http_es_json_free(m->root);
+    ngx_http_es_json_free(m->owned);
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
+{
+    ngx_int_t   rc;
+    ngx_str_t   body;
+    char        err[160];
+
+    rc = ngx_http_es_read_body(r, m->mcf->body_max, &body);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body.len == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: empty request body");
+        return ngx_http_es_error(r, NGX_HTTP_ES_INVALID_JSON);
+    }
+
+    m->root = ngx_http_es_json_parse(body.data, body.len, err, sizeof(err));
+
+    if (m->root == NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: invalid JSON body: %s", err);
+        return ngx_http_es_error(r, NGX_HTTP_ES_INVALID_JSON);
+    }
+
+    m->owned = ngx_http_es_json_array();
+    m->values = ngx_pcalloc(r->pool, m->mcf->fields.nelts
+                                     * sizeof(ngx_http_es_json_t *));
+
+    if (m->owned == NULL || m->values == NULL
+        || ngx_array_init(&m->details, r->pool, 4,
+                          sizeof(ngx_http_es_detail_t))
+           != NGX_OK
+        || ngx_array_init(&m->origins, r->pool, 4, sizeof(ngx_str_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_es_mint_validate(m);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (m->details.nelts) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: %ui problem(s) in the body, "
+                      "the first: %V %V", m->details.nelts,
+                      &((ngx_http_es_detail_t *) m->details.elts)->path,
+                      &((ngx_http_es_detail_t *) m->details.elts)->message);
+
+        return ngx_http_es_error_details(r, NGX_HTTP_ES_VALIDATION_FAILED,
+                                         &m->details);
+    }
+
+    rc = ngx_http_es_mint_authorize(m);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_es_mint_sign(m);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_es_mint_respond(m);
+}
+
+
+/* the schema */
+
+static ngx_int_t
+ngx_http_es_mint_validate(ngx_http_es_mint_t *m)
+{
+    ngx_uint_t            i;
+    ngx_http_es_field_t  *f;
+
+    if (ngx_http_es_json_type(m->root) != NGX_HTTP_ES_JSON_OBJECT) {
+        return ngx_http_es_mint_detail(m, NULL, "must be a JSON object");
+    }
+
+    if (m->mcf->unknown_reject
+        && ngx_http_es_mint_unknown(m, -1, m->root) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    f = m->mcf->fields.elts;
+
+    for (i = 0; i < m->mcf->fields.nelts; i++) {
+        if (ngx_http_es_mint_field(m, i) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (f[i].has_children && m->values[i] && m->mcf->unknown_reject
+            && ngx_http_es_json_type(m->values[i]) == NGX_HTTP_ES_JSON_OBJECT
+            && ngx_http_es_mint_unknown(m, i, m->values[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i)
+{
+    ngx_http_es_json_t   *parent, *v, *other;
+    ngx_http_es_field_t  *f, *fields;
+
+    fields = m->mcf->fields.elts;
+    f = &fields[i];
+
+    parent = (f->parent == -1) ? m->root : m->values[f->parent];
+
+    if (parent == NULL
+        || ngx_http_es_json_type(parent) != NGX_HTTP_ES_JSON_OBJECT)
+    {
+        return NGX_OK;
+    }
+
+    v = ngx_http_es_json_get(parent, f->name.data, f->name.len);
+
+    if (v && ngx_http_es_json_type(v) == NGX_HTTP_ES_JSON_NULL
+        && f->nullable)
+    {
+        v = NULL;
+    }
+
+    if (v == NULL) {
+
+        if (f->required) {
+            return ngx_http_es_mint_detail(m, &f->path, "is required");
+        }
+
+        if (f->required_if_field != -1) {
+            other = m->values[f->required_if_field];
+
+            if (other && ngx_http_es_mint_value_is(other,
+                                                   &f->required_if_value))
+            {
+                return ngx_http_es_mint_detail(m, &f->path,
+                                               "is required when %V is %V",
+                                               &fields[f->required_if_field]
+                                                   .path,
+                                               &f->required_if_value);
+            }
+        }
+
+        if (f->resource && m->key->resources.nelts) {
+            v = ngx_http_es_mint_strings(&m->key->resources);
+
+        } else if (f->has_default) {
+            v = ngx_http_es_mint_default(f);
+
+        } else {
+            return NGX_OK;
+        }
+
+        if (v == NULL || ngx_http_es_json_append(m->owned, v) != 0) {
+            return NGX_ERROR;
+        }
+
+        m->values[i] = v;
+
+        return NGX_OK;
+    }
+
+    if (f->excludes_field != -1 && m->values[f->excludes_field]) {
+        return ngx_http_es_mint_detail(m, &f->path,
+                                       "cannot be sent together with %V",
+                                       &fields[f->excludes_field].path);
+    }
+
+    if (ngx_http_es_mint_check(m, f, v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    m->values[i] = v;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_check(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
+    ngx_http_es_json_t *v)
+{
+    size_t                    n, i;
+    int64_t                   value;
+    ngx_str_t                 path, *item;
+    ngx_uint_t                count;
+    ngx_http_es_json_t       *e;
+    ngx_http_es_json_type_t   type;
+
+    type = ngx_http_es_json_type(v);
+
+    switch (f->type) {
+
+    case NGX_HTTP_ES_FIELD_STRING:
+        if (type != NGX_HTTP_ES_JSON_STRING) {
+            return ngx_http_es_mint_detail(m, &f->path, "must be a string");
+        }
+
+        return ngx_http_es_mint_string(m, f, &f->path, v);
+
+    case NGX_HTTP_ES_FIELD_INTEGER:
+        if (type != NGX_HTTP_ES_JSON_INTEGER) {
+            return ngx_http_es_mint_detail(m, &f->path,
+                                           "must be an integer");
+        }
+
+        value = ngx_http_es_json_integer(v);
+
+        if (f->has_min && value < f->min) {
+            return ngx_http_es_mint_detail(m, &f->path,
+                                           "must be at least %i", f->min);
+        }
+
+        if (f->has_max && value > f->max) {
+            return ngx_http_es_mint_detail(m, &f->path,
+                                           "must be at most %i", f->max);
+        }
+
+        if (f->ttl && value <= 0) {
+            return ngx_http_es_mint_detail(m, &f->path, "must be positive");
+        }
+
+        if (f->ttl && value > m->mcf->ttl_max) {
+            return ngx_http_es_mint_detail(m, &f->path,
+                                           "must be at most %T",
+                                           m->mcf->ttl_max);
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_FIELD_NUMBER:
+        if (type != NGX_HTTP_ES_JSON_INTEGER && type != NGX_HTTP_ES_JSON_REAL)
+        {
+            return ngx_http_es_mint_detail(m, &f->path, "must be a number");
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_FIELD_BOOLEAN:
+        if (type != NGX_HTTP_ES_JSON_BOOLEAN) {
+            return ngx_http_es_mint_detail(m, &f->path, "must be a boolean");
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_FIELD_OBJECT:
+        if (type != NGX_HTTP_ES_JSON_OBJECT) {
+            return ngx_http_es_mint_detail(m, &f->path,
+                                           "must be an object");
+        }
+
+        return NGX_OK;
+
+    default: /* the array types */
+        break;
+    }
+
+    if (type != NGX_HTTP_ES_JSON_ARRAY) {
+        return ngx_http_es_mint_detail(m, &f->path, "must be an array");
+    }
+
+    n = ngx_http_es_json_size(v);
+
+    if (f->has_min && (ngx_int_t) n < f->min) {
+        return ngx_http_es_mint_detail(m, &f->path,
+                                       "must have at least %i item(s)",
+                                       f->min);
+    }
+
+    if (f->has_max && (ngx_int_t) n > f->max) {
+        return ngx_http_es_mint_detail(m, &f->path,
+                                       "must have at most %i item(s)",
+                                       f->max);
+    }
+
+    if (f->type == NGX_HTTP_ES_FIELD_ARRAY) {
+        return NGX_OK;
+    }
+
+    count = m->details.nelts;
+
+    for (i = 0; i < n; i++) {
+        e = ngx_http_es_json_at(v, i);
+
+        path.len = f->path.len + NGX_SIZE_T_LEN + 2;
+        path.data = ngx_pnalloc(m->request->pool, path.len);
+        if (path.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        path.len = ngx_sprintf(path.data, "%V[%uz]", &f->path, i)
+                   - path.data;
+
+        if (ngx_http_es_json_type(e) != NGX_HTTP_ES_JSON_STRING) {
+            if (ngx_http_es_mint_detail(m, &path, "must be a string")
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (f->type == NGX_HTTP_ES_FIELD_ORIGINS) {
+            if (ngx_http_es_mint_origin(m, &path, e) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_es_mint_string(m, f, &path, e) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (f->resource && m->key->resources.nelts
+            && m->details.nelts == count)
+        {
+            item = ngx_palloc(m->request->pool, sizeof(ngx_str_t));
+            if (item == NULL) {
+                return NGX_ERROR;
+            }
+
+            item->data = (u_char *) ngx_http_es_json_string(e, &item->len);
+
+            if (!ngx_http_es_str_in(&m->key->resources, item)) {
+                m->scope_denied = 1;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_string(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
+    ngx_str_t *path, ngx_http_es_json_t *v)
+{
+    u_char     *at, *dot, *p, *last;
+    size_t      chars;
+    ngx_str_t   s;
+
+    s.data = (u_char *) ngx_http_es_json_string(v, &s.len);
+
+    /* the array types count items with min and max, not characters */
+
+    if (f->type == NGX_HTTP_ES_FIELD_STRING) {
+        chars = ngx_utf8_length(s.data, s.len);
+
+        if (f->has_min && (ngx_int_t) chars < f->min) {
+            return ngx_http_es_mint_detail(m, path,
+                                           "must be at least %i "
+                                           "character(s)", f->min);
+        }
+
+        if (f->has_max && (ngx_int_t) chars > f->max) {
+            return ngx_http_es_mint_detail(m, path,
+                                           "must be at most %i "
+                                           "character(s)", f->max);
+        }
+
+    } else if (s.len == 0) {
+        return ngx_http_es_mint_detail(m, path, "must not be empty");
+    }
+
+    if (f->enums && !ngx_http_es_str_in(f->enums, &s)) {
+        return ngx_http_es_mint_detail(m, path, "must be one of the "
+                                       "allowed values");
+    }
+
+    if (f->pattern && ngx_regex_exec(f->pattern, &s, NULL, 0) < 0) {
+        return ngx_http_es_mint_detail(m, path, "does not match the "
+                                       "pattern");
+    }
+
+    last = s.data + s.len;
+
+    for (p = s.data; p < last; p++) {
+        if (f->format && (*p <= ' ' || *p == 0x7f)) {
+            goto bad_format;
+        }
+    }
+
+    switch (f->format) {
+
+    case NGX_HTTP_ES_FORMAT_EMAIL:
+        at = ngx_strlchr(s.data, last, '@');
+
+        if (s.len > 254 || at == NULL || at == s.data
+            || ngx_strlchr(at + 1, last, '@') != NULL)
+        {
+            goto bad_format;
+        }
+
+        dot = ngx_strlchr(at + 1, last, '.');
+
+        if (dot == NULL || dot == at + 1 || dot + 1 >= last
+            || last[-1] == '.')
+        {
+            goto bad_format;
+        }
+
+        break;
+
+    case NGX_HTTP_ES_FORMAT_URL:
+        if (s.len > 2048) {
+            goto bad_format;
+        }
+
+        if (s.len > 8 && ngx_strncasecmp(s.data, (u_char *) "https://", 8)
+                         == 0)
+        {
+            p = s.data + 8;
+
+        } else if (s.len > 7
+                   && ngx_strncasecmp(s.data, (u_char *) "http://", 7) == 0)
+        {
+            p = s.data + 7;
+
+        } else {
+            goto bad_format;
+        }
+
+        if (*p == '/' || *p == '?' || *p == '#' || *p == '@') {
+            goto bad_format;
+        }
+
+        break;
+
+    default:
+        break;
+    }
+
+    return NGX_OK;
+
+bad_format:
+
+    return ngx_http_es_mint_detail(m, path, "must be a valid %s",
+                                   f->format == NGX_HTTP_ES_FORMAT_EMAIL
+                                   ? "email address" : "http(s) URL");
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_origin(ngx_http_es_mint_t *m, ngx_str_t *path,
+    ngx_http_es_json_t *v)
+{
+    ngx_str_t   s, *o;
+
+    s.data = (u_char *) ngx_http_es_json_string(v, &s.len);
+
+    o = ngx_array_push(&m->origins);
+    if (o == NULL) {
+        return NGX_ERROR;
+    }
+
+    o->data = ngx_pnalloc(m->request->pool, s.len + 1);
+    if (o->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (s.len > 255 /* scheme, host name and port */
+        || ngx_http_es_origin_normalize(o->data, &o->len, s.data, s.len, 0)
+           != NGX_OK)
+    {
+        m->origins.nelts--;
+
+        return ngx_http_es_mint_detail(m, path, "must be an exact origin "
+                                       "(scheme://host[:port])");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_unknown(ngx_http_es_mint_t *m, ngx_int_t parent,
+    ngx_http_es_json_t *obj)
+{
+    void                 *it;
+    size_t                len;
+    ngx_str_t             name, path;
+    ngx_uint_t            i, found;
+    ngx_http_es_field_t  *f;
+    const unsigned char  *key;
+
+    f = m->mcf->fields.elts;
+
+    for (it = ngx_http_es_json_iter(obj);
+         it;
+         it = ngx_http_es_json_iter_next(obj, it))
+    {
+        key = ngx_http_es_json_iter_key(it, &len);
+
+        found = 0;
+
+        for (i = 0; i < m->mcf->fields.nelts; i++) {
+            if (f[i].parent == parent && f[i].name.len == len
+                && ngx_strncmp(f[i].name.data, key, len) == 0)
+            {
+                found = 1;
+                break;
+            }
+        }
+
+        if (found) {
+            continue;
+        }
+
+        name.data = (u_char *) key;
+        name.len = len;
+
+        if (parent == -1) {
+            path = name;
+
+        } else {
+            path.len = f[parent].path.len + 1 + len;
+            path.data = ngx_pnalloc(m->request->pool, path.len);
+            if (path.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(path.data, "%V.%V", &f[parent].path, &name);
+        }
+
+        if (ngx_http_es_mint_detail(m, &path, "is not allowed") != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_detail(ngx_http_es_mint_t *m, ngx_str_t *path,
+    char *fmt, ...)
+{
+    u_char                 buf[256], *p;
+    va_list                args;
+    ngx_http_es_detail_t  *d;
+
+    if (m->details.nelts >= NGX_HTTP_ES_MINT_DETAILS_MAX) {
+        return NGX_OK;
+    }
+
+    d = ngx_array_push(&m->details);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (path) {
+        d->path = *path;
+
+    } else {
+        ngx_str_null(&d->path);
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    d->message.len = p - buf;
+    d->message.data = buf;
+
+    d->message.data = ngx_pstrdup(m->request->pool, &d->message);
+    if (d->message.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a field's value as configuration text: a string, an integer, a boolean */
+
+static ngx_int_t
+ngx_http_es_mint_value_is(ngx_http_es_json_t *v, ngx_str_t *s)
+{
+    u_char     buf[NGX_INT64_LEN + 1];
+    ngx_str_t  text;
+
+    switch (ngx_http_es_json_type(v)) {
+
+    case NGX_HTTP_ES_JSON_STRING:
+        text.data = (u_char *) ngx_http_es_json_string(v, &text.len);
+        break;
+
+    case NGX_HTTP_ES_JSON_INTEGER:
+        text.data = buf;
+        text.len = ngx_sprintf(buf, "%L", ngx_http_es_json_integer(v)) - buf;
+        break;
+
+    case NGX_HTTP_ES_JSON_BOOLEAN:
+        if (ngx_http_es_json_true(v)) {
+            ngx_str_set(&text, "true");
+
+        } else {
+            ngx_str_set(&text, "false");
+        }
+
+        break;
+
+    default:
+        return 0;
+    }
+
+    return text.len == s->len && ngx_strncmp(text.data, s->data, s->len) == 0;
+}
+
+
+/* what the key may mint: origins, resources */
+
+static ngx_int_t
+ngx_http_es_mint_authorize(ngx_http_es_mint_t *m)
+{
+    ngx_int_t            rc;
+    ngx_str_t           *o, origin;
+    ngx_uint_t           i;
+    ngx_http_request_t  *r;
+
+    r = m->request;
+
+    if (m->mcf->origins == NGX_HTTP_ES_MINT_ORIGINS_REQUEST) {
+        rc = ngx_http_es_origin_get(r, 0, &origin);
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "embed_session mint: %s Origin header",
+                          rc == NGX_DECLINED ? "no" : "an invalid or a "
+                          "repeated");
+            return ngx_http_es_error(r, NGX_HTTP_ES_ORIGIN_NOT_ALLOWED);
+        }
+
+        o = ngx_array_push(&m->origins);
+        if (o == NULL) {
+            return NGX_ERROR;
+        }
+
+        *o = origin;
+    }
+
+    if (m->key->origins.nelts) {
+        o = m->origins.elts;
+
+        for (i = 0; i < m->origins.nelts; i++) {
+            if (!ngx_http_es_str_in(&m->key->origins, &o[i])) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "embed_session mint: origin \"%V\" is not "
+                              "one of API key \"%V\"'s", &o[i],
+                              &m->key->id);
+                return ngx_http_es_error(r, NGX_HTTP_ES_ORIGIN_NOT_ALLOWED);
+            }
+        }
+    }
+
+    if (m->scope_denied) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: a requested resource is not "
+                      "API key \"%V\"'s", &m->key->id);
+        return ngx_http_es_error(r, NGX_HTTP_ES_SCOPE_NOT_GRANTED);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the token */
+
+static ngx_int_t
+ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
+{
+    u_char                    *p, *payload, uuid[37], rnd[16];
+    size_t                     len;
+    time_t                     now, ttl;
+    ngx_str_t                  value, *o;
+    ngx_uint_t                 i;
+    ngx_http_es_ctx_t         *ctx;
+    ngx_http_es_json_t        *claims, *origins;
+    ngx_http_request_t        *r;
+    ngx_http_es_ttl_if_t      *ti;
+    ngx_http_es_field_t       *f;
+    ngx_http_es_loc_conf_t    *elcf;
+    ngx_http_es_mint_conf_t   *mcf;
+    ngx_http_es_mint_claim_t  *mc;
+
+    r = m->request;
+    mcf = m->mcf;
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    /* the lifetime: requested, or the default for a field's value */
+
+    ttl = mcf->ttl;
+
+    if (mcf->ttl_field != -1 && m->values[mcf->ttl_field]) {
+        ttl = (time_t) ngx_http_es_json_integer(m->values[mcf->ttl_field]);
+
+    } else if (mcf->ttl_ifs) {
+        ti = mcf->ttl_ifs->elts;
+
+        for (i = 0; i < mcf->ttl_ifs->nelts; i++) {
+            if (m->values[ti[i].field]
+                && ngx_http_es_mint_value_is(m->values[ti[i].field],
+                                             &ti[i].value))
+            {
+                ttl = ti[i].ttl;
+                break;
+            }
+        }
+    }
+
+    /* a random session id, as a version 4 UUID */
+
+    if (ngx_http_es_jws_random(rnd, sizeof(rnd)) != NGX_HTTP_ES_JWS_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session mint: the random generator failed");
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    rnd[6] = (rnd[6] & 0x0f) | 0x40;
+    rnd[8] = (rnd[8] & 0x3f) | 0x80;
+
+    p = uuid;
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+
+        p = ngx_hex_dump(p, &rnd[i], 1);
+    }
+
+    now = ngx_time();
+
+    claims = ngx_http_es_json_object();
+    if (claims == NULL || ngx_http_es_json_append(m->owned, claims) != 0) {
+        return NGX_ERROR;
+    }
+
+    ctx->minted_jti.len = 36;
+    ctx->minted_jti.data = ngx_pnalloc(r->pool, 36);
+    if (ctx->minted_jti.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->minted_jti.data, uuid, 36);
+    ctx->minted_exp = now + ttl;
+
+    if ((elcf->issuer.len
+         && ngx_http_es_json_set(claims, (u_char *) "iss", 3,
+                                 ngx_http_es_mint_text(&elcf->issuer)) != 0)
+        || (elcf->audience.len
+            && ngx_http_es_json_set(claims, (u_char *) "aud", 3,
+                                    ngx_http_es_mint_text(&elcf->audience))
+               != 0)
+        || ngx_http_es_json_set(claims, (u_char *) "iat", 3,
+                                ngx_http_es_json_new_integer(now)) != 0
+        || ngx_http_es_json_set(claims, (u_char *) "exp", 3,
+                                ngx_http_es_json_new_integer(now + ttl)) != 0
+        || ngx_http_es_json_set(claims, (u_char *) "jti", 3,
+                                ngx_http_es_mint_text(&ctx->minted_jti))
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mcf->origins != NGX_HTTP_ES_MINT_ORIGINS_OFF) {
+        origins = ngx_http_es_mint_strings(&m->origins);
+
+        if (ngx_http_es_mint_set(claims, &elcf->origin_claim, origins)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    f = mcf->fields.elts;
+
+    for (i = 0; i < mcf->fields.nelts; i++) {
+        if (f[i].claim.len && m->values[i]
+            && ngx_http_es_mint_set(claims, &f[i].claim,
+                                    ngx_http_es_json_ref(m->values[i]))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (mcf->claims) {
+        mc = mcf->claims->elts;
+
+        for (i = 0; i < mcf->claims->nelts; i++) {
+            if (ngx_http_complex_value(r, &mc[i].value, &value) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (value.len == 0) {
+                continue;
+            }
+
+            if (ngx_http_es_mint_set(claims, &mc[i].name,
+                                     ngx_http_es_mint_text(&value))
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    len = ngx_http_es_json_dump(claims, NULL, 0);
+
+    payload = ngx_pnalloc(r->pool, len);
+    if (len == 0 || payload == NULL
+        || ngx_http_es_json_dump(claims, payload, len) != len)
+    {
+        return NGX_ERROR;
+    }
+
+    if (len > NGX_HTTP_ES_JWS_MAX_TOKEN) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: the claims take %uz bytes, "
+                      "more than a token may hold", len);
+        return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+    }
+
+    ctx->minted.len = ngx_http_es_jws_compact_length(mcf->key,
+                                                     mcf->header.len, len);
+    ctx->minted.data = ngx_pnalloc(r->pool, ctx->minted.len);
+    if (ctx->minted.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_es_jws_sign_compact(mcf->key, mcf->header.data,
+                                     mcf->header.len, payload, len,
+                                     ctx->minted.data, &ctx->minted.len)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session mint: signing failed");
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    m->ttl = ttl;
+
+    o = m->origins.elts;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "embed_session mint: session %V for API key \"%V\", "
+                  "%T s, origin \"%V\"%s", &ctx->minted_jti, &m->key->id,
+                  ttl, m->origins.nelts ? &o[0] : &elcf->origin_claim,
+                  m->origins.nelts > 1 ? " and more" : "");
+
+    return NGX_OK;
+}
+
+
+/* the response */
+
+static ngx_int_t
+ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
+{
+    u_char                   *body;
+    size_t                    len;
+    ngx_tm_t                  tm;
+    ngx_str_t                 value;
+    ngx_uint_t                i;
+    ngx_http_es_ctx_t        *ctx;
+    ngx_http_es_json_t       *out, *v;
+    ngx_http_request_t       *r;
+    ngx_http_es_output_t     *o;
+    ngx_http_es_mint_conf_t  *mcf;
+    u_char                    date[sizeof("1970-01-01T00:00:00.000Z")];
+
+    r = m->request;
+    mcf = m->mcf;
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    out = ngx_http_es_json_object();
+    if (out == NULL || ngx_http_es_json_append(m->owned, out) != 0) {
+        return NGX_ERROR;
+    }
+
+    o = mcf->outputs->elts;
+
+    for (i = 0; i < mcf->outputs->nelts; i++) {
+
+        switch (o[i].type) {
+
+        case NGX_HTTP_ES_OUT_TOKEN:
+            v = ngx_http_es_mint_text(&ctx->minted);
+            break;
+
+        case NGX_HTTP_ES_OUT_EXPIRES_AT:
+            ngx_gmtime(ctx->minted_exp, &tm);
+            value.data = date;
+            value.len = ngx_sprintf(date, "%4d-%02d-%02dT%02d:%02d:%02d.000Z",
+                                    tm.ngx_tm_year, tm.ngx_tm_mon,
+                                    tm.ngx_tm_mday, tm.ngx_tm_hour,
+                                    tm.ngx_tm_min, tm.ngx_tm_sec)
+                        - date;
+            v = ngx_http_es_mint_text(&value);
+            break;
+
+        case NGX_HTTP_ES_OUT_EXPIRES_IN:
+            v = ngx_http_es_json_new_integer(m->ttl);
+            break;
+
+        case NGX_HTTP_ES_OUT_SESSION_ID:
+            v = ngx_http_es_mint_text(&ctx->minted_jti);
+            break;
+
+        case NGX_HTTP_ES_OUT_ORIGINS:
+            v = ngx_http_es_mint_strings(&m->origins);
+            break;
+
+        case NGX_HTTP_ES_OUT_FIELD:
+            if (m->values[o[i].field] == NULL) {
+                continue;
+            }
+
+            v = ngx_http_es_json_ref(m->values[o[i].field]);
+            break;
+
+        default: /* NGX_HTTP_ES_OUT_VALUE */
+            if (ngx_http_complex_value(r, o[i].value, &value) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            v = ngx_http_es_mint_text(&value);
+            break;
+        }
+
+        if (ngx_http_es_mint_set(out, &o[i].path, v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    len = ngx_http_es_json_dump(out, NULL, 0);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (len == 0 || body == NULL
+        || ngx_http_es_json_dump(out, body, len) != len)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_es_send_json(r, mcf->status, body, len);
+}
+
+
+static ngx_http_es_json_t *
+ngx_http_es_mint_strings(ngx_array_t *a)
+{
+    ngx_str_t           *s;
+    ngx_uint_t           i;
+    ngx_http_es_json_t  *arr, *v;
+
+    arr = ngx_http_es_json_array();
+    if (arr == NULL) {
+        return NULL;
+    }
+
+    s = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        v = ngx_http_es_mint_text(&s[i]);
+
+        if (v == NULL || ngx_http_es_json_append(arr, v) != 0) {
+            ngx_http_es_json_free(arr);
+            return NULL;
+        }
+    }
+
+    return arr;
+}
+
+
+static ngx_http_es_json_t *
+ngx_http_es_mint_default(ngx_http_es_field_t *f)
+{
+    switch (f->type) {
+
+    case NGX_HTTP_ES_FIELD_INTEGER:
+    case NGX_HTTP_ES_FIELD_NUMBER:
+        return ngx_http_es_json_new_integer(ngx_atoi(f->deflt.data,
+                                                     f->deflt.len));
+
+    case NGX_HTTP_ES_FIELD_BOOLEAN:
+        return ngx_http_es_json_new_boolean(f->deflt.len == 4);
+
+    default:
+        return ngx_http_es_mint_text(&f->deflt);
+    }
+}
+
+
+/* set() releases v on failure, and a NULL v is a failure */
+
+static ngx_int_t
+ngx_http_es_mint_set(ngx_http_es_json_t *obj, ngx_str_t *path,
+    ngx_http_es_json_t *v)
+{
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_es_json_set(obj, path->data, path->len, v) == 0
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_http_es_json_t *
+ngx_http_es_mint_text(ngx_str_t *s)
+{
+    return ngx_http_es_json_new_string(s->data, s->len);
+}
+
+
+static ngx_int_t
+ngx_http_es_str_in(ngx_array_t *a, ngx_str_t *s)
+{
+    ngx_str_t   *e;
+    ngx_uint_t   i;
+
+    e = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].len == s->len && ngx_strncmp(e[i].data, s->data, s->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* configuration */
+
+static ngx_http_es_mint_conf_t *
+ngx_http_es_mint_conf(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    ngx_http_es_mint_conf_t  *mcf;
+
+    if (elcf->mint) {
+        return elcf->mint;
+    }
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_mint_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&mcf->fields, cf->pool, 8, sizeof(ngx_http_es_field_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    mcf->enable = NGX_CONF_UNSET;
+    mcf->body_max = NGX_CONF_UNSET_SIZE;
+    mcf->unknown_reject = NGX_CONF_UNSET;
+    mcf->ttl = NGX_CONF_UNSET;
+    mcf->ttl_max = NGX_CONF_UNSET;
+    mcf->origins = NGX_CONF_UNSET_UINT;
+    mcf->status = NGX_CONF_UNSET_UINT;
+    mcf->origins_field = -1;
+    mcf->ttl_field = -1;
+
+    elcf->mint = mcf;
+
+    return mcf;
+}
+
+
+static ngx_int_t
+ngx_http_es_mint_field_index(ngx_http_es_mint_conf_t *mcf, ngx_str_t *path)
+{
+    ngx_uint_t            i;
+    ngx_http_es_field_t  *f;
+
+    f = mcf->fields.elts;
+
+    for (i = 0; i < mcf->fields.nelts; i++) {
+        if (f[i].path.len == path->len
+            && ngx_strncmp(f[i].path.data, path->data, path->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+char *
+ngx_http_es_mint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_es_mint_conf_t   *mcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "on") == 0) {
+        mcf->enable = 1;
+
+    } else if (ngx_strcmp(value[1].data, "off") == 0) {
+        mcf->enable = 0;
+        return NGX_CONF_OK;
+
+    } else {
+        return "takes \"on\" or \"off\"";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_es_mint_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    u_char                    *dot, errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_str_t                 *value, s, parent, *e;
+    ngx_int_t                  n, p;
+    ngx_uint_t                 i, k;
+    ngx_regex_compile_t        rc;
+    ngx_http_es_field_t       *f, *fields;
+    ngx_http_es_mint_conf_t   *mcf;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > 200
+        || value[1].data[0] == '.' || value[1].data[value[1].len - 1] == '.'
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '[')
+        || ngx_strstrn(value[1].data, "..", 2 - 1))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid field path \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_es_mint_field_index(mcf, &value[1]) != -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\" is declared twice", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    f = ngx_array_push(&mcf->fields);
+    if (f == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(f, sizeof(ngx_http_es_field_t));
+
+    f->path = value[1];
+    f->parent = -1;
+    f->required_if_field = -1;
+    f->excludes_field = -1;
+
+    dot = NULL;
+    for (k = value[1].len; k > 0; k--) {
+        if (value[1].data[k - 1] == '.') {
+            dot = &value[1].data[k - 1];
+            break;
+        }
+    }
+
+    if (dot) {
+        parent.data = value[1].data;
+        parent.len = dot - value[1].data;
+
+        p = ngx_http_es_mint_field_index(mcf, &parent);
+
+        fields = mcf->fields.elts;
+
+        if (p == -1 || fields[p].type != NGX_HTTP_ES_FIELD_OBJECT) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\" needs \"%V\" declared before "
+                               "it as an object", &value[1], &parent);
+            return NGX_CONF_ERROR;
+        }
+
+        fields[p].has_children = 1;
+        f = &fields[mcf->fields.nelts - 1];
+
+        f->parent = p;
+        f->name.data = dot + 1;
+        f->name.len = value[1].data + value[1].len - (dot + 1);
+
+    } else {
+        f->name = value[1];
+    }
+
+    for (i = 0; ngx_http_es_field_types[i].len; i++) {
+        if (ngx_strcmp(value[2].data, ngx_http_es_field_types[i].data) == 0)
+        {
+            break;
+        }
+    }
+
+    if (ngx_http_es_field_types[i].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\": unknown type \"%V\"", &value[1],
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    f->type = i;
+
+    if (f->type == NGX_HTTP_ES_FIELD_ORIGINS) {
+        if (mcf->origins_field != -1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": only one field may have the "
+                               "type \"origins\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->origins_field = mcf->fields.nelts - 1;
+        f->has_min = 1;
+        f->min = 1;
+        f->has_max = 1;
+        f->max = 20;
+    }
+
+    for (i = 3; i < cf->args->nelts; i++) {
+        s = value[i];
+
+        if (ngx_strcmp(s.data, "required") == 0) {
+            f->required = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(s.data, "null") == 0) {
+            f->nullable = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(s.data, "ttl") == 0) {
+            if (f->type != NGX_HTTP_ES_FIELD_INTEGER
+                || mcf->ttl_field != -1)
+            {
+                goto invalid;
+            }
+
+            f->ttl = 1;
+            mcf->ttl_field = mcf->fields.nelts - 1;
+            continue;
+        }
+
+        if (ngx_strcmp(s.data, "resource") == 0) {
+            if (f->type != NGX_HTTP_ES_FIELD_STRINGS) {
+                goto invalid;
+            }
+
+            f->resource = 1;
+            continue;
+        }
+
+        if (s.len > 4 && ngx_strncmp(s.data, "min=", 4) == 0) {
+            n = ngx_atoi(s.data + 4, s.len - 4);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            f->has_min = 1;
+            f->min = n;
+            continue;
+        }
+
+        if (s.len > 4 && ngx_strncmp(s.data, "max=", 4) == 0) {
+            n = ngx_atoi(s.data + 4, s.len - 4);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            f->has_max = 1;
+            f->max = n;
+            continue;
+        }
+
+        if (s.len > 5 && ngx_strncmp(s.data, "enum=", 5) == 0) {
+            f->enums = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+            if (f->enums == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            s.data += 5;
+            s.len -= 5;
+
+            while (s.len) {
+                e = ngx_array_push(f->enums);
+                if (e == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                e->data = s.data;
+                dot = ngx_strlchr(s.data, s.data + s.len, '|');
+                e->len = (dot ? dot : s.data + s.len) - s.data;
+
+                if (e->len == 0) {
+                    goto invalid;
+                }
+
+                s.len -= e->len + (dot ? 1 : 0);
+                s.data += e->len + (dot ? 1 : 0);
+
+                if (dot && s.len == 0) {
+                    goto invalid;
+                }
+            }
+
+            continue;
+        }
+
+        if (s.len > 8 && ngx_strncmp(s.data, "pattern=", 8) == 0) {
+            ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+            rc.pattern.data = s.data + 8;
+            rc.pattern.len = s.len - 8;
+            rc.pool = cf->pool;
+            rc.err.len = NGX_MAX_CONF_ERRSTR;
+            rc.err.data = errstr;
+
+            if (ngx_regex_compile(&rc) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "field \"%V\": %V",
+                                   &value[1], &rc.err);
+                return NGX_CONF_ERROR;
+            }
+
+            f->pattern = rc.regex;
+            continue;
+        }
+
+        if (ngx_strcmp(s.data, "format=email") == 0) {
+            f->format = NGX_HTTP_ES_FORMAT_EMAIL;
+            continue;
+        }
+
+        if (ngx_strcmp(s.data, "format=url") == 0) {
+            f->format = NGX_HTTP_ES_FORMAT_URL;
+            continue;
+        }
+
+        if (s.len > 8 && ngx_strncmp(s.data, "default=", 8) == 0) {
+            f->deflt.data = s.data + 8;
+            f->deflt.len = s.len - 8;
+            f->has_default = 1;
+            continue;
+        }
+
+        if (s.len > 6 && ngx_strncmp(s.data, "claim=", 6) == 0) {
+            f->claim.data = s.data + 6;
+            f->claim.len = s.len - 6;
+            continue;
+        }
+
+        if (s.len > 12 && ngx_strncmp(s.data, "required_if=", 12) == 0) {
+            f->required_if.data = s.data + 12;
+            f->required_if.len = s.len - 12;
+            continue;
+        }
+
+        if (s.len > 9 && ngx_strncmp(s.data, "excludes=", 9) == 0) {
+            f->excludes.data = s.data + 9;
+            f->excludes.len = s.len - 9;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (f->has_default) {
+        switch (f->type) {
+
+        case NGX_HTTP_ES_FIELD_INTEGER:
+        case NGX_HTTP_ES_FIELD_NUMBER:
+            if (ngx_atoi(f->deflt.data, f->deflt.len) == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "field \"%V\": default is not an integer",
+                                   &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        case NGX_HTTP_ES_FIELD_BOOLEAN:
+            if (ngx_strcmp(f->deflt.data, "true") != 0
+                && ngx_strcmp(f->deflt.data, "false") != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "field \"%V\": default is not true or "
+                                   "false", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        case NGX_HTTP_ES_FIELD_STRING:
+            if (f->enums && !ngx_http_es_str_in(f->enums, &f->deflt)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "field \"%V\": default is not one of "
+                                   "its enum values", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        default:
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": only a string, an integer or "
+                               "a boolean can have a default", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (f->required && (f->has_default || f->required_if.len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\": \"required\" with a default or "
+                           "required_if= means nothing", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if ((f->enums || f->pattern || f->format)
+        && f->type != NGX_HTTP_ES_FIELD_STRING
+        && f->type != NGX_HTTP_ES_FIELD_STRINGS)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\": enum=, pattern= and format= are for "
+                           "strings", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "field \"%V\": invalid option \"%V\"", &value[1], &s);
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_es_mint_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_str_t                *value, s;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->ttl != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->ttl = ngx_parse_time(&value[1], 1);
+    if (mcf->ttl == (time_t) NGX_ERROR || mcf->ttl == 0) {
+        return "has an invalid lifetime";
+    }
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 4 || ngx_strncmp(value[2].data, "max=", 4) != 0) {
+            return "takes \"max=\" as its second parameter";
+        }
+
+        s.data = value[2].data + 4;
+        s.len = value[2].len - 4;
+
+        mcf->ttl_max = ngx_parse_time(&s, 1);
+        if (mcf->ttl_max == (time_t) NGX_ERROR || mcf->ttl_max == 0) {
+            return "has an invalid max=";
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_es_mint_ttl_if(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_str_t                *value;
+    ngx_http_es_ttl_if_t     *ti;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->ttl_ifs == NULL) {
+        mcf->ttl_ifs = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_es_ttl_if_t));
+        if (mcf->ttl_ifs == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    ti = ngx_array_push(mcf->ttl_ifs);
+    if (ti == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ti->field = ngx_http_es_mint_field_index(mcf, &value[1]);
+    if (ti->field == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\" is not declared before",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ti->value = value[2];
+
+    ti->ttl = ngx_parse_time(&value[3], 1);
+    if (ti->ttl == (time_t) NGX_ERROR || ti->ttl == 0) {
+        return "has an invalid lifetime";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_es_mint_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_es_mint_conf_t           *mcf;
+    ngx_http_es_mint_claim_t          *mc;
+    ngx_http_compile_complex_value_t   ccv;
+
+    static char  *reserved[] = { "iss", "aud", "iat", "exp", "nbf", "jti",
+                                 NULL };
+    ngx_uint_t    i;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; reserved[i]; i++) {
+        if (ngx_strcmp(value[1].data, reserved[i]) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "the claim \"%V\" is set by the module",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (mcf->claims == NULL) {
+        mcf->claims = ngx_array_create(cf->pool, 4,
+                                       sizeof(ngx_http_es_mint_claim_t));
+        if (mcf->claims == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    mc = ngx_array_push(mcf->claims);
+    if (mc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    mc->name = value[1];
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &mc->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_str_t                         *value, s;
+    ngx_http_es_output_t              *o;
+    ngx_http_es_mint_conf_t           *mcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->outputs == NULL) {
+        mcf->outputs = ngx_array_create(cf->pool, 4,
+                                        sizeof(ngx_http_es_output_t));
+        if (mcf->outputs == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    o = ngx_array_push(mcf->outputs);
+    if (o == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(o, sizeof(ngx_http_es_output_t));
+
+    o->path = value[1];
+    o->field = -1;
+    s = value[2];
+
+    if (ngx_strcmp(s.data, "token") == 0) {
+        o->type = NGX_HTTP_ES_OUT_TOKEN;
+
+    } else if (ngx_strcmp(s.data, "expires_at") == 0) {
+        o->type = NGX_HTTP_ES_OUT_EXPIRES_AT;
+
+    } else if (ngx_strcmp(s.data, "expires_in") == 0) {
+        o->type = NGX_HTTP_ES_OUT_EXPIRES_IN;
+
+    } else if (ngx_strcmp(s.data, "session_id") == 0) {
+        o->type = NGX_HTTP_ES_OUT_SESSION_ID;
+
+    } else if (ngx_strcmp(s.data, "origins") == 0) {
+        o->type = NGX_HTTP_ES_OUT_ORIGINS;
+
+    } else if (s.len > 6 && ngx_strncmp(s.data, "field=", 6) == 0) {
+        o->type = NGX_HTTP_ES_OUT_FIELD;
+        o->field_path.data = s.data + 6;
+        o->field_path.len = s.len - 6;
+
+        o->field = ngx_http_es_mint_field_index(mcf, &o->field_path);
+        if (o->field == -1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\" is not declared before",
+                               &o->field_path);
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (s.len > 6 && ngx_strncmp(s.data, "value=", 6) == 0) {
+        o->type = NGX_HTTP_ES_OUT_VALUE;
+
+        o->value = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (o->value == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        s.data += 6;
+        s.len -= 6;
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &s;
+        ccv.complex_value = o->value;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid output value \"%V\": token, expires_at, "
+                           "expires_in, session_id, origins, field=PATH or "
+                           "value=TEMPLATE", &s);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_conf_enum_t  ngx_http_es_mint_origins_modes[] = {
+    { ngx_string("off"), NGX_HTTP_ES_MINT_ORIGINS_OFF },
+    { ngx_string("body"), NGX_HTTP_ES_MINT_ORIGINS_BODY },
+    { ngx_string("request"), NGX_HTTP_ES_MINT_ORIGINS_REQUEST },
+    { ngx_null_string, 0 }
+};
+
+
+char *
+ngx_http_es_mint_option(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_int_t                 n;
+    ngx_str_t                *value;
+    ngx_uint_t                i, *slot;
+    ngx_conf_enum_t          *e;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    switch (cmd->offset) {
+
+    case 0: /* embed_session_mint_key */
+        if (mcf->kid.data) {
+            return "is duplicate";
+        }
+
+        mcf->kid = value[1];
+        return NGX_CONF_OK;
+
+    case 1: /* embed_session_mint_body_max */
+        if (mcf->body_max != NGX_CONF_UNSET_SIZE) {
+            return "is duplicate";
+        }
+
+        mcf->body_max = ngx_parse_size(&value[1]);
+        if (mcf->body_max == (size_t) NGX_ERROR || mcf->body_max == 0
+            || mcf->body_max > 1024 * 1024)
+        {
+            return "takes a size from 1 to 1m";
+        }
+
+        return NGX_CONF_OK;
+
+    case 2: /* embed_session_mint_unknown */
+        if (mcf->unknown_reject != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        if (ngx_strcmp(value[1].data, "reject") == 0) {
+            mcf->unknown_reject = 1;
+
+        } else if (ngx_strcmp(value[1].data, "ignore") == 0) {
+            mcf->unknown_reject = 0;
+
+        } else {
+            return "takes \"reject\" or \"ignore\"";
+        }
+
+        return NGX_CONF_OK;
+
+    case 3: /* embed_session_mint_status */
+        if (mcf->status != NGX_CONF_UNSET_UINT) {
+            return "is duplicate";
+        }
+
+        n = ngx_atoi(value[1].data, value[1].len);
+        if (n != NGX_HTTP_OK && n != NGX_HTTP_CREATED) {
+            return "takes 200 or 201";
+        }
+
+        mcf->status = n;
+        return NGX_CONF_OK;
+
+    default: /* embed_session_mint_origins */
+        slot = &mcf->origins;
+
+        if (*slot != NGX_CONF_UNSET_UINT) {
+            return "is duplicate";
+        }
+
+        e = ngx_http_es_mint_origins_modes;
+
+        for (i = 0; e[i].name.len; i++) {
+            if (e[i].name.len == value[1].len
+                && ngx_strcmp(e[i].name.data, value[1].data) == 0)
+            {
+                *slot = e[i].value;
+                return NGX_CONF_OK;
+            }
+        }
+
+        return "takes \"body\", \"request\" or \"off\"";
+    }
+}
+
+
+/* at merge time: defaults, names resolved, the signing key, the header */
+
+char *
+ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    u_char                   *p, *colon;
+    size_t                    len, kid_len;
+    ngx_str_t                 s, *kid;
+    ngx_uint_t                i, n;
+    ngx_http_es_field_t      *f;
+    ngx_http_es_jws_key_t   **keys, *key;
+    ngx_http_es_mint_conf_t  *mcf;
+    const unsigned char      *k;
+
+    mcf = elcf->mint;
+
+    if (mcf->enable == 0) {
+        elcf->mint = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (mcf->enable == NGX_CONF_UNSET) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "embed_session_mint directives without "
+                           "\"embed_session_mint on\" in the location");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_size_value(mcf->body_max, NGX_HTTP_ES_MINT_BODY_MAX);
+    ngx_conf_init_value(mcf->unknown_reject, 1);
+    ngx_conf_init_value(mcf->ttl, 900);
+    ngx_conf_init_value(mcf->ttl_max, ngx_max(3600, mcf->ttl));
+    ngx_conf_init_uint_value(mcf->status, NGX_HTTP_CREATED);
+    ngx_conf_init_uint_value(mcf->origins, NGX_HTTP_ES_MINT_ORIGINS_BODY);
+
+    if (elcf->api.zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint\" needs "
+                           "\"embed_session_api_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->origins == NGX_HTTP_ES_MINT_ORIGINS_BODY
+        && mcf->origins_field == -1)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint_origins body\" needs a "
+                           "field of type \"origins\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->ttl > mcf->ttl_max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint_ttl\" %T is above its "
+                           "max= %T", mcf->ttl, mcf->ttl_max);
+        return NGX_CONF_ERROR;
+    }
+
+    if (elcf->max_lifetime && mcf->ttl_max > elcf->max_lifetime) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the mint lifetime of up to %T s is above "
+                           "\"embed_session_max_lifetime\" %T s: the "
+                           "verifier would refuse the tokens",
+                           mcf->ttl_max, elcf->max_lifetime);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->ttl_ifs) {
+        for (i = 0; i < mcf->ttl_ifs->nelts; i++) {
+            if (((ngx_http_es_ttl_if_t *) mcf->ttl_ifs->elts)[i].ttl
+                > mcf->ttl_max)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "an \"embed_session_mint_ttl_if\" "
+                                   "lifetime is above max= %T",
+                                   mcf->ttl_max);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    if (mcf->outputs == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint\" needs "
+                           "\"embed_session_mint_output\" lines: the token "
+                           "must be returned somewhere");
+        return NGX_CONF_ERROR;
+    }
+
+    f = mcf->fields.elts;
+
+    for (i = 0; i < mcf->fields.nelts; i++) {
+        if (f[i].required_if.len) {
+            colon = ngx_strlchr(f[i].required_if.data,
+                                f[i].required_if.data + f[i].required_if.len,
+                                ':');
+            if (colon == NULL) {
+                goto bad_ref;
+            }
+
+            s.data = f[i].required_if.data;
+            s.len = colon - s.data;
+
+            f[i].required_if_field = ngx_http_es_mint_field_index(mcf, &s);
+            f[i].required_if_value.data = colon + 1;
+            f[i].required_if_value.len = f[i].required_if.data
+                                         + f[i].required_if.len - colon - 1;
+
+            if (f[i].required_if_field == -1
+                || (ngx_uint_t) f[i].required_if_field >= i)
+            {
+                goto bad_ref;
+            }
+        }
+
+        if (f[i].excludes.len) {
+            f[i].excludes_field = ngx_http_es_mint_field_index(mcf,
+                                                               &f[i].excludes);
+
+            if (f[i].excludes_field == -1
+                || (ngx_uint_t) f[i].excludes_field == i)
+            {
+                goto bad_ref;
+            }
+
+            /* the check runs at the later of the two */
+
+            if ((ngx_uint_t) f[i].excludes_field > i) {
+                n = f[i].excludes_field;
+                f[n].excludes_field = i;
+                f[i].excludes_field = -1;
+            }
+        }
+    }
+
+    /* the signing key: named, or the only private key of the location */
+
+    if (elcf->keyset == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint\" needs a private key from "
+                           "\"embed_session_keys\"");
+        return NGX_CONF_ERROR;
+    }
+
+    keys = elcf->keyset->keys.elts;
+    key = NULL;
+    kid = &mcf->kid;
+
+    for (i = 0; i < elcf->keyset->keys.nelts; i++) {
+        if (!ngx_http_es_jws_key_can_sign(keys[i])) {
+            continue;
+        }
+
+        k = ngx_http_es_jws_key_kid(keys[i], &kid_len);
+
+        if (kid->data) {
+            if (kid_len == kid->len && ngx_memcmp(k, kid->data, kid_len) == 0)
+            {
+                key = keys[i];
+                break;
+            }
+
+            continue;
+        }
+
+        if (key) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"embed_session_keys\" has several private "
+                               "keys: choose one with "
+                               "\"embed_session_mint_key\"");
+            return NGX_CONF_ERROR;
+        }
+
+        key = keys[i];
+    }
+
+    if (key == NULL) {
+        if (kid->data) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "no private key with kid \"%V\" in "
+                               "\"embed_session_keys\"", kid);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"embed_session_keys\" has no private key to "
+                               "mint with");
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->key = key;
+
+    /* {"alg":"..","typ":"..","kid":".."}, fixed for the location */
+
+    k = ngx_http_es_jws_key_kid(key, &kid_len);
+
+    len = sizeof("{\"alg\":\"\",\"typ\":\"\",\"kid\":\"\"}") + 16
+          + 6 * (elcf->type.len + kid_len);
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->header.data = p;
+
+    p = ngx_sprintf(p, "{\"alg\":\"%s\"", ngx_http_es_jws_alg_name(
+                                             ngx_http_es_jws_key_alg(key)));
+
+    if (elcf->type.len) {
+        p = ngx_cpymem(p, ",\"typ\":\"", 8);
+        p = (u_char *) ngx_escape_json(p, elcf->type.data, elcf->type.len);
+        *p++ = '"';
+    }
+
+    if (kid_len) {
+        p = ngx_cpymem(p, ",\"kid\":\"", 8);
+        p = (u_char *) ngx_escape_json(p, (u_char *) k, kid_len);
+        *p++ = '"';
+    }
+
+    *p++ = '}';
+
+    mcf->header.len = p - mcf->header.data;
+
+    return NGX_CONF_OK;
+
+bad_ref:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "field \"%V\": required_if= and excludes= must name "
+                       "another declared field (required_if=PATH:VALUE, "
+                       "PATH declared before)", &f[i].path);
+    return NGX_CONF_ERROR;
+}
