@@ -602,8 +602,17 @@ sub lock_file {
 
     my $lock = "$path.lock";
 
+    my $new = !-e $lock;
+
     sysopen my $fh, $lock, O_RDWR | O_CREAT, 0600
         or die "$lock: cannot open: $!\n";
+
+    # nginx workers take this lock too: a lock file that root creates
+    # belongs to the key file's owner, as the key file does
+
+    if ($new && $> == 0 && (my @st = stat $path)) {
+        chown $st[4], $st[5], $lock;
+    }
 
     my $ok;
 
