@@ -20,6 +20,7 @@ ngx_http_es_json_t *
 ngx_http_es_json_parse(const unsigned char *buf, size_t len, char *err,
     size_t err_len)
 {
+    char          *p;
     json_t        *root;
     size_t         members;
     json_error_t   jerr;
@@ -30,6 +31,15 @@ ngx_http_es_json_parse(const unsigned char *buf, size_t len, char *err,
     if (root == NULL) {
         snprintf(err, err_len, "line %d, column %d: %s",
                  jerr.line, jerr.column, jerr.text);
+
+        /* jansson quotes the input: keep a client's bytes out of logs */
+
+        for (p = err; *p; p++) {
+            if (*p < 0x20 || *p >= 0x7f) {
+                *p = '?';
+            }
+        }
+
         return NULL;
     }
 
@@ -285,16 +295,32 @@ ngx_http_es_json_set(ngx_http_es_json_t *object, const unsigned char *path,
     char                  key[256];
     size_t                n;
     json_t               *obj, *next;
-    const unsigned char  *dot, *end;
+    const unsigned char  *p, *dot, *end;
+
+    end = path + len;
+
+    /* every part non-empty, shorter than key[], no NUL: checked first */
+
+    for (p = path; p <= end; p = dot + 1) {
+        dot = memchr(p, '.', end - p);
+        n = (dot ? dot : end) - p;
+
+        if (n == 0 || n >= sizeof(key) || memchr(p, '\0', n) != NULL) {
+            goto failed;
+        }
+
+        if (dot == NULL) {
+            break;
+        }
+    }
 
     obj = ngx_http_es_j(object);
-    end = path + len;
 
     for ( ;; ) {
         dot = memchr(path, '.', end - path);
         n = (dot ? dot : end) - path;
 
-        if (n == 0 || n >= sizeof(key) || !json_is_object(obj)) {
+        if (!json_is_object(obj)) {
             goto failed;
         }
 

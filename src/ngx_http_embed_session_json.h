@@ -17,8 +17,9 @@
 #include <stdint.h>
 
 
+/* a scalar in an array in an object is at depth 3 */
 #define NGX_HTTP_ES_JSON_MAX_DEPTH    16
-#define NGX_HTTP_ES_JSON_MAX_MEMBERS  1024   /* in one object or array */
+#define NGX_HTTP_ES_JSON_MAX_MEMBERS  1024   /* members and items in all */
 
 
 typedef enum {
@@ -38,7 +39,8 @@ typedef struct ngx_http_es_json_s  ngx_http_es_json_t;
 /*
  * parse(): one JSON value from buf, nothing after it but white space.
  * Rejected: invalid JSON or UTF-8, NUL in strings, duplicate member names,
- * nesting deeper than MAX_DEPTH, more than MAX_MEMBERS in one container.
+ * nesting deeper than MAX_DEPTH, more than MAX_MEMBERS in all.  get() and
+ * set() take names of up to 255 bytes, without NUL.
  * Returns NULL with a message in err ("line 1, column 7: ...").
  */
 ngx_http_es_json_t *ngx_http_es_json_parse(const unsigned char *buf,
@@ -84,8 +86,10 @@ ngx_http_es_json_t *ngx_http_es_json_new_boolean(int value);
 
 /*
  * set(): a dotted path ("data.sessionToken") creates the objects on the
- * way; returns 0, or -1 when a part of the path is not an object or on
- * memory failure (value is released then as well)
+ * way; returns 0, or -1 for an invalid path (an empty part, a part of 256
+ * bytes or more, NUL), a part of the path that is not an object, or memory
+ * failure; value is released then as well.  An invalid path changes
+ * nothing; a memory failure may leave empty objects on the way.
  */
 int ngx_http_es_json_set(ngx_http_es_json_t *object,
     const unsigned char *path, size_t len, ngx_http_es_json_t *value);
