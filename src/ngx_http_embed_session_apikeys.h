@@ -2,8 +2,9 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * API keys: the key file, the shared memory zone that holds its records,
- * and the authentication of a request by one of them.
+ * API keys: the key file (keyfile.c), the shared memory zone that holds
+ * its records (apikeys.c), and the authentication of a request by one of
+ * them (auth.c).
  */
 
 
@@ -95,6 +96,8 @@ typedef struct {
  *
  * A record's strings, packed one after the other; lists are kept as their
  * comma-joined text (items cannot hold a comma), origins in normal form.
+ * LOOKUP to FLAGS are in the order of the key file's fields key= to
+ * flags= (keyfile.c).
  */
 
 #define NGX_HTTP_ES_API_RECORD_MAX    8192  /* all strings of one record */
@@ -177,11 +180,24 @@ ngx_int_t ngx_http_es_api_change(ngx_http_request_t *r,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
 ngx_http_es_api_deny_t *ngx_http_es_api_deny_match(ngx_array_t *denies,
     ngx_str_t *scope, ngx_str_t *flags, ngx_str_t *grants);
+ngx_int_t ngx_http_es_api_next_item(u_char **pos, u_char *last,
+    ngx_str_t *item);
 ngx_int_t ngx_http_es_api_is_raw_key(u_char *p, size_t len);
 ngx_http_es_api_zone_t *ngx_http_es_api_zone_get(ngx_conf_t *cf,
     ngx_str_t *name);
 ngx_int_t ngx_http_es_api_zone_check(ngx_conf_t *cf,
     ngx_http_es_api_zone_t *zone, ngx_uint_t writes);
+
+
+/*
+ * A whole key file of at most max bytes (the API key file, or a verifier's
+ * key file), read at configuration time with cf or for a request with r;
+ * NGX_DECLINED, not logged, when it is larger.  Other errors are logged,
+ * who ("" or "directive: ") before the message.
+ */
+ngx_int_t ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
+    const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,
+    ngx_file_info_t *fi);
 
 
 /* configuration */

@@ -782,8 +782,8 @@ ngx_http_es_api_auth(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
 static ngx_int_t
 ngx_http_es_api_list(ngx_http_request_t *r, ngx_array_t *a, ngx_str_t *list)
 {
-    u_char     *p, *last, *comma;
-    ngx_str_t  *s;
+    u_char     *p, *last;
+    ngx_str_t  *s, item;
     ngx_uint_t  n;
 
     n = 1;
@@ -801,21 +801,13 @@ ngx_http_es_api_list(ngx_http_request_t *r, ngx_array_t *a, ngx_str_t *list)
     p = list->data;
     last = p + list->len;
 
-    while (p < last) {
-        comma = ngx_strlchr(p, last, ',');
-        if (comma == NULL) {
-            comma = last;
-        }
-
+    while (ngx_http_es_api_next_item(&p, last, &item) == NGX_OK) {
         s = ngx_array_push(a);
         if (s == NULL) {
             return NGX_ERROR;
         }
 
-        s->data = p;
-        s->len = comma - p;
-
-        p = comma + 1;
+        *s = item;
     }
 
     return NGX_OK;

@@ -28,12 +28,8 @@ ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
 {
     int                      rc;
     char                    *rv;
-    u_char                  *buf, *p, *last;
-    size_t                   size;
-    ssize_t                  n;
-    ngx_fd_t                 fd;
-    ngx_str_t                name;
-    ngx_file_info_t          fi;
+    u_char                  *p, *last;
+    ngx_str_t                name, buf;
     ngx_http_es_jws_key_t   *key;
     ngx_http_es_keys_ctx_t   ctx;
     char                     err[NGX_MAX_ERROR_STR];
@@ -44,26 +40,18 @@ ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
         return NGX_CONF_ERROR;
     }
 
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", name.data);
+    if (ngx_http_es_keyfile_read(cf, NULL, "", &name, NGX_HTTP_ES_KEY_FILE_MAX,
+                                 &buf, NULL)
+        == NGX_ERROR)
+    {
         return NGX_CONF_ERROR;
     }
 
     rv = NGX_CONF_ERROR;
-    buf = NULL;
-    size = 0;
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%s\" failed", name.data);
-        goto done;
-    }
+    /* a file too large (NGX_DECLINED) leaves buf empty */
 
-    size = (size_t) ngx_file_size(&fi);
-
-    if (size == 0 || size > NGX_HTTP_ES_KEY_FILE_MAX) {
+    if (buf.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "key file \"%s\" is empty or larger than %uz "
                            "bytes", name.data,
@@ -71,27 +59,7 @@ ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
         goto done;
     }
 
-    buf = ngx_pnalloc(cf->temp_pool, size);
-    if (buf == NULL) {
-        goto done;
-    }
-
-    n = ngx_read_fd(fd, buf, size);
-
-    if (n == -1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%s\" failed", name.data);
-        goto done;
-    }
-
-    if ((size_t) n != size) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           ngx_read_fd_n " \"%s\" returned only %z bytes "
-                           "instead of %uz", name.data, n, size);
-        goto done;
-    }
-
-    for (p = buf, last = buf + size; p < last; p++) {
+    for (p = buf.data, last = buf.data + buf.len; p < last; p++) {
         if (*p != ' ' && *p != '\t' && *p != CR && *p != LF) {
             break;
         }
@@ -144,14 +112,9 @@ ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
 
 done:
 
-    if (buf) {
+    if (buf.data) {
         /* the file may hold secrets */
-        ngx_explicit_memzero(buf, size);
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%s\" failed", name.data);
+        ngx_explicit_memzero(buf.data, buf.len);
     }
 
     return rv;

@@ -1,0 +1,1525 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * The API key file: read with the configuration, one record a line,
+ * checked field by field with "file, line, entry" in every message; and
+ * rewritten for the changes regenerate and revoke make: one line edited,
+ * written to FILE.tmp.PID, synced and renamed over the file.  Both under
+ * a POSIX lock on FILE.lock: shared while the master reads, exclusive for
+ * a change.  Also the reading of a whole key file of limited size, which
+ * the verifier's key files share.
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_keyfile.h"
+
+
+#define NGX_HTTP_ES_KEYFILE_ID_MAX        64
+#define NGX_HTTP_ES_KEYFILE_SCOPE_MAX     32
+#define NGX_HTTP_ES_KEYFILE_ITEM_MAX      128
+#define NGX_HTTP_ES_KEYFILE_PREFIX_MAX                                       \
+    (NGX_HTTP_ES_API_KEY_MAX - NGX_HTTP_ES_API_KEY_RANDOM)
+
+/* a lock is held for the few milliseconds of one rewrite */
+#define NGX_HTTP_ES_KEYFILE_LOCK_TRIES    100       /* of 10 ms each */
+#define NGX_HTTP_ES_KEYFILE_READ_TRIES    500
+
+
+/*
+ * The fields of a line; key to flags go to the record strings LOOKUP to
+ * FLAGS, which are in the same order: ngx_http_es_keyfile_str().
+ */
+
+typedef enum {
+    NGX_HTTP_ES_KEYFILE_F_KEY = 0,
+    NGX_HTTP_ES_KEYFILE_F_ID_KEY,
+    NGX_HTTP_ES_KEYFILE_F_SCOPE,
+    NGX_HTTP_ES_KEYFILE_F_TENANT,
+    NGX_HTTP_ES_KEYFILE_F_RESOURCES,
+    NGX_HTTP_ES_KEYFILE_F_GRANTS,
+    NGX_HTTP_ES_KEYFILE_F_ORIGINS,
+    NGX_HTTP_ES_KEYFILE_F_FLAGS,
+    NGX_HTTP_ES_KEYFILE_F_RATE,
+    NGX_HTTP_ES_KEYFILE_F_STATUS,
+    NGX_HTTP_ES_KEYFILE_F_EXPIRES,
+    NGX_HTTP_ES_KEYFILE_NFIELDS
+} ngx_http_es_keyfile_field_e;
+
+#define ngx_http_es_keyfile_str(field)                                       \
+    (NGX_HTTP_ES_API_STR_LOOKUP + (field) - NGX_HTTP_ES_KEYFILE_F_KEY)
+
+
+typedef struct {
+    ngx_conf_t                 *cf;
+    ngx_http_es_api_zone_t     *zone;
+    ngx_uint_t                  line;
+    ngx_str_t                   entry;
+    ngx_uint_t                  field;      /* number, for messages */
+
+    ngx_rbtree_t                ids;
+    ngx_rbtree_node_t           ids_sentinel;
+    ngx_rbtree_t                lookups;
+    ngx_rbtree_node_t           lookups_sentinel;
+
+    ngx_http_es_api_rec_t      *rec;        /* the one being built */
+} ngx_http_es_keyfile_parse_t;
+
+
+static ngx_uint_t ngx_http_es_keyfile_writable(ngx_file_info_t *fi,
+    ngx_uid_t uid, ngx_gid_t gid);
+static void ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log,
+    ngx_uint_t level, ngx_err_t err, const char *fmt, ...);
+static char *ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps,
+    u_char *p, u_char *last);
+static char *ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps,
+    u_char *p, u_char *last);
+static char *ngx_http_es_keyfile_parse_field(
+    ngx_http_es_keyfile_parse_t *ps, ngx_uint_t field, ngx_str_t *name,
+    ngx_str_t *value);
+static char *ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_parse_t *ps,
+    ngx_uint_t field, ngx_str_t *name, ngx_str_t *value);
+static char *ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
+    ngx_uint_t field, ngx_str_t *name, ngx_str_t *value);
+static char *ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps,
+    ngx_uint_t seen);
+static char *ngx_http_es_keyfile_unique(ngx_http_es_keyfile_parse_t *ps,
+    ngx_rbtree_t *tree, ngx_str_t *name, const char *what);
+static char *ngx_http_es_keyfile_error(ngx_http_es_keyfile_parse_t *ps,
+    const char *fmt, ...);
+static ngx_int_t ngx_http_es_keyfile_put(ngx_http_es_api_rec_t *rec,
+    ngx_uint_t n, u_char *p, size_t len);
+static ngx_int_t ngx_http_es_keyfile_is_item(ngx_str_t *s, size_t max);
+static ngx_int_t ngx_http_es_keyfile_hex(u_char *dst, u_char *src);
+static u_char *ngx_http_es_keyfile_edit_line(u_char *out, u_char *p,
+    u_char *last, ngx_http_es_api_change_t *ch);
+static u_char *ngx_http_es_keyfile_field(u_char *out, char *name,
+    ngx_str_t *lookup, u_char *hash);
+static ngx_int_t ngx_http_es_keyfile_write(ngx_http_request_t *r,
+    ngx_http_es_api_zone_t *zone, u_char *buf, size_t len,
+    ngx_file_info_t *fi);
+
+
+static ngx_str_t  ngx_http_es_keyfile_fields[] = {
+    ngx_string("key"),
+    ngx_string("id_key"),
+    ngx_string("scope"),
+    ngx_string("tenant"),
+    ngx_string("resources"),
+    ngx_string("grants"),
+    ngx_string("origins"),
+    ngx_string("flags"),
+    ngx_string("rate"),
+    ngx_string("status"),
+    ngx_string("expires")
+};
+
+
+/* reading the key file *************************************************/
+
+/* the key file, read under a shared lock so a rewrite is seen whole */
+
+char *
+ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone)
+{
+    char                         *rv;
+    ngx_fd_t                      lfd;
+    ngx_int_t                     rc;
+    ngx_str_t                     buf;
+    ngx_http_es_keyfile_parse_t   ps;
+
+    lfd = ngx_http_es_keyfile_lock(&zone->lock, 0, cf->log);
+
+    rv = NGX_CONF_ERROR;
+
+    rc = ngx_http_es_keyfile_read(cf, NULL, "embed_session_api_keys: ",
+                                  &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
+                                  &buf, NULL);
+
+    if (rc == NGX_DECLINED) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "embed_session_api_keys: \"%V\" is larger than "
+                           "%uz bytes", &zone->file,
+                           (size_t) NGX_HTTP_ES_KEY_FILE_MAX);
+    }
+
+    if (rc != NGX_OK) {
+        goto unlock;
+    }
+
+    /* later than any change the file holds: see ngx_http_es_api_carry() */
+
+    zone->parsed = ngx_http_es_api_msec();
+
+    ngx_memzero(&ps, sizeof(ngx_http_es_keyfile_parse_t));
+
+    ps.cf = cf;
+    ps.zone = zone;
+
+    rv = ngx_http_es_keyfile_parse(&ps, buf.data, buf.data + buf.len);
+
+unlock:
+
+    if (lfd != NGX_INVALID_FILE) {
+        ngx_http_es_keyfile_unlock(lfd, &zone->lock, cf->log);
+    }
+
+    return rv;
+}
+
+
+/*
+ * With cf, errors are those of the directive being read (emerg, with its
+ * place in the configuration), else errors of the request r.  The buffer
+ * is wiped when the read fails: a key file may hold secrets.
+ */
+
+ngx_int_t
+ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
+    const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,
+    ngx_file_info_t *fi)
+{
+    u_char           *p;
+    size_t            size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_int_t         rc;
+    ngx_log_t        *log;
+    ngx_uint_t        level;
+    ngx_pool_t       *pool;
+    ngx_file_info_t   info;
+
+    if (cf) {
+        log = cf->log;
+        pool = cf->temp_pool;
+        level = NGX_LOG_EMERG;
+
+    } else {
+        log = r->connection->log;
+        pool = r->pool;
+        level = NGX_LOG_ERR;
+    }
+
+    if (fi == NULL) {
+        fi = &info;
+    }
+
+    ngx_str_null(buf);
+
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_open_file_n " \"%V\" failed",
+                                who, name);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+    p = NULL;
+    size = 0;
+
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_fd_info_n " \"%V\" failed",
+                                who, name);
+        goto done;
+    }
+
+    size = (size_t) ngx_file_size(fi);
+
+    if (size > max) {
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    p = ngx_pnalloc(pool, size + 1);
+    if (p == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, p, size);
+
+    if (n == -1) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_read_fd_n " \"%V\" failed",
+                                who, name);
+        goto done;
+    }
+
+    if ((size_t) n != size) {
+        ngx_http_es_keyfile_log(cf, log, level, 0,
+                                "%s" ngx_read_fd_n " \"%V\" returned only "
+                                "%z bytes instead of %uz", who, name, n,
+                                size);
+        goto done;
+    }
+
+    buf->data = p;
+    buf->len = size;
+
+    rc = NGX_OK;
+
+done:
+
+    if (rc != NGX_OK && p) {
+        ngx_explicit_memzero(p, size);
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_http_es_keyfile_log(cf, log, NGX_LOG_ALERT, ngx_errno,
+                                ngx_close_file_n " \"%V\" failed", name);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log, ngx_uint_t level,
+    ngx_err_t err, const char *fmt, ...)
+{
+    u_char   *p, buf[NGX_MAX_ERROR_STR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    if (cf) {
+        ngx_conf_log_error(level, cf, err, "%*s", (size_t) (p - buf), buf);
+
+    } else {
+        ngx_log_error(level, log, err, "%*s", (size_t) (p - buf), buf);
+    }
+}
+
+
+static char *
+ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps, u_char *p,
+    u_char *last)
+{
+    char    *rv;
+    u_char  *eol;
+
+    ngx_rbtree_init(&ps->ids, &ps->ids_sentinel, ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ps->lookups, &ps->lookups_sentinel,
+                    ngx_str_rbtree_insert_value);
+
+    ps->rec = ngx_palloc(ps->cf->temp_pool,
+                         offsetof(ngx_http_es_api_rec_t, data)
+                         + NGX_HTTP_ES_API_RECORD_MAX);
+    if (ps->rec == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    while (p < last) {
+        ps->line++;
+
+        eol = ngx_strlchr(p, last, LF);
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        rv = ngx_http_es_keyfile_parse_line(ps, p, eol);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+
+        p = eol + 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps, u_char *p,
+    u_char *last)
+{
+    char                   *rv;
+    u_char                 *q, *start, *eq;
+    ngx_str_t               id, name, value;
+    ngx_uint_t              i, seen;
+    ngx_http_es_api_rec_t  *rec;
+
+    ngx_str_null(&ps->entry);
+
+    for (q = p; q < last; q++) {
+        if (*q == CR) {
+            return ngx_http_es_keyfile_error(ps, "carriage return in the line "
+                                             "(save the file with Unix line "
+                                             "ends)");
+        }
+
+        if ((*q < 0x20 && *q != '\t') || *q >= 0x7f) {
+            return ngx_http_es_keyfile_error(ps, "control or non-ASCII "
+                                             "character");
+        }
+    }
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    if (p == last || *p == '#') {
+        return NGX_CONF_OK;
+    }
+
+    id.data = p;
+
+    while (p < last && *p != ' ' && *p != '\t') {
+        p++;
+    }
+
+    id.len = p - id.data;
+
+    if (id.len > NGX_HTTP_ES_KEYFILE_ID_MAX) {
+        return ngx_http_es_keyfile_error(ps, "invalid ID: use letters, digits, "
+                                         "\".\", \"_\", \"-\", 1 to 64 "
+                                         "characters");
+    }
+
+    for (i = 0; i < id.len; i++) {
+        if (!(isalnum(id.data[i]) || id.data[i] == '_'
+              || id.data[i] == '.' || id.data[i] == '-'))
+        {
+            return ngx_http_es_keyfile_error(ps, "invalid ID: use letters, "
+                                             "digits, \".\", \"_\", \"-\", 1 "
+                                             "to 64 characters");
+        }
+    }
+
+    /* a raw key pasted as the ID is never quoted back */
+
+    if (ngx_http_es_api_is_raw_key(id.data, id.len)) {
+        ngx_str_set(&ps->entry, "(not shown: looks like a raw key)");
+
+    } else {
+        ps->entry = id;
+    }
+
+    rec = ps->rec;
+    ngx_memzero(rec, offsetof(ngx_http_es_api_rec_t, data));
+    rec->expires = -1;
+
+    (void) ngx_http_es_keyfile_put(rec, NGX_HTTP_ES_API_STR_ID, id.data,
+                                   id.len);
+
+    seen = 0;
+    ps->field = 0;
+
+    for ( ;; ) {
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        start = p;
+
+        while (p < last && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        ps->field++;
+
+        eq = ngx_strlchr(start, p, '=');
+
+        if (eq == NULL) {
+            if (ngx_http_es_api_is_raw_key(start, p - start)) {
+                return ngx_http_es_keyfile_error(ps, "field %ui looks like a "
+                                                 "raw key; store its hash "
+                                                 "(key=LOOKUP:HEX64)",
+                                                 ps->field);
+            }
+
+            return ngx_http_es_keyfile_error(ps, "field %ui is not NAME=VALUE",
+                                             ps->field);
+        }
+
+        name.data = start;
+        name.len = eq - start;
+        value.data = eq + 1;
+        value.len = p - value.data;
+
+        for (i = 0; i < NGX_HTTP_ES_KEYFILE_NFIELDS; i++) {
+            if (name.len == ngx_http_es_keyfile_fields[i].len
+                && ngx_strncmp(name.data, ngx_http_es_keyfile_fields[i].data,
+                               name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == NGX_HTTP_ES_KEYFILE_NFIELDS) {
+            if (ngx_http_es_keyfile_is_item(&name, 32) != NGX_OK) {
+                return ngx_http_es_keyfile_error(ps, "field %ui is not "
+                                                 "NAME=VALUE", ps->field);
+            }
+
+            return ngx_http_es_keyfile_error(ps, "unknown field \"%V\" "
+                                             "(known: key id_key scope tenant "
+                                             "resources grants origins flags "
+                                             "rate status expires)", &name);
+        }
+
+        if (seen & (1 << i)) {
+            return ngx_http_es_keyfile_error(ps, "field \"%V\" given twice",
+                                             &name);
+        }
+
+        seen |= 1 << i;
+
+        if (value.len == 0) {
+            return ngx_http_es_keyfile_error(ps, "%V=: empty value", &name);
+        }
+
+        rv = ngx_http_es_keyfile_parse_field(ps, i, &name, &value);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return ngx_http_es_keyfile_parse_done(ps, seen);
+}
+
+
+static char *
+ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
+    ngx_uint_t field, ngx_str_t *name, ngx_str_t *value)
+{
+    u_char                 *p, *last;
+    ngx_int_t               n;
+    ngx_uint_t              i;
+    ngx_http_es_api_rec_t  *rec;
+
+    rec = ps->rec;
+
+    switch (field) {
+
+    case NGX_HTTP_ES_KEYFILE_F_KEY:
+    case NGX_HTTP_ES_KEYFILE_F_ID_KEY:
+        return ngx_http_es_keyfile_parse_key(ps, field, name, value);
+
+    case NGX_HTTP_ES_KEYFILE_F_SCOPE:
+
+        for (i = 0; i < value->len; i++) {
+            if (!((value->data[i] >= 'a' && value->data[i] <= 'z')
+                  || (value->data[i] >= '0' && value->data[i] <= '9')
+                  || value->data[i] == '_' || value->data[i] == '-'))
+            {
+                break;
+            }
+        }
+
+        if (i < value->len || value->len > NGX_HTTP_ES_KEYFILE_SCOPE_MAX) {
+            return ngx_http_es_keyfile_error(ps, "scope=: use lowercase "
+                                             "letters, digits, \"_\", \"-\", "
+                                             "1 to 32 characters");
+        }
+
+        break;
+
+    case NGX_HTTP_ES_KEYFILE_F_TENANT:
+
+        if (ngx_http_es_keyfile_is_item(value, NGX_HTTP_ES_KEYFILE_ITEM_MAX)
+            != NGX_OK)
+        {
+            return ngx_http_es_keyfile_error(ps, "tenant=: use letters, "
+                                             "digits, \"_\", \".\", \":\", "
+                                             "\"-\", 1 to 128 characters");
+        }
+
+        break;
+
+    case NGX_HTTP_ES_KEYFILE_F_RESOURCES:
+    case NGX_HTTP_ES_KEYFILE_F_GRANTS:
+    case NGX_HTTP_ES_KEYFILE_F_ORIGINS:
+    case NGX_HTTP_ES_KEYFILE_F_FLAGS:
+        return ngx_http_es_keyfile_parse_list(ps, field, name, value);
+
+    case NGX_HTTP_ES_KEYFILE_F_RATE:
+
+        p = value->data;
+        last = p + value->len;
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+
+        n = ngx_atoi(value->data, p - value->data);
+
+        if (n < 1 || p - value->data > 9 || value->data[0] == '0'
+            || last - p != 2 || p[0] != '/'
+            || (p[1] != 's' && p[1] != 'm' && p[1] != 'h'))
+        {
+            return ngx_http_es_keyfile_error(ps, "rate=%V: not N/s, N/m or N/h "
+                                             "with N from 1 to 999999999",
+                                             value);
+        }
+
+        rec->rate = n;
+        rec->period = (p[1] == 's') ? 1 : (p[1] == 'm') ? 60 : 3600;
+
+        return NGX_CONF_OK;
+
+    case NGX_HTTP_ES_KEYFILE_F_STATUS:
+
+        if (value->len == 6 && ngx_strncmp(value->data, "active", 6) == 0) {
+            rec->revoked = 0;
+
+        } else if (value->len == 7
+                   && ngx_strncmp(value->data, "revoked", 7) == 0)
+        {
+            rec->revoked = 1;
+
+        } else {
+            return ngx_http_es_keyfile_error(ps, "status=%V: not \"active\" or "
+                                             "\"revoked\"", value);
+        }
+
+        return NGX_CONF_OK;
+
+    default: /* NGX_HTTP_ES_KEYFILE_F_EXPIRES */
+
+        n = (value->len <= 12) ? ngx_atotm(value->data, value->len)
+                               : NGX_ERROR;
+
+        if (n == NGX_ERROR) {
+            return ngx_http_es_keyfile_error(ps, "expires=%V: not Unix seconds "
+                                             "(an integer)", value);
+        }
+
+        rec->expires = (time_t) n;
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_es_keyfile_put(rec, ngx_http_es_keyfile_str(field),
+                                value->data, value->len)
+        != NGX_OK)
+    {
+        return ngx_http_es_keyfile_error(ps, "record longer than %d bytes",
+                                         NGX_HTTP_ES_API_RECORD_MAX);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* key=LOOKUP:HEX64, id_key=LOOKUP:HEX64; never quoted in a message */
+
+static char *
+ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t field,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    u_char                 *colon;
+    size_t                  i, prefix;
+    ngx_str_t               lookup;
+    ngx_http_es_api_rec_t  *rec;
+
+    rec = ps->rec;
+
+    colon = ngx_strlchr(value->data, value->data + value->len, ':');
+
+    if (ngx_http_es_api_is_raw_key(value->data, value->len)
+        || (colon && ngx_http_es_api_is_raw_key(value->data,
+                                                colon - value->data)))
+    {
+        return ngx_http_es_keyfile_error(ps, "%V=: looks like a raw key; store "
+                                         "its hash (LOOKUP:HEX64)", name);
+    }
+
+    if (colon == NULL) {
+        goto invalid;
+    }
+
+    lookup.data = value->data;
+    lookup.len = colon - value->data;
+
+    if (lookup.len < NGX_HTTP_ES_API_KEY_LOOKUP
+        || value->len - lookup.len - 1 != 2 * NGX_HTTP_ES_API_HASH_LEN)
+    {
+        goto invalid;
+    }
+
+    prefix = lookup.len - NGX_HTTP_ES_API_KEY_LOOKUP;
+
+    if (prefix > NGX_HTTP_ES_KEYFILE_PREFIX_MAX
+        || (prefix && lookup.data[prefix - 1] != '_'))
+    {
+        goto invalid;
+    }
+
+    for (i = 0; i < lookup.len; i++) {
+        if (!isalnum(lookup.data[i])
+            && (i >= prefix || lookup.data[i] != '_'))
+        {
+            goto invalid;
+        }
+    }
+
+    if (ngx_http_es_keyfile_hex(field == NGX_HTTP_ES_KEYFILE_F_KEY
+                                ? rec->hash : rec->id_hash,
+                                colon + 1)
+        != NGX_OK)
+    {
+        goto invalid;
+    }
+
+    if (field == NGX_HTTP_ES_KEYFILE_F_ID_KEY) {
+        rec->has_id_key = 1;
+    }
+
+    if (ngx_http_es_keyfile_put(rec, ngx_http_es_keyfile_str(field),
+                                lookup.data, lookup.len)
+        != NGX_OK)
+    {
+        return ngx_http_es_keyfile_error(ps, "record longer than %d bytes",
+                                         NGX_HTTP_ES_API_RECORD_MAX);
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    return ngx_http_es_keyfile_error(ps, "%V=: not LOOKUP:HEX64 (PREFIX + 8 of "
+                                     "[A-Za-z0-9], \":\", 64 lowercase hex "
+                                     "digits)", name);
+}
+
+
+/* resources, grants, flags: items; origins: normalised origins */
+
+static char *
+ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
+    ngx_uint_t field, ngx_str_t *name, ngx_str_t *value)
+{
+    u_char                 *p, *last, *comma, *start;
+    size_t                  len;
+    ngx_int_t               rc;
+    ngx_str_t               item;
+    ngx_http_es_api_rec_t  *rec;
+
+    rec = ps->rec;
+    start = rec->data + rec->len;
+
+    p = value->data;
+    last = p + value->len;
+
+    for ( ;; ) {
+        comma = ngx_strlchr(p, last, ',');
+
+        item.data = p;
+        item.len = (comma ? comma : last) - p;
+
+        if (item.len == 0) {
+            return ngx_http_es_keyfile_error(ps, "%V=: empty item (commas must "
+                                             "separate items)", name);
+        }
+
+        /* the item and a comma must fit; origins only get shorter */
+
+        if (rec->len + item.len + 1 > NGX_HTTP_ES_API_RECORD_MAX) {
+            return ngx_http_es_keyfile_error(ps, "record longer than %d bytes",
+                                             NGX_HTTP_ES_API_RECORD_MAX);
+        }
+
+        if (field == NGX_HTTP_ES_KEYFILE_F_ORIGINS) {
+            rc = ngx_http_es_origin_normalize(rec->data + rec->len, &len,
+                                              item.data, item.len, 0);
+
+        } else {
+            rc = ngx_http_es_keyfile_is_item(&item,
+                                             NGX_HTTP_ES_KEYFILE_ITEM_MAX);
+            len = item.len;
+
+            if (rc == NGX_OK) {
+                ngx_memcpy(rec->data + rec->len, item.data, len);
+            }
+        }
+
+        if (rc != NGX_OK) {
+            if (ngx_http_es_api_is_raw_key(item.data, item.len)) {
+                ngx_str_set(&item, "(not shown)");
+            }
+
+            if (field == NGX_HTTP_ES_KEYFILE_F_ORIGINS) {
+                return ngx_http_es_keyfile_error(ps, "origins=: \"%V\" is not "
+                                                 "an origin (http or https://"
+                                                 "host[:port], no path, no "
+                                                 "trailing slash, no wildcard)",
+                                                 &item);
+            }
+
+            return ngx_http_es_keyfile_error(ps, "%V=: \"%V\": use "
+                                             "letters, digits, \"_\", \".\", "
+                                             "\":\", \"-\", 1 to 128 "
+                                             "characters", name, &item);
+        }
+
+        rec->len += len;
+
+        if (comma == NULL) {
+            break;
+        }
+
+        rec->data[rec->len++] = ',';
+        p = comma + 1;
+    }
+
+    rec->str[ngx_http_es_keyfile_str(field)].off = start - rec->data;
+    rec->str[ngx_http_es_keyfile_str(field)].len =
+                                              rec->data + rec->len - start;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t seen)
+{
+    char                   *rv;
+    size_t                  size;
+    ngx_str_t               s;
+    ngx_http_es_api_rec_t  *rec, **recp;
+
+    rec = ps->rec;
+
+    if (!(seen & (1 << NGX_HTTP_ES_KEYFILE_F_KEY))) {
+        return ngx_http_es_keyfile_error(ps, "no key= field");
+    }
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &s);
+
+    rv = ngx_http_es_keyfile_unique(ps, &ps->ids, &s, "duplicate ID");
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_LOOKUP, &s);
+
+    rv = ngx_http_es_keyfile_unique(ps, &ps->lookups, &s, "key=: duplicate");
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (rec->has_id_key) {
+        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID_LOOKUP, &s);
+
+        rv = ngx_http_es_keyfile_unique(ps, &ps->lookups, &s,
+                                        "id_key=: duplicate");
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    size = offsetof(ngx_http_es_api_rec_t, data) + rec->len;
+
+    recp = ngx_array_push(&ps->zone->records);
+    if (recp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *recp = ngx_palloc(ps->cf->pool, size);
+    if (*recp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(*recp, rec, size);
+    rec = *recp;
+
+    rec->size = size;
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_LOOKUP, &s);
+    rec->node.key = ngx_crc32_short(s.data, s.len);
+    rec->node.data = 0;
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID_LOOKUP, &s);
+    rec->id_node.key = ngx_crc32_short(s.data, s.len);
+    rec->id_node.data = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* name must be new in the tree; the tree then remembers it */
+
+static char *
+ngx_http_es_keyfile_unique(ngx_http_es_keyfile_parse_t *ps, ngx_rbtree_t *tree,
+    ngx_str_t *name, const char *what)
+{
+    uint32_t                 hash;
+    ngx_http_es_api_name_t  *n;
+
+    hash = ngx_crc32_long(name->data, name->len);
+
+    n = (ngx_http_es_api_name_t *) ngx_str_rbtree_lookup(tree, name, hash);
+
+    if (n) {
+        if (tree == &ps->ids) {
+            return ngx_http_es_keyfile_error(ps, "%s (first on line %ui)", what,
+                                             n->line);
+        }
+
+        return ngx_http_es_keyfile_error(ps, "%s LOOKUP \"%V\" (also on line "
+                                         "%ui)", what, name, n->line);
+    }
+
+    n = ngx_palloc(ps->cf->temp_pool, sizeof(ngx_http_es_api_name_t));
+    if (n == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    n->sn.node.key = hash;
+    n->sn.str.len = name->len;
+    n->sn.str.data = ngx_pnalloc(ps->cf->temp_pool, name->len);
+    if (n->sn.str.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(n->sn.str.data, name->data, name->len);
+    n->line = ps->line;
+
+    ngx_rbtree_insert(tree, &n->sn.node);
+
+    return NGX_CONF_OK;
+}
+
+
+/* "embed_session_api_keys: "FILE", line N, entry "ID": ..." */
+
+static char *
+ngx_http_es_keyfile_error(ngx_http_es_keyfile_parse_t *ps, const char *fmt, ...)
+{
+    u_char   *p, buf[NGX_MAX_CONF_ERRSTR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    if (ps->entry.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, ps->cf, 0,
+                           "embed_session_api_keys: \"%V\", line %ui, "
+                           "entry \"%V\": %*s", &ps->zone->file, ps->line,
+                           &ps->entry, (size_t) (p - buf), buf);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, ps->cf, 0,
+                           "embed_session_api_keys: \"%V\", line %ui: %*s",
+                           &ps->zone->file, ps->line, (size_t) (p - buf),
+                           buf);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_es_keyfile_put(ngx_http_es_api_rec_t *rec, ngx_uint_t n, u_char *p,
+    size_t len)
+{
+    if (rec->len + len > NGX_HTTP_ES_API_RECORD_MAX) {
+        return NGX_ERROR;
+    }
+
+    rec->str[n].off = (u_short) rec->len;
+    rec->str[n].len = (u_short) len;
+
+    ngx_memcpy(rec->data + rec->len, p, len);
+    rec->len += len;
+
+    return NGX_OK;
+}
+
+
+/* [A-Za-z0-9_.:-]{1,max} */
+
+static ngx_int_t
+ngx_http_es_keyfile_is_item(ngx_str_t *s, size_t max)
+{
+    size_t  i;
+
+    if (s->len == 0 || s->len > max) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (!isalnum(s->data[i]) && s->data[i] != '_' && s->data[i] != '.'
+            && s->data[i] != ':' && s->data[i] != '-')
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* PREFIX ([A-Za-z0-9_]* ending in "_", or empty) + 40 of [A-Za-z0-9] */
+
+ngx_int_t
+ngx_http_es_api_is_raw_key(u_char *p, size_t len)
+{
+    size_t  i, random;
+
+    if (len < NGX_HTTP_ES_API_KEY_RANDOM || len > NGX_HTTP_ES_API_KEY_MAX) {
+        return 0;
+    }
+
+    random = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '_') {
+            random = 0;
+            continue;
+        }
+
+        if (!isalnum(p[i])) {
+            return 0;
+        }
+
+        random++;
+    }
+
+    return random == NGX_HTTP_ES_API_KEY_RANDOM;
+}
+
+
+/* 64 lowercase hex digits */
+
+static ngx_int_t
+ngx_http_es_keyfile_hex(u_char *dst, u_char *src)
+{
+    u_char      c, v;
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2 * NGX_HTTP_ES_API_HASH_LEN; i++) {
+        c = src[i];
+
+        if (c >= '0' && c <= '9') {
+            v = c - '0';
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = c - 'a' + 10;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        if (i & 1) {
+            dst[i / 2] |= v;
+
+        } else {
+            dst[i / 2] = (u_char) (v << 4);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* changing the key file ************************************************/
+
+/*
+ * Only a warning: the requests that change keys would fail with
+ * KEY_STORE_FAILED when the workers' user cannot create FILE.tmp.PID
+ * next to the file, rename it, or lock FILE.lock.
+ */
+
+void
+ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
+    ngx_log_t *log)
+{
+    u_char           *p, dir[NGX_MAX_PATH];
+    size_t            len;
+    ngx_uid_t         uid;
+    ngx_gid_t         gid;
+    struct passwd    *pwd;
+    ngx_file_info_t   fi;
+    ngx_core_conf_t  *ccf;
+
+    if (geteuid() != 0) {
+        uid = geteuid();
+        gid = getegid();
+
+    } else {
+        ccf = (ngx_core_conf_t *) ngx_get_conf(zone->cycle->conf_ctx,
+                                               ngx_core_module);
+
+        if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+            uid = ccf->user;
+            gid = ccf->group;
+
+        } else {
+            pwd = getpwnam(NGX_USER);
+            if (pwd == NULL) {
+                return;
+            }
+
+            uid = pwd->pw_uid;
+            gid = pwd->pw_gid;
+        }
+
+        if (uid == 0) {
+            return;
+        }
+    }
+
+    p = zone->file.data + zone->file.len;
+
+    while (p > zone->file.data && p[-1] != '/') {
+        p--;
+    }
+
+    len = (p > zone->file.data + 1) ? (size_t) (p - 1 - zone->file.data) : 1;
+
+    if (len >= NGX_MAX_PATH) {
+        return;
+    }
+
+    ngx_cpystrn(dir, zone->file.data, len + 1);
+
+    if (ngx_file_info(dir, &fi) != NGX_FILE_ERROR
+        && !ngx_http_es_keyfile_writable(&fi, uid, gid))
+    {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "embed_session_api_keys: the directory \"%s\" of "
+                      "\"%V\" is not writable by the worker processes "
+                      "(uid %d): key regeneration and revocation will fail",
+                      dir, &zone->file, (int) uid);
+        return;
+    }
+
+    if (ngx_file_info(zone->lock.data, &fi) != NGX_FILE_ERROR
+        && !ngx_http_es_keyfile_writable(&fi, uid, gid))
+    {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "embed_session_api_keys: the lock file \"%V\" is not "
+                      "writable by the worker processes (uid %d): key "
+                      "regeneration and revocation will fail",
+                      &zone->lock, (int) uid);
+    }
+}
+
+
+/* by the mode bits alone: supplementary groups and ACLs are not seen */
+
+static ngx_uint_t
+ngx_http_es_keyfile_writable(ngx_file_info_t *fi, ngx_uid_t uid, ngx_gid_t gid)
+{
+    if (fi->st_uid == uid) {
+        return (fi->st_mode & S_IWUSR) != 0;
+    }
+
+    if (fi->st_gid == gid) {
+        return (fi->st_mode & S_IWGRP) != 0;
+    }
+
+    return (fi->st_mode & S_IWOTH) != 0;
+}
+
+
+/*
+ * The file with the line of ch->id changed and every other byte kept;
+ * NGX_ERROR, logged, when it cannot be, or the ID is not in the file.
+ */
+
+ngx_int_t
+ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
+    ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch)
+{
+    u_char           *out, *p, *q, *last, *eol, *o;
+    ngx_int_t         rc;
+    ngx_str_t         buf;
+    ngx_log_t        *log;
+    ngx_file_info_t   fi;
+
+    log = r->connection->log;
+
+    rc = ngx_http_es_keyfile_read(NULL, r, "embed_session_api_keys: ",
+                                  &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
+                                  &buf, &fi);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "embed_session_api_keys: \"%V\" is larger than %uz "
+                      "bytes", &zone->file, (size_t) NGX_HTTP_ES_KEY_FILE_MAX);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* room for the line to grow by a status= or an id_key= field */
+
+    out = ngx_pnalloc(r->pool, buf.len + 2 * NGX_HTTP_ES_API_KEY_MAX + 256);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = buf.data + buf.len;
+
+    for (p = buf.data; p < last; p = eol + 1) {
+        eol = ngx_strlchr(p, last, LF);
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        for (q = p; q < eol && (*q == ' ' || *q == '\t'); q++) {
+            /* void */
+        }
+
+        if ((size_t) (eol - q) <= ch->id.len
+            || ngx_memcmp(q, ch->id.data, ch->id.len) != 0
+            || (q[ch->id.len] != ' ' && q[ch->id.len] != '\t'))
+        {
+            continue;
+        }
+
+        o = ngx_cpymem(out, buf.data, p - buf.data);
+        o = ngx_http_es_keyfile_edit_line(o, p, eol, ch);
+        o = ngx_cpymem(o, eol, last - eol);
+
+        if ((size_t) (o - out) > NGX_HTTP_ES_KEY_FILE_MAX) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "embed_session_api_keys: \"%V\" would grow "
+                          "larger than %uz bytes", &zone->file,
+                          (size_t) NGX_HTTP_ES_KEY_FILE_MAX);
+            return NGX_ERROR;
+        }
+
+        return ngx_http_es_keyfile_write(r, zone, out, o - out, &fi);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "embed_session_api_keys: entry \"%V\" is no longer in "
+                  "\"%V\"", &ch->id, &zone->file);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The line with key=/id_key= or status= replaced, the white space and
+ * every other field as they were; a missing field is added at the end.
+ */
+
+static u_char *
+ngx_http_es_keyfile_edit_line(u_char *out, u_char *p, u_char *last,
+    ngx_http_es_api_change_t *ch)
+{
+    u_char      *start, *ws;
+    size_t       len;
+    ngx_uint_t   key, id_key, status;
+
+    key = 0;
+    id_key = 0;
+    status = 0;
+    ws = p;
+
+    while (p < last) {
+        ws = p;
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        out = ngx_cpymem(out, ws, p - ws);
+        ws = last;
+
+        start = p;
+
+        while (p < last && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        len = p - start;
+
+        if (!ch->revoke && len > 4 && ngx_strncmp(start, "key=", 4) == 0) {
+            out = ngx_http_es_keyfile_field(out, "key=", &ch->new_lookup,
+                                            ch->new_hash);
+            key = 1;
+            continue;
+        }
+
+        if (!ch->revoke && ch->new_id_lookup.len && len > 7
+            && ngx_strncmp(start, "id_key=", 7) == 0)
+        {
+            out = ngx_http_es_keyfile_field(out, "id_key=", &ch->new_id_lookup,
+                                            ch->new_id_hash);
+            id_key = 1;
+            continue;
+        }
+
+        if (ch->revoke && len > 7 && ngx_strncmp(start, "status=", 7) == 0) {
+            out = ngx_cpymem(out, "status=revoked", 14);
+            status = 1;
+            continue;
+        }
+
+        out = ngx_cpymem(out, start, len);
+    }
+
+    if (ch->revoke) {
+        if (!status) {
+            out = ngx_cpymem(out, " status=revoked", 15);
+        }
+
+    } else {
+        if (!key) {
+            out = ngx_http_es_keyfile_field(out, " key=", &ch->new_lookup,
+                                            ch->new_hash);
+        }
+
+        if (ch->new_id_lookup.len && !id_key) {
+            out = ngx_http_es_keyfile_field(out, " id_key=", &ch->new_id_lookup,
+                                            ch->new_id_hash);
+        }
+    }
+
+    /* the trailing white space, if any */
+
+    return ngx_cpymem(out, ws, last - ws);
+}
+
+
+/* NAME=LOOKUP:HEX64 */
+
+static u_char *
+ngx_http_es_keyfile_field(u_char *out, char *name, ngx_str_t *lookup,
+    u_char *hash)
+{
+    out = ngx_cpymem(out, name, ngx_strlen(name));
+    out = ngx_cpymem(out, lookup->data, lookup->len);
+    *out++ = ':';
+
+    return ngx_hex_dump(out, hash, NGX_HTTP_ES_API_HASH_LEN);
+}
+
+
+/*
+ * FILE.tmp.PID, written and synced, with the mode (and, for root, the
+ * owner) of FILE, renamed over FILE; then the directory is synced.
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_write(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
+    u_char *buf, size_t len, ngx_file_info_t *fi)
+{
+    u_char     *tmp, *p;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_err_t   err;
+    ngx_log_t  *log;
+
+    log = r->connection->log;
+
+    tmp = ngx_pnalloc(r->pool, zone->file.len + sizeof(".tmp.")
+                               + NGX_INT64_LEN);
+    if (tmp == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(tmp, "%V.tmp.%P%Z", &zone->file, ngx_pid);
+
+    (void) ngx_delete_file(tmp);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
+                       S_IRUSR|S_IWUSR);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_api_keys: " ngx_open_file_n
+                      " \"%s\" failed", tmp);
+        return NGX_ERROR;
+    }
+
+    for (p = buf; p < buf + len; p += n) {
+        n = ngx_write_fd(fd, p, buf + len - p);
+
+        if (n == -1) {
+            err = ngx_errno;
+
+            if (err == NGX_EINTR) {
+                n = 0;
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_ERR, log, err,
+                          "embed_session_api_keys: " ngx_write_fd_n
+                          " \"%s\" failed", tmp);
+            goto failed;
+        }
+    }
+
+    if (fchmod(fd, ngx_file_access(fi)) == -1) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_api_keys: fchmod() \"%s\" failed", tmp);
+        goto failed;
+    }
+
+    if (geteuid() == 0 && fchown(fd, fi->st_uid, fi->st_gid) == -1) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_api_keys: fchown() \"%s\" failed", tmp);
+        goto failed;
+    }
+
+    if (fsync(fd) == -1) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_api_keys: fsync() \"%s\" failed", tmp);
+        goto failed;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_api_keys: " ngx_close_file_n
+                      " \"%s\" failed", tmp);
+        fd = NGX_INVALID_FILE;
+        goto failed;
+    }
+
+    fd = NGX_INVALID_FILE;
+
+    if (ngx_rename_file(tmp, zone->file.data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_api_keys: " ngx_rename_file_n
+                      " \"%s\" to \"%V\" failed", tmp, &zone->file);
+        goto failed;
+    }
+
+    /* the rename is the change: a directory not synced is only logged */
+
+    for (p = zone->file.data + zone->file.len; p > zone->file.data; p--) {
+        if (p[-1] == '/') {
+            break;
+        }
+    }
+
+    if (p > zone->file.data) {
+        tmp = ngx_pnalloc(r->pool, p - zone->file.data + 1);
+        if (tmp == NULL) {
+            return NGX_OK;
+        }
+
+        ngx_cpystrn(tmp, zone->file.data, p - zone->file.data + 1);
+
+        fd = ngx_open_file(tmp, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+        if (fd == NGX_INVALID_FILE || fsync(fd) == -1) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "embed_session_api_keys: fsync() of the directory "
+                          "\"%s\" failed", tmp);
+        }
+
+        if (fd != NGX_INVALID_FILE) {
+            (void) ngx_close_file(fd);
+        }
+    }
+
+    return NGX_OK;
+
+failed:
+
+    if (fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(fd);
+    }
+
+    (void) ngx_delete_file(tmp);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * FILE.lock: exclusive for a change, shared for reading the file (and
+ * then only if the lock file exists and can be opened: no change has
+ * happened otherwise).  A bounded wait: the lock is held only for the
+ * time of a rewrite.
+ */
+
+ngx_fd_t
+ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
+{
+    ngx_fd_t      fd;
+    ngx_err_t     err;
+    ngx_uint_t    i, tries;
+    struct flock  fl;
+
+    tries = write ? NGX_HTTP_ES_KEYFILE_LOCK_TRIES
+                  : NGX_HTTP_ES_KEYFILE_READ_TRIES;
+
+    if (write) {
+        fd = ngx_open_file(name->data, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN,
+                           S_IRUSR|S_IWUSR);
+        if (fd == NGX_INVALID_FILE) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "embed_session_api_keys: " ngx_open_file_n
+                          " \"%V\" failed", name);
+            return NGX_INVALID_FILE;
+        }
+
+    } else {
+        fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        if (fd == NGX_INVALID_FILE) {
+            return NGX_INVALID_FILE;
+        }
+    }
+
+    for (i = 0; /* void */ ; i++) {
+
+        ngx_memzero(&fl, sizeof(struct flock));
+        fl.l_type = write ? F_WRLCK : F_RDLCK;
+        fl.l_whence = SEEK_SET;
+
+        if (fcntl(fd, F_SETLK, &fl) != -1) {
+            return fd;
+        }
+
+        err = ngx_errno;
+
+        if ((err != NGX_EAGAIN && err != NGX_EACCES) || i == tries) {
+            break;
+        }
+
+        ngx_msleep(10);
+    }
+
+    if (write) {
+        ngx_log_error(NGX_LOG_ERR, log, err,
+                      "embed_session_api_keys: fcntl() lock \"%V\" failed",
+                      name);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, log, err,
+                      "embed_session_api_keys: fcntl() lock \"%V\" failed, "
+                      "reading the key file without it", name);
+    }
+
+    (void) ngx_close_file(fd);
+
+    return NGX_INVALID_FILE;
+}
+
+
+void
+ngx_http_es_keyfile_unlock(ngx_fd_t fd, ngx_str_t *name, ngx_log_t *log)
+{
+    if (ngx_unlock_fd(fd) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      "embed_session_api_keys: fcntl() unlock \"%V\" failed",
+                      name);
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", name);
+    }
+}

@@ -1,0 +1,103 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * Between the API key zone (apikeys.c) and the key file (keyfile.c): the
+ * record both build and keep, the zone with the names of its file, and
+ * what each side asks of the other.
+ */
+
+
+#ifndef _NGX_HTTP_EMBED_SESSION_KEYFILE_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_KEYFILE_H_INCLUDED_
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+typedef struct ngx_http_es_api_sh_s  ngx_http_es_api_sh_t;
+
+
+/*
+ * A record: one slab allocation with all its strings.  Two nodes in the
+ * one rbtree, keyed by the crc32 of the key's and the id_key's LOOKUP;
+ * node.data tells them apart (0: key, 1: id_key).
+ */
+
+typedef struct {
+    ngx_rbtree_node_t           node;
+    ngx_rbtree_node_t           id_node;
+    ngx_queue_t                 queue;
+    size_t                      size;
+
+    uint64_t                    updated;    /* ms, last regenerate/revoke */
+    time_t                      expires;    /* -1: never */
+
+    ngx_uint_t                  rate;       /* 0: no limit */
+    time_t                      period;
+    time_t                      window;     /* start of the current one */
+    ngx_uint_t                  count;      /* requests in it */
+
+    unsigned                    revoked:1;
+    unsigned                    has_id_key:1;
+
+    u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
+    u_char                      id_hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    ngx_http_es_api_span_t      str[NGX_HTTP_ES_API_NSTR];
+    size_t                      len;
+    u_char                      data[1];
+} ngx_http_es_api_rec_t;
+
+
+struct ngx_http_es_api_zone_s {
+    ngx_http_es_api_sh_t       *sh;
+    ngx_slab_pool_t            *shpool;
+    ngx_shm_zone_t             *shm_zone;
+
+    ngx_str_t                   file;       /* full name, NUL-terminated */
+    ngx_str_t                   lock;       /* FILE.lock */
+    ngx_array_t                 records;    /* ngx_http_es_api_rec_t * */
+    uint64_t                    parsed;     /* ms, when the file was read */
+
+    ngx_cycle_t                *cycle;
+
+    unsigned                    declared:1;
+    unsigned                    writes:1;   /* regenerate or revoke */
+};
+
+
+/* an ID or a LOOKUP: while parsing, for duplicates; on reload, by ID */
+
+typedef struct {
+    ngx_str_node_t              sn;
+    ngx_uint_t                  line;
+    ngx_http_es_api_rec_t      *rec;
+} ngx_http_es_api_name_t;
+
+
+#define ngx_http_es_api_str(rec, n, s)                                       \
+    (s)->data = (rec)->data + (rec)->str[n].off;                             \
+    (s)->len = (rec)->str[n].len
+
+
+/*
+ * the key file: load() reads it into zone->records under a shared lock of
+ * FILE.lock; rewrite() changes one line of it, under the exclusive lock
+ * that the caller took with lock()
+ */
+char *ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone);
+void ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
+    ngx_log_t *log);
+ngx_int_t ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
+    ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
+ngx_fd_t ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write,
+    ngx_log_t *log);
+void ngx_http_es_keyfile_unlock(ngx_fd_t fd, ngx_str_t *name,
+    ngx_log_t *log);
+
+/* the zone: the wall clock that records' "updated" is kept in */
+uint64_t ngx_http_es_api_msec(void);
+
+
+#endif /* _NGX_HTTP_EMBED_SESSION_KEYFILE_H_INCLUDED_ */
