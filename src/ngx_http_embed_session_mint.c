@@ -296,10 +296,10 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
         return NGX_ERROR;
     }
 
+    /* no body at all is an empty object: the schema says what is missing */
+
     if (body.len == 0) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session mint: empty request body");
-        return ngx_http_es_error(r, NGX_HTTP_ES_INVALID_JSON);
+        ngx_str_set(&body, "{}");
     }
 
     m->root = ngx_http_es_json_parse(body.data, body.len, err, sizeof(err));
@@ -422,22 +422,21 @@ ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i)
             return ngx_http_es_mint_detail(m, &f->path, "is required");
         }
 
-        if (f->required_if_field != -1) {
-            other = m->values[f->required_if_field];
+        other = (f->required_if_field == -1)
+                ? NULL : m->values[f->required_if_field];
 
-            if (other && ngx_http_es_mint_value_is(other,
-                                                   &f->required_if_value))
-            {
-                return ngx_http_es_mint_detail(m, &f->path,
-                                               "is required when %V is %V",
-                                               &fields[f->required_if_field]
-                                                   .path,
-                                               &f->required_if_value);
-            }
-        }
+        /* a key bound to resources asks for them all by saying nothing */
 
         if (f->resource && m->key->resources.nelts) {
             v = ngx_http_es_mint_strings(&m->key->resources);
+
+        } else if (other
+                   && ngx_http_es_mint_value_is(other, &f->required_if_value))
+        {
+            return ngx_http_es_mint_detail(m, &f->path,
+                                           "is required when %V is %V",
+                                           &fields[f->required_if_field].path,
+                                           &f->required_if_value);
 
         } else if (f->has_default) {
             v = ngx_http_es_mint_default(f);

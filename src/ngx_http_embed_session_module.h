@@ -143,6 +143,7 @@ typedef struct {
     ngx_str_t                   origin;
     ngx_http_es_code_t          code;
     const char                 *reason;
+    ngx_str_t                   error;      /* the code answered with */
 
     ngx_http_es_api_key_t      *api_key;    /* authenticated API key */
     ngx_str_t                   minted;     /* the token a mint returned */

@@ -294,10 +294,20 @@ ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_error_t *err,
     size_t                      len;
     ngx_uint_t                  i, nested;
     ngx_table_elt_t            *h;
+    ngx_http_es_ctx_t          *ctx;
     ngx_http_es_detail_t       *d;
     ngx_http_es_loc_conf_t     *elcf;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_core_main_conf_t  *cmcf;
+
+    /* for $embed_session_error, as the client sees it */
+
+    ctx = ngx_http_es_get_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->error = err->code;
 
     if (err->authenticate.len) {
         h = ngx_http_es_header(r, "WWW-Authenticate",

@@ -365,11 +365,22 @@ ngx_http_es_variable_error(ngx_http_request_t *r,
 
     ctx = ngx_http_es_get_ctx(r->main, 0);
 
-    if (ctx == NULL || ctx->code == NGX_HTTP_ES_PASSED) {
+    if (ctx == NULL) {
         return NGX_OK;
     }
 
-    code = ngx_http_es_code_name(ctx->code);
+    /* the code answered with (renamed or a deny rule's), else the verifier's */
+
+    if (ctx->error.len) {
+        code = &ctx->error;
+
+    } else if (ctx->code != NGX_HTTP_ES_PASSED) {
+        code = ngx_http_es_code_name(ctx->code);
+
+    } else {
+        return NGX_OK;
+    }
+
     ngx_http_es_variable_set(v, code->data, code->len);
 
     return NGX_OK;

@@ -423,6 +423,7 @@ ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx)
 
     ngx_str_null(&ctx->kid);
     ngx_str_null(&ctx->origin);
+    ngx_str_null(&ctx->error);
 }
 
 
