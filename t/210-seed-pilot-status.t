@@ -1,0 +1,1130 @@
+# Seed contract: Pilot Status (shared/seeds 000 "Create embed session" and
+# 001 "API Authentication"), served by configuration alone, the
+# configuration of conf-examples/pilot-status.conf with test paths.
+#
+# Plays the seed's documented requests: POST /v1/embed/sessions with
+# x-api-key or x-api-key-id (never Authorization: Bearer), the schema rules
+# (surface chat|connect, allowedOrigins 1..20 exact origins, ttlSeconds up
+# to 3600 with 900 chat / 1800 connect defaults, whatsappNumberIds limited
+# to a number key's own number and required for a tenant key on chat,
+# brandingOverride), the 201 body, the flat error envelope {error, code},
+# 401 "Unauthorized", 400 "Validation error", 429 "Too many requests",
+# the number- and tenant-only endpoints (TENANT_SCOPE_NOT_ALLOWED,
+# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate.
+#
+# Every minted token is decoded and its signature checked by an independent
+# implementation (Crypt::JWT).  Key state changes (regeneration, the rate
+# window), so every request is sent once (repeat_each 1); every block
+# starts a fresh nginx with a fresh key file.
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmbedSessionTest;
+
+use Crypt::JWT qw(decode_jwt);
+use Digest::SHA qw(sha256_hex);
+use HTTP::Tiny;
+use JSON::PP ();
+use POSIX qw(strftime);
+
+repeat_each(1);
+no_shuffle();
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+our $JSON = JSON::PP->new->canonical;
+
+our $ISS = 'https://pilotstatus.com.br';
+our $AUD = 'pilot-status-embed';
+our $ORIGIN = 'https://app.tenant.com';
+our $NUM_A = 'num_01HZXAAAA';
+our $NUM_B = 'num_01HZXBBBB';
+
+
+# API keys ###################################################################
+#
+# Raw keys: ps_ + 40 of [A-Za-z0-9] (x-api-key), psid_ + 40 (x-api-key-id).
+# The file stores LOOKUP:HEX64 only.  EmbedSession::ApiKey when it loads,
+# else the same computation with Digest::SHA.
+
+my $have_apikey = eval {
+    require EmbedSession::ApiKey;
+    EmbedSession::ApiKey->import(qw(generate_key record_hash));
+    1;
+};
+
+sub new_key {
+    my ($prefix) = @_;
+
+    return EmbedSession::ApiKey::generate_key($prefix) if $have_apikey;
+
+    my @c = ('A' .. 'Z', 'a' .. 'z', '0' .. '9');
+    return $prefix . join '', map { $c[int rand @c] } 1 .. 40;
+}
+
+sub stored {
+    my ($raw) = @_;
+
+    return EmbedSession::ApiKey::record_hash($raw) if $have_apikey;
+
+    my ($prefix) = $raw =~ /\A(.*_)/;
+    $prefix //= '';
+    return substr($raw, 0, length($prefix) + 8) . ':' . sha256_hex($raw);
+}
+
+# id => [fields after key= and id_key=], has an id_key
+
+our %K;
+
+my @RECORDS = (
+    ['num-a',      1, "scope=number tenant=t_acme resources=$NUM_A"],
+    ['num-b',      0, "scope=number tenant=t_acme resources=$NUM_B"],
+    ['tenant',     1, 'scope=tenant tenant=t_acme'],
+    ['num-rate',   0, "scope=number tenant=t_acme resources=$NUM_A "
+                      . 'rate=3/h'],
+    ['num-revoked', 0, "scope=number tenant=t_acme resources=$NUM_A "
+                      . 'status=revoked'],
+    ['num-expired', 0, "scope=number tenant=t_acme resources=$NUM_A "
+                      . 'expires=' . (time - 3600)],
+);
+
+our $KEYS = "# Pilot Status API keys: number-scoped (one per WhatsApp number)\n"
+            . "# and the tenant's singleton.  Made by t/210-seed-pilot-status.t\n"
+            . "\n";
+
+for my $r (@RECORDS) {
+    my ($id, $with_id, $rest) = @$r;
+
+    $K{$id}{key} = new_key('ps_');
+    $K{$id}{id} = new_key('psid_') if $with_id;
+
+    $KEYS .= "$id key=" . stored($K{$id}{key})
+             . ($with_id ? ' id_key=' . stored($K{$id}{id}) : '')
+             . " $rest\n";
+
+    $KEYS .= "\n# the tenant key: /v1/numbers/* and /v1/remote-pairing/*\n"
+        if $id eq 'num-b';
+}
+
+# a key of the right shape that is in no record
+
+our $UNKNOWN = new_key('ps_');
+
+sub key   { "x-api-key: $K{$_[0]}{key}" }
+sub keyid { "x-api-key-id: $K{$_[0]}{id}" }
+
+# "--- more_headers eval" and "--- request eval" run in Test::Base::Filter
+
+{
+    no strict 'refs';
+
+    for my $name (qw(key keyid body mint)) {
+        *{"Test::Base::Filter::$name"} = \&{$name};
+    }
+}
+
+
+# requests ###################################################################
+
+sub body {
+    my ($doc) = @_;
+    return ref $doc ? $JSON->encode($doc) : $doc;
+}
+
+# the seed's example request, with members replaced or removed (undef)
+
+sub mint {
+    my (%o) = @_;
+
+    my %doc = (
+        surface => 'chat',
+        whatsappNumberIds => [$NUM_A],
+        allowedOrigins => [$ORIGIN],
+        ttlSeconds => 900,
+    );
+
+    while (my ($k, $v) = each %o) {
+        if (defined $v) {
+            $doc{$k} = $v;
+        } else {
+            delete $doc{$k};
+        }
+    }
+
+    return "POST /v1/embed/sessions\n" . $JSON->encode(\%doc);
+}
+
+# a request while nginx runs, from inside a check
+
+sub http {
+    my ($method, $path, $headers, $content) = @_;
+
+    my $res = HTTP::Tiny->new(timeout => 30)->request(
+        $method, 'http://127.0.0.1:' . server_port() . $path,
+        { headers => $headers // {},
+          defined $content ? (content => $content) : () });
+
+    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
+
+    return $res;
+}
+
+
+# checks #####################################################################
+#
+# "--- json_check eval": a sub (or an array of them, one per pipelined
+# request, undef to skip one) called with the decoded body and the test
+# name.  The body must be JSON.
+
+add_response_body_check(sub {
+    my ($block, $body, $req_idx, $repeated_req_idx, $dry_run) = @_;
+
+    my $checks = $block->json_check;
+
+    return unless defined $checks;
+
+    my $check = ref $checks eq 'ARRAY' ? $checks->[$req_idx] : $checks;
+
+    return unless $check;
+
+    my $name = $block->name . " - json_check (req $req_idx)";
+
+    SKIP: {
+        Test::More::skip("$name - skipped: $dry_run", 1) if $dry_run;
+
+        my $doc = eval { JSON::PP->new->decode($body) };
+
+        Test::More::ok(ref $doc eq 'HASH', "$name - body is a JSON object")
+            or Test::More::diag("body: $body");
+
+        $check->($doc, $name) if ref $doc eq 'HASH';
+    }
+});
+
+sub iso {
+    my ($t) = @_;
+    return strftime('%Y-%m-%dT%H:%M:%S.000Z', gmtime $t);
+}
+
+# {"error": MESSAGE, "code": CODE} (+ details)
+
+sub flat_error {
+    my ($j, $name, $code, $message, $details) = @_;
+
+    Test::More::is($j->{code}, $code, "$name - code");
+    Test::More::is($j->{error}, $message, "$name - error");
+
+    my @extra = grep { !/\A(?:error|code|details)\z/ } keys %$j;
+    Test::More::is("@extra", '', "$name - only error, code, details");
+
+    return unless $details;
+
+    my $got = $j->{details};
+
+    Test::More::ok(ref $got eq 'ARRAY' && @$got, "$name - details")
+        or return;
+
+    my @paths = map { $_->{path} } @$got;
+
+    for my $p (ref $details ? @$details : $details) {
+        Test::More::ok((grep { defined && $_ eq $p } @paths),
+                       "$name - details has path \"$p\"")
+            or Test::More::diag("paths: @paths");
+    }
+
+    for my $d (@$got) {
+        Test::More::ok(defined $d->{message} && !ref $d->{message}
+                       && length $d->{message},
+                       "$name - details[].message for "
+                       . ($d->{path} // '(none)'));
+    }
+}
+
+# the HS256 secret of t/data/keys/hs256.jwks, for Crypt::JWT
+
+our $SECRET = b64url_decode(jwk('hs256')->{k});
+
+sub decode_token {
+    my ($jws, $name) = @_;
+
+    my ($h, $c) = eval {
+        decode_jwt(token => $jws, key => $SECRET, decode_header => 1,
+                   accepted_alg => ['HS256'], verify_exp => 1,
+                   verify_iss => $ISS, verify_aud => $AUD);
+    };
+
+    Test::More::ok(ref $c eq 'HASH', "$name - Crypt::JWT verifies the token")
+        or Test::More::diag("decode_jwt: $@");
+
+    return ($h // {}, $c // {});
+}
+
+# the 201 body of the seed and the token behind it
+#
+#   key: the record id; surface; numbers: the expected whatsappNumberIds
+#   (undef: absent from body and token); origins; ttl; branding
+
+sub minted {
+    my ($j, $name, %e) = @_;
+
+    my @members = (qw(token surface allowedOrigins expiresAt expiresIn),
+                   defined $e{numbers} ? 'whatsappNumberIds' : ());
+
+    Test::More::is(CORE::join(',', sort keys %$j), join(',', sort @members),
+                   "$name - members of the 201 body");
+
+    Test::More::like($j->{token} // '',
+                     qr/\A[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\z/,
+                     "$name - token is a compact JWS");
+
+    return unless defined $j->{token};
+
+    my ($h, $c) = decode_token($j->{token} // '', $name);
+
+    Test::More::is_deeply($h, { alg => 'HS256', kid => 'hs256-1',
+                                typ => 'embed-session+jwt' },
+                          "$name - JOSE header");
+
+    Test::More::is($c->{iss}, $ISS, "$name - iss");
+    Test::More::is($c->{aud}, $AUD, "$name - aud");
+    Test::More::ok(defined $c->{iat} && abs($c->{iat} - time) <= 5,
+                   "$name - iat is now");
+    Test::More::is(($c->{exp} // 0) - ($c->{iat} // 0), $e{ttl},
+                   "$name - exp - iat = $e{ttl}");
+    Test::More::like($c->{jti} // '',
+                     qr/\A[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z/,
+                     "$name - jti is a UUID v4");
+    Test::More::is_deeply($c->{origins}, $e{origins}, "$name - origins claim");
+    Test::More::is($c->{surface}, $e{surface}, "$name - surface claim");
+    Test::More::is_deeply($c->{whatsappNumberIds}, $e{numbers},
+                          "$name - whatsappNumberIds claim");
+    Test::More::is_deeply($c->{branding}, $e{branding},
+                          "$name - branding claim");
+    Test::More::is($c->{tenant}, 't_acme', "$name - tenant claim");
+    Test::More::is($c->{api_key_id}, $e{key}, "$name - api_key_id claim");
+
+    Test::More::is($j->{surface}, $e{surface}, "$name - surface echoed");
+    Test::More::is_deeply($j->{whatsappNumberIds}, $e{numbers},
+                          "$name - whatsappNumberIds echoed");
+    Test::More::is_deeply($j->{allowedOrigins}, $e{origins},
+                          "$name - allowedOrigins echoed");
+    Test::More::is($j->{expiresAt}, iso($c->{exp} // 0),
+                   "$name - expiresAt is exp, ISO 8601 with milliseconds");
+    Test::More::is($j->{expiresIn}, $e{ttl}, "$name - expiresIn");
+
+    return $c;
+}
+
+{
+    no strict 'refs';
+
+    for my $name (qw(minted flat_error http iso)) {
+        *{"Test::Base::Filter::$name"} = \&{$name};
+    }
+}
+
+
+# configuration ##############################################################
+#
+# What conf-examples/pilot-status.conf says, with test paths: an upstream
+# is a location of this server (/backend/) that echoes what it was sent.
+
+our $HTTP_CONFIG = <<'_EOC_';
+    embed_session_api_keys zone=pilot:1m
+                           file=$TEST_NGINX_HTML_DIR/pilot.keys;
+_EOC_
+
+our $CONFIG = <<'_EOC_';
+    embed_session_keys      $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+    embed_session_issuer    https://pilotstatus.com.br;
+    embed_session_audience  pilot-status-embed;
+
+    embed_session_api_key_from  header=x-api-key id_header=x-api-key-id
+                                no_bearer;
+
+    embed_session_error_format  flat;
+    embed_session_error_code  API_KEY_REQUIRED    401 API_KEY_REQUIRED    "Unauthorized";
+    embed_session_error_code  API_KEY_INVALID     401 API_KEY_INVALID     "Unauthorized";
+    embed_session_error_code  API_KEY_REVOKED     401 API_KEY_REVOKED     "Unauthorized";
+    embed_session_error_code  API_KEY_EXPIRED     401 API_KEY_EXPIRED     "Unauthorized";
+    embed_session_error_code  BEARER_NOT_ALLOWED  401 BEARER_NOT_ALLOWED  "Unauthorized";
+    embed_session_error_code  INVALID_JSON        400 INVALID_JSON        "Validation error";
+    embed_session_error_code  VALIDATION_FAILED   400 VALIDATION_FAILED   "Validation error";
+    embed_session_error_code  RATE_LIMITED        429 RATE_LIMITED        "Too many requests";
+
+    location = /v1/embed/sessions {
+        embed_session_api_key  pilot;
+        embed_session_mint     on;
+
+        embed_session_mint_unknown  ignore;
+
+        embed_session_field  surface            string   required
+                                                enum=chat|connect
+                                                claim=surface;
+        embed_session_field  whatsappNumberIds  strings  resource
+                                                required_if=surface:chat
+                                                claim=whatsappNumberIds;
+        embed_session_field  allowedOrigins     origins  required
+                                                min=1 max=20;
+        embed_session_field  brandingOverride   object   null
+                                                claim=branding;
+        embed_session_field  ttlSeconds         integer  ttl;
+
+        embed_session_mint_ttl     900 max=3600;
+        embed_session_mint_ttl_if  surface chat     900;
+        embed_session_mint_ttl_if  surface connect  1800;
+
+        embed_session_mint_claim  tenant      $embed_session_api_key_tenant;
+        embed_session_mint_claim  api_key_id  $embed_session_api_key_id;
+
+        embed_session_mint_status  201;
+        embed_session_mint_output  token              token;
+        embed_session_mint_output  surface            field=surface;
+        embed_session_mint_output  whatsappNumberIds  field=whatsappNumberIds;
+        embed_session_mint_output  allowedOrigins     origins;
+        embed_session_mint_output  expiresAt          expires_at;
+        embed_session_mint_output  expiresIn          expires_in;
+    }
+
+    location = /v1/api-keys/regenerate {
+        embed_session_api_key  pilot;
+        embed_session_api_key_deny  scope=tenant 403 TENANT_SCOPE_NOT_ALLOWED
+                                    "This endpoint requires a number-scoped API key";
+        embed_session_api_key_regenerate  on;
+    }
+
+    location /v1/messages/ {
+        embed_session_api_key  pilot;
+        embed_session_api_key_deny  scope=tenant 403 TENANT_SCOPE_NOT_ALLOWED
+                                    "This endpoint requires a number-scoped API key";
+
+        proxy_set_header  X-Pilot-Key-Id     $embed_session_api_key_id;
+        proxy_set_header  X-Pilot-Key-Scope  $embed_session_api_key_scope;
+        proxy_set_header  X-Pilot-Tenant     $embed_session_api_key_tenant;
+        proxy_set_header  x-api-key     "";
+        proxy_set_header  x-api-key-id  "";
+        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/messages/;
+    }
+
+    location /v1/numbers {
+        embed_session_api_key  pilot;
+        embed_session_api_key_deny  scope=number 403 NUMBER_SCOPE_NOT_ALLOWED
+                                    "This endpoint requires a tenant-scoped API key";
+
+        proxy_set_header  X-Pilot-Key-Id     $embed_session_api_key_id;
+        proxy_set_header  X-Pilot-Key-Scope  $embed_session_api_key_scope;
+        proxy_set_header  X-Pilot-Tenant     $embed_session_api_key_tenant;
+        proxy_set_header  x-api-key     "";
+        proxy_set_header  x-api-key-id  "";
+        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/numbers;
+    }
+
+    # the embedded chat: the minted token, sent back by the iframe
+    location /embed/ {
+        embed_session_verify  on;
+        embed_session_origin_referer  on;
+        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/embed/;
+    }
+
+    location /backend/ {
+        return 200 "uri=$uri key=$http_x_pilot_key_id scope=$http_x_pilot_key_scope tenant=$http_x_pilot_tenant x-api-key=$http_x_api_key x-api-key-id=$http_x_api_key_id\n";
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config', $HTTP_CONFIG)
+        unless defined $block->http_config;
+
+    $block->set_value('config', $CONFIG) unless defined $block->config;
+
+    $block->set_value('user_files', ">>> pilot.keys\n$KEYS"
+                                    . ($block->user_files // ''));
+
+    if (!defined $block->more_headers) {
+        $block->set_value('more_headers',
+                          key('num-a') . "\nContent-Type: application/json");
+    }
+
+    if (!defined $block->no_error_log && !defined $block->error_log) {
+        $block->set_value('no_error_log', "[error]\n");
+    }
+});
+
+run_tests();
+
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: the seed's example request with x-api-key: 201 and its body
+--- request eval
+mint()
+--- error_code: 201
+--- response_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"token":"[^"]+","surface":"chat","whatsappNumberIds":\["num_01HZXAAAA"\],"allowedOrigins":\["https://app.tenant.com"\],"expiresAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z","expiresIn":900\}\n?$
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: the same request with x-api-key-id
+--- request eval
+mint()
+--- more_headers eval
+keyid('num-a') . "\nContent-Type: application/json"
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: surface connect: default TTL 1800 (exp - iat, expiresIn)
+--- request eval
+mint(surface => 'connect', ttlSeconds => undef)
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'connect', ttl => 1800,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: surface chat without ttlSeconds: default TTL 900
+--- request eval
+mint(ttlSeconds => undef)
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: ttlSeconds 600 and 3600 (the maximum) are the token's lifetime
+--- pipelined_requests eval
+[mint(ttlSeconds => 600), mint(surface => 'connect', ttlSeconds => 3600)]
+--- error_code eval
+[201, 201]
+--- json_check eval
+[sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 600,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) },
+ sub { ::minted(@_, key => 'num-a', surface => 'connect', ttl => 3600,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) }]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: ttlSeconds above 3600, 0, negative: 400 Validation error
+--- pipelined_requests eval
+[mint(ttlSeconds => 3601), mint(ttlSeconds => 0), mint(ttlSeconds => -5),
+ mint(surface => 'connect', ttlSeconds => 86400)]
+--- error_code eval
+[400, 400, 400, 400]
+--- json_check eval
+[(sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'ttlSeconds') }) x 4]
+
+
+
+=== TEST 7: ttlSeconds as a string (the schema's type): refused, the example sends a number
+--- request eval
+mint(ttlSeconds => '900')
+--- error_code: 400
+--- json_check eval
+sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                   'ttlSeconds') }
+
+
+
+=== TEST 8: surface missing, not in the enum, not a string
+--- pipelined_requests eval
+[mint(surface => undef), mint(surface => 'widget'), mint(surface => 'Chat'),
+ mint(surface => 1)]
+--- error_code eval
+[400, 400, 400, 400]
+--- response_body_like eval
+[('^\{"error":"Validation error","code":"VALIDATION_FAILED","details":\[') x 4]
+--- json_check eval
+[(sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'surface') }) x 4]
+
+
+
+=== TEST 9: allowedOrigins missing, empty, 21 origins: 400
+--- pipelined_requests eval
+[mint(allowedOrigins => undef), mint(allowedOrigins => []),
+ mint(allowedOrigins => [map { "https://app$_.tenant.com" } 1 .. 21])]
+--- error_code eval
+[400, 400, 400]
+--- json_check eval
+[(sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'allowedOrigins') }) x 3]
+
+
+
+=== TEST 10: allowedOrigins of 20 origins: 201, all in the token
+--- request eval
+mint(allowedOrigins => [map { "https://app$_.tenant.com" } 1 .. 20])
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => [map { "https://app$_.tenant.com" } 1 .. 20]) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: allowedOrigins: "null", a path, a wildcard, userinfo, a query: 400 naming the element
+--- pipelined_requests eval
+[mint(allowedOrigins => ['null']),
+ mint(allowedOrigins => ['https://app.tenant.com', 'https://app.tenant.com/app']),
+ mint(allowedOrigins => ['https://a.tenant.com', 'https://b.tenant.com',
+                         'https://c.tenant.com', 'https://*.tenant.com']),
+ mint(allowedOrigins => ['https://user@app.tenant.com']),
+ mint(allowedOrigins => ['https://app.tenant.com?x=1']),
+ mint(allowedOrigins => ['app.tenant.com']),
+ mint(allowedOrigins => [42])]
+--- error_code eval
+[(400) x 7]
+--- json_check eval
+[sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[0]') },
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[1]') },
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[3]') },
+ (sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'allowedOrigins[0]') }) x 4]
+
+
+
+=== TEST 12: allowedOrigins as a single string (the schema's type): refused, the example sends an array
+--- request eval
+mint(allowedOrigins => 'https://app.tenant.com')
+--- error_code: 400
+--- json_check eval
+sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                   'allowedOrigins') }
+
+
+
+=== TEST 13: allowedOrigins are normalised (case, default port)
+--- request eval
+mint(allowedOrigins => ['HTTPS://App.Tenant.COM:443', 'http://localhost:3000'])
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com',
+                           'http://localhost:3000']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: a number key without whatsappNumberIds: its own number
+--- request eval
+mint(whatsappNumberIds => undef)
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: a number key with another key's number: 403 SCOPE_NOT_GRANTED
+--- pipelined_requests eval
+[mint(whatsappNumberIds => ['num_01HZXBBBB']),
+ mint(whatsappNumberIds => ['num_01HZXAAAA', 'num_01HZXBBBB'])]
+--- error_code eval
+[403, 403]
+--- response_headers eval
+["Content-Type: application/json", "Content-Type: application/json"]
+--- json_check eval
+[(sub { ::Test::More::is($_[0]{code}, 'SCOPE_NOT_GRANTED', "$_[1] - code");
+        ::Test::More::ok(!ref $_[0]{error} && length $_[0]{error},
+                         "$_[1] - error message") }) x 2]
+
+
+
+=== TEST 16: the tenant key on chat with whatsappNumberIds: any of its numbers
+--- request eval
+mint(whatsappNumberIds => ['num_01HZXAAAA', 'num_01HZXBBBB'])
+--- more_headers eval
+key('tenant') . "\nContent-Type: application/json"
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'tenant', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA', 'num_01HZXBBBB'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: the tenant key on chat without whatsappNumberIds: 400 (required for a tenant key)
+--- request eval
+mint(whatsappNumberIds => undef)
+--- more_headers eval
+key('tenant') . "\nContent-Type: application/json"
+--- error_code: 400
+--- json_check eval
+sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                   'whatsappNumberIds') }
+
+
+
+=== TEST 18: the tenant key on connect without whatsappNumberIds: 201, none in the token
+--- request eval
+mint(surface => 'connect', whatsappNumberIds => undef, ttlSeconds => undef)
+--- more_headers eval
+key('tenant') . "\nContent-Type: application/json"
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'tenant', surface => 'connect', ttl => 1800,
+               numbers => undef,
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: whatsappNumberIds of the wrong type: 400
+--- pipelined_requests eval
+[mint(whatsappNumberIds => 'num_01HZXAAAA'),
+ mint(whatsappNumberIds => [1])]
+--- error_code eval
+[400, 400]
+--- json_check eval
+[sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'whatsappNumberIds') },
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'whatsappNumberIds[0]') }]
+
+
+
+=== TEST 20: brandingOverride becomes the branding claim; null is no override
+--- pipelined_requests eval
+[mint(brandingOverride => { title => 'Acme support',
+                            logoUrl => 'https://cdn.tenant.com/logo.png',
+                            colors => { primary => '#0a84ff' } }),
+ mint(brandingOverride => JSON::PP::null())]
+--- error_code eval
+[201, 201]
+--- json_check eval
+[sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com'],
+                branding => { title => 'Acme support',
+                              logoUrl => 'https://cdn.tenant.com/logo.png',
+                              colors => { primary => '#0a84ff' } }) },
+ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) }]
+--- no_error_log
+[error]
+
+
+
+=== TEST 21: brandingOverride not an object: 400
+--- pipelined_requests eval
+[mint(brandingOverride => 'acme'), mint(brandingOverride => ['x'])]
+--- error_code eval
+[400, 400]
+--- json_check eval
+[(sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'brandingOverride') }) x 2]
+
+
+
+=== TEST 22: members the schema does not name are ignored (OpenAPI: additional properties allowed)
+--- request eval
+mint(locale => 'pt-BR')
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: a body that is not JSON, or not an object: 400 Validation error
+--- pipelined_requests eval
+["POST /v1/embed/sessions\n{\"surface\":", "POST /v1/embed/sessions\n[]",
+ "POST /v1/embed/sessions\n"]
+--- error_code eval
+[400, 400, 400]
+--- json_check eval
+[(sub { ::Test::More::is($_[0]{error}, 'Validation error', "$_[1] - error");
+       ::Test::More::like($_[0]{code}, qr/\A(?:INVALID_JSON|VALIDATION_FAILED)\z/,
+                          "$_[1] - code") }) x 3]
+
+
+
+=== TEST 24: 401 Unauthorized: no key
+--- request eval
+mint()
+--- more_headers
+Content-Type: application/json
+--- error_code: 401
+--- response_body_like chomp
+^\{"error":"Unauthorized","code":"API_KEY_REQUIRED"\}\n?$
+--- json_check eval
+sub { ::flat_error(@_, 'API_KEY_REQUIRED', 'Unauthorized') }
+
+
+
+=== TEST 25: 401 Unauthorized: unknown key, garbage, a key id in x-api-key, a raw key in x-api-key-id
+--- pipelined_requests eval
+[(mint()) x 4]
+--- more_headers eval
+["x-api-key: $::UNKNOWN\nContent-Type: application/json",
+ "x-api-key: ps_notakey\nContent-Type: application/json",
+ "x-api-key: $::K{'num-a'}{id}\nContent-Type: application/json",
+ "x-api-key-id: $::K{'num-a'}{key}\nContent-Type: application/json"]
+--- error_code eval
+[401, 401, 401, 401]
+--- json_check eval
+[(sub { ::flat_error(@_, 'API_KEY_INVALID', 'Unauthorized') }) x 4]
+
+
+
+=== TEST 26: 401: both x-api-key and x-api-key-id at once
+--- request eval
+mint()
+--- more_headers eval
+key('num-a') . "\n" . keyid('num-a') . "\nContent-Type: application/json"
+--- error_code: 401
+--- json_check eval
+sub { ::flat_error(@_, 'API_KEY_INVALID', 'Unauthorized') }
+
+
+
+=== TEST 27: 401: Authorization: Bearer is never accepted, not even with x-api-key
+--- pipelined_requests eval
+[mint(), mint()]
+--- more_headers eval
+["Authorization: Bearer $::K{'num-a'}{key}\nContent-Type: application/json",
+ "Authorization: Bearer $::K{'num-a'}{key}\n" . key('num-a')
+ . "\nContent-Type: application/json"]
+--- error_code eval
+[401, 401]
+--- json_check eval
+[(sub { ::flat_error(@_, 'BEARER_NOT_ALLOWED', 'Unauthorized') }) x 2]
+
+
+
+=== TEST 28: 401: a revoked key, an expired key
+--- pipelined_requests eval
+[mint(), mint()]
+--- more_headers eval
+[key('num-revoked') . "\nContent-Type: application/json",
+ key('num-expired') . "\nContent-Type: application/json"]
+--- error_code eval
+[401, 401]
+--- json_check eval
+[sub { ::flat_error(@_, 'API_KEY_REVOKED', 'Unauthorized') },
+ sub { ::flat_error(@_, 'API_KEY_EXPIRED', 'Unauthorized') }]
+
+
+
+=== TEST 29: 429 Too many requests, with the rate limit headers on every response
+--- pipelined_requests eval
+[(mint()) x 4]
+--- more_headers eval
+[(key('num-rate') . "\nContent-Type: application/json") x 4]
+--- error_code eval
+[201, 201, 201, 429]
+--- response_headers_like eval
+["X-RateLimit-Limit: 3\nX-RateLimit-Remaining: 2\nX-RateLimit-Reset: \\d{10}",
+ "X-RateLimit-Limit: 3\nX-RateLimit-Remaining: 1\nX-RateLimit-Reset: \\d{10}",
+ "X-RateLimit-Limit: 3\nX-RateLimit-Remaining: 0\nX-RateLimit-Reset: \\d{10}",
+ "X-RateLimit-Limit: 3\nX-RateLimit-Remaining: 0\nX-RateLimit-Reset: \\d{10}\nRetry-After: \\d+"]
+--- json_check eval
+[undef, undef, undef,
+ sub { ::flat_error(@_, 'RATE_LIMITED', 'Too many requests') }]
+--- no_error_log
+[error]
+
+
+
+=== TEST 30: 429: Retry-After and X-RateLimit-Reset agree with the window
+--- pipelined_requests eval
+[(mint()) x 4]
+--- more_headers eval
+[(key('num-rate') . "\nContent-Type: application/json") x 4]
+--- error_code eval
+[201, 201, 201, 429]
+--- json_check eval
+[undef, undef, undef,
+ sub {
+     my ($j, $name) = @_;
+     my $r = ::http('POST', '/v1/embed/sessions',
+                    { 'x-api-key' => $::K{'num-rate'}{key},
+                      'content-type' => 'application/json' },
+                    '{"surface":"chat","allowedOrigins":["https://app.tenant.com"]}');
+     my $now = time;
+     ::Test::More::is($r->{status}, 429, "$name - still 429");
+     my $reset = $r->{headers}{'x-ratelimit-reset'} // 0;
+     my $after = $r->{headers}{'retry-after'} // -1;
+     ::Test::More::ok($reset > $now - 1 && $reset <= $now + 3600 + 1,
+                      "$name - X-RateLimit-Reset ($reset) within the hour");
+     ::Test::More::ok($after >= 0 && $after <= 3600,
+                      "$name - Retry-After ($after) at most an hour");
+     ::Test::More::ok(abs($now + $after - $reset) <= 2,
+                      "$name - now + Retry-After = X-RateLimit-Reset");
+ }]
+
+
+
+=== TEST 31: the mint endpoint is POST only
+--- request
+GET /v1/embed/sessions
+--- error_code: 405
+--- response_headers
+Allow: POST
+--- json_check eval
+sub { ::Test::More::is($_[0]{code}, 'METHOD_NOT_ALLOWED', "$_[1] - code") }
+
+
+
+=== TEST 32: number-scoped endpoint: a number key passes, the key never reaches the upstream
+--- request
+POST /v1/messages/send
+{"to":"+5511999999999","text":"hi"}
+--- more_headers eval
+key('num-a') . "\nContent-Type: application/json"
+--- error_code: 200
+--- response_body
+uri=/backend/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id=
+--- no_error_log
+[error]
+
+
+
+=== TEST 33: number-scoped endpoint with the tenant key: 403 TENANT_SCOPE_NOT_ALLOWED, the seed's body
+--- pipelined_requests eval
+["POST /v1/messages/send\n{}", "GET /v1/messages/msg_abc"]
+--- more_headers eval
+[key('tenant') . "\nContent-Type: application/json",
+ keyid('tenant')]
+--- error_code eval
+[403, 403]
+--- response_body_like eval
+[('^\{"error":"This endpoint requires a number-scoped API key","code":"TENANT_SCOPE_NOT_ALLOWED"\}\n?$') x 2]
+--- json_check eval
+[(sub { ::flat_error(@_, 'TENANT_SCOPE_NOT_ALLOWED',
+                     'This endpoint requires a number-scoped API key') }) x 2]
+
+
+
+=== TEST 34: tenant-only endpoint: the tenant key passes, a number key gets 403 NUMBER_SCOPE_NOT_ALLOWED
+--- pipelined_requests eval
+["GET /v1/numbers", "GET /v1/numbers/num_01HZXAAAA/status"]
+--- more_headers eval
+[key('tenant'), key('num-a')]
+--- error_code eval
+[200, 403]
+--- response_body_like eval
+['^uri=/backend/numbers key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id=$',
+ '^\{"error":"[^"]+","code":"NUMBER_SCOPE_NOT_ALLOWED"\}\n?$']
+--- json_check eval
+[undef,
+ sub { ::flat_error(@_, 'NUMBER_SCOPE_NOT_ALLOWED',
+                    'This endpoint requires a tenant-scoped API key') }]
+
+
+
+=== TEST 35: guarded endpoints without a key: 401 Unauthorized
+--- pipelined_requests eval
+["GET /v1/messages/msg_abc", "GET /v1/numbers"]
+--- more_headers eval
+["", ""]
+--- error_code eval
+[401, 401]
+--- json_check eval
+[(sub { ::flat_error(@_, 'API_KEY_REQUIRED', 'Unauthorized') }) x 2]
+
+
+
+=== TEST 36: POST /v1/api-keys/regenerate: the new key once, the old key and key id then 401, the file rewritten
+--- request
+POST /v1/api-keys/regenerate
+--- more_headers eval
+key('num-a')
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $old = $::K{'num-a'};
+
+    Test::More::is(CORE::join(',', sort keys %$j), 'apiKey,apiKeyId,id',
+                    "$name - members");
+    Test::More::is($j->{id}, 'num-a', "$name - id");
+    Test::More::like($j->{apiKey} // '', qr/\Aps_[A-Za-z0-9]{40}\z/,
+                      "$name - apiKey: ps_ + 40");
+    Test::More::like($j->{apiKeyId} // '', qr/\Apsid_[A-Za-z0-9]{40}\z/,
+                      "$name - apiKeyId: psid_ + 40");
+    Test::More::isnt($j->{apiKey}, $old->{key}, "$name - a new key");
+
+    my $mint = '{"surface":"chat","whatsappNumberIds":["num_01HZXAAAA"],'
+               . '"allowedOrigins":["https://app.tenant.com"]}';
+    my %json = ('content-type' => 'application/json');
+
+    for my $c (['x-api-key', $old->{key}, 'old key'],
+               ['x-api-key-id', $old->{id}, 'old key id'])
+    {
+        my $r = ::http('POST', '/v1/embed/sessions',
+                       { $c->[0] => $c->[1], %json }, $mint);
+        Test::More::is($r->{status}, 401, "$name - $c->[2]: 401");
+        Test::More::is($r->{json}{error}, 'Unauthorized',
+                        "$name - $c->[2]: Unauthorized");
+        Test::More::is($r->{json}{code}, 'API_KEY_INVALID',
+                        "$name - $c->[2]: API_KEY_INVALID");
+    }
+
+    for my $c (['x-api-key', $j->{apiKey}, 'new key'],
+               ['x-api-key-id', $j->{apiKeyId}, 'new key id'])
+    {
+        my $r = ::http('POST', '/v1/embed/sessions',
+                       { $c->[0] => $c->[1], %json }, $mint);
+        Test::More::is($r->{status}, 201, "$name - $c->[2]: 201");
+        Test::More::is_deeply($r->{json}{whatsappNumberIds},
+                               ['num_01HZXAAAA'],
+                               "$name - $c->[2]: the same number");
+    }
+
+    my $r = ::http('POST', '/v1/api-keys/regenerate',
+                   { 'x-api-key' => $old->{key} });
+    Test::More::is($r->{status}, 401,
+                    "$name - regenerate again with the old key: 401");
+
+    # the file: the num-a line has the new hashes, every other line
+    # (comments and blank lines too) is what it was
+
+    my $path = "$ENV{TEST_NGINX_HTML_DIR}/pilot.keys";
+    open my $fh, '<', $path or die "$path: $!";
+    my @now = <$fh>;
+    close $fh;
+    my @was = split /^/m, $::KEYS;
+
+    Test::More::is(scalar @now, scalar @was, "$name - same line count");
+
+    for my $i (0 .. $#was) {
+        if ($was[$i] =~ /\Anum-a /) {
+            my $line = $now[$i] // '';
+            Test::More::like($line, qr/\Anum-a /, "$name - num-a line in place");
+            Test::More::ok(index($line, 'key=' . ::stored($j->{apiKey})) >= 0,
+                            "$name - key= is the new key's LOOKUP:HEX");
+            Test::More::ok(index($line, 'id_key=' . ::stored($j->{apiKeyId})) >= 0,
+                            "$name - id_key= is the new key id's LOOKUP:HEX");
+            Test::More::ok(index($line, $j->{apiKey}) < 0,
+                            "$name - no raw key in the file");
+            Test::More::like($line, qr/ scope=number tenant=t_acme resources=num_01HZXAAAA\n\z/,
+                              "$name - the other fields kept");
+        } else {
+            Test::More::is($now[$i], $was[$i], "$name - line " . ($i + 1) . " kept");
+        }
+    }
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 37: regenerate with the key id as the credential works the same
+--- request
+POST /v1/api-keys/regenerate
+--- more_headers eval
+keyid('num-a')
+--- error_code: 200
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    ::Test::More::is($j->{id}, 'num-a', "$name - id");
+    ::Test::More::like($j->{apiKey} // '', qr/\Aps_[A-Za-z0-9]{40}\z/,
+                       "$name - apiKey");
+    my $r = ::http('GET', '/v1/messages/msg_abc',
+                   { 'x-api-key-id' => $::K{'num-a'}{id} });
+    ::Test::More::is($r->{status}, 401, "$name - old key id: 401");
+    $r = ::http('GET', '/v1/messages/msg_abc', { 'x-api-key' => $j->{apiKey} });
+    ::Test::More::is($r->{status}, 200, "$name - new key: 200");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 38: regenerate: a key without id_key gets no apiKeyId; the tenant key is refused; no key: 401
+--- pipelined_requests eval
+[("POST /v1/api-keys/regenerate") x 3]
+--- more_headers eval
+[key('num-b'), key('tenant'), ""]
+--- error_code eval
+[200, 403, 401]
+--- json_check eval
+[sub { ::Test::More::is(CORE::join(',', sort keys %{$_[0]}), 'apiKey,id',
+                        "$_[1] - id and apiKey only") },
+ sub { ::flat_error(@_, 'TENANT_SCOPE_NOT_ALLOWED',
+                    'This endpoint requires a number-scoped API key') },
+ sub { ::flat_error(@_, 'API_KEY_REQUIRED', 'Unauthorized') }]
+
+
+
+=== TEST 39: regenerate is POST only
+--- request
+GET /v1/api-keys/regenerate
+--- more_headers eval
+key('num-a')
+--- error_code: 405
+--- response_headers
+Allow: POST
+
+
+
+=== TEST 40: the minted token opens the embed from an allowed origin, not from another
+--- request eval
+mint(allowedOrigins => ['https://app.tenant.com'])
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token} // '';
+    my $r = ::http('GET', '/embed/chat',
+                   { 'x-session-token' => $t, origin => 'https://app.tenant.com' });
+    ::Test::More::is($r->{status}, 200, "$name - allowed origin: 200");
+    $r = ::http('GET', '/embed/chat',
+                { 'x-session-token' => $t, origin => 'https://evil.example.com' });
+    ::Test::More::is($r->{status}, 403, "$name - other origin: 403");
+    ::Test::More::is($r->{json}{code}, 'ORIGIN_NOT_ALLOWED',
+                     "$name - other origin: ORIGIN_NOT_ALLOWED");
+}
+--- no_error_log
+[error]
