@@ -63,6 +63,7 @@ typedef struct {
     unsigned                    has_children:1;
     unsigned                    ttl:1;
     unsigned                    resource:1;
+    unsigned                    pattern_end:1;
 } ngx_http_es_field_t;
 
 
@@ -451,6 +452,15 @@ ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i)
 
         m->values[i] = v;
 
+        /* the default is part of its object: echoes and claims show it */
+
+        if (ngx_http_es_json_set(parent, f->name.data, f->name.len,
+                                 ngx_http_es_json_ref(v))
+            != 0)
+        {
+            return NGX_ERROR;
+        }
+
         return NGX_OK;
     }
 
@@ -631,6 +641,7 @@ static ngx_int_t
 ngx_http_es_mint_string(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
     ngx_str_t *path, ngx_http_es_json_t *v)
 {
+    int         captures[3];
     u_char     *at, *dot, *p, *last;
     size_t      chars;
     ngx_str_t   s;
@@ -663,7 +674,15 @@ ngx_http_es_mint_string(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
                                        "allowed values");
     }
 
-    if (f->pattern && ngx_regex_exec(f->pattern, &s, NULL, 0) < 0) {
+    /*
+     * PCRE's "$" also matches before a final newline: a pattern that ends
+     * with "$" must match up to the end of the string
+     */
+
+    if (f->pattern
+        && (ngx_regex_exec(f->pattern, &s, captures, 3) < 0
+            || (f->pattern_end && (size_t) captures[1] != s.len)))
+    {
         return ngx_http_es_mint_detail(m, path, "does not match the "
                                        "pattern");
     }
@@ -1111,15 +1130,18 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         return NGX_ERROR;
     }
 
-    if (len > NGX_HTTP_ES_JWS_MAX_TOKEN) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session mint: the claims take %uz bytes, "
-                      "more than a token may hold", len);
-        return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
-    }
+    /* a token the verifier would refuse is not minted */
 
     ctx->minted.len = ngx_http_es_jws_compact_length(mcf->key,
                                                      mcf->header.len, len);
+
+    if (ctx->minted.len > NGX_HTTP_ES_JWS_MAX_TOKEN) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: the token would take %uz bytes, "
+                      "more than the %d a token may have", ctx->minted.len,
+                      NGX_HTTP_ES_JWS_MAX_TOKEN);
+        return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+    }
     ctx->minted.data = ngx_pnalloc(r->pool, ctx->minted.len);
     if (ctx->minted.data == NULL) {
         return NGX_ERROR;
@@ -1282,6 +1304,9 @@ ngx_http_es_mint_default(ngx_http_es_field_t *f)
 
     case NGX_HTTP_ES_FIELD_BOOLEAN:
         return ngx_http_es_json_new_boolean(f->deflt.len == 4);
+
+    case NGX_HTTP_ES_FIELD_OBJECT:
+        return ngx_http_es_json_object();
 
     default:
         return ngx_http_es_mint_text(&f->deflt);
@@ -1646,6 +1671,12 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             }
 
             f->pattern = rc.regex;
+
+            /* "...$", not "...\\$" */
+
+            n = rc.pattern.len;
+            f->pattern_end = (rc.pattern.data[n - 1] == '$'
+                              && (n < 2 || rc.pattern.data[n - 2] != '\\'));
             continue;
         }
 
@@ -1723,10 +1754,22 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
             break;
 
+        case NGX_HTTP_ES_FIELD_OBJECT:
+            if (ngx_strcmp(f->deflt.data, "{}") != 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "field \"%V\": an object's default can "
+                                   "only be {}, its members' defaults fill "
+                                   "it", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
         default:
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "field \"%V\": only a string, an integer or "
-                               "a boolean can have a default", &value[1]);
+                               "field \"%V\": only a string, an integer, a "
+                               "boolean or an object can have a default",
+                               &value[1]);
             return NGX_CONF_ERROR;
         }
     }

@@ -1,0 +1,545 @@
+# Seed 004, Cube "Generate an embed session"
+# (POST /api/v1/embed/generate-session), served by the mint location of
+# conf-examples/cube.conf, read from that file so the example and these
+# tests cannot drift apart.  Admin-only Bearer key, 403 when embedding is
+# not enabled, GenerateSessionDTO with its null-able members and the
+# embedTenantName pattern.  The seed's own cURL body fails its own pattern
+# ("<string>"), so it is played twice: as documented (400, one detail) and
+# with a real tenant name (200).  Until the one-time exchange (the session
+# lifecycle issue) the example answers with the sessionId and the token;
+# the token verifies with Crypt::JWT and with the module's verifier.
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmbedSessionTest;
+
+use Crypt::JWT qw(decode_jwt);
+use Digest::SHA qw(sha256_hex);
+use HTTP::Tiny;
+use JSON::PP ();
+
+repeat_each(2);
+no_shuffle();
+
+our $JSON = JSON::PP->new->canonical->allow_nonref;
+
+# --- API keys: "cube_" + 40 characters, stored as LOOKUP:SHA256-HEX ---------
+
+our %KEY = (
+    admin   => 'cube_AdminKey9NEOKBib74VBxG5tzEu2FFJFVlJAMEQN',
+    member  => 'cube_MemberKyJ5Zv7RC0Y15Jg2eWB3pE2KXPL7qcGeNd',
+    noembed => 'cube_NoEmbedKa1KeZTJh6TWOjg3ELFODFe96eTOhVzS7',
+    unknown => 'cube_Unknown0Mkq8I99yH04UiLMsCDK0amBnPa5mSNK3',
+);
+
+sub key_field {
+    my ($raw) = @_;
+
+    if (eval { require EmbedSession::ApiKey; 1 }
+        && EmbedSession::ApiKey->can('record_hash'))
+    {
+        return EmbedSession::ApiKey::record_hash($raw);
+    }
+
+    $raw =~ /^(.*_)?([A-Za-z0-9]{40})$/ or die "bad raw key\n";
+    return ($1 // '') . substr($2, 0, 8) . ':' . sha256_hex($raw);
+}
+
+our $KEY_FILE = join '', map { "$_\n" }
+    '# Cube keys (test)',
+    'acme-admin key=' . key_field($KEY{admin})
+        . ' scope=admin tenant=acme flags=embed',
+    'acme-member key=' . key_field($KEY{member})
+        . ' scope=member tenant=acme flags=embed',
+    'beta-admin key=' . key_field($KEY{noembed})
+        . ' scope=admin tenant=beta';
+
+sub auth {
+    my ($name) = @_;
+    return "Authorization: Bearer $KEY{$name}\nContent-Type: application/json";
+}
+
+# --- the mint location of conf-examples/cube.conf ---------------------------
+
+sub example_location {
+    my ($file, $uri) = @_;
+
+    open my $fh, '<', $file or die "$file: $!\n";
+    my $text = do { local $/; <$fh> };
+    close $fh;
+
+    # comments hold braces of their own
+    $text =~ s/(^|[ \t])#[^\n]*/$1/mg;
+
+    my $start = index $text, "location = $uri {";
+    die "$file: no \"location = $uri\"\n" if $start < 0;
+
+    # quoted strings hold braces too: "pattern=...{3,34}..."
+    my ($depth, $quote) = (0, '');
+    for my $i ($start .. length($text) - 1) {
+        my $c = substr $text, $i, 1;
+        if ($quote) {
+            $quote = '' if $c eq $quote;
+            next;
+        }
+        if ($c eq '"' || $c eq "'") {
+            $quote = $c;
+            next;
+        }
+        $depth++ if $c eq '{';
+        if ($c eq '}' && --$depth == 0) {
+            my $loc = substr $text, $start, $i - $start + 1;
+            $loc =~ s/^[ \t]*\n//mg;
+            return $loc;
+        }
+    }
+
+    die "$file: unbalanced braces\n";
+}
+
+our $MINT = example_location("$FindBin::Bin/../conf-examples/cube.conf",
+                            '/api/v1/embed/generate-session');
+
+our $SERVER = <<"_EOC_";
+    embed_session_keys  \$TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+    embed_session_issuer    https://cubecloud.dev;
+    embed_session_audience  cube-embed;
+
+    $MINT
+
+    location = /verify {
+        embed_session_verify  on;
+        embed_session_origin  off;
+        proxy_set_header  X-Claims  "sub=\$embed_session_sub tenant=\$embed_session_tenant jti=\$embed_session_jti deployment=\$embed_session_claim_deployment_id";
+        proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
+    }
+
+    location = /backend {
+        return 200 "\$http_x_claims\\n";
+    }
+_EOC_
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+# the key file is written by --- user_files into the html directory
+our $HTTP = "embed_session_api_keys zone=cube_keys:1m "
+            . "file=$ENV{TEST_NGINX_HTML_DIR}/cube.api-keys;\n";
+
+# --- checks on responses ----------------------------------------------------
+
+our $PUB = jwk('ed25519.pub');
+
+sub verify_with_module {
+    my ($token, $jti) = @_;
+
+    my $res = HTTP::Tiny->new(timeout => 5)->get(
+        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/verify",
+        { headers => { 'X-Session-Token' => $token } });
+
+    my $body = $res->{content} // '';
+    chomp $body;
+    if ($res->{status} != 200) {
+        $body = $body =~ /"code":"([^"]+)"/ ? $1 : $body;
+    }
+    $body =~ s/\Q$jti\E/<sessionId>/g if defined $jti && $jti ne '';
+    return "$res->{status} $body";
+}
+
+# the error log without nginx's own debug entries (a --with-debug build
+# logs every request header and the response headers at level debug, some
+# over several lines): what the module logs
+
+sub read_log {
+    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return '';
+    my ($out, $debug) = ('', 0);
+
+    while (my $line = <$fh>) {
+        $debug = $line =~ /\[debug\]/ if $line =~ m{^\d{4}/\d\d/\d\d };
+        $out .= $line unless $debug;
+    }
+
+    return $out;
+}
+
+# a --- no_error_log pattern: SECRET on a line that is not a debug line
+
+sub not_logged {
+    my ($secret) = @_;
+    return qr/^(?!.*\[debug\]).*\Q$secret\E/;
+}
+
+sub check_minted {
+    my ($body) = @_;
+    my @out;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+
+    push @out, 'fields: ' . join ' ', sort keys %$r;
+    push @out, 'sessionId: '
+        . (($r->{sessionId} // '') =~ /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+           ? 'uuid v4' : 'bad');
+
+    my $token = $r->{token} // '';
+
+    my ($h, $c) = eval {
+        decode_jwt(token => $token, key => { %$PUB }, decode_header => 1,
+                   accepted_alg => 'EdDSA', verify_exp => 1, verify_iat => 1,
+                   verify_iss => 'https://cubecloud.dev',
+                   verify_aud => 'cube-embed');
+    };
+
+    if (!$c) {
+        return join "\n", @out, "Crypt::JWT: $@", '';
+    }
+
+    push @out, "Crypt::JWT: alg=$h->{alg} kid=$h->{kid} typ=$h->{typ}";
+    push @out, 'lifetime: ' . ($c->{exp} - $c->{iat});
+    push @out, 'jti = sessionId: '
+        . ($c->{jti} eq ($r->{sessionId} // '') ? 'yes' : 'no');
+
+    my %seen = %$c;
+    delete @seen{qw(iat exp jti iss aud)};
+    push @out, 'claims: ' . $JSON->encode(\%seen);
+
+    push @out, 'module: ' . verify_with_module($token, $c->{jti});
+
+    my ($hd, $pl, $sig) = split /\./, $token;
+    my $claims = $JSON->decode(b64url_decode($pl));
+    $claims->{deployment_id} = 124;
+    push @out, 'module, payload changed: '
+        . verify_with_module(join '.', $hd,
+                             b64url_encode($JSON->encode($claims)), $sig);
+
+    my $log = read_log();
+    push @out, 'log holds the token: '
+        . (index($log, $sig) >= 0 ? 'yes' : 'no');
+    push @out, 'log holds the key: '
+        . (index($log, substr($KEY{admin}, 13)) >= 0 ? 'yes' : 'no');
+
+    return join "\n", @out, '';
+}
+
+sub check_error {
+    my ($body) = @_;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+
+    my @keys = sort keys %$r;
+    my $out = "keys: @keys\ncode: " . ($r->{code} // '-') . "\n";
+
+    if ($r->{details}) {
+        $out .= 'details: '
+            . join(' ', sort map { $_->{path} // '?' } @{ $r->{details} })
+            . "\n";
+    }
+
+    return $out;
+}
+
+# the request body of the seed's cURL example (--data), byte for byte
+
+our $CURL_BODY = <<'_EOB_';
+{
+  "deploymentId": 123,
+  "creatorMode": true,
+  "email": "<string>",
+  "embedTenantName": "<string>",
+  "embedTheme": {
+    "analyticsChat": {
+      "backgroundColor": "<string>",
+      "chatInput": {
+        "backgroundColor": "<string>",
+        "borderColor": "<string>"
+      }
+    },
+    "chat": {
+      "inputColor": "<string>"
+    },
+    "font": "<string>",
+    "primaryColor": "<string>"
+  },
+  "ephemeralTtlSeconds": 123,
+  "externalId": "<string>",
+  "groupDefinitions": [
+    {
+      "name": "<string>",
+      "description": "<string>"
+    }
+  ],
+  "groups": [
+    "<string>"
+  ],
+  "internalId": "<string>",
+  "isEphemeral": true,
+  "publicDashboardId": "<string>",
+  "roles": [
+    "<string>"
+  ],
+  "securityContext": {},
+  "userAttributeDefinitions": [
+    {
+      "name": "<string>",
+      "defaultValue": "<string>",
+      "description": "<string>",
+      "displayName": "<string>"
+    }
+  ],
+  "userAttributes": [
+    {
+      "name": "<string>",
+      "value": "<string>"
+    }
+  ],
+  "userProfile": {
+    "displayName": "<string>",
+    "picture": "<string>"
+  }
+}
+_EOB_
+chomp $CURL_BODY;
+
+# the same with a tenant name its pattern accepts
+(our $CURL_BODY_NAMED = $CURL_BODY)
+    =~ s/"embedTenantName": "<string>"/"embedTenantName": "acme-eu"/
+    or die "embedTenantName not in the cURL body\n";
+
+our $URI = '/api/v1/embed/generate-session';
+
+sub body {
+    my (@more) = @_;
+    return "POST $URI\n{" . join(',', '"deploymentId":7', @more) . "}";
+}
+
+our $OK = "keys: sessionId token\ncode: -\n";
+
+sub bad {
+    return "keys: code details error\ncode: VALIDATION_FAILED\ndetails: @_\n";
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->http_config) {
+        $block->set_value('http_config', $HTTP);
+    }
+
+    if (!defined $block->config) {
+        $block->set_value('config', $SERVER);
+    }
+
+    if (!defined $block->user_files) {
+        $block->set_value('user_files', [['cube.api-keys', $KEY_FILE]]);
+    }
+
+    if (!defined $block->more_headers) {
+        $block->set_value('more_headers', auth('admin'));
+    }
+
+    if (!defined $block->no_error_log) {
+        $block->set_value('no_error_log', "[error]\n");
+    }
+});
+
+run_tests();
+
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: the seed's cURL example as documented: 400, its "<string>" fails embedTenantName's pattern, nothing else
+--- request eval
+"POST $::URI\n$::CURL_BODY"
+--- error_code: 400
+--- response_body_filters eval
+\&::check_error
+--- response_body eval
+::bad('embedTenantName')
+
+
+
+=== TEST 2: the seed's cURL example with a real embedTenantName: 200 {"sessionId"} (and the token, until the exchange), verified twice
+--- request eval
+"POST $::URI\n$::CURL_BODY_NAMED"
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+--- response_body_filters eval
+\&::check_minted
+--- response_body
+fields: sessionId token
+sessionId: uuid v4
+Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
+lifetime: 900
+jti = sessionId: yes
+claims: {"creator_mode":true,"dashboard":"<string>","deployment_id":123,"email":"<string>","embed_tenant":"acme-eu","ephemeral":true,"ephemeral_ttl":123,"group_definitions":[{"description":"<string>","name":"<string>"}],"groups":["<string>"],"internal_id":"<string>","profile":{"displayName":"<string>","picture":"<string>"},"roles":["<string>"],"security_context":{},"sub":"<string>","tenant":"acme","theme":{"analyticsChat":{"backgroundColor":"<string>","chatInput":{"backgroundColor":"<string>","borderColor":"<string>"}},"chat":{"inputColor":"<string>"},"font":"<string>","primaryColor":"<string>"},"user_attribute_definitions":[{"defaultValue":"<string>","description":"<string>","displayName":"<string>","name":"<string>"}],"user_attributes":[{"name":"<string>","value":"<string>"}]}
+module: 200 sub=<string> tenant=acme jti=<sessionId> deployment=123
+module, payload changed: 401 SESSION_INVALID
+log holds the token: no
+log holds the key: no
+
+
+
+=== TEST 3: only deploymentId is required
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_minted
+--- response_body
+fields: sessionId token
+sessionId: uuid v4
+Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
+lifetime: 900
+jti = sessionId: yes
+claims: {"deployment_id":7,"tenant":"acme"}
+module: 200 sub= tenant=acme jti=<sessionId> deployment=7
+module, payload changed: 401 SESSION_INVALID
+log holds the token: no
+log holds the key: no
+
+
+
+=== TEST 4: every null-able member may be null, and is then absent from the token
+--- request eval
+::body(map { "\"$_\":null" } qw(creatorMode email embedTenantName
+       ephemeralTtlSeconds externalId groupDefinitions groups internalId
+       isEphemeral publicDashboardId roles userAttributeDefinitions
+       userAttributes))
+--- error_code: 200
+--- response_body_filters eval
+\&::check_minted
+--- response_body
+fields: sessionId token
+sessionId: uuid v4
+Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
+lifetime: 900
+jti = sessionId: yes
+claims: {"deployment_id":7,"tenant":"acme"}
+module: 200 sub= tenant=acme jti=<sessionId> deployment=7
+module, payload changed: 401 SESSION_INVALID
+log holds the token: no
+log holds the key: no
+
+
+
+=== TEST 5: deploymentId: required, a number (an integer here), not null
+--- pipelined_requests eval
+["POST $::URI\n{}",
+ "POST $::URI\n{\"deploymentId\":\"123\"}",
+ "POST $::URI\n{\"deploymentId\":1.5}",
+ "POST $::URI\n{\"deploymentId\":null}",
+ "POST $::URI\n{\"deploymentId\":true}",
+ "POST $::URI\n{\"deploymentId\":0}"]
+--- error_code eval
+[(400) x 6]
+--- response_body_filters eval
+\&::check_error
+--- response_body eval
+[(::bad('deploymentId')) x 6]
+
+
+
+=== TEST 6: embedTenantName: ^[a-z][a-z0-9-]{3,34}[a-z0-9]$
+--- pipelined_requests eval
+[map { ::body("\"embedTenantName\":\"$_\"") }
+ 'acme', 'acmee', 'a' . ('b' x 34) . 'c', 'a' . ('b' x 35) . 'c',
+ 'Acme-eu', '1acme', 'acme-', 'acme_eu', 'ac-m-e', "acme-eu\\n", ' acme-eu']
+--- error_code eval
+[400, 200, 200, 400, 400, 400, 400, 400, 200, 400, 400]
+--- response_body_filters eval
+\&::check_error
+--- response_body eval
+[::bad('embedTenantName'), $::OK, $::OK, (::bad('embedTenantName')) x 5,
+ $::OK, (::bad('embedTenantName')) x 2]
+
+
+
+=== TEST 7: member types: strings, booleans, arrays, objects
+--- pipelined_requests eval
+[::body('"groups":["sales",1]'),
+ ::body('"roles":"admin"'),
+ ::body('"creatorMode":"true"'),
+ ::body('"isEphemeral":1'),
+ ::body('"email":42'),
+ ::body('"userAttributes":{}'),
+ ::body('"groupDefinitions":"x"'),
+ ::body('"embedTheme":[]'),
+ ::body('"securityContext":null'),
+ ::body('"userProfile":null'),
+ ::body('"ephemeralTtlSeconds":"60"'),
+ ::body('"groups":[]', '"roles":["viewer","editor"]', '"securityContext":{"region":"eu","ids":[1,2]}')]
+--- error_code eval
+[(400) x 11, 200]
+--- response_body_filters eval
+\&::check_error
+--- response_body eval
+[::bad('groups[1]'), ::bad('roles'), ::bad('creatorMode'),
+ ::bad('isEphemeral'), ::bad('email'), ::bad('userAttributes'),
+ ::bad('groupDefinitions'), ::bad('embedTheme'), ::bad('securityContext'),
+ ::bad('userProfile'), ::bad('ephemeralTtlSeconds'), $::OK]
+
+
+
+=== TEST 8: unknown members are refused; two problems, two details
+--- pipelined_requests eval
+[::body('"tenantId":"acme"'),
+ "POST $::URI\n{\"deploymentId\":\"x\",\"embedTenantName\":\"X\"}"]
+--- error_code eval
+[400, 400]
+--- response_body_filters eval
+\&::check_error
+--- response_body eval
+[::bad('tenantId'), ::bad('deploymentId embedTenantName')]
+
+
+
+=== TEST 9: admin only: a key without scope=admin gets 403
+--- more_headers eval
+::auth('member')
+--- request eval
+"POST $::URI\n$::CURL_BODY_NAMED"
+--- error_code: 403
+--- response_body_like chomp
+^\{"error":"[^"]+","code":"FORBIDDEN"\}\n?$
+
+
+
+=== TEST 10: embedding not enabled for the tenant: 403
+--- more_headers eval
+::auth('noembed')
+--- request eval
+"POST $::URI\n$::CURL_BODY_NAMED"
+--- error_code: 403
+--- response_body_like chomp
+^\{"error":"Embedding is not enabled for this tenant","code":"EMBED_DISABLED"\}\n?$
+
+
+
+=== TEST 11: no key, an unknown key, a key in the wrong header: 401
+--- pipelined_requests eval
+[("POST $::URI\n$::CURL_BODY_NAMED") x 3]
+--- more_headers eval
+["Content-Type: application/json",
+ ::auth('unknown'),
+ "X-Api-Key: $::KEY{admin}"]
+--- error_code eval
+[401, 401, 401]
+--- response_body_like eval
+['"code":"API_KEY_REQUIRED"', '"code":"API_KEY_INVALID"',
+ '"code":"API_KEY_REQUIRED"']
+--- no_error_log eval
+["[error]", ::not_logged(substr($::KEY{unknown}, 13)),
+ ::not_logged(substr($::KEY{admin}, 13))]
+
+
+
+=== TEST 12: GET: 405, Allow: POST
+--- request
+GET /api/v1/embed/generate-session
+--- error_code: 405
+--- response_headers
+Allow: POST
+--- response_body_like chomp
+^\{"error":"[^"]+","code":"METHOD_NOT_ALLOWED"\}\n?$
