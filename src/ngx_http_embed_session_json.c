@@ -275,6 +275,13 @@ ngx_http_es_json_new_string(const unsigned char *s, size_t len)
 
 
 ngx_http_es_json_t *
+ngx_http_es_json_new_ascii(const unsigned char *s, size_t len)
+{
+    return (ngx_http_es_json_t *) json_stringn_nocheck((const char *) s, len);
+}
+
+
+ngx_http_es_json_t *
 ngx_http_es_json_new_integer(int64_t value)
 {
     return (ngx_http_es_json_t *) json_integer((json_int_t) value);
@@ -362,23 +369,272 @@ ngx_http_es_json_append(ngx_http_es_json_t *array, ngx_http_es_json_t *value)
 }
 
 
+/*
+ * Serialization: compact, members in document order, strings escaped as
+ * jansson escapes them (quote, backslash, control characters; UTF-8 as
+ * is).  jansson's json_dump_callback() calls back for every few bytes: it
+ * cost about half of all a mint does.
+ */
+
 typedef struct {
-    unsigned char  *buf;
-    size_t          size;
+    unsigned char  *p;
+    unsigned char  *end;
     size_t          len;
 } ngx_http_es_json_out_t;
 
 
-static int
-ngx_http_es_json_write(const char *s, size_t len, void *data)
+static void
+ngx_http_es_json_put(ngx_http_es_json_out_t *out, const void *s, size_t n)
 {
-    ngx_http_es_json_out_t  *out = data;
+    if (out->p && (size_t) (out->end - out->p) >= n) {
+        memcpy(out->p, s, n);
+        out->p += n;
 
-    if (out->len + len <= out->size) {
-        memcpy(out->buf + out->len, s, len);
+    } else {
+        out->p = NULL;
     }
 
-    out->len += len;
+    out->len += n;
+}
+
+
+static void
+ngx_http_es_json_put_string(ngx_http_es_json_out_t *out,
+    const unsigned char *s, size_t n)
+{
+    unsigned char         c, esc[6];
+    const unsigned char  *run, *last;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    /* 1: the byte is written escaped (control characters, '"', '\\') */
+
+    static const unsigned char  escaped[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+    };
+
+    ngx_http_es_json_put(out, "\"", 1);
+
+    last = s + n;
+    run = s;
+
+    for ( /* void */ ; s < last; s++) {
+        c = *s;
+
+        if (!escaped[c]) {
+            continue;
+        }
+
+        ngx_http_es_json_put(out, run, s - run);
+        run = s + 1;
+
+        esc[0] = '\\';
+        esc[1] = c;
+
+        switch (c) {
+
+        case '"':
+        case '\\':
+            break;
+
+        case '\b':
+            esc[1] = 'b';
+            break;
+
+        case '\f':
+            esc[1] = 'f';
+            break;
+
+        case '\n':
+            esc[1] = 'n';
+            break;
+
+        case '\r':
+            esc[1] = 'r';
+            break;
+
+        case '\t':
+            esc[1] = 't';
+            break;
+
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xf];
+            ngx_http_es_json_put(out, esc, 6);
+            continue;
+        }
+
+        ngx_http_es_json_put(out, esc, 2);
+    }
+
+    ngx_http_es_json_put(out, run, s - run);
+    ngx_http_es_json_put(out, "\"", 1);
+}
+
+
+static int
+ngx_http_es_json_itoa(char *buf, json_int_t v)
+{
+    int                 n, i;
+    char                tmp[24];
+    unsigned long long  u;
+
+    n = 0;
+    u = (v < 0) ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+    do {
+        tmp[n++] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    i = 0;
+
+    if (v < 0) {
+        buf[i++] = '-';
+    }
+
+    while (n) {
+        buf[i++] = tmp[--n];
+    }
+
+    buf[i] = '\0';
+
+    return i;
+}
+
+
+static int
+ngx_http_es_json_put_value(ngx_http_es_json_out_t *out, json_t *j)
+{
+    int          n;
+    char         num[40], *e, *d;
+    size_t       i;
+    void        *it;
+    json_t      *v;
+    const char  *key;
+
+    switch (json_typeof(j)) {
+
+    case JSON_OBJECT:
+        ngx_http_es_json_put(out, "{", 1);
+
+        for (it = json_object_iter(j), i = 0;
+             it;
+             it = json_object_iter_next(j, it), i++)
+        {
+            if (i) {
+                ngx_http_es_json_put(out, ",", 1);
+            }
+
+            key = json_object_iter_key(it);
+            ngx_http_es_json_put_string(out, (const unsigned char *) key,
+                                        strlen(key));
+            ngx_http_es_json_put(out, ":", 1);
+
+            if (ngx_http_es_json_put_value(out, json_object_iter_value(it))
+                != 0)
+            {
+                return -1;
+            }
+        }
+
+        ngx_http_es_json_put(out, "}", 1);
+        return 0;
+
+    case JSON_ARRAY:
+        ngx_http_es_json_put(out, "[", 1);
+
+        json_array_foreach(j, i, v) {
+            if (i) {
+                ngx_http_es_json_put(out, ",", 1);
+            }
+
+            if (ngx_http_es_json_put_value(out, v) != 0) {
+                return -1;
+            }
+        }
+
+        ngx_http_es_json_put(out, "]", 1);
+        return 0;
+
+    case JSON_STRING:
+        ngx_http_es_json_put_string(out, (const unsigned char *)
+                                             json_string_value(j),
+                                    json_string_length(j));
+        return 0;
+
+    case JSON_INTEGER:
+        n = ngx_http_es_json_itoa(num, json_integer_value(j));
+        break;
+
+    case JSON_REAL:
+
+        /* as jansson writes it: 17 digits, and a real stays a real */
+
+        n = snprintf(num, sizeof(num) - 2, "%.17g", json_real_value(j));
+
+        if (n <= 0 || n >= (int) sizeof(num) - 2) {
+            return -1;
+        }
+
+        if (strspn(num, "-0123456789") == (size_t) n) {
+            num[n++] = '.';
+            num[n++] = '0';
+            break;
+        }
+
+        /* the exponent without "+" and leading zeros: "1e+022" is "1e22" */
+
+        e = strchr(num, 'e');
+
+        if (e) {
+            e++;
+            d = e;
+
+            if (*e == '-') {
+                d = ++e;
+            }
+
+            if (*e == '+') {
+                e++;
+            }
+
+            while (*e == '0' && e[1] != '\0') {
+                e++;
+            }
+
+            memmove(d, e, strlen(e) + 1);
+            n = (int) strlen(num);
+        }
+
+        break;
+
+    case JSON_TRUE:
+        ngx_http_es_json_put(out, "true", 4);
+        return 0;
+
+    case JSON_FALSE:
+        ngx_http_es_json_put(out, "false", 5);
+        return 0;
+
+    default:
+        ngx_http_es_json_put(out, "null", 4);
+        return 0;
+    }
+
+    if (n <= 0 || n >= (int) sizeof(num)) {
+        return -1;
+    }
+
+    ngx_http_es_json_put(out, num, n);
 
     return 0;
 }
@@ -390,14 +646,11 @@ ngx_http_es_json_dump(const ngx_http_es_json_t *json, unsigned char *buf,
 {
     ngx_http_es_json_out_t  out;
 
-    out.buf = buf;
-    out.size = buf ? size : 0;
+    out.p = buf;
+    out.end = buf ? buf + size : NULL;
     out.len = 0;
 
-    if (json_dump_callback(ngx_http_es_j(json), ngx_http_es_json_write, &out,
-                           JSON_COMPACT|JSON_ENCODE_ANY|JSON_PRESERVE_ORDER)
-        != 0)
-    {
+    if (ngx_http_es_json_put_value(&out, ngx_http_es_j(json)) != 0) {
         return 0;
     }
 
@@ -409,17 +662,77 @@ size_t
 ngx_http_es_json_quote(const unsigned char *s, size_t len,
     unsigned char *dst, size_t size)
 {
-    size_t   n;
-    json_t  *j;
+    ngx_http_es_json_out_t  out;
 
-    j = json_stringn((const char *) s, len);
-    if (j == NULL) {
+    if (!ngx_http_es_json_utf8(s, len)) {
         return 0;
     }
 
-    n = ngx_http_es_json_dump((ngx_http_es_json_t *) j, dst, size);
+    out.p = dst;
+    out.end = dst ? dst + size : NULL;
+    out.len = 0;
 
-    json_decref(j);
+    ngx_http_es_json_put_string(&out, s, len);
 
-    return n;
+    return out.len;
+}
+
+
+/* well-formed UTF-8 (RFC 3629): no overlong forms, surrogates or > U+10FFFF */
+
+int
+ngx_http_es_json_utf8(const unsigned char *s, size_t len)
+{
+    size_t               n, i;
+    uint32_t             c, min;
+    const unsigned char  *last;
+
+    last = s + len;
+
+    while (s < last) {
+        c = *s++;
+
+        if (c < 0x80) {
+            continue;
+        }
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            c &= 0x1f;
+            min = 0x80;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            c &= 0x0f;
+            min = 0x800;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            c &= 0x07;
+            min = 0x10000;
+
+        } else {
+            return 0;
+        }
+
+        if ((size_t) (last - s) < n) {
+            return 0;
+        }
+
+        for (i = 0; i < n; i++) {
+            if ((s[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            c = (c << 6) | (s[i] & 0x3f);
+        }
+
+        s += n;
+
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -81,6 +81,9 @@ ngx_http_es_json_t *ngx_http_es_json_object(void);
 ngx_http_es_json_t *ngx_http_es_json_array(void);
 ngx_http_es_json_t *ngx_http_es_json_new_string(const unsigned char *s,
     size_t len);                                    /* NULL: not UTF-8 */
+/* for text the module made itself: printable ASCII, not checked again */
+ngx_http_es_json_t *ngx_http_es_json_new_ascii(const unsigned char *s,
+    size_t len);
 ngx_http_es_json_t *ngx_http_es_json_new_integer(int64_t value);
 ngx_http_es_json_t *ngx_http_es_json_new_boolean(int value);
 
@@ -103,9 +106,13 @@ int ngx_http_es_json_append(ngx_http_es_json_t *array,
 size_t ngx_http_es_json_dump(const ngx_http_es_json_t *json,
     unsigned char *buf, size_t size);
 
-/* a JSON string literal for s, quotes included; dst as for dump() */
+/*
+ * a JSON string literal for s, quotes included; dst as for dump(); 0 when
+ * s is not well-formed UTF-8
+ */
 size_t ngx_http_es_json_quote(const unsigned char *s, size_t len,
     unsigned char *dst, size_t size);
+int ngx_http_es_json_utf8(const unsigned char *s, size_t len);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_JSON_H_INCLUDED_ */

@@ -9,6 +9,14 @@
  */
 
 
+/*
+ * HMAC runs on the SHA-2 functions themselves: copying a digest state is a
+ * structure assignment there, while EVP_MD_CTX_copy_ex() allocates a new
+ * provider context on every call.  nginx suppresses the deprecation
+ * warnings of these functions in the same way.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <stdio.h>
 #include <string.h>
 #include <inttypes.h>
@@ -24,6 +32,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_json.h"
@@ -75,6 +84,12 @@ static const ngx_http_es_jws_alg_desc_t  ngx_http_es_jws_algs[] = {
     (sizeof(ngx_http_es_jws_algs) / sizeof(ngx_http_es_jws_algs[0]))
 
 
+typedef union {
+    SHA256_CTX                sha256;
+    SHA512_CTX                sha512;       /* and SHA-384 */
+} ngx_http_es_jws_sha_t;
+
+
 struct ngx_http_es_jws_key_s {
     ngx_http_es_jws_alg_t     alg;
     const ngx_http_es_jws_alg_desc_t  *desc;
@@ -83,9 +98,11 @@ struct ngx_http_es_jws_key_s {
     EVP_MD                   *md;
 
     /* HMAC: digest states with the padded secret absorbed */
-    EVP_MD_CTX               *ipad;
-    EVP_MD_CTX               *opad;
-    EVP_MD_CTX               *scratch;
+    ngx_http_es_jws_sha_t     ipad;
+    ngx_http_es_jws_sha_t     opad;
+
+    /* EdDSA: a signing context set up once, per process */
+    EVP_MD_CTX               *sign_ctx;
 
     size_t                    sig_len;
     size_t                    kid_len;
@@ -107,6 +124,14 @@ struct ngx_http_es_jws_claims_s {
     (NGX_HTTP_ES_JWS_MAX_TOKEN / 4 * 3)
 
 
+static int ngx_http_es_jws_eddsa_sign(ngx_http_es_jws_key_t *key,
+    const unsigned char *in, size_t len, unsigned char *sig,
+    size_t *sig_len);
+static int ngx_http_es_jws_sha_absorb(ngx_http_es_jws_key_t *key,
+    ngx_http_es_jws_sha_t *c, const unsigned char *block);
+static int ngx_http_es_jws_sha_finish(ngx_http_es_jws_key_t *key,
+    ngx_http_es_jws_sha_t *c, const unsigned char *in, size_t len,
+    unsigned char *md);
 static int ngx_http_es_jws_hmac(ngx_http_es_jws_key_t *key,
     const unsigned char *in, size_t len, unsigned char *mac);
 static int ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
@@ -661,14 +686,6 @@ ngx_http_es_jws_hmac_init(ngx_http_es_jws_key_t *key,
         return NGX_HTTP_ES_JWS_INVALID;
     }
 
-    key->ipad = EVP_MD_CTX_new();
-    key->opad = EVP_MD_CTX_new();
-    key->scratch = EVP_MD_CTX_new();
-
-    if (key->ipad == NULL || key->opad == NULL || key->scratch == NULL) {
-        goto failed;
-    }
-
     memset(k, 0, sizeof(k));
 
     if (len > key->desc->block) {
@@ -684,9 +701,7 @@ ngx_http_es_jws_hmac_init(ngx_http_es_jws_key_t *key,
         pad[i] = k[i] ^ 0x36;
     }
 
-    if (EVP_DigestInit_ex(key->ipad, key->md, NULL) != 1
-        || EVP_DigestUpdate(key->ipad, pad, key->desc->block) != 1)
-    {
+    if (!ngx_http_es_jws_sha_absorb(key, &key->ipad, pad)) {
         goto failed;
     }
 
@@ -694,9 +709,7 @@ ngx_http_es_jws_hmac_init(ngx_http_es_jws_key_t *key,
         pad[i] = k[i] ^ 0x5c;
     }
 
-    if (EVP_DigestInit_ex(key->opad, key->md, NULL) != 1
-        || EVP_DigestUpdate(key->opad, pad, key->desc->block) != 1)
-    {
+    if (!ngx_http_es_jws_sha_absorb(key, &key->opad, pad)) {
         goto failed;
     }
 
@@ -1276,9 +1289,7 @@ ngx_http_es_jws_key_free(ngx_http_es_jws_key_t *key)
 
     EVP_PKEY_free(key->pkey);
     EVP_MD_free(key->md);
-    EVP_MD_CTX_free(key->ipad);
-    EVP_MD_CTX_free(key->opad);
-    EVP_MD_CTX_free(key->scratch);
+    EVP_MD_CTX_free(key->sign_ctx);
 
     OPENSSL_cleanse(key, sizeof(ngx_http_es_jws_key_t));
     free(key);
@@ -1384,21 +1395,67 @@ ngx_http_es_jws_ed25519_weak(const unsigned char *pk)
 /* signatures */
 
 static int
+ngx_http_es_jws_sha_absorb(ngx_http_es_jws_key_t *key,
+    ngx_http_es_jws_sha_t *c, const unsigned char *block)
+{
+    switch (key->desc->hash_len) {
+
+    case 32:
+        return SHA256_Init(&c->sha256) == 1
+               && SHA256_Update(&c->sha256, block, key->desc->block) == 1;
+
+    case 48:
+        return SHA384_Init(&c->sha512) == 1
+               && SHA384_Update(&c->sha512, block, key->desc->block) == 1;
+
+    default:
+        return SHA512_Init(&c->sha512) == 1
+               && SHA512_Update(&c->sha512, block, key->desc->block) == 1;
+    }
+}
+
+
+/* the last step of one of the two hashes: state c (a copy) takes in */
+
+static int
+ngx_http_es_jws_sha_finish(ngx_http_es_jws_key_t *key,
+    ngx_http_es_jws_sha_t *c, const unsigned char *in, size_t len,
+    unsigned char *md)
+{
+    switch (key->desc->hash_len) {
+
+    case 32:
+        return SHA256_Update(&c->sha256, in, len) == 1
+               && SHA256_Final(md, &c->sha256) == 1;
+
+    case 48:
+        return SHA384_Update(&c->sha512, in, len) == 1
+               && SHA384_Final(md, &c->sha512) == 1;
+
+    default:
+        return SHA512_Update(&c->sha512, in, len) == 1
+               && SHA512_Final(md, &c->sha512) == 1;
+    }
+}
+
+
+static int
 ngx_http_es_jws_hmac(ngx_http_es_jws_key_t *key, const unsigned char *in,
     size_t len, unsigned char *mac)
 {
-    int            rc;
-    unsigned int   n;
-    unsigned char  inner[EVP_MAX_MD_SIZE];
+    int                     rc;
+    unsigned char           inner[SHA512_DIGEST_LENGTH];
+    ngx_http_es_jws_sha_t   c;
 
-    rc = EVP_MD_CTX_copy_ex(key->scratch, key->ipad) == 1
-         && EVP_DigestUpdate(key->scratch, in, len) == 1
-         && EVP_DigestFinal_ex(key->scratch, inner, &n) == 1
-         && EVP_MD_CTX_copy_ex(key->scratch, key->opad) == 1
-         && EVP_DigestUpdate(key->scratch, inner, n) == 1
-         && EVP_DigestFinal_ex(key->scratch, mac, &n) == 1;
+    c = key->ipad;
+    rc = ngx_http_es_jws_sha_finish(key, &c, in, len, inner);
+
+    c = key->opad;
+    rc = rc && ngx_http_es_jws_sha_finish(key, &c, inner,
+                                          key->desc->hash_len, mac);
 
     OPENSSL_cleanse(inner, sizeof(inner));
+    OPENSSL_cleanse(&c, sizeof(c));
 
     return rc ? NGX_HTTP_ES_JWS_OK : NGX_HTTP_ES_JWS_ERROR;
 }
@@ -1415,6 +1472,56 @@ ngx_http_es_jws_pss(EVP_PKEY_CTX *pctx, ngx_http_es_jws_key_t *key)
            && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
               == 1
            && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, key->md) == 1;
+}
+
+
+/*
+ * Ed25519 signs in one shot, and setting a context up (fetching the
+ * algorithm from the provider) costs about half as much as signing: the
+ * context is kept.  A library that refuses a finalized context again gets
+ * a fresh one.
+ */
+
+static int
+ngx_http_es_jws_eddsa_sign(ngx_http_es_jws_key_t *key,
+    const unsigned char *in, size_t len, unsigned char *sig, size_t *sig_len)
+{
+    int     i;
+    size_t  n;
+
+    for (i = 0; i < 2; i++) {
+
+        if (key->sign_ctx == NULL) {
+            key->sign_ctx = EVP_MD_CTX_new();
+
+            if (key->sign_ctx == NULL
+                || EVP_DigestSignInit(key->sign_ctx, NULL, NULL, NULL,
+                                      key->pkey)
+                   != 1)
+            {
+                break;
+            }
+        }
+
+        n = key->sig_len;
+
+        if (EVP_DigestSign(key->sign_ctx, sig, &n, in, len) == 1
+            && n == key->sig_len)
+        {
+            *sig_len = n;
+            return NGX_HTTP_ES_JWS_OK;
+        }
+
+        EVP_MD_CTX_free(key->sign_ctx);
+        key->sign_ctx = NULL;
+        ERR_clear_error();
+    }
+
+    EVP_MD_CTX_free(key->sign_ctx);
+    key->sign_ctx = NULL;
+    ERR_clear_error();
+
+    return NGX_HTTP_ES_JWS_ERROR;
 }
 
 
@@ -1438,6 +1545,10 @@ ngx_http_es_jws_sign(ngx_http_es_jws_key_t *key, const unsigned char *in,
     if (key->desc->kind == NGX_HTTP_ES_KIND_HMAC) {
         *sig_len = key->sig_len;
         return ngx_http_es_jws_hmac(key, in, len, sig);
+    }
+
+    if (key->desc->kind == NGX_HTTP_ES_KIND_EDDSA) {
+        return ngx_http_es_jws_eddsa_sign(key, in, len, sig, sig_len);
     }
 
     ctx = EVP_MD_CTX_new();
@@ -2272,13 +2383,40 @@ ngx_http_es_jws_sign_compact(ngx_http_es_jws_key_t *key,
 }
 
 
+/*
+ * The digest and the random bytes of every API key check and every mint:
+ * a fetched SHA-256 and a reused context, and random bytes drawn from
+ * OpenSSL in blocks.  A block must never be shared by processes: each
+ * worker calls random_reset() when it starts.
+ */
+
 int
 ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
     unsigned char *out)
 {
     unsigned int  n;
 
-    if (EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) != 1) {
+    static EVP_MD      *md;
+    static EVP_MD_CTX  *ctx;
+
+    if (md == NULL) {
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx = EVP_MD_CTX_new();
+
+        if (md == NULL || ctx == NULL) {
+            EVP_MD_free(md);
+            EVP_MD_CTX_free(ctx);
+            md = NULL;
+            ctx = NULL;
+            ERR_clear_error();
+            return NGX_HTTP_ES_JWS_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(ctx, md, NULL) != 1
+        || EVP_DigestUpdate(ctx, in, len) != 1
+        || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+    {
         ERR_clear_error();
         return NGX_HTTP_ES_JWS_ERROR;
     }
@@ -2287,13 +2425,58 @@ ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
 }
 
 
+#define NGX_HTTP_ES_JWS_RANDOM_BLOCK  512
+
+
+static size_t         ngx_http_es_jws_random_left;
+static unsigned char  ngx_http_es_jws_random_block[
+                          NGX_HTTP_ES_JWS_RANDOM_BLOCK];
+
+
+void
+ngx_http_es_jws_random_reset(void)
+{
+    OPENSSL_cleanse(ngx_http_es_jws_random_block,
+                    sizeof(ngx_http_es_jws_random_block));
+    ngx_http_es_jws_random_left = 0;
+}
+
+
 int
 ngx_http_es_jws_random(unsigned char *buf, size_t len)
 {
-    if (RAND_bytes(buf, (int) len) != 1) {
-        ERR_clear_error();
-        return NGX_HTTP_ES_JWS_ERROR;
+    size_t          *left;
+    unsigned char   *block;
+
+    left = &ngx_http_es_jws_random_left;
+    block = ngx_http_es_jws_random_block;
+
+    if (len > NGX_HTTP_ES_JWS_RANDOM_BLOCK / 4) {
+        if (RAND_bytes(buf, (int) len) != 1) {
+            ERR_clear_error();
+            return NGX_HTTP_ES_JWS_ERROR;
+        }
+
+        return NGX_HTTP_ES_JWS_OK;
     }
+
+    if (*left < len) {
+        if (RAND_bytes(block, NGX_HTTP_ES_JWS_RANDOM_BLOCK) != 1) {
+            ERR_clear_error();
+            *left = 0;
+            return NGX_HTTP_ES_JWS_ERROR;
+        }
+
+        *left = NGX_HTTP_ES_JWS_RANDOM_BLOCK;
+    }
+
+    /* bytes handed out are wiped from the block */
+
+    block += NGX_HTTP_ES_JWS_RANDOM_BLOCK - *left;
+
+    memcpy(buf, block, len);
+    OPENSSL_cleanse(block, len);
+    *left -= len;
 
     return NGX_HTTP_ES_JWS_OK;
 }

@@ -100,6 +100,16 @@ typedef struct {
 } ngx_http_es_output_t;
 
 
+typedef struct ngx_http_es_out_node_s  ngx_http_es_out_node_t;
+
+struct ngx_http_es_out_node_s {
+    ngx_str_t                   key;        /* "\"name\":", empty: root */
+    ngx_str_t                   name;
+    ngx_int_t                   output;     /* index, -1: an object */
+    ngx_array_t                 children;   /* ngx_http_es_out_node_t */
+};
+
+
 struct ngx_http_es_mint_conf_s {
     ngx_flag_t                  enable;
     ngx_array_t                 fields;     /* ngx_http_es_field_t */
@@ -117,6 +127,7 @@ struct ngx_http_es_mint_conf_s {
     ngx_array_t                *claims;     /* ngx_http_es_mint_claim_t */
     ngx_uint_t                  status;
     ngx_array_t                *outputs;    /* ngx_http_es_output_t */
+    ngx_http_es_out_node_t      out_root;
 };
 
 
@@ -157,6 +168,14 @@ static ngx_int_t ngx_http_es_mint_value_is(ngx_http_es_json_t *v,
 static ngx_int_t ngx_http_es_mint_authorize(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_sign(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_respond(ngx_http_es_mint_t *m);
+static size_t ngx_http_es_mint_out_size(ngx_http_es_out_node_t *node,
+    ngx_str_t *text);
+static u_char *ngx_http_es_mint_out_write(u_char *p,
+    ngx_http_es_out_node_t *node, ngx_str_t *text);
+static char *ngx_http_es_mint_out_tree(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf);
+static ngx_int_t ngx_http_es_mint_dump(ngx_http_request_t *r,
+    ngx_http_es_json_t *json, ngx_str_t *out);
 static ngx_http_es_json_t *ngx_http_es_mint_strings(ngx_array_t *a);
 static ngx_http_es_json_t *ngx_http_es_mint_default(ngx_http_es_field_t *f);
 static ngx_int_t ngx_http_es_mint_set(ngx_http_es_json_t *obj, ngx_str_t *path,
@@ -1072,7 +1091,9 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         || ngx_http_es_json_set(claims, (u_char *) "exp", 3,
                                 ngx_http_es_json_new_integer(now + ttl)) != 0
         || ngx_http_es_json_set(claims, (u_char *) "jti", 3,
-                                ngx_http_es_mint_text(&ctx->minted_jti))
+                                ngx_http_es_json_new_ascii(
+                                    ctx->minted_jti.data,
+                                    ctx->minted_jti.len))
            != 0)
     {
         return NGX_ERROR;
@@ -1121,14 +1142,12 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         }
     }
 
-    len = ngx_http_es_json_dump(claims, NULL, 0);
-
-    payload = ngx_pnalloc(r->pool, len);
-    if (len == 0 || payload == NULL
-        || ngx_http_es_json_dump(claims, payload, len) != len)
-    {
+    if (ngx_http_es_mint_dump(r, claims, &value) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    payload = value.data;
+    len = value.len;
 
     /* a token the verifier would refuse is not minted */
 
@@ -1171,29 +1190,32 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
 }
 
 
-/* the response */
+/*
+ * The response: each output's value rendered as JSON text, then written
+ * along the tree of output paths built at configuration time (members in
+ * the order of their first line; an object none of whose values is
+ * present is left out, as an absent field is).
+ */
 
 static ngx_int_t
 ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 {
-    u_char                   *body;
+    u_char                   *p;
     size_t                    len;
     ngx_tm_t                  tm;
-    ngx_str_t                 value;
-    ngx_uint_t                i;
+    ngx_str_t                *text, value, *origin;
+    ngx_uint_t                i, k;
     ngx_http_es_ctx_t        *ctx;
-    ngx_http_es_json_t       *out, *v;
     ngx_http_request_t       *r;
     ngx_http_es_output_t     *o;
     ngx_http_es_mint_conf_t  *mcf;
-    u_char                    date[sizeof("1970-01-01T00:00:00.000Z")];
 
     r = m->request;
     mcf = m->mcf;
     ctx = ngx_http_es_get_ctx(r, 0);
 
-    out = ngx_http_es_json_object();
-    if (out == NULL || ngx_http_es_json_append(m->owned, out) != 0) {
+    text = ngx_pcalloc(r->pool, mcf->outputs->nelts * sizeof(ngx_str_t));
+    if (text == NULL) {
         return NGX_ERROR;
     }
 
@@ -1204,64 +1226,230 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
         switch (o[i].type) {
 
         case NGX_HTTP_ES_OUT_TOKEN:
-            v = ngx_http_es_mint_text(&ctx->minted);
-            break;
-
-        case NGX_HTTP_ES_OUT_EXPIRES_AT:
-            ngx_gmtime(ctx->minted_exp, &tm);
-            value.data = date;
-            value.len = ngx_sprintf(date, "%4d-%02d-%02dT%02d:%02d:%02d.000Z",
-                                    tm.ngx_tm_year, tm.ngx_tm_mon,
-                                    tm.ngx_tm_mday, tm.ngx_tm_hour,
-                                    tm.ngx_tm_min, tm.ngx_tm_sec)
-                        - date;
-            v = ngx_http_es_mint_text(&value);
-            break;
-
-        case NGX_HTTP_ES_OUT_EXPIRES_IN:
-            v = ngx_http_es_json_new_integer(m->ttl);
+            value = ctx->minted;
             break;
 
         case NGX_HTTP_ES_OUT_SESSION_ID:
-            v = ngx_http_es_mint_text(&ctx->minted_jti);
+            value = ctx->minted_jti;
             break;
 
-        case NGX_HTTP_ES_OUT_ORIGINS:
-            v = ngx_http_es_mint_strings(&m->origins);
-            break;
-
-        case NGX_HTTP_ES_OUT_FIELD:
-            if (m->values[o[i].field] == NULL) {
-                continue;
+        case NGX_HTTP_ES_OUT_EXPIRES_AT:
+            p = ngx_pnalloc(r->pool, sizeof("\"1970-01-01T00:00:00.000Z\""));
+            if (p == NULL) {
+                return NGX_ERROR;
             }
 
-            v = ngx_http_es_json_ref(m->values[o[i].field]);
-            break;
+            ngx_gmtime(ctx->minted_exp, &tm);
+
+            text[i].data = p;
+            text[i].len = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d"
+                                      ".000Z\"", tm.ngx_tm_year,
+                                      tm.ngx_tm_mon, tm.ngx_tm_mday,
+                                      tm.ngx_tm_hour, tm.ngx_tm_min,
+                                      tm.ngx_tm_sec)
+                          - p;
+            continue;
+
+        case NGX_HTTP_ES_OUT_EXPIRES_IN:
+            p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            text[i].data = p;
+            text[i].len = ngx_sprintf(p, "%T", m->ttl) - p;
+            continue;
+
+        case NGX_HTTP_ES_OUT_ORIGINS:
+
+            /* normalised origins need no escaping */
+
+            origin = m->origins.elts;
+            len = 2;
+
+            for (k = 0; k < m->origins.nelts; k++) {
+                len += origin[k].len + 3;
+            }
+
+            p = ngx_pnalloc(r->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            text[i].data = p;
+            *p++ = '[';
+
+            for (k = 0; k < m->origins.nelts; k++) {
+                if (k) {
+                    *p++ = ',';
+                }
+
+                *p++ = '"';
+                p = ngx_cpymem(p, origin[k].data, origin[k].len);
+                *p++ = '"';
+            }
+
+            *p++ = ']';
+            text[i].len = p - text[i].data;
+            continue;
+
+        case NGX_HTTP_ES_OUT_FIELD:
+            if (m->values[o[i].field]
+                && ngx_http_es_mint_dump(r, m->values[o[i].field], &text[i])
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
 
         default: /* NGX_HTTP_ES_OUT_VALUE */
             if (ngx_http_complex_value(r, o[i].value, &value) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            v = ngx_http_es_mint_text(&value);
-            break;
+            len = ngx_http_es_json_quote(value.data, value.len, NULL, 0);
+
+            if (len == 0) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "embed_session mint: the output \"%V\" is not "
+                              "valid UTF-8", &o[i].path);
+                return NGX_ERROR;
+            }
+
+            p = ngx_pnalloc(r->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            text[i].data = p;
+            text[i].len = ngx_http_es_json_quote(value.data, value.len, p,
+                                                 len);
+            continue;
         }
 
-        if (ngx_http_es_mint_set(out, &o[i].path, v) != NGX_OK) {
+        /* the module's own text: base64url, a UUID, no escaping */
+
+        p = ngx_pnalloc(r->pool, value.len + 2);
+        if (p == NULL) {
             return NGX_ERROR;
         }
+
+        text[i].data = p;
+        *p++ = '"';
+        p = ngx_cpymem(p, value.data, value.len);
+        *p++ = '"';
+        text[i].len = p - text[i].data;
     }
 
-    len = ngx_http_es_json_dump(out, NULL, 0);
+    len = ngx_http_es_mint_out_size(&mcf->out_root, text);
 
-    body = ngx_pnalloc(r->pool, len);
-    if (len == 0 || body == NULL
-        || ngx_http_es_json_dump(out, body, len) != len)
-    {
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    return ngx_http_es_send_json(r, mcf->status, body, len);
+    value.data = p;
+    value.len = ngx_http_es_mint_out_write(p, &mcf->out_root, text) - p;
+
+    return ngx_http_es_send_json(r, mcf->status, value.data, value.len);
+}
+
+
+/* 0: nothing of the node is present (the root is always written) */
+
+static size_t
+ngx_http_es_mint_out_size(ngx_http_es_out_node_t *node, ngx_str_t *text)
+{
+    size_t                   len, n;
+    ngx_uint_t               i, k;
+    ngx_http_es_out_node_t  *child;
+
+    if (node->output != -1) {
+        n = text[node->output].len;
+        return n ? node->key.len + n : 0;
+    }
+
+    len = node->key.len + 2;
+    child = node->children.elts;
+
+    for (i = 0, k = 0; i < node->children.nelts; i++) {
+        n = ngx_http_es_mint_out_size(&child[i], text);
+
+        if (n) {
+            len += n + (k++ ? 1 : 0);
+        }
+    }
+
+    return (k || node->key.len == 0) ? len : 0;
+}
+
+
+static u_char *
+ngx_http_es_mint_out_write(u_char *p, ngx_http_es_out_node_t *node,
+    ngx_str_t *text)
+{
+    ngx_uint_t               i, k;
+    ngx_http_es_out_node_t  *child;
+
+    p = ngx_cpymem(p, node->key.data, node->key.len);
+
+    if (node->output != -1) {
+        return ngx_cpymem(p, text[node->output].data,
+                          text[node->output].len);
+    }
+
+    *p++ = '{';
+    child = node->children.elts;
+
+    for (i = 0, k = 0; i < node->children.nelts; i++) {
+        if (ngx_http_es_mint_out_size(&child[i], text) == 0) {
+            continue;
+        }
+
+        if (k++) {
+            *p++ = ',';
+        }
+
+        p = ngx_http_es_mint_out_write(p, &child[i], text);
+    }
+
+    *p++ = '}';
+
+    return p;
+}
+
+
+/* one pass into a buffer that is usually large enough, two otherwise */
+
+static ngx_int_t
+ngx_http_es_mint_dump(ngx_http_request_t *r, ngx_http_es_json_t *json,
+    ngx_str_t *out)
+{
+    size_t   size;
+    u_char  *p;
+
+    size = 1024;
+
+    for ( ;; ) {
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->len = ngx_http_es_json_dump(json, p, size);
+        out->data = p;
+
+        if (out->len == 0) {
+            return NGX_ERROR;
+        }
+
+        if (out->len <= size) {
+            return NGX_OK;
+        }
+
+        size = out->len;
+    }
 }
 
 
@@ -2239,6 +2427,10 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_es_mint_out_tree(cf, mcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     f = mcf->fields.elts;
 
     for (i = 0; i < mcf->fields.nelts; i++) {
@@ -2384,5 +2576,120 @@ bad_ref:
                        "field \"%V\": required_if= and excludes= must name "
                        "another declared field (required_if=PATH:VALUE, "
                        "PATH declared before)", &f[i].path);
+    return NGX_CONF_ERROR;
+}
+
+
+/* the tree of output paths: "data.sessionToken" is a member of "data" */
+
+static char *
+ngx_http_es_mint_out_tree(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf)
+{
+    u_char                  *dot, *end, *p;
+    ngx_str_t                name;
+    ngx_uint_t               i, k;
+    ngx_http_es_output_t    *o;
+    ngx_http_es_out_node_t  *node, *child;
+
+    node = &mcf->out_root;
+    node->output = -1;
+
+    if (ngx_array_init(&node->children, cf->pool, 4,
+                       sizeof(ngx_http_es_out_node_t))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    o = mcf->outputs->elts;
+
+    for (i = 0; i < mcf->outputs->nelts; i++) {
+        node = &mcf->out_root;
+        p = o[i].path.data;
+        end = p + o[i].path.len;
+
+        for ( ;; ) {
+            dot = ngx_strlchr(p, end, '.');
+            name.data = p;
+            name.len = (dot ? dot : end) - p;
+
+            if (name.len == 0 || node->output != -1) {
+                goto conflict;
+            }
+
+            child = node->children.elts;
+
+            for (k = 0; k < node->children.nelts; k++) {
+                if (child[k].name.len == name.len
+                    && ngx_strncmp(child[k].name.data, name.data, name.len)
+                       == 0)
+                {
+                    break;
+                }
+            }
+
+            if (k == node->children.nelts) {
+                child = ngx_array_push(&node->children);
+                if (child == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                ngx_memzero(child, sizeof(ngx_http_es_out_node_t));
+
+                child->name = name;
+                child->output = -1;
+
+                child->key.len = ngx_http_es_json_quote(name.data, name.len,
+                                                        NULL, 0);
+                if (child->key.len == 0) {
+                    goto conflict;
+                }
+
+                child->key.data = ngx_pnalloc(cf->pool, child->key.len + 1);
+                if (child->key.data == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                (void) ngx_http_es_json_quote(name.data, name.len,
+                                              child->key.data,
+                                              child->key.len);
+                child->key.data[child->key.len++] = ':';
+
+                if (dot
+                    && ngx_array_init(&child->children, cf->pool, 4,
+                                      sizeof(ngx_http_es_out_node_t))
+                       != NGX_OK)
+                {
+                    return NGX_CONF_ERROR;
+                }
+
+            } else {
+                child = &child[k];
+
+                /* a member given twice, or both a value and an object */
+
+                if (dot == NULL || child->output != -1) {
+                    goto conflict;
+                }
+            }
+
+            node = child;
+
+            if (dot == NULL) {
+                node->output = i;
+                break;
+            }
+
+            p = dot + 1;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+conflict:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"embed_session_mint_output %V\" clashes with another "
+                       "output, or is not a valid path", &o[i].path);
     return NGX_CONF_ERROR;
 }

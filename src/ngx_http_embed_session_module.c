@@ -562,6 +562,10 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_es_main_conf_t  *emcf;
 
+    /* random bytes drawn before fork() are never a worker's */
+
+    ngx_http_es_jws_random_reset();
+
     emcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_embed_session_module);
 
