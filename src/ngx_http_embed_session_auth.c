@@ -315,15 +315,8 @@ ngx_http_es_api_key_deny(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (api->denies == NGX_CONF_UNSET_PTR) {
-        api->denies = ngx_array_create(cf->pool, 2,
-                                       sizeof(ngx_http_es_api_deny_t));
-        if (api->denies == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    d = ngx_array_push(api->denies);
+    d = ngx_http_es_conf_push(cf, &api->denies,
+                              sizeof(ngx_http_es_api_deny_t));
     if (d == NULL) {
         return NGX_CONF_ERROR;
     }

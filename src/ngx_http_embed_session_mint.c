@@ -2045,17 +2045,10 @@ ngx_http_es_mint_ttl_if(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (mcf->ttl_ifs == NULL) {
-        mcf->ttl_ifs = ngx_array_create(cf->pool, 2,
-                                        sizeof(ngx_http_es_ttl_if_t));
-        if (mcf->ttl_ifs == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
     value = cf->args->elts;
 
-    ti = ngx_array_push(mcf->ttl_ifs);
+    ti = ngx_http_es_conf_push(cf, &mcf->ttl_ifs,
+                               sizeof(ngx_http_es_ttl_if_t));
     if (ti == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -2109,15 +2102,8 @@ ngx_http_es_mint_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (mcf->claims == NULL) {
-        mcf->claims = ngx_array_create(cf->pool, 4,
-                                       sizeof(ngx_http_es_mint_claim_t));
-        if (mcf->claims == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    mc = ngx_array_push(mcf->claims);
+    mc = ngx_http_es_conf_push(cf, &mcf->claims,
+                               sizeof(ngx_http_es_mint_claim_t));
     if (mc == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -2153,17 +2139,10 @@ ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (mcf->outputs == NULL) {
-        mcf->outputs = ngx_array_create(cf->pool, 4,
-                                        sizeof(ngx_http_es_output_t));
-        if (mcf->outputs == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
     value = cf->args->elts;
 
-    o = ngx_array_push(mcf->outputs);
+    o = ngx_http_es_conf_push(cf, &mcf->outputs,
+                              sizeof(ngx_http_es_output_t));
     if (o == NULL) {
         return NGX_CONF_ERROR;
     }

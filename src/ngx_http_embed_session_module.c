@@ -911,26 +911,21 @@ ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (elcf->error_codes == NGX_CONF_UNSET_PTR) {
-        elcf->error_codes = ngx_array_create(cf->pool, 4,
-                                             sizeof(ngx_http_es_error_code_t));
-        if (elcf->error_codes == NULL) {
-            return NGX_CONF_ERROR;
+    if (elcf->error_codes != NGX_CONF_UNSET_PTR) {
+        ec = elcf->error_codes->elts;
+
+        for (i = 0; i < elcf->error_codes->nelts; i++) {
+            if (ec[i].code == (ngx_http_es_code_t) code) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "error code \"%V\" is renamed twice",
+                                   &value[1]);
+                return NGX_CONF_ERROR;
+            }
         }
     }
 
-    ec = elcf->error_codes->elts;
-
-    for (i = 0; i < elcf->error_codes->nelts; i++) {
-        if (ec[i].code == (ngx_http_es_code_t) code) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "error code \"%V\" is renamed twice",
-                               &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    ec = ngx_array_push(elcf->error_codes);
+    ec = ngx_http_es_conf_push(cf, &elcf->error_codes,
+                               sizeof(ngx_http_es_error_code_t));
     if (ec == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -988,4 +983,20 @@ ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     elcf->error_details = value[1];
 
     return NGX_CONF_OK;
+}
+
+
+/* an element more in a list directive's array, made on first use */
+
+void *
+ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size)
+{
+    if (*a == NULL || *a == NGX_CONF_UNSET_PTR) {
+        *a = ngx_array_create(cf->pool, 4, size);
+        if (*a == NULL) {
+            return NULL;
+        }
+    }
+
+    return ngx_array_push(*a);
 }

@@ -152,6 +152,9 @@ typedef struct {
 } ngx_http_es_ctx_t;
 
 
+/* configuration */
+void *ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size);
+
 /* keys */
 char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
     ngx_str_t *file, ngx_http_es_jws_alg_t alg, ngx_str_t *kid);
