@@ -218,6 +218,9 @@ sub check_minted {
         $exp_iso = $t == $c->{exp} ? 'exp' : "exp" . ($t - $c->{exp});
     }
     push @out, "expires_at: ISO 8601 = " . ($exp_iso || "bad ($r->{expires_at})");
+    push @out, 'expires_in: '
+        . (($r->{expires_in} // -1) == $c->{exp} - $c->{iat}
+           ? 'exp - iat' : "bad ($r->{expires_in})");
 
     my %seen = %$c;
     delete @seen{qw(iat exp jti iss aud)};
@@ -354,13 +357,14 @@ Content-Type: application/json
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: expires_at iframe_url session_id session_token
+fields: expires_at expires_in iframe_url session_id session_token
 session_id: uuid v4
 iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
 expires_at: ISO 8601 = exp
+expires_in: exp - iat
 claims: {"catalog":{"name":"my-catalog"},"email":"jane@acme.com","mode":"edit","name":"Jane Smith","origins":"https://embed.craftkit.dev","permissions":{"publish":true,"saveDraft":true},"project":"prj_acme","sub":"usr_456","template":"invoice","tenant":"org_123","tenant_name":"Acme Corp"}
 module: 200 sub=usr_456 tenant=org_123 jti=<session_id> mode=edit project=prj_acme
 module, other origin: 403 ORIGIN_NOT_ALLOWED
@@ -377,13 +381,14 @@ log holds the key: no
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: expires_at iframe_url session_id session_token
+fields: expires_at expires_in iframe_url session_id session_token
 session_id: uuid v4
 iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
 expires_at: ISO 8601 = exp
+expires_in: exp - iat
 claims: {"mode":"edit","origins":"https://embed.craftkit.dev","project":"prj_acme","sub":"usr_1","tenant":"org_1","tenant_name":"Org"}
 module: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
 module, other origin: 403 ORIGIN_NOT_ALLOWED
@@ -408,13 +413,14 @@ log holds the key: no
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: expires_at iframe_url session_id session_token
+fields: expires_at expires_in iframe_url session_id session_token
 session_id: uuid v4
 iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
 expires_at: ISO 8601 = exp
+expires_in: exp - iat
 claims: {"appearance":{"baseTheme":"dark"},"branding":{"primaryColor":"#123456"},"callbacks":{"onCloseUrl":"https://partner.example/close"},"form":{"showPreview":true},"initial_name":"New form","limits":{"maxPublishes":5},"mode":"fill","origins":"https://embed.craftkit.dev","permissions":{"submitForm":true},"permissions_preset":"reviewer","project":"prj_acme","sub":"usr_1","template":"t1","tenant":"org_1","tenant_name":"Org","variable_catalog":{"variables":[{"key":"customer.name"}]}}
 module: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=fill project=prj_acme
 module, other origin: 403 ORIGIN_NOT_ALLOWED
@@ -506,7 +512,7 @@ issue messages: all set
 --- response_body eval
 ["keys: code error issues\ncode: invalid_request\nissues: actor.externalId tenant.displayName tenant.externalId\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.displayName actor.externalId tenant.displayName tenant.externalId\nissue messages: all set\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n",
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.externalId tenant.displayName tenant.externalId\nissue messages: all set\n"]
 
 
@@ -537,7 +543,7 @@ issue messages: all set
  "keys: code error issues\ncode: invalid_request\nissues: actor.email\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.avatarUrl\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.avatarUrl\nissue messages: all set\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
 
 
 
@@ -556,8 +562,8 @@ issue messages: all set
 ["keys: code error issues\ncode: invalid_request\nissues: scope.mode\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: scope.mode\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: scope.templateExternalId\nissue messages: all set\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n",
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
 
 
 
@@ -580,8 +586,8 @@ issue messages: all set
  "keys: code error issues\ncode: invalid_request\nissues: catalogRef.name\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: catalogRef.name\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: catalogRef.version\nissue messages: all set\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n",
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
 
 
 
@@ -602,7 +608,7 @@ issue messages: all set
 --- response_body eval
 [(map { "keys: code error issues\ncode: invalid_request\nissues: $_\nissue messages: all set\n" }
   qw(permissionsPreset permissions branding appearance callbacks limits form)),
- "keys: expires_at iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
 
 
 
@@ -618,7 +624,7 @@ issue messages: all set
 --- response_body eval
 ["keys: code error issues\ncode: invalid_request\nissues: project\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.role tenant.plan\nissue messages: all set\n",
- "keys: expires_at iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
 
 
 
