@@ -2390,14 +2390,20 @@ ngx_http_es_jws_sign_compact(ngx_http_es_jws_key_t *key,
  * worker calls random_reset() when it starts.
  */
 
+static EVP_MD      *ngx_http_es_jws_sha256_md;
+static EVP_MD_CTX  *ngx_http_es_jws_sha256_ctx;
+
+
 int
 ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
     unsigned char *out)
 {
-    unsigned int  n;
+    unsigned int   n;
+    EVP_MD        *md;
+    EVP_MD_CTX    *ctx;
 
-    static EVP_MD      *md;
-    static EVP_MD_CTX  *ctx;
+    md = ngx_http_es_jws_sha256_md;
+    ctx = ngx_http_es_jws_sha256_ctx;
 
     if (md == NULL) {
         md = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -2406,11 +2412,12 @@ ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
         if (md == NULL || ctx == NULL) {
             EVP_MD_free(md);
             EVP_MD_CTX_free(ctx);
-            md = NULL;
-            ctx = NULL;
             ERR_clear_error();
             return NGX_HTTP_ES_JWS_ERROR;
         }
+
+        ngx_http_es_jws_sha256_md = md;
+        ngx_http_es_jws_sha256_ctx = ctx;
     }
 
     if (EVP_DigestInit_ex2(ctx, md, NULL) != 1
@@ -2439,6 +2446,21 @@ ngx_http_es_jws_random_reset(void)
     OPENSSL_cleanse(ngx_http_es_jws_random_block,
                     sizeof(ngx_http_es_jws_random_block));
     ngx_http_es_jws_random_left = 0;
+}
+
+
+/* what the process keeps for SHA-256 and random bytes, when it exits */
+
+void
+ngx_http_es_jws_done(void)
+{
+    EVP_MD_CTX_free(ngx_http_es_jws_sha256_ctx);
+    EVP_MD_free(ngx_http_es_jws_sha256_md);
+
+    ngx_http_es_jws_sha256_ctx = NULL;
+    ngx_http_es_jws_sha256_md = NULL;
+
+    ngx_http_es_jws_random_reset();
 }
 
 

@@ -242,6 +242,7 @@ int ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
     unsigned char *out);
 int ngx_http_es_jws_random(unsigned char *buf, size_t len);
 void ngx_http_es_jws_random_reset(void);    /* in every new process */
+void ngx_http_es_jws_done(void);            /* when a process exits */
 int ngx_http_es_jws_memeq(const void *a, const void *b, size_t len);
 
 

@@ -581,6 +581,7 @@ static void
 ngx_http_es_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_es_cache_done();
+    ngx_http_es_jws_done();
 }
 
 
