@@ -20,12 +20,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
+use EmbedSessionMint;
 
-use Crypt::JWT qw(decode_jwt);
-use Digest::SHA qw(sha256_hex);
-use HTTP::Tiny;
 use JSON::PP ();
-use POSIX qw(strftime);
 
 repeat_each(1);
 no_shuffle();
@@ -43,34 +40,8 @@ our $NUM_B = 'num_01HZXBBBB';
 
 # API keys ###################################################################
 #
-# Raw keys: ps_ + 40 of [A-Za-z0-9] (x-api-key), psid_ + 40 (x-api-key-id).
-# The file stores LOOKUP:HEX64 only.  EmbedSession::ApiKey when it loads,
-# else the same computation with Digest::SHA.
-
-my $have_apikey = eval {
-    require EmbedSession::ApiKey;
-    EmbedSession::ApiKey->import(qw(generate_key record_hash));
-    1;
-};
-
-sub new_key {
-    my ($prefix) = @_;
-
-    return EmbedSession::ApiKey::generate_key($prefix) if $have_apikey;
-
-    my @c = ('A' .. 'Z', 'a' .. 'z', '0' .. '9');
-    return $prefix . join '', map { $c[int rand @c] } 1 .. 40;
-}
-
-sub stored {
-    my ($raw) = @_;
-
-    return EmbedSession::ApiKey::record_hash($raw) if $have_apikey;
-
-    my ($prefix) = $raw =~ /\A(.*_)/;
-    $prefix //= '';
-    return substr($raw, 0, length($prefix) + 8) . ':' . sha256_hex($raw);
-}
+# Raw keys: ps_ + 40 of [A-Za-z0-9] (x-api-key), psid_ + 40 (x-api-key-id),
+# made and stored by new_key() and stored() of EmbedSessionMint.
 
 # id => [fields after key= and id_key=], has an id_key
 
@@ -154,57 +125,10 @@ sub mint {
     return "POST /v1/embed/sessions\n" . $JSON->encode(\%doc);
 }
 
-# a request while nginx runs, from inside a check
-
-sub http {
-    my ($method, $path, $headers, $content) = @_;
-
-    my $res = HTTP::Tiny->new(timeout => 30)->request(
-        $method, 'http://127.0.0.1:' . server_port() . $path,
-        { headers => $headers // {},
-          defined $content ? (content => $content) : () });
-
-    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
-
-    return $res;
-}
-
 
 # checks #####################################################################
 #
-# "--- json_check eval": a sub (or an array of them, one per pipelined
-# request, undef to skip one) called with the decoded body and the test
-# name.  The body must be JSON.
-
-add_response_body_check(sub {
-    my ($block, $body, $req_idx, $repeated_req_idx, $dry_run) = @_;
-
-    my $checks = $block->json_check;
-
-    return unless defined $checks;
-
-    my $check = ref $checks eq 'ARRAY' ? $checks->[$req_idx] : $checks;
-
-    return unless $check;
-
-    my $name = $block->name . " - json_check (req $req_idx)";
-
-    SKIP: {
-        Test::More::skip("$name - skipped: $dry_run", 1) if $dry_run;
-
-        my $doc = eval { JSON::PP->new->decode($body) };
-
-        Test::More::ok(ref $doc eq 'HASH', "$name - body is a JSON object")
-            or Test::More::diag("body: $body");
-
-        $check->($doc, $name) if ref $doc eq 'HASH';
-    }
-});
-
-sub iso {
-    my ($t) = @_;
-    return strftime('%Y-%m-%dT%H:%M:%S.000Z', gmtime $t);
-}
+# "--- json_check eval" is EmbedSessionMint's.
 
 # {"error": MESSAGE, "code": CODE} (+ details)
 
@@ -244,21 +168,6 @@ sub flat_error {
 
 our $SECRET = b64url_decode(jwk('hs256')->{k});
 
-sub decode_token {
-    my ($jws, $name) = @_;
-
-    my ($h, $c) = eval {
-        decode_jwt(token => $jws, key => $SECRET, decode_header => 1,
-                   accepted_alg => ['HS256'], verify_exp => 1,
-                   verify_iss => $ISS, verify_aud => $AUD);
-    };
-
-    Test::More::ok(ref $c eq 'HASH', "$name - Crypt::JWT verifies the token")
-        or Test::More::diag("decode_jwt: $@");
-
-    return ($h // {}, $c // {});
-}
-
 # the 201 body of the seed and the token behind it
 #
 #   key: the record id; surface; numbers: the expected whatsappNumberIds
@@ -279,7 +188,8 @@ sub minted {
 
     return unless defined $j->{token};
 
-    my ($h, $c) = decode_token($j->{token} // '', $name);
+    my ($h, $c) = decode_token($j->{token} // '', $name, key => $SECRET,
+                               alg => 'HS256', iss => $ISS, aud => $AUD);
 
     Test::More::is_deeply($h, { alg => 'HS256', kid => 'hs256-1',
                                 typ => 'embed-session+jwt' },
@@ -318,7 +228,7 @@ sub minted {
 {
     no strict 'refs';
 
-    for my $name (qw(minted flat_error http iso)) {
+    for my $name (qw(minted flat_error)) {
         *{"Test::Base::Filter::$name"} = \&{$name};
     }
 }

@@ -21,12 +21,10 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
+use EmbedSessionMint;
 
-use Crypt::JWT qw(decode_jwt encode_jwt);
-use Digest::SHA qw(sha256_hex);
-use HTTP::Tiny;
+use Crypt::JWT qw(encode_jwt);
 use JSON::PP ();
-use POSIX qw(strftime);
 
 repeat_each(1);
 no_shuffle();
@@ -44,34 +42,8 @@ our $EVIL = 'https://evil.example.com';
 
 # API keys ###################################################################
 #
-# Raw keys: ck_live_ + 40 of [A-Za-z0-9], sent as "Authorization: Bearer".
-# The file stores LOOKUP:HEX64 only.  EmbedSession::ApiKey when it loads,
-# else the same computation with Digest::SHA.
-
-my $have_apikey = eval {
-    require EmbedSession::ApiKey;
-    EmbedSession::ApiKey->import(qw(generate_key record_hash));
-    1;
-};
-
-sub new_key {
-    my ($prefix) = @_;
-
-    return EmbedSession::ApiKey::generate_key($prefix) if $have_apikey;
-
-    my @c = ('A' .. 'Z', 'a' .. 'z', '0' .. '9');
-    return $prefix . join '', map { $c[int rand @c] } 1 .. 40;
-}
-
-sub stored {
-    my ($raw) = @_;
-
-    return EmbedSession::ApiKey::record_hash($raw) if $have_apikey;
-
-    my ($prefix) = $raw =~ /\A(.*_)/;
-    $prefix //= '';
-    return substr($raw, 0, length($prefix) + 8) . ':' . sha256_hex($raw);
-}
+# Raw keys: ck_live_ + 40 of [A-Za-z0-9], sent as "Authorization: Bearer",
+# made and stored by new_key() and stored() of EmbedSessionMint.
 
 # a key in good standing: the sessions grant, the sessions module enabled
 
@@ -130,52 +102,10 @@ sub bearer {
     }
 }
 
-# a request while nginx runs, from inside a check
-
-sub http {
-    my ($method, $path, $headers, $content) = @_;
-
-    my $res = HTTP::Tiny->new(timeout => 30)->request(
-        $method, 'http://127.0.0.1:' . server_port() . $path,
-        { headers => $headers // {},
-          defined $content ? (content => $content) : () });
-
-    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
-
-    return $res;
-}
-
 
 # checks #####################################################################
 #
-# "--- json_check eval": a sub (or an array of them, one per pipelined
-# request, undef to skip one) called with the decoded body and the test
-# name.  The body must be JSON.
-
-add_response_body_check(sub {
-    my ($block, $body, $req_idx, $repeated_req_idx, $dry_run) = @_;
-
-    my $checks = $block->json_check;
-
-    return unless defined $checks;
-
-    my $check = ref $checks eq 'ARRAY' ? $checks->[$req_idx] : $checks;
-
-    return unless $check;
-
-    my $name = $block->name . " - json_check (req $req_idx)";
-
-    SKIP: {
-        Test::More::skip("$name - skipped: $dry_run", 1) if $dry_run;
-
-        my $doc = eval { JSON::PP->new->decode($body) };
-
-        Test::More::ok(ref $doc eq 'HASH', "$name - body is a JSON object")
-            or Test::More::diag("body: $body");
-
-        $check->($doc, $name) if ref $doc eq 'HASH';
-    }
-});
+# "--- json_check eval" is EmbedSessionMint's.
 
 # {"error":{"code","message"[,"details":[{"path","message"}]]}}
 
@@ -218,30 +148,6 @@ sub nested_error {
 
 our $PUB = do { my %k = %{ jwk('ed25519') }; delete $k{d}; \%k };
 
-sub decode_token {
-    my ($jws, $name) = @_;
-
-    my ($h, $c) = eval {
-        decode_jwt(token => $jws, key => $PUB, decode_header => 1,
-                   accepted_alg => ['EdDSA'], verify_exp => 1,
-                   verify_iss => $ISS, verify_aud => $AUD);
-    };
-
-    Test::More::ok(ref $c eq 'HASH', "$name - Crypt::JWT verifies the token")
-        or Test::More::diag("decode_jwt: $@");
-
-    return ($h // {}, $c // {});
-}
-
-sub iso_ok {
-    my ($s, $exp, $name) = @_;
-
-    my $want = strftime('%Y-%m-%dT%H:%M:%S', gmtime $exp);
-
-    Test::More::like($s // '', qr/\A\Q$want\E(?:\.000)?Z\z/,
-                     "$name - expiresAt is exp ($want), ISO 8601 UTC");
-}
-
 # the 201 body and the token behind it; returns the token
 
 sub minted {
@@ -259,7 +165,8 @@ sub minted {
 
     return $t unless length $t;
 
-    my ($h, $c) = decode_token($t, $name);
+    my ($h, $c) = decode_token($t, $name, key => $PUB, alg => 'EdDSA',
+                               iss => $ISS, aud => $AUD);
 
     Test::More::is_deeply($h, { alg => 'EdDSA', kid => 'ed-1',
                                 typ => 'embed-session+jwt' },
@@ -341,7 +248,7 @@ sub ind_token {
 {
     no strict 'refs';
 
-    for my $name (qw(minted nested_error use_token http ind_token)) {
+    for my $name (qw(minted nested_error use_token ind_token)) {
         *{"Test::Base::Filter::$name"} = \&{$name};
     }
 }

@@ -9,12 +9,10 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
+use EmbedSessionMint;
 
 use Crypt::JWT qw(decode_jwt);
-use Digest::SHA qw(sha256_hex);
-use HTTP::Tiny;
 use JSON::PP ();
-use Time::Local qw(timegm);
 
 repeat_each(2);
 no_shuffle();
@@ -34,27 +32,14 @@ our %KEY = (
     unknown => 'ck_live_Unknown0BnPa5mSNK3Mkq8I99yH04UiLMsCDK0am',
 );
 
-sub key_field {
-    my ($raw) = @_;
-
-    if (eval { require EmbedSession::ApiKey; 1 }
-        && EmbedSession::ApiKey->can('record_hash'))
-    {
-        return EmbedSession::ApiKey::record_hash($raw);
-    }
-
-    $raw =~ /^(.*_)?([A-Za-z0-9]{40})$/ or die "bad raw key\n";
-    return ($1 // '') . substr($2, 0, 8) . ':' . sha256_hex($raw);
-}
-
 our $KEY_FILE = join '', map { "$_\n" }
     '# CraftKit project keys (test)',
-    'acme key=' . key_field($KEY{acme})
+    'acme key=' . stored($KEY{acme})
         . ' tenant=prj_acme flags=embed',
-    'noembed key=' . key_field($KEY{noembed}) . ' tenant=prj_plain',
-    'revoked key=' . key_field($KEY{revoked})
+    'noembed key=' . stored($KEY{noembed}) . ' tenant=prj_plain',
+    'revoked key=' . stored($KEY{revoked})
         . ' tenant=prj_old flags=embed status=revoked',
-    'expired key=' . key_field($KEY{expired})
+    'expired key=' . stored($KEY{expired})
         . ' tenant=prj_gone flags=embed expires=1000000000';
 
 sub auth {
@@ -63,33 +48,6 @@ sub auth {
 }
 
 # --- the mint location of conf-examples/craftkit.conf -----------------------
-
-sub example_location {
-    my ($file, $uri) = @_;
-
-    open my $fh, '<', $file or die "$file: $!\n";
-    my $text = do { local $/; <$fh> };
-    close $fh;
-
-    # comments hold braces of their own
-    $text =~ s/(^|[ \t])#[^\n]*/$1/mg;
-
-    my $start = index $text, "location = $uri {";
-    die "$file: no \"location = $uri\"\n" if $start < 0;
-
-    my $depth = 0;
-    for my $i ($start .. length($text) - 1) {
-        my $c = substr $text, $i, 1;
-        $depth++ if $c eq '{';
-        if ($c eq '}' && --$depth == 0) {
-            my $loc = substr $text, $start, $i - $start + 1;
-            $loc =~ s/^[ \t]*\n//mg;
-            return $loc;
-        }
-    }
-
-    die "$file: unbalanced braces\n";
-}
 
 our $MINT = example_location("$FindBin::Bin/../conf-examples/craftkit.conf",
                             '/v1/embed/sessions');
@@ -137,41 +95,8 @@ our $PUB = jwk('ed25519.pub');
 sub verify_with_module {
     my ($token, $origin, $jti) = @_;
 
-    my $res = HTTP::Tiny->new(timeout => 5)->get(
-        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/verify",
-        { headers => { 'X-Session-Token' => $token,
-                       'Origin' => $origin // 'https://embed.craftkit.dev' } });
-
-    my $body = $res->{content} // '';
-    chomp $body;
-    if ($res->{status} != 200) {
-        $body = $body =~ /"code":"([^"]+)"/ ? $1 : $body;
-    }
-    $body =~ s/\Q$jti\E/<session_id>/g if defined $jti && $jti ne '';
-    return "$res->{status} $body";
-}
-
-# the error log without nginx's own debug entries (a --with-debug build
-# logs every request header and the response headers at level debug, some
-# over several lines): what the module logs
-
-sub read_log {
-    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return '';
-    my ($out, $debug) = ('', 0);
-
-    while (my $line = <$fh>) {
-        $debug = $line =~ /\[debug\]/ if $line =~ m{^\d{4}/\d\d/\d\d };
-        $out .= $line unless $debug;
-    }
-
-    return $out;
-}
-
-# a --- no_error_log pattern: SECRET on a line that is not a debug line
-
-sub not_logged {
-    my ($secret) = @_;
-    return qr/^(?!.*\[debug\]).*\Q$secret\E/;
+    return verify_at($token, origin => $origin // 'https://embed.craftkit.dev',
+                     jti => $jti, jti_as => '<session_id>');
 }
 
 # the 200 of a mint, as lines to compare with --- response_body
@@ -213,8 +138,8 @@ sub check_minted {
         . ($c->{jti} eq $r->{session_id} ? 'yes' : 'no');
 
     my $exp_iso = '';
-    if ($r->{expires_at} =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.000Z$/) {
-        my $t = timegm($6, $5, $4, $3, $2 - 1, $1);
+    my $t = iso_time($r->{expires_at});
+    if (defined $t) {
         $exp_iso = $t == $c->{exp} ? 'exp' : "exp" . ($t - $c->{exp});
     }
     push @out, "expires_at: ISO 8601 = " . ($exp_iso || "bad ($r->{expires_at})");
@@ -318,29 +243,13 @@ sub body2 {
            . "}";
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', $HTTP);
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', $SERVER);
-    }
-
-    if (!defined $block->user_files) {
-        $block->set_value('user_files', [['craftkit.api-keys', $KEY_FILE]]);
-    }
-
-    if (!defined $block->more_headers) {
-        $block->set_value('more_headers', auth('acme'));
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[error]\n");
-    }
-});
+block_defaults(
+    http_config  => $HTTP,
+    config       => $SERVER,
+    user_files   => [['craftkit.api-keys', $KEY_FILE]],
+    more_headers => auth('acme'),
+    no_error_log => "[error]\n",
+);
 
 run_tests();
 

@@ -12,10 +12,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
+use EmbedSessionMint;
 
 use Crypt::JWT qw(decode_jwt);
-use Digest::SHA qw(sha256_hex);
-use HTTP::Tiny;
 use JSON::PP ();
 
 repeat_each(2);
@@ -32,26 +31,13 @@ our %KEY = (
     unknown => 'cube_Unknown0Mkq8I99yH04UiLMsCDK0amBnPa5mSNK3',
 );
 
-sub key_field {
-    my ($raw) = @_;
-
-    if (eval { require EmbedSession::ApiKey; 1 }
-        && EmbedSession::ApiKey->can('record_hash'))
-    {
-        return EmbedSession::ApiKey::record_hash($raw);
-    }
-
-    $raw =~ /^(.*_)?([A-Za-z0-9]{40})$/ or die "bad raw key\n";
-    return ($1 // '') . substr($2, 0, 8) . ':' . sha256_hex($raw);
-}
-
 our $KEY_FILE = join '', map { "$_\n" }
     '# Cube keys (test)',
-    'acme-admin key=' . key_field($KEY{admin})
+    'acme-admin key=' . stored($KEY{admin})
         . ' scope=admin tenant=acme flags=embed',
-    'acme-member key=' . key_field($KEY{member})
+    'acme-member key=' . stored($KEY{member})
         . ' scope=member tenant=acme flags=embed',
-    'beta-admin key=' . key_field($KEY{noembed})
+    'beta-admin key=' . stored($KEY{noembed})
         . ' scope=admin tenant=beta';
 
 sub auth {
@@ -60,42 +46,6 @@ sub auth {
 }
 
 # --- the mint location of conf-examples/cube.conf ---------------------------
-
-sub example_location {
-    my ($file, $uri) = @_;
-
-    open my $fh, '<', $file or die "$file: $!\n";
-    my $text = do { local $/; <$fh> };
-    close $fh;
-
-    # comments hold braces of their own
-    $text =~ s/(^|[ \t])#[^\n]*/$1/mg;
-
-    my $start = index $text, "location = $uri {";
-    die "$file: no \"location = $uri\"\n" if $start < 0;
-
-    # quoted strings hold braces too: "pattern=...{3,34}..."
-    my ($depth, $quote) = (0, '');
-    for my $i ($start .. length($text) - 1) {
-        my $c = substr $text, $i, 1;
-        if ($quote) {
-            $quote = '' if $c eq $quote;
-            next;
-        }
-        if ($c eq '"' || $c eq "'") {
-            $quote = $c;
-            next;
-        }
-        $depth++ if $c eq '{';
-        if ($c eq '}' && --$depth == 0) {
-            my $loc = substr $text, $start, $i - $start + 1;
-            $loc =~ s/^[ \t]*\n//mg;
-            return $loc;
-        }
-    }
-
-    die "$file: unbalanced braces\n";
-}
 
 our $MINT = example_location("$FindBin::Bin/../conf-examples/cube.conf",
                             '/api/v1/embed/generate-session');
@@ -128,45 +78,6 @@ our $HTTP = "embed_session_api_keys zone=cube_keys:1m "
 # --- checks on responses ----------------------------------------------------
 
 our $PUB = jwk('ed25519.pub');
-
-sub verify_with_module {
-    my ($token, $jti) = @_;
-
-    my $res = HTTP::Tiny->new(timeout => 5)->get(
-        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/verify",
-        { headers => { 'X-Session-Token' => $token } });
-
-    my $body = $res->{content} // '';
-    chomp $body;
-    if ($res->{status} != 200) {
-        $body = $body =~ /"code":"([^"]+)"/ ? $1 : $body;
-    }
-    $body =~ s/\Q$jti\E/<sessionId>/g if defined $jti && $jti ne '';
-    return "$res->{status} $body";
-}
-
-# the error log without nginx's own debug entries (a --with-debug build
-# logs every request header and the response headers at level debug, some
-# over several lines): what the module logs
-
-sub read_log {
-    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return '';
-    my ($out, $debug) = ('', 0);
-
-    while (my $line = <$fh>) {
-        $debug = $line =~ /\[debug\]/ if $line =~ m{^\d{4}/\d\d/\d\d };
-        $out .= $line unless $debug;
-    }
-
-    return $out;
-}
-
-# a --- no_error_log pattern: SECRET on a line that is not a debug line
-
-sub not_logged {
-    my ($secret) = @_;
-    return qr/^(?!.*\[debug\]).*\Q$secret\E/;
-}
 
 sub check_minted {
     my ($body) = @_;
@@ -202,14 +113,15 @@ sub check_minted {
     delete @seen{qw(iat exp jti iss aud)};
     push @out, 'claims: ' . $JSON->encode(\%seen);
 
-    push @out, 'module: ' . verify_with_module($token, $c->{jti});
+    push @out, 'module: '
+        . verify_at($token, jti => $c->{jti}, jti_as => '<sessionId>');
 
     my ($hd, $pl, $sig) = split /\./, $token;
     my $claims = $JSON->decode(b64url_decode($pl));
     $claims->{deployment_id} = 124;
     push @out, 'module, payload changed: '
-        . verify_with_module(join '.', $hd,
-                             b64url_encode($JSON->encode($claims)), $sig);
+        . verify_at(join '.', $hd, b64url_encode($JSON->encode($claims)),
+                    $sig);
 
     my $log = read_log();
     push @out, 'log holds the token: '
@@ -318,29 +230,13 @@ sub bad {
     return "keys: code details error\ncode: VALIDATION_FAILED\ndetails: @_\n";
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        $block->set_value('http_config', $HTTP);
-    }
-
-    if (!defined $block->config) {
-        $block->set_value('config', $SERVER);
-    }
-
-    if (!defined $block->user_files) {
-        $block->set_value('user_files', [['cube.api-keys', $KEY_FILE]]);
-    }
-
-    if (!defined $block->more_headers) {
-        $block->set_value('more_headers', auth('admin'));
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[error]\n");
-    }
-});
+block_defaults(
+    http_config  => $HTTP,
+    config       => $SERVER,
+    user_files   => [['cube.api-keys', $KEY_FILE]],
+    more_headers => auth('admin'),
+    no_error_log => "[error]\n",
+);
 
 run_tests();
 

@@ -11,9 +11,8 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
+use EmbedSessionMint;
 
-use Digest::SHA qw(sha256_hex);
-use HTTP::Tiny;
 use JSON::PP ();
 
 repeat_each(2);
@@ -23,20 +22,7 @@ our $JSON = JSON::PP->new->canonical->allow_nonref;
 
 our $RAW = 'ms_BodyTest0123456789abcdefghijklmnopqrstuv';
 
-sub key_field {
-    my ($raw) = @_;
-
-    if (eval { require EmbedSession::ApiKey; 1 }
-        && EmbedSession::ApiKey->can('record_hash'))
-    {
-        return EmbedSession::ApiKey::record_hash($raw);
-    }
-
-    $raw =~ /^(.*_)?([A-Za-z0-9]{40})$/ or die "bad raw key\n";
-    return ($1 // '') . substr($2, 0, 8) . ':' . sha256_hex($raw);
-}
-
-our $KEY_FILE = "k1 key=" . key_field($RAW) . " scope=tenant tenant=t1\n";
+our $KEY_FILE = "k1 key=" . stored($RAW) . " scope=tenant tenant=t1\n";
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
@@ -132,10 +118,9 @@ sub check_size {
     return "refused: $r->{code}\n" if defined $r->{code};
 
     my $token = $r->{token} // '';
-    my $res = HTTP::Tiny->new(timeout => 5)->get(
-        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/verify",
-        { headers => { 'X-Session-Token' => $token,
-                       'Origin' => 'https://app.example.com' } });
+    my $res = http('GET', '/verify',
+                   { 'X-Session-Token' => $token,
+                     'Origin' => 'https://app.example.com' });
 
     return 'minted, ' . (length($token) <= 8192 ? 'at most' : 'over')
            . " 8 KiB, module: $res->{status}\n";
@@ -180,15 +165,15 @@ sub nested {
     return $v;
 }
 
+block_defaults(
+    http_config  => $HTTP,
+    config       => $CONFIG,
+    user_files   => [['mint.api-keys', $KEY_FILE]],
+    no_error_log => "[error]\n",
+);
+
 add_block_preprocessor(sub {
     my $block = shift;
-
-    $block->set_value('http_config', $HTTP) unless defined $block->http_config;
-    $block->set_value('config', $CONFIG) unless defined $block->config;
-
-    if (!defined $block->user_files) {
-        $block->set_value('user_files', [['mint.api-keys', $KEY_FILE]]);
-    }
 
     if (!defined $block->more_headers && !defined $block->raw_request) {
         $block->set_value('more_headers', $AUTH);
@@ -198,10 +183,6 @@ add_block_preprocessor(sub {
         && !defined $block->response_body_like)
     {
         $block->set_value('response_body_filters', \&summary);
-    }
-
-    if (!defined $block->no_error_log) {
-        $block->set_value('no_error_log', "[error]\n");
     }
 
     # pipelined requests want one --- response_headers per request
