@@ -1193,9 +1193,10 @@ ngx_http_es_api_revoke_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_es_api_revoke(ngx_http_request_t *r)
 {
-    u_char                    *body, *p;
+    u_char                    *body, *p, owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_int_t                  rc;
     ngx_str_t                  data, id;
+    ngx_uint_t                 n;
     ngx_http_es_ctx_t         *ctx;
     ngx_http_es_api_key_t     *key;
     ngx_http_es_api_auth_t    *auth;
@@ -1266,9 +1267,14 @@ ngx_http_es_api_revoke(ngx_http_request_t *r)
         return ngx_http_es_error(r, rc);
     }
 
+    /* its sessions end with it */
+
+    ngx_http_es_owner(owner, &id);
+    n = ngx_http_es_store_revoke_owner((ngx_cycle_t *) ngx_cycle, owner);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "embed_session: API key \"%V\" revoked by \"%V\"",
-                  &id, &key->id);
+                  "embed_session: API key \"%V\" revoked by \"%V\", "
+                  "and %ui of its sessions", &id, &key->id, n);
 
     body = ngx_pnalloc(r->pool, sizeof("{\"id\":\"\",\"status\":\"revoked\"}")
                                 + id.len);

@@ -87,7 +87,8 @@ typedef enum {
     NGX_HTTP_ES_OUT_SESSION_ID,
     NGX_HTTP_ES_OUT_ORIGINS,
     NGX_HTTP_ES_OUT_FIELD,
-    NGX_HTTP_ES_OUT_VALUE
+    NGX_HTTP_ES_OUT_VALUE,
+    NGX_HTTP_ES_OUT_RENEW_TOKEN
 } ngx_http_es_out_type_t;
 
 
@@ -128,6 +129,12 @@ struct ngx_http_es_mint_conf_s {
     ngx_uint_t                  status;
     ngx_array_t                *outputs;    /* ngx_http_es_output_t */
     ngx_http_es_out_node_t      out_root;
+
+    time_t                      lifetime;   /* absolute, of a session */
+    time_t                      ticket;     /* a one-time ticket's TTL */
+    ngx_str_t                   renew_header;
+    unsigned                    renew:1;    /* a renew_token output */
+    unsigned                    lifecycle:1;    /* refresh, exchange */
 };
 
 
@@ -167,6 +174,8 @@ static ngx_int_t ngx_http_es_mint_value_is(ngx_http_es_json_t *v,
     ngx_str_t *s);
 static ngx_int_t ngx_http_es_mint_authorize(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_sign(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_store(ngx_http_es_mint_t *m,
+    ngx_http_es_json_t *claims, u_char *id, time_t now, time_t ttl);
 static ngx_int_t ngx_http_es_mint_respond(ngx_http_es_mint_t *m);
 static size_t ngx_http_es_mint_out_size(ngx_http_es_out_node_t *node,
     ngx_str_t *text);
@@ -174,8 +183,6 @@ static u_char *ngx_http_es_mint_out_write(u_char *p,
     ngx_http_es_out_node_t *node, ngx_str_t *text);
 static char *ngx_http_es_mint_out_tree(ngx_conf_t *cf,
     ngx_http_es_mint_conf_t *mcf);
-static ngx_int_t ngx_http_es_mint_dump(ngx_http_request_t *r,
-    ngx_http_es_json_t *json, ngx_str_t *out);
 static ngx_http_es_json_t *ngx_http_es_mint_strings(ngx_array_t *a);
 static ngx_http_es_json_t *ngx_http_es_mint_default(ngx_http_es_field_t *f);
 static ngx_int_t ngx_http_es_mint_set(ngx_http_es_json_t *obj, ngx_str_t *path,
@@ -1003,9 +1010,9 @@ ngx_http_es_mint_authorize(ngx_http_es_mint_t *m)
 static ngx_int_t
 ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
 {
-    u_char                    *p, *payload, uuid[37], rnd[16];
-    size_t                     len;
+    u_char                    *p, uuid[37], rnd[16];
     time_t                     now, ttl;
+    ngx_int_t                  rc;
     ngx_str_t                  value, *o;
     ngx_uint_t                 i;
     ngx_http_es_ctx_t         *ctx;
@@ -1086,15 +1093,24 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
             && ngx_http_es_json_set(claims, (u_char *) "aud", 3,
                                     ngx_http_es_mint_text(&elcf->audience))
                != 0)
-        || ngx_http_es_json_set(claims, (u_char *) "iat", 3,
-                                ngx_http_es_json_new_integer(now)) != 0
-        || ngx_http_es_json_set(claims, (u_char *) "exp", 3,
-                                ngx_http_es_json_new_integer(now + ttl)) != 0
+        || (!mcf->ticket
+            && (ngx_http_es_json_set(claims, (u_char *) "iat", 3,
+                                     ngx_http_es_json_new_integer(now)) != 0
+                || ngx_http_es_json_set(claims, (u_char *) "exp", 3,
+                                        ngx_http_es_json_new_integer(
+                                            now + ttl))
+                   != 0))
         || ngx_http_es_json_set(claims, (u_char *) "jti", 3,
                                 ngx_http_es_json_new_ascii(
                                     ctx->minted_jti.data,
                                     ctx->minted_jti.len))
-           != 0)
+           != 0
+        || (elcf->store
+            && ngx_http_es_json_set(claims, (u_char *) "sid", 3,
+                                    ngx_http_es_json_new_ascii(
+                                        ctx->minted_jti.data,
+                                        ctx->minted_jti.len))
+               != 0))
     {
         return NGX_ERROR;
     }
@@ -1142,39 +1158,49 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         }
     }
 
+    if (elcf->store) {
+        rc = ngx_http_es_mint_store(m, claims, rnd, now, ttl);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (mcf->ticket) {
+            m->ttl = ttl;
+            return NGX_OK;
+        }
+    }
+
     if (ngx_http_es_mint_dump(r, claims, &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    payload = value.data;
-    len = value.len;
-
-    /* a token the verifier would refuse is not minted */
-
-    ctx->minted.len = ngx_http_es_jws_compact_length(mcf->key,
-                                                     mcf->header.len, len);
-
-    if (ctx->minted.len > NGX_HTTP_ES_JWS_MAX_TOKEN) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session mint: the token would take %uz bytes, "
-                      "more than the %d a token may have", ctx->minted.len,
-                      NGX_HTTP_ES_JWS_MAX_TOKEN);
-        return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
-    }
-    ctx->minted.data = ngx_pnalloc(r->pool, ctx->minted.len);
-    if (ctx->minted.data == NULL) {
-        return NGX_ERROR;
+    rc = ngx_http_es_mint_signed(r, mcf, 0, value.data, value.len,
+                                 &ctx->minted);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    if (ngx_http_es_jws_sign_compact(mcf->key, mcf->header.data,
-                                     mcf->header.len, payload, len,
-                                     ctx->minted.data, &ctx->minted.len)
-        != NGX_HTTP_ES_JWS_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "embed_session mint: signing failed");
-        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    if (mcf->renew) {
+
+        /* the same claims, living as long as the session may */
+
+        if (ngx_http_es_json_set(claims, (u_char *) "exp", 3,
+                                 ngx_http_es_json_new_integer(
+                                     now + mcf->lifetime))
+            != 0
+            || ngx_http_es_mint_dump(r, claims, &value) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_es_mint_signed(r, mcf, 1, value.data, value.len,
+                                     &ctx->renew);
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
+
+    ngx_http_es_count(mints);
 
     m->ttl = ttl;
 
@@ -1187,6 +1213,143 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
                   m->origins.nelts > 1 ? " and more" : "");
 
     return NGX_OK;
+}
+
+
+/*
+ * With a store, every session is a record there before its token exists:
+ * a full zone mints nothing.  A one-time ticket keeps the claims instead,
+ * without iat and exp, which the exchange adds.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
+    u_char *id, time_t now, time_t ttl)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 payload;
+    ngx_http_request_t       *r;
+    ngx_http_es_loc_conf_t   *elcf;
+    ngx_http_es_mint_conf_t  *mcf;
+    ngx_http_es_store_rec_t   rec;
+
+    r = m->request;
+    mcf = m->mcf;
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    ngx_memzero(&rec, sizeof(ngx_http_es_store_rec_t));
+
+    ngx_memcpy(rec.id, id, NGX_HTTP_ES_ID_LEN);
+    ngx_memcpy(rec.gen, id, NGX_HTTP_ES_ID_LEN);
+    ngx_http_es_owner(rec.owner, &m->key->id);
+
+    ngx_str_null(&payload);
+
+    if (mcf->ticket) {
+        if (ngx_http_es_mint_dump(r, claims, &payload) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (payload.len > NGX_HTTP_ES_TICKET_MAX) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "embed_session mint: the ticket's claims take "
+                          "%uz bytes, more than %d", payload.len,
+                          NGX_HTTP_ES_TICKET_MAX);
+            return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+        }
+
+        rec.flags = NGX_HTTP_ES_STORE_TICKET;
+        rec.end = now + mcf->ticket;
+
+        /* an expired ticket is told apart from an unknown one a while */
+
+        rec.expires = rec.end + mcf->ticket + elcf->leeway;
+        rec.ttl = ttl;
+        rec.payload_len = payload.len;
+
+    } else {
+        rec.end = now + mcf->lifetime;
+        rec.expires = rec.end + elcf->leeway;
+        rec.iat = now;
+        rec.exp = now + ttl;
+    }
+
+    rc = ngx_http_es_store_add(elcf->store, &rec, payload.data,
+                               r->connection->log);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_es_error(r, NGX_HTTP_ES_STORE_FULL);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session mint: session id collision");
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    return NGX_OK;
+}
+
+
+/* one compact token of the location's key: a session or a renew token */
+
+ngx_int_t
+ngx_http_es_mint_signed(ngx_http_request_t *r, ngx_http_es_mint_conf_t *mcf,
+    ngx_uint_t renew, u_char *payload, size_t len, ngx_str_t *out)
+{
+    ngx_str_t  *header;
+
+    header = renew ? &mcf->renew_header : &mcf->header;
+
+    /* a token the verifier would refuse is not minted */
+
+    out->len = ngx_http_es_jws_compact_length(mcf->key, header->len, len);
+
+    if (out->len > NGX_HTTP_ES_JWS_MAX_TOKEN) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: the token would take %uz bytes, "
+                      "more than the %d a token may have", out->len,
+                      NGX_HTTP_ES_JWS_MAX_TOKEN);
+        return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+    }
+
+    out->data = ngx_pnalloc(r->pool, out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_es_jws_sign_compact(mcf->key, header->data, header->len,
+                                     payload, len, out->data, &out->len)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session mint: signing failed");
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the answer of a refresh or an exchange: what the context holds */
+
+ngx_int_t
+ngx_http_es_mint_answer(ngx_http_request_t *r, ngx_http_es_mint_conf_t *mcf,
+    time_t ttl)
+{
+    ngx_http_es_mint_t  m;
+
+    ngx_memzero(&m, sizeof(ngx_http_es_mint_t));
+
+    m.request = r;
+    m.mcf = mcf;
+    m.ttl = ttl;
+
+    if (ngx_array_init(&m.origins, r->pool, 1, sizeof(ngx_str_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_es_mint_respond(&m);
 }
 
 
@@ -1230,7 +1393,16 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
             break;
 
         case NGX_HTTP_ES_OUT_SESSION_ID:
-            value = ctx->minted_jti;
+            value = ctx->minted_sid.len ? ctx->minted_sid : ctx->minted_jti;
+            break;
+
+        case NGX_HTTP_ES_OUT_RENEW_TOKEN:
+            value = ctx->renew;
+
+            if (value.len == 0) {
+                continue;
+            }
+
             break;
 
         case NGX_HTTP_ES_OUT_EXPIRES_AT:
@@ -1294,7 +1466,7 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
             continue;
 
         case NGX_HTTP_ES_OUT_FIELD:
-            if (m->values[o[i].field]
+            if (m->values && m->values[o[i].field]
                 && ngx_http_es_mint_dump(r, m->values[o[i].field], &text[i])
                    != NGX_OK)
             {
@@ -1422,7 +1594,7 @@ ngx_http_es_mint_out_write(u_char *p, ngx_http_es_out_node_t *node,
 
 /* one pass into a buffer that is usually large enough, two otherwise */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_es_mint_dump(ngx_http_request_t *r, ngx_http_es_json_t *json,
     ngx_str_t *out)
 {
@@ -1574,10 +1746,38 @@ ngx_http_es_mint_conf(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
     mcf->status = NGX_CONF_UNSET_UINT;
     mcf->origins_field = -1;
     mcf->ttl_field = -1;
+    mcf->lifetime = NGX_CONF_UNSET;
+    mcf->ticket = NGX_CONF_UNSET;
 
     elcf->mint = mcf;
 
     return mcf;
+}
+
+
+/* a refresh or an exchange location mints too, from what it is given */
+
+char *
+ngx_http_es_mint_lifecycle(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->enable != NGX_CONF_UNSET) {
+        return "cannot be combined with \"embed_session_mint\" or another "
+               "lifecycle directive";
+    }
+
+    mcf->enable = 1;
+    mcf->lifecycle = 1;
+
+    return NGX_CONF_OK;
 }
 
 
@@ -1616,7 +1816,9 @@ ngx_http_es_mint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (mcf->enable != NGX_CONF_UNSET) {
-        return "is duplicate";
+        return mcf->lifecycle ? "cannot be combined with a lifecycle "
+                                "directive"
+                              : "is duplicate";
     }
 
     value = cf->args->elts;
@@ -2168,6 +2370,10 @@ ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     } else if (ngx_strcmp(s.data, "origins") == 0) {
         o->type = NGX_HTTP_ES_OUT_ORIGINS;
 
+    } else if (ngx_strcmp(s.data, "renew_token") == 0) {
+        o->type = NGX_HTTP_ES_OUT_RENEW_TOKEN;
+        mcf->renew = 1;
+
     } else if (s.len > 6 && ngx_strncmp(s.data, "field=", 6) == 0) {
         o->type = NGX_HTTP_ES_OUT_FIELD;
         o->field_path.data = s.data + 6;
@@ -2204,9 +2410,9 @@ ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid output value \"%V\": token, expires_at, "
-                           "expires_in, session_id, origins, field=PATH or "
-                           "value=TEMPLATE", &s);
+                           "invalid output value \"%V\": token, renew_token, "
+                           "expires_at, expires_in, session_id, origins, "
+                           "field=PATH or value=TEMPLATE", &s);
         return NGX_CONF_ERROR;
     }
 
@@ -2227,6 +2433,7 @@ ngx_http_es_mint_option(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_es_loc_conf_t  *elcf = conf;
 
+    time_t                   *tp;
     ngx_int_t                 n;
     ngx_str_t                *value;
     ngx_uint_t                i, *slot;
@@ -2294,6 +2501,22 @@ ngx_http_es_mint_option(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         mcf->status = n;
         return NGX_CONF_OK;
 
+    case 5: /* embed_session_mint_lifetime */
+    case 6: /* embed_session_mint_exchange */
+        tp = (cmd->offset == 5) ? &mcf->lifetime : &mcf->ticket;
+
+        if (*tp != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        *tp = ngx_parse_time(&value[1], 1);
+
+        if (*tp == (time_t) NGX_ERROR || *tp < 1 || *tp > 31536000) {
+            return "takes a time from 1s to 365d";
+        }
+
+        return NGX_CONF_OK;
+
     default: /* embed_session_mint_origins */
         slot = &mcf->origins;
 
@@ -2327,6 +2550,7 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
     ngx_str_t                 s, *kid;
     ngx_uint_t                i, n;
     ngx_http_es_field_t      *f;
+    ngx_http_es_output_t     *o;
     ngx_http_es_jws_key_t   **keys, *key;
     ngx_http_es_mint_conf_t  *mcf;
     const unsigned char      *k;
@@ -2349,10 +2573,70 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
     ngx_conf_init_value(mcf->unknown_reject, 1);
     ngx_conf_init_value(mcf->ttl, 900);
     ngx_conf_init_value(mcf->ttl_max, ngx_max(3600, mcf->ttl));
-    ngx_conf_init_uint_value(mcf->status, NGX_HTTP_CREATED);
-    ngx_conf_init_uint_value(mcf->origins, NGX_HTTP_ES_MINT_ORIGINS_BODY);
+    ngx_conf_init_uint_value(mcf->status, mcf->lifecycle ? NGX_HTTP_OK
+                                                         : NGX_HTTP_CREATED);
+    ngx_conf_init_uint_value(mcf->origins,
+                             mcf->lifecycle ? NGX_HTTP_ES_MINT_ORIGINS_OFF
+                                            : NGX_HTTP_ES_MINT_ORIGINS_BODY);
+    ngx_conf_init_value(mcf->lifetime, mcf->ttl_max);
+    ngx_conf_init_value(mcf->ticket, 0);
 
-    if (elcf->api.zone == NULL) {
+    if ((mcf->renew || mcf->ticket || mcf->lifecycle) && elcf->store == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "renew tokens, one-time tickets, refreshes and "
+                           "exchanges need \"embed_session_store\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->lifetime < mcf->ttl_max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint_lifetime\" %T is shorter "
+                           "than the longest token, %T", mcf->lifetime,
+                           mcf->ttl_max);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->renew && elcf->max_lifetime
+        && mcf->lifetime > elcf->max_lifetime)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "renew tokens live \"embed_session_mint_lifetime"
+                           "\" %T s, more than \"embed_session_max_lifetime"
+                           "\" %T s: the refresh would refuse them",
+                           mcf->lifetime, elcf->max_lifetime);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->outputs && (mcf->ticket || mcf->lifecycle)) {
+        o = mcf->outputs->elts;
+
+        for (i = 0; i < mcf->outputs->nelts; i++) {
+            if ((mcf->ticket
+                 && (o[i].type == NGX_HTTP_ES_OUT_TOKEN
+                     || o[i].type == NGX_HTTP_ES_OUT_RENEW_TOKEN))
+                || (mcf->lifecycle
+                    && (o[i].type == NGX_HTTP_ES_OUT_FIELD
+                        || o[i].type == NGX_HTTP_ES_OUT_ORIGINS)))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"embed_session_mint_output %V\" is "
+                                   "not available here: %s", &o[i].path,
+                                   mcf->ticket ? "a one-time ticket returns "
+                                   "its id, the exchange returns the token"
+                                   : "a refresh or an exchange has no body "
+                                   "fields or origins of its own");
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    if (mcf->lifecycle) {
+        elcf->life->ttl = mcf->ttl;
+        elcf->life->lifetime = mcf->lifetime;
+    }
+
+    if (elcf->api.zone == NULL && !mcf->lifecycle) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint\" needs "
                            "\"embed_session_api_key\"");
@@ -2546,6 +2830,31 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
     *p++ = '}';
 
     mcf->header.len = p - mcf->header.data;
+
+    /* the renew token's: the same, with its own type */
+
+    if (mcf->renew || mcf->lifecycle) {
+        p = ngx_pnalloc(cf->pool, len + sizeof(NGX_HTTP_ES_RENEW_TYPE));
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->renew_header.data = p;
+
+        p = ngx_sprintf(p, "{\"alg\":\"%s\",\"typ\":\"%s\"",
+                        ngx_http_es_jws_alg_name(ngx_http_es_jws_key_alg(key)),
+                        NGX_HTTP_ES_RENEW_TYPE);
+
+        if (kid_len) {
+            p = ngx_cpymem(p, ",\"kid\":\"", 8);
+            p = (u_char *) ngx_escape_json(p, (u_char *) k, kid_len);
+            *p++ = '"';
+        }
+
+        *p++ = '}';
+
+        mcf->renew_header.len = p - mcf->renew_header.data;
+    }
 
     return NGX_CONF_OK;
 

@@ -16,6 +16,7 @@ static ngx_int_t ngx_http_es_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_init_process(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_es_exit_master(ngx_cycle_t *cycle);
 
 static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -301,6 +302,64 @@ static ngx_command_t  ngx_http_es_commands[] = {
       0,
       NULL },
 
+    /* the session lifecycle */
+
+    { ngx_string("embed_session_store_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_es_store_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_store"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_store,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_mint_lifetime"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      5,
+      NULL },
+
+    { ngx_string("embed_session_mint_exchange"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_es_mint_option,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      6,
+      NULL },
+
+    { ngx_string("embed_session_refresh"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_es_life,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_ES_REFRESH_RENEW,
+      NULL },
+
+    { ngx_string("embed_session_revoke"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
+      ngx_http_es_life,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_ES_REVOKE,
+      NULL },
+
+    { ngx_string("embed_session_exchange"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_es_life,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_ES_EXCHANGE,
+      NULL },
+
+    { ngx_string("embed_session_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_es_status,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -331,7 +390,7 @@ ngx_module_t  ngx_http_embed_session_module = {
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_es_exit_process,              /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_es_exit_master,               /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -354,6 +413,10 @@ ngx_http_es_create_main_conf(ngx_conf_t *cf)
     }
 
     emcf->cache = NGX_CONF_UNSET_UINT;
+
+    /* set again when the zone of the new configuration is ready */
+
+    ngx_http_es_metrics = NULL;
 
     return emcf;
 }
@@ -401,6 +464,8 @@ ngx_http_es_create_loc_conf(ngx_conf_t *cf)
     conf->requires = NGX_CONF_UNSET_PTR;
     conf->error_format = NGX_CONF_UNSET_UINT;
     conf->error_codes = NGX_CONF_UNSET_PTR;
+
+    conf->store = NGX_CONF_UNSET_PTR;
 
     ngx_http_es_api_conf_init(&conf->api);
 
@@ -494,6 +559,12 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    ngx_conf_merge_ptr_value(conf->store, prev->store, NULL);
+
+    if (ngx_http_es_life_merge(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->mint && ngx_http_es_mint_merge(cf, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
@@ -566,6 +637,10 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
 
     ngx_http_es_jws_random_reset();
 
+    if (ngx_http_es_store_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     emcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_embed_session_module);
 
@@ -580,8 +655,16 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_es_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_es_store_exit(cycle);
     ngx_http_es_cache_done();
     ngx_http_es_jws_done();
+}
+
+
+static void
+ngx_http_es_exit_master(ngx_cycle_t *cycle)
+{
+    ngx_http_es_store_exit(cycle);
 }
 
 

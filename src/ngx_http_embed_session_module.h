@@ -15,10 +15,12 @@
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_json.h"
 #include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_KEY_FILE_MAX      (1024 * 1024)
 #define NGX_HTTP_ES_CACHE_TOKEN_MAX   2048
+#define NGX_HTTP_ES_RENEW_TYPE        "embed-renew+jwt"
 
 #define NGX_HTTP_ES_ORIGIN_ABSENT_DENY   0
 #define NGX_HTTP_ES_ORIGIN_ABSENT_ALLOW  1
@@ -48,8 +50,37 @@ typedef enum {
     NGX_HTTP_ES_METHOD_NOT_ALLOWED,
     NGX_HTTP_ES_MINT_FAILED,
     NGX_HTTP_ES_KEY_STORE_FAILED,
-    NGX_HTTP_ES_DENIED              /* by embed_session_api_key_deny */
+    NGX_HTTP_ES_SESSION_REVOKED,
+    NGX_HTTP_ES_SESSION_NOT_FOUND,
+    NGX_HTTP_ES_RENEW_TOKEN_REUSED,
+    NGX_HTTP_ES_EXCHANGE_NOT_FOUND,
+    NGX_HTTP_ES_EXCHANGE_USED,
+    NGX_HTTP_ES_EXCHANGE_EXPIRED,
+    NGX_HTTP_ES_STORE_FULL,
+    NGX_HTTP_ES_DENIED,             /* by embed_session_api_key_deny */
+    NGX_HTTP_ES_NCODES
 } ngx_http_es_code_t;
+
+
+/* what the status location reports: counters in a shared zone */
+
+typedef struct {
+    ngx_atomic_t                mints;
+    ngx_atomic_t                verifications;
+    ngx_atomic_t                refreshes;
+    ngx_atomic_t                reuses;
+    ngx_atomic_t                revocations;
+    ngx_atomic_t                exchanges;
+    ngx_atomic_t                rejections[NGX_HTTP_ES_NCODES];
+} ngx_http_es_metrics_t;
+
+
+extern ngx_http_es_metrics_t  *ngx_http_es_metrics;
+
+#define ngx_http_es_count(name)                                              \
+    if (ngx_http_es_metrics) {                                               \
+        (void) ngx_atomic_fetch_add(&ngx_http_es_metrics->name, 1);          \
+    }
 
 
 /* one problem found in a request body: "allowedOrigins[2]", "not an origin" */
@@ -84,11 +115,32 @@ typedef struct {
 typedef struct ngx_http_es_mint_conf_s  ngx_http_es_mint_conf_t;
 
 
+#define NGX_HTTP_ES_REFRESH_RENEW     1
+#define NGX_HTTP_ES_REFRESH_SESSION   2
+#define NGX_HTTP_ES_REVOKE            3
+#define NGX_HTTP_ES_EXCHANGE          4
+
+
+/* embed_session_refresh, embed_session_revoke, embed_session_exchange */
+
+typedef struct {
+    ngx_uint_t                  mode;
+    ngx_str_t                   member;     /* of the JSON body */
+    ngx_http_complex_value_t   *id;         /* revoke id= */
+    ngx_str_t                   admin;      /* revoke admin= scope */
+    time_t                      grace;
+    time_t                      ttl;        /* from the mint directives */
+    time_t                      lifetime;
+} ngx_http_es_life_conf_t;
+
+
 typedef struct {
     ngx_array_t                *default_sources;
     ngx_flag_t                  verify;     /* some location verifies */
     ngx_uint_t                  cache;      /* entries, 0: off */
     ngx_flag_t                  api;        /* some API key zone exists */
+    ngx_array_t                *stores;     /* ngx_http_es_store_t * */
+    ngx_shm_zone_t             *metrics;    /* embed_session_status */
 } ngx_http_es_main_conf_t;
 
 
@@ -132,6 +184,9 @@ typedef struct {
 
     ngx_http_es_api_conf_t      api;
     ngx_http_es_mint_conf_t    *mint;       /* NULL: not a mint location */
+    ngx_http_es_store_t        *store;      /* NULL: off */
+    ngx_http_es_life_conf_t    *life;       /* NULL: none here */
+    char                       *allow;      /* methods, for 405 */
 } ngx_http_es_loc_conf_t;
 
 
@@ -148,6 +203,8 @@ typedef struct {
     ngx_http_es_api_key_t      *api_key;    /* authenticated API key */
     ngx_str_t                   minted;     /* the token a mint returned */
     ngx_str_t                   minted_jti;
+    ngx_str_t                   minted_sid;
+    ngx_str_t                   renew;      /* the renew token minted */
     time_t                      minted_exp;
 } ngx_http_es_ctx_t;
 
@@ -177,6 +234,11 @@ ngx_int_t ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
 
 /* access phase */
 ngx_int_t ngx_http_es_verify_handler(ngx_http_request_t *r);
+ngx_http_es_code_t ngx_http_es_verify_token(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
+    ngx_str_t *type, ngx_http_es_token_t *token);
+ngx_int_t ngx_http_es_token_ids(ngx_http_es_jws_claims_t *claims,
+    u_char *sid, u_char *jti);
 ngx_http_es_ctx_t *ngx_http_es_get_ctx(ngx_http_request_t *r,
     ngx_uint_t create);
 
@@ -212,6 +274,23 @@ char *ngx_http_es_mint_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf);
+char *ngx_http_es_mint_lifecycle(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_es_mint_signed(ngx_http_request_t *r,
+    ngx_http_es_mint_conf_t *mcf, ngx_uint_t renew, u_char *payload,
+    size_t len, ngx_str_t *out);
+ngx_int_t ngx_http_es_mint_answer(ngx_http_request_t *r,
+    ngx_http_es_mint_conf_t *mcf, time_t ttl);
+ngx_int_t ngx_http_es_mint_dump(ngx_http_request_t *r,
+    ngx_http_es_json_t *json, ngx_str_t *out);
+
+/* the lifecycle: refresh, revoke, exchange; the status page */
+char *ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_es_life_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf);
+char *ngx_http_es_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_es_life_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_es_status_handler(ngx_http_request_t *r);
+char *ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* variables */
 ngx_int_t ngx_http_es_add_variables(ngx_conf_t *cf);

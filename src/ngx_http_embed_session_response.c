@@ -107,6 +107,42 @@ static ngx_http_es_error_t  ngx_http_es_errors[] = {
       NGX_HTTP_INTERNAL_SERVER_ERROR,
       ngx_null_string },
 
+    { ngx_string("SESSION_REVOKED"),
+      ngx_string("The session has been revoked"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_string("Bearer error=\"invalid_token\"") },
+
+    { ngx_string("SESSION_NOT_FOUND"),
+      ngx_string("No such session"),
+      NGX_HTTP_NOT_FOUND,
+      ngx_null_string },
+
+    { ngx_string("RENEW_TOKEN_REUSED"),
+      ngx_string("The renew token was already used; the session has been "
+                 "revoked"),
+      NGX_HTTP_UNAUTHORIZED,
+      ngx_string("Bearer error=\"invalid_token\"") },
+
+    { ngx_string("EXCHANGE_NOT_FOUND"),
+      ngx_string("No such embed session"),
+      NGX_HTTP_NOT_FOUND,
+      ngx_null_string },
+
+    { ngx_string("EXCHANGE_USED"),
+      ngx_string("The embed session has already been exchanged"),
+      NGX_HTTP_CONFLICT,
+      ngx_null_string },
+
+    { ngx_string("EXCHANGE_EXPIRED"),
+      ngx_string("The embed session has expired"),
+      410,
+      ngx_null_string },
+
+    { ngx_string("STORE_FULL"),
+      ngx_string("Session storage is full, retry later"),
+      NGX_HTTP_SERVICE_UNAVAILABLE,
+      ngx_null_string },
+
     { ngx_string("DENIED"),
       ngx_string("Denied"),
       NGX_HTTP_FORBIDDEN,
@@ -212,8 +248,20 @@ ngx_http_es_error_details(ngx_http_request_t *r, ngx_http_es_code_t code,
         }
     }
 
+    if (ngx_http_es_metrics) {
+        (void) ngx_atomic_fetch_add(&ngx_http_es_metrics->rejections[code],
+                                    1);
+    }
+
     if (code == NGX_HTTP_ES_METHOD_NOT_ALLOWED
-        && ngx_http_es_header(r, "Allow", "POST") == NULL)
+        && ngx_http_es_header(r, "Allow", elcf->allow ? elcf->allow : "POST")
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (code == NGX_HTTP_ES_STORE_FULL
+        && ngx_http_es_header(r, "Retry-After", "1") == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -18,6 +18,8 @@ typedef struct {
 
 static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
+static ngx_http_es_code_t ngx_http_es_verify_store(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
 static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
     ngx_http_es_token_t *token);
@@ -60,6 +62,7 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
     ctx->code = code;
 
     if (code == NGX_HTTP_ES_PASSED) {
+        ngx_http_es_count(verifications);
         return NGX_OK;
     }
 
@@ -86,6 +89,7 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 {
     ngx_str_t                  data;
     ngx_uint_t                 i;
+    ngx_http_es_code_t         code;
     ngx_http_es_token_t        token;
     ngx_http_complex_value_t  *cv;
 
@@ -108,39 +112,127 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_HTTP_ES_SESSION_REQUIRED;
     }
 
-    if (ngx_http_es_cache_get(elcf->keyset, &data, &token) != NGX_OK) {
+    code = ngx_http_es_verify_token(r, elcf, ctx, &data, &elcf->type, &token);
 
-        if (ngx_http_es_verify_signature(r, elcf, ctx, &data, &token)
+    if (code != NGX_HTTP_ES_PASSED || elcf->store == NULL) {
+        return code;
+    }
+
+    return ngx_http_es_verify_store(r, elcf, ctx);
+}
+
+
+/*
+ * A token against a type: the session type of the location, or the renew
+ * type at a refresh.  A renew token is never a session token, even where
+ * the type is not checked.
+ */
+
+ngx_http_es_code_t
+ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_http_es_ctx_t *ctx, ngx_str_t *data, ngx_str_t *type,
+    ngx_http_es_token_t *token)
+{
+    if (ngx_http_es_cache_get(elcf->keyset, data, token) != NGX_OK) {
+
+        if (ngx_http_es_verify_signature(r, elcf, ctx, data, token)
             != NGX_OK)
         {
             return NGX_HTTP_ES_SESSION_INVALID;
         }
 
-        ngx_http_es_cache_put(elcf->keyset, &data, &token,
+        ngx_http_es_cache_put(elcf->keyset, data, token,
                               r->connection->log);
     }
 
     /* from here on, the request's context owns a reference to the claims */
 
-    ctx->claims = token.claims;
+    ctx->claims = token->claims;
 
-    if (elcf->type.len
-        && (!token.has_typ || token.typ_len != elcf->type.len
-            || ngx_memcmp(token.typ, elcf->type.data, token.typ_len) != 0))
+    if (type->len
+        && (!token->has_typ || token->typ_len != type->len
+            || ngx_memcmp(token->typ, type->data, token->typ_len) != 0))
     {
         ctx->reason = "wrong \"typ\"";
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 
-    ctx->kid.data = ngx_pnalloc(r->pool, token.kid_len);
+    if (type->len == 0 && token->has_typ
+        && token->typ_len == sizeof(NGX_HTTP_ES_RENEW_TYPE) - 1
+        && ngx_memcmp(token->typ, NGX_HTTP_ES_RENEW_TYPE,
+                      token->typ_len) == 0)
+    {
+        ctx->reason = "a renew token is not a session token";
+        return NGX_HTTP_ES_SESSION_INVALID;
+    }
+
+    ctx->kid.data = ngx_pnalloc(r->pool, token->kid_len);
     if (ctx->kid.data == NULL) {
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 
-    ngx_memcpy(ctx->kid.data, token.kid, token.kid_len);
-    ctx->kid.len = token.kid_len;
+    ngx_memcpy(ctx->kid.data, token->kid, token->kid_len);
+    ctx->kid.len = token->kid_len;
 
-    return ngx_http_es_check_claims(r, elcf, ctx, &token);
+    return ngx_http_es_check_claims(r, elcf, ctx, token);
+}
+
+
+/* last, as SECURITY.md orders: only a verified token reaches the zone */
+
+static ngx_http_es_code_t
+ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_http_es_ctx_t *ctx)
+{
+    u_char     sid[NGX_HTTP_ES_ID_LEN], jti[NGX_HTTP_ES_ID_LEN];
+    ngx_int_t  rc;
+
+    /* a token without our ids was not minted by a store: nothing to ask */
+
+    if (ngx_http_es_token_ids(ctx->claims, sid, jti) != NGX_OK) {
+        return NGX_HTTP_ES_PASSED;
+    }
+
+    rc = ngx_http_es_store_check(elcf->store, sid, jti);
+
+    if (rc == NGX_DECLINED) {
+        ctx->reason = "session revoked";
+        return NGX_HTTP_ES_SESSION_REVOKED;
+    }
+
+    if (rc == NGX_BUSY) {
+        ctx->reason = "session replaced by a refresh";
+        return NGX_HTTP_ES_SESSION_REVOKED;
+    }
+
+    return NGX_HTTP_ES_PASSED;
+}
+
+
+/* "sid" and "jti" as the store keeps them; NGX_DECLINED: not ours */
+
+ngx_int_t
+ngx_http_es_token_ids(ngx_http_es_jws_claims_t *claims, u_char *sid,
+    u_char *jti)
+{
+    u_char  buf[40];
+    size_t  n;
+
+    n = ngx_http_es_jws_claim_text(claims, (u_char *) "sid", 3, buf,
+                                   sizeof(buf));
+
+    if (n != 36 || ngx_http_es_id_parse(sid, buf, n) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    n = ngx_http_es_jws_claim_text(claims, (u_char *) "jti", 3, buf,
+                                   sizeof(buf));
+
+    if (n != 36 || ngx_http_es_id_parse(jti, buf, n) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -1,0 +1,882 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * The life of a session after its mint: refresh (a renew token or the
+ * session token itself, rotated in place in the store), revoke (by session
+ * id, by the key that minted it or an admin key) and the exchange of a
+ * one-time ticket for its token.  Each decision is one step under the
+ * store's mutex; everything around it (JSON, signatures) happens outside.
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+#define NGX_HTTP_ES_LIFE_BODY_MAX     (16 * 1024)
+#define NGX_HTTP_ES_LIFE_GRACE        10
+
+
+static void ngx_http_es_life_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_es_life_run(ngx_http_request_t *r);
+static ngx_int_t ngx_http_es_life_member(ngx_http_request_t *r,
+    ngx_str_t *body, ngx_str_t *name, ngx_str_t *value);
+static ngx_int_t ngx_http_es_refresh(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data);
+static ngx_int_t ngx_http_es_refresh_mint(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_http_es_rotate_t *rot);
+static ngx_int_t ngx_http_es_revoke(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *id);
+static ngx_int_t ngx_http_es_exchange(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *id);
+static ngx_int_t ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id,
+    ngx_str_t *sid, ngx_str_t *jti);
+
+
+static ngx_str_t  ngx_http_es_renew_type = ngx_string(NGX_HTTP_ES_RENEW_TYPE);
+
+
+/*
+ * embed_session_refresh renew|session [body=MEMBER] [grace=TIME];
+ * embed_session_revoke [body=MEMBER | id=VALUE] [admin=SCOPE];
+ * embed_session_exchange [body=MEMBER];
+ */
+
+char *
+ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    char                              *rv;
+    ngx_str_t                         *value, s;
+    ngx_int_t                          grace;
+    ngx_uint_t                         i;
+    ngx_http_es_life_conf_t           *life;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (elcf->life) {
+        return "is duplicate, or combined with another lifecycle directive";
+    }
+
+    life = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_life_conf_t));
+    if (life == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    elcf->life = life;
+    life->mode = cmd->offset;
+    life->grace = NGX_HTTP_ES_LIFE_GRACE;
+
+    value = cf->args->elts;
+    i = 1;
+
+    switch (life->mode) {
+
+    case NGX_HTTP_ES_REFRESH_RENEW:
+        if (cf->args->nelts < 2) {
+            return "takes \"renew\" or \"session\"";
+        }
+
+        if (ngx_strcmp(value[1].data, "session") == 0) {
+            life->mode = NGX_HTTP_ES_REFRESH_SESSION;
+
+        } else if (ngx_strcmp(value[1].data, "renew") != 0) {
+            return "takes \"renew\" or \"session\" first";
+        }
+
+        i = 2;
+        break;
+
+    case NGX_HTTP_ES_REVOKE:
+        ngx_str_set(&life->member, "session_id");
+        break;
+
+    default: /* NGX_HTTP_ES_EXCHANGE */
+        ngx_str_set(&life->member, "sessionId");
+        break;
+    }
+
+    for ( /* void */ ; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "body=", 5) == 0) {
+            life->member.data = value[i].data + 5;
+            life->member.len = value[i].len - 5;
+
+            if (life->member.len == 0 || life->member.len > 255) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (life->mode == NGX_HTTP_ES_REFRESH_RENEW
+            || life->mode == NGX_HTTP_ES_REFRESH_SESSION)
+        {
+            if (ngx_strncmp(value[i].data, "grace=", 6) == 0) {
+                s.data = value[i].data + 6;
+                s.len = value[i].len - 6;
+
+                grace = ngx_parse_time(&s, 1);
+                if (grace == NGX_ERROR || grace > 300) {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid \"%V\": 0 to 5m", &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+
+                life->grace = grace;
+                continue;
+            }
+        }
+
+        if (life->mode == NGX_HTTP_ES_REVOKE) {
+
+            if (ngx_strncmp(value[i].data, "id=", 3) == 0
+                && value[i].len > 3)
+            {
+                s.data = value[i].data + 3;
+                s.len = value[i].len - 3;
+
+                life->id = ngx_palloc(cf->pool,
+                                      sizeof(ngx_http_complex_value_t));
+                if (life->id == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+                ccv.cf = cf;
+                ccv.value = &s;
+                ccv.complex_value = life->id;
+
+                if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+                    return NGX_CONF_ERROR;
+                }
+
+                continue;
+            }
+
+            if (ngx_strncmp(value[i].data, "admin=", 6) == 0
+                && value[i].len > 6)
+            {
+                life->admin.data = value[i].data + 6;
+                life->admin.len = value[i].len - 6;
+                continue;
+            }
+        }
+
+        goto invalid;
+    }
+
+    if (life->mode == NGX_HTTP_ES_REFRESH_RENEW
+        || life->mode == NGX_HTTP_ES_REFRESH_SESSION
+        || life->mode == NGX_HTTP_ES_EXCHANGE)
+    {
+        rv = ngx_http_es_mint_lifecycle(cf, cmd, conf);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    elcf->allow = (life->mode == NGX_HTTP_ES_REVOKE) ? "POST, DELETE"
+                                                     : "POST";
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_es_life_handler;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
+                       &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/* embed_session_store NAME | off */
+
+char *
+ngx_http_es_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    ngx_str_t  *value;
+
+    if (elcf->store != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        elcf->store = NULL;
+        return NGX_CONF_OK;
+    }
+
+    elcf->store = ngx_http_es_store_get(cf, &value[1]);
+    if (elcf->store == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    elcf->store->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_es_life_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    if (elcf->store && elcf->store->shm_zone->shm.size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_store %V\": no "
+                           "\"embed_session_store_zone zone=%V:SIZE\"",
+                           &elcf->store->name, &elcf->store->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (elcf->life == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (elcf->store == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "refresh, revoke and exchange need "
+                           "\"embed_session_store\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (elcf->life->mode == NGX_HTTP_ES_REVOKE && elcf->api.zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_revoke\" needs "
+                           "\"embed_session_api_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((elcf->life->mode == NGX_HTTP_ES_REFRESH_RENEW
+         || elcf->life->mode == NGX_HTTP_ES_REFRESH_SESSION)
+        && elcf->keyset == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_refresh\" needs "
+                           "\"embed_session_keys\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the handler, for all three */
+
+ngx_int_t
+ngx_http_es_life_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_es_api_key_t    *key;
+    ngx_http_es_loc_conf_t   *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (r->method != NGX_HTTP_POST
+        && !(r->method == NGX_HTTP_DELETE
+             && elcf->life->mode == NGX_HTTP_ES_REVOKE))
+    {
+        return ngx_http_es_content_error(r, NGX_HTTP_ES_METHOD_NOT_ALLOWED,
+                                         NULL);
+    }
+
+    if (elcf->api.zone) {
+        key = NULL;
+
+        rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
+
+        /* an error answered here is finalized twice: see content_error() */
+
+        r->main->count++;
+
+        rc = ngx_http_es_api_answer(r, rc, key);
+
+        if (rc != NGX_DONE) {
+            r->main->count--;
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+    } else if (ngx_http_es_get_ctx(r, 1) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_ES_LIFE_BODY_MAX) {
+        return ngx_http_es_content_error(r, NGX_HTTP_ES_BODY_TOO_LARGE,
+                                         NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_es_life_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_es_life_body(ngx_http_request_t *r)
+{
+    ngx_http_es_finalize(r, ngx_http_es_life_run(r));
+}
+
+
+static ngx_int_t
+ngx_http_es_life_run(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  body, value;
+    ngx_uint_t                 i;
+    ngx_http_es_life_conf_t   *life;
+    ngx_http_es_loc_conf_t    *elcf;
+    ngx_http_complex_value_t  *cv;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    life = elcf->life;
+
+    ngx_str_null(&value);
+
+    if (life->id) {
+        if (ngx_http_complex_value(r, life->id, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (life->member.len) {
+        rc = ngx_http_es_read_body(r, NGX_HTTP_ES_LIFE_BODY_MAX, &body);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_es_life_member(r, &body, &life->member, &value);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+    } else {
+        /* a refresh with the token where the location looks for tokens */
+
+        cv = elcf->sources->elts;
+
+        for (i = 0; i < elcf->sources->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &value) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (value.len) {
+                break;
+            }
+        }
+
+        if (value.len == 0) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "embed_session refresh: no token");
+            return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_REQUIRED);
+        }
+    }
+
+    switch (life->mode) {
+
+    case NGX_HTTP_ES_REVOKE:
+        return ngx_http_es_revoke(r, elcf, &value);
+
+    case NGX_HTTP_ES_EXCHANGE:
+        return ngx_http_es_exchange(r, elcf, &value);
+
+    default:
+        return ngx_http_es_refresh(r, elcf, &value);
+    }
+}
+
+
+/* a string member of the body; absent or another type: 400 with details */
+
+static ngx_int_t
+ngx_http_es_life_member(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    size_t                 len;
+    char                   err[160];
+    ngx_array_t            details;
+    const u_char          *s;
+    ngx_http_es_json_t    *root, *v;
+    ngx_http_es_detail_t  *d;
+
+    if (body->len == 0) {
+        ngx_str_set(body, "{}");
+    }
+
+    root = ngx_http_es_json_parse(body->data, body->len, err, sizeof(err));
+
+    if (root == NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session: invalid JSON body: %s", err);
+        return ngx_http_es_error(r, NGX_HTTP_ES_INVALID_JSON);
+    }
+
+    s = NULL;
+    len = 0;
+
+    if (ngx_http_es_json_type(root) == NGX_HTTP_ES_JSON_OBJECT) {
+        v = ngx_http_es_json_get(root, name->data, name->len);
+
+        if (v && ngx_http_es_json_type(v) == NGX_HTTP_ES_JSON_STRING) {
+            s = ngx_http_es_json_string(v, &len);
+        }
+    }
+
+    if (s == NULL || len == 0) {
+        ngx_http_es_json_free(root);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session: the body has no string \"%V\"", name);
+
+        if (ngx_array_init(&details, r->pool, 1, sizeof(ngx_http_es_detail_t))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        d = ngx_array_push(&details);
+        if (d == NULL) {
+            return NGX_ERROR;
+        }
+
+        d->path = *name;
+        ngx_str_set(&d->message, "required, a non-empty string");
+
+        return ngx_http_es_error_details(r, NGX_HTTP_ES_VALIDATION_FAILED,
+                                         &details);
+    }
+
+    value->data = ngx_pnalloc(r->pool, len);
+    if (value->data == NULL) {
+        ngx_http_es_json_free(root);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, s, len);
+    value->len = len;
+
+    ngx_http_es_json_free(root);
+
+    return NGX_OK;
+}
+
+
+/* refresh */
+
+static ngx_int_t
+ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *data)
+{
+    ngx_str_t                *type;
+    ngx_http_es_ctx_t        *ctx;
+    ngx_http_es_code_t        code;
+    ngx_http_es_token_t       token;
+    ngx_http_es_rotate_t      rot;
+    ngx_http_es_rotate_rc_t   rc;
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    type = (elcf->life->mode == NGX_HTTP_ES_REFRESH_RENEW)
+           ? &ngx_http_es_renew_type : &elcf->type;
+
+    ctx->reason = NULL;
+
+    code = ngx_http_es_verify_token(r, elcf, ctx, data, type, &token);
+
+    if (code == NGX_HTTP_ES_PASSED) {
+        ngx_memzero(&rot, sizeof(ngx_http_es_rotate_t));
+
+        if (ngx_http_es_token_ids(ctx->claims, rot.sid, rot.jti) != NGX_OK) {
+            ctx->reason = "no session ids in the token";
+            code = NGX_HTTP_ES_SESSION_INVALID;
+        }
+    }
+
+    if (code != NGX_HTTP_ES_PASSED) {
+        if (ctx->reason == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: %V: %s",
+                      ngx_http_es_code_name(code), ctx->reason);
+
+        return ngx_http_es_error(r, code);
+    }
+
+    if (ctx->api_key) {
+        ngx_http_es_owner(rot.owner, &ctx->api_key->id);
+        rot.has_owner = 1;
+    }
+
+    rot.now = ngx_time();
+    rot.ttl = elcf->life->ttl;
+    rot.grace = elcf->life->grace;
+
+    if (ngx_http_es_jws_random(rot.next, NGX_HTTP_ES_ID_LEN)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session refresh: the random generator failed");
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    rot.next[6] = (rot.next[6] & 0x0f) | 0x40;
+    rot.next[8] = (rot.next[8] & 0x3f) | 0x80;
+
+    rc = ngx_http_es_store_rotate(elcf->store, &rot);
+
+    if (ngx_http_es_life_ids(r, rot.sid, &ctx->minted_sid, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    switch (rc) {
+
+    case NGX_HTTP_ES_FAMILY_UNKNOWN:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: session %V is not in the "
+                      "store%s", &ctx->minted_sid,
+                      rot.has_owner ? ", or is another API key's" : "");
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_NOT_FOUND);
+
+    case NGX_HTTP_ES_FAMILY_REVOKED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: session %V is revoked",
+                      &ctx->minted_sid);
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_REVOKED);
+
+    case NGX_HTTP_ES_FAMILY_ENDED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: session %V reached its "
+                      "absolute lifetime", &ctx->minted_sid);
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_EXPIRED);
+
+    case NGX_HTTP_ES_REUSED:
+        ngx_http_es_count(reuses);
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "embed_session refresh: a replaced token of session "
+                      "%V was presented again: the session is revoked",
+                      &ctx->minted_sid);
+        return ngx_http_es_error(r, NGX_HTTP_ES_RENEW_TOKEN_REUSED);
+
+    default:
+        break;
+    }
+
+    if (ngx_http_es_refresh_mint(r, elcf, data, &rot) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_es_count(refreshes);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "embed_session refresh: session %V, token %V%s",
+                  &ctx->minted_sid, &ctx->minted_jti,
+                  rc == NGX_HTTP_ES_REPEATED ? " again, within the grace "
+                                               "window" : "");
+
+    /* the token of the refresh is not the request's any more */
+
+    ngx_http_es_jws_claims_free(ctx->claims);
+    ctx->claims = NULL;
+
+    return ngx_http_es_mint_answer(r, elcf->mint, rot.exp - rot.now);
+}
+
+
+/*
+ * The successor: the claims of the token presented, with the generation's
+ * jti, iat and exp; the same claims give the same token again.
+ */
+
+static ngx_int_t
+ngx_http_es_refresh_mint(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *data, ngx_http_es_rotate_t *rot)
+{
+    u_char              *dot, *last, *buf;
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_str_t            payload;
+    ngx_http_es_ctx_t   *ctx;
+    ngx_http_es_json_t  *claims;
+    char                 err[160];
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    /* the payload segment of a token that verified */
+
+    last = data->data + data->len;
+    dot = ngx_strlchr(data->data, last, '.');
+    last = dot ? ngx_strlchr(dot + 1, last, '.') : NULL;
+
+    if (last == NULL) {
+        return NGX_ERROR;
+    }
+
+    buf = ngx_pnalloc(r->pool, (last - dot) * 3 / 4 + 3);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_es_jws_b64_decode(buf, &len, dot + 1, last - dot - 1)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    claims = ngx_http_es_json_parse(buf, len, err, sizeof(err));
+    if (claims == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "embed_session refresh: %s", err);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_http_es_life_ids(r, rot->gen, &ctx->minted_jti, NULL) != NGX_OK)
+    {
+        goto done;
+    }
+
+    ctx->minted_exp = rot->exp;
+
+    if (ngx_http_es_json_set(claims, (u_char *) "iat", 3,
+                             ngx_http_es_json_new_integer(rot->iat)) != 0
+        || ngx_http_es_json_set(claims, (u_char *) "exp", 3,
+                                ngx_http_es_json_new_integer(rot->exp)) != 0
+        || ngx_http_es_json_set(claims, (u_char *) "jti", 3,
+                                ngx_http_es_json_new_ascii(
+                                    ctx->minted_jti.data,
+                                    ctx->minted_jti.len))
+           != 0
+        || ngx_http_es_mint_dump(r, claims, &payload) != NGX_OK)
+    {
+        goto done;
+    }
+
+    rc = ngx_http_es_mint_signed(r, elcf->mint, 0, payload.data, payload.len,
+                                 &ctx->minted);
+    if (rc != NGX_OK) {
+        goto done;
+    }
+
+    /* a renew token for the new generation, to the same absolute end */
+
+    if (ngx_http_es_json_set(claims, (u_char *) "exp", 3,
+                             ngx_http_es_json_new_integer(rot->end)) != 0
+        || ngx_http_es_mint_dump(r, claims, &payload) != NGX_OK)
+    {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    rc = ngx_http_es_mint_signed(r, elcf->mint, 1, payload.data, payload.len,
+                                 &ctx->renew);
+
+done:
+
+    ngx_http_es_json_free(claims);
+
+    return rc;
+}
+
+
+/* revoke */
+
+static ngx_int_t
+ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *id)
+{
+    u_char                 *body, *p, sid[NGX_HTTP_ES_ID_LEN];
+    u_char                  owner[NGX_HTTP_ES_OWNER_LEN];
+    ngx_uint_t              admin;
+    ngx_http_es_ctx_t      *ctx;
+    ngx_http_es_api_key_t  *key;
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+    key = ctx->api_key;
+
+    if (id->len == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session revoke: no session id");
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_NOT_FOUND);
+    }
+
+    if (ngx_http_es_id_parse(sid, id->data, id->len) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session revoke: not a session id");
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_NOT_FOUND);
+    }
+
+    admin = elcf->life->admin.len
+            && key->scope.len == elcf->life->admin.len
+            && ngx_strncmp(key->scope.data, elcf->life->admin.data,
+                           key->scope.len) == 0;
+
+    ngx_http_es_owner(owner, &key->id);
+
+    if (ngx_http_es_store_revoke(elcf->store, sid, admin ? NULL : owner)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session revoke: session %V is not in the store, "
+                      "or is not API key \"%V\"'s", id, &key->id);
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_NOT_FOUND);
+    }
+
+    ngx_http_es_count(revocations);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "embed_session revoke: session %V revoked by API key "
+                  "\"%V\"", id, &key->id);
+
+    body = ngx_pnalloc(r->pool,
+                       sizeof("{\"session_id\":\"\",\"revoked\":true}") + 36);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"session_id\":\"", 15);
+    p = ngx_http_es_id_text(p, sid);
+    p = ngx_cpymem(p, "\",\"revoked\":true}", 17);
+
+    return ngx_http_es_send_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/* exchange */
+
+static ngx_int_t
+ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *id)
+{
+    u_char                     *buf, *p, *last, tid[NGX_HTTP_ES_ID_LEN];
+    ngx_int_t                   rc;
+    ngx_http_es_ctx_t          *ctx;
+    ngx_http_es_store_rec_t     rec;
+    ngx_http_es_exchange_rc_t   xrc;
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    if (ngx_http_es_id_parse(tid, id->data, id->len) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session exchange: not a session id");
+        return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_NOT_FOUND);
+    }
+
+    buf = ngx_pnalloc(r->pool, NGX_HTTP_ES_TICKET_MAX
+                               + sizeof("{\"iat\":,\"exp\":}")
+                               + 2 * NGX_INT64_LEN);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the claims land after room for iat and exp */
+
+    p = buf + sizeof("{\"iat\":,\"exp\":,") + 2 * NGX_INT64_LEN;
+
+    xrc = ngx_http_es_store_exchange(elcf->store, tid, ngx_time(),
+                                     elcf->leeway, p, &rec);
+
+    switch (xrc) {
+
+    case NGX_HTTP_ES_TICKET_UNKNOWN:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session exchange: session %V is unknown", id);
+        return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_NOT_FOUND);
+
+    case NGX_HTTP_ES_TICKET_USED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session exchange: session %V was exchanged "
+                      "before", id);
+        return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_USED);
+
+    case NGX_HTTP_ES_TICKET_EXPIRED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session exchange: session %V has expired", id);
+        return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_EXPIRED);
+
+    default:
+        break;
+    }
+
+    /* {"iat":N,"exp":N, in front of the stored object's members */
+
+    if (rec.payload_len < 2 || *p != '{') {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session exchange: session %V holds no claims",
+                      id);
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    last = ngx_sprintf(buf, "{\"iat\":%L,\"exp\":%L%s", (int64_t) rec.iat,
+                       (int64_t) rec.exp, rec.payload_len > 2 ? "," : "");
+    ngx_memmove(last, p + 1, rec.payload_len - 1);
+    last += rec.payload_len - 1;
+
+    if (ngx_http_es_life_ids(r, tid, &ctx->minted_jti, &ctx->minted_sid)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->minted_exp = rec.exp;
+
+    rc = ngx_http_es_mint_signed(r, elcf->mint, 0, buf, last - buf,
+                                 &ctx->minted);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_http_es_count(exchanges);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "embed_session exchange: session %V exchanged", id);
+
+    return ngx_http_es_mint_answer(r, elcf->mint, rec.ttl);
+}
+
+
+static ngx_int_t
+ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id, ngx_str_t *a,
+    ngx_str_t *b)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, 36);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_es_id_text(p, id);
+
+    a->data = p;
+    a->len = 36;
+
+    if (b) {
+        *b = *a;
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,242 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * embed_session_status: counters of every worker (kept in a small shared
+ * zone, so they survive reloads) and the numbers of every store zone, in
+ * the Prometheus text format.
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+#define NGX_HTTP_ES_METRICS_ZONE      "embed_session_metrics"
+
+
+typedef struct {
+    char                       *name;
+    char                       *help;
+    size_t                      offset;
+} ngx_http_es_counter_t;
+
+
+static ngx_int_t ngx_http_es_metrics_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+
+ngx_http_es_metrics_t  *ngx_http_es_metrics;
+
+
+static ngx_http_es_counter_t  ngx_http_es_counters[] = {
+
+    { "mints_total", "Session tokens and one-time tickets minted.",
+      offsetof(ngx_http_es_metrics_t, mints) },
+
+    { "verifications_total", "Session tokens that passed every check.",
+      offsetof(ngx_http_es_metrics_t, verifications) },
+
+    { "refreshes_total", "Sessions refreshed (repeats in the grace window "
+      "included).", offsetof(ngx_http_es_metrics_t, refreshes) },
+
+    { "refresh_reuse_total", "Replaced tokens presented again: the session "
+      "was revoked.", offsetof(ngx_http_es_metrics_t, reuses) },
+
+    { "revocations_total", "Sessions revoked by session id.",
+      offsetof(ngx_http_es_metrics_t, revocations) },
+
+    { "exchanges_total", "One-time tickets exchanged for their token.",
+      offsetof(ngx_http_es_metrics_t, exchanges) },
+
+    { NULL, NULL, 0 }
+};
+
+
+char *
+ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t                  name;
+    ngx_http_es_main_conf_t   *emcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_es_status_handler;
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_embed_session_module);
+
+    if (emcf->metrics) {
+        return NGX_CONF_OK;
+    }
+
+    ngx_str_set(&name, NGX_HTTP_ES_METRICS_ZONE);
+
+    emcf->metrics = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                          &ngx_http_embed_session_module);
+    if (emcf->metrics == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    emcf->metrics->init = ngx_http_es_metrics_init_zone;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        shm_zone->data = data;
+        ngx_http_es_metrics = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        ngx_http_es_metrics = shpool->data;
+        return NGX_OK;
+    }
+
+    ngx_http_es_metrics = ngx_slab_calloc(shpool,
+                                          sizeof(ngx_http_es_metrics_t));
+    if (ngx_http_es_metrics == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = ngx_http_es_metrics;
+    shm_zone->data = ngx_http_es_metrics;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_es_status_handler(ngx_http_request_t *r)
+{
+    u_char                      *p;
+    size_t                       size;
+    ngx_int_t                    rc;
+    ngx_buf_t                   *b;
+    ngx_uint_t                   i, k;
+    ngx_chain_t                  out;
+    ngx_array_t                 *stores;
+    ngx_atomic_t                *a;
+    ngx_http_es_store_t        **store;
+    ngx_http_es_main_conf_t     *emcf;
+    ngx_http_es_store_stats_t    st;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
+    stores = emcf->stores;
+
+    size = 4096 + NGX_HTTP_ES_NCODES * 128;
+
+    if (stores) {
+        store = stores->elts;
+
+        for (i = 0; i < stores->nelts; i++) {
+            size += 16 * (128 + store[i]->name.len);
+        }
+    }
+
+    b = ngx_create_temp_buf(r->pool, size);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = b->last;
+
+    for (k = 0; ngx_http_es_counters[k].name; k++) {
+        a = (ngx_atomic_t *) ((u_char *) ngx_http_es_metrics
+                              + ngx_http_es_counters[k].offset);
+
+        p = ngx_sprintf(p, "# HELP embed_session_%s %s\n"
+                        "# TYPE embed_session_%s counter\n"
+                        "embed_session_%s %uA\n",
+                        ngx_http_es_counters[k].name,
+                        ngx_http_es_counters[k].help,
+                        ngx_http_es_counters[k].name,
+                        ngx_http_es_counters[k].name, *a);
+    }
+
+    p = ngx_cpymem(p, "# HELP embed_session_rejections_total Requests "
+                   "answered with an error, by code.\n"
+                   "# TYPE embed_session_rejections_total counter\n",
+                   sizeof("# HELP embed_session_rejections_total Requests "
+                          "answered with an error, by code.\n"
+                          "# TYPE embed_session_rejections_total counter\n")
+                   - 1);
+
+    for (k = 1; k < NGX_HTTP_ES_NCODES; k++) {
+        p = ngx_sprintf(p, "embed_session_rejections_total{code=\"%V\"} "
+                        "%uA\n", ngx_http_es_code_name(k),
+                        ngx_http_es_metrics->rejections[k]);
+    }
+
+    if (stores) {
+        store = stores->elts;
+
+        for (i = 0; i < stores->nelts; i++) {
+            ngx_http_es_store_stats(store[i], &st);
+
+            p = ngx_sprintf(p,
+                    "embed_session_store_bytes_used{zone=\"%V\"} %uz\n"
+                    "embed_session_store_bytes_free{zone=\"%V\"} %uz\n"
+                    "embed_session_store_entries{zone=\"%V\","
+                    "kind=\"session\"} %ui\n"
+                    "embed_session_store_entries{zone=\"%V\","
+                    "kind=\"ticket\"} %ui\n"
+                    "embed_session_store_entries{zone=\"%V\","
+                    "kind=\"revoked\"} %ui\n"
+                    "embed_session_store_full_total{zone=\"%V\"} %ui\n"
+                    "embed_session_state_writes_total{zone=\"%V\"} %ui\n"
+                    "embed_session_state_write_failures_total{zone=\"%V\"} "
+                    "%ui\n"
+                    "embed_session_store_invariant_ok{zone=\"%V\"} %ui\n",
+                    &store[i]->name, st.used, &store[i]->name, st.free,
+                    &store[i]->name, st.sessions, &store[i]->name,
+                    st.tickets, &store[i]->name, st.revoked,
+                    &store[i]->name, st.full, &store[i]->name, st.writes,
+                    &store[i]->name, st.write_failures, &store[i]->name,
+                    st.ok);
+        }
+    }
+
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type,
+                "text/plain; version=0.0.4; charset=utf-8");
+    r->headers_out.content_type_len = sizeof("text/plain") - 1;
+
+    if (ngx_http_es_header(r, "Cache-Control", "no-store") == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

@@ -1,0 +1,164 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * The session store: a shared memory zone of fixed-size records, one per
+ * session family (a session and the tokens its refreshes made) or one-time
+ * ticket, kept until they expire and never evicted before, and written to
+ * a state file so that they survive restarts.
+ */
+
+
+#ifndef _NGX_HTTP_EMBED_SESSION_STORE_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_STORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_ES_ID_LEN            16    /* a UUID, raw */
+#define NGX_HTTP_ES_OWNER_LEN         8     /* SHA-256 of an API key ID, cut */
+#define NGX_HTTP_ES_TICKET_MAX        8192  /* a ticket's claims, bytes */
+
+#define NGX_HTTP_ES_STORE_REVOKED     0x01
+#define NGX_HTTP_ES_STORE_TICKET      0x02  /* a one-time ticket ... */
+#define NGX_HTTP_ES_STORE_EXCHANGED   0x04  /* ... that was exchanged */
+
+#define NGX_HTTP_ES_STATE_STOP        0
+#define NGX_HTTP_ES_STATE_START       1
+
+
+/* what a record holds, in memory and in the state file */
+
+typedef struct {
+    u_char                      id[NGX_HTTP_ES_ID_LEN];   /* sid, ticket */
+    u_char                      gen[NGX_HTTP_ES_ID_LEN];  /* current jti */
+    u_char                      prev[NGX_HTTP_ES_ID_LEN]; /* replaced jti */
+    u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
+    int64_t                     expires;    /* the record goes, not before */
+    int64_t                     end;        /* absolute end of the session */
+    int64_t                     rotated;    /* when prev was replaced */
+    int64_t                     iat;        /* of the current generation */
+    int64_t                     exp;
+    int64_t                     ttl;        /* a ticket's token lifetime */
+    uint32_t                    seq;        /* rotations so far */
+    uint16_t                    flags;
+    uint16_t                    reserved;
+    uint32_t                    payload_len;
+    uint32_t                    reserved2;
+} ngx_http_es_store_rec_t;
+
+
+typedef struct ngx_http_es_store_sh_s  ngx_http_es_store_sh_t;
+
+
+typedef struct {
+    ngx_http_es_store_sh_t     *sh;
+    ngx_slab_pool_t            *shpool;
+    ngx_shm_zone_t             *shm_zone;
+    ngx_str_t                   name;
+
+    ngx_str_t                   state;      /* full name, NUL-terminated */
+    ngx_str_t                   state_tmp;  /* STATE.tmp */
+    ngx_str_t                   state_lock; /* STATE.lock */
+    ngx_str_t                   state_bad;  /* STATE.corrupt */
+    ngx_msec_t                  sync;
+    ngx_uint_t                  state_errors;
+
+    ngx_cycle_t                *cycle;
+
+    /* this process's view of the file: changed by another writer? */
+    ngx_file_uniq_t             file_uniq;
+    time_t                      file_mtime;
+    off_t                       file_size;
+    ngx_msec_t                  retry;      /* after a failed write */
+    ngx_msec_t                  backoff;
+
+    unsigned                    used:1;
+} ngx_http_es_store_t;
+
+
+/* a refresh: the question, and what the zone answers */
+
+typedef enum {
+    NGX_HTTP_ES_ROTATED = 0,    /* a new generation */
+    NGX_HTTP_ES_REPEATED,       /* the same successor, within grace */
+    NGX_HTTP_ES_REUSED,         /* theft: the family is now revoked */
+    NGX_HTTP_ES_FAMILY_REVOKED,
+    NGX_HTTP_ES_FAMILY_UNKNOWN,
+    NGX_HTTP_ES_FAMILY_ENDED
+} ngx_http_es_rotate_rc_t;
+
+
+typedef struct {
+    u_char                      sid[NGX_HTTP_ES_ID_LEN];
+    u_char                      jti[NGX_HTTP_ES_ID_LEN];  /* presented */
+    u_char                      next[NGX_HTTP_ES_ID_LEN]; /* if rotated */
+    u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
+    unsigned                    has_owner:1;
+    time_t                      now;
+    time_t                      ttl;
+    time_t                      grace;
+
+    /* out: the generation to issue */
+    u_char                      gen[NGX_HTTP_ES_ID_LEN];
+    time_t                      iat;
+    time_t                      exp;
+    time_t                      end;
+} ngx_http_es_rotate_t;
+
+
+typedef enum {
+    NGX_HTTP_ES_TICKET_OK = 0,
+    NGX_HTTP_ES_TICKET_UNKNOWN,
+    NGX_HTTP_ES_TICKET_USED,
+    NGX_HTTP_ES_TICKET_EXPIRED
+} ngx_http_es_exchange_rc_t;
+
+
+typedef struct {
+    ngx_uint_t                  sessions;
+    ngx_uint_t                  tickets;
+    ngx_uint_t                  revoked;
+    size_t                      used;
+    size_t                      free;
+    size_t                      size;
+    ngx_uint_t                  full;       /* refusals, zone full */
+    ngx_uint_t                  writes;
+    ngx_uint_t                  write_failures;
+    ngx_uint_t                  ok;         /* the invariant walk passed */
+} ngx_http_es_store_stats_t;
+
+
+/* configuration */
+char *ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_http_es_store_t *ngx_http_es_store_get(ngx_conf_t *cf, ngx_str_t *name);
+
+/* processes: the sync timer in one worker, a last write at exit */
+ngx_int_t ngx_http_es_store_init_process(ngx_cycle_t *cycle);
+void ngx_http_es_store_exit(ngx_cycle_t *cycle);
+
+/* ids */
+ngx_int_t ngx_http_es_id_parse(u_char *id, u_char *text, size_t len);
+u_char *ngx_http_es_id_text(u_char *p, u_char *id);   /* 36 bytes */
+void ngx_http_es_owner(u_char *owner, ngx_str_t *api_key_id);
+
+/* what requests ask */
+ngx_int_t ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
+    u_char *jti);
+ngx_int_t ngx_http_es_store_add(ngx_http_es_store_t *store,
+    ngx_http_es_store_rec_t *rec, u_char *payload, ngx_log_t *log);
+ngx_http_es_rotate_rc_t ngx_http_es_store_rotate(ngx_http_es_store_t *store,
+    ngx_http_es_rotate_t *rot);
+ngx_int_t ngx_http_es_store_revoke(ngx_http_es_store_t *store, u_char *sid,
+    u_char *owner);
+ngx_uint_t ngx_http_es_store_revoke_owner(ngx_cycle_t *cycle, u_char *owner);
+ngx_http_es_exchange_rc_t ngx_http_es_store_exchange(
+    ngx_http_es_store_t *store, u_char *id, time_t now, time_t leeway,
+    u_char *payload, ngx_http_es_store_rec_t *rec);
+void ngx_http_es_store_stats(ngx_http_es_store_t *store,
+    ngx_http_es_store_stats_t *st);
+
+
+#endif /* _NGX_HTTP_EMBED_SESSION_STORE_H_INCLUDED_ */
