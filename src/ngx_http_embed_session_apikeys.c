@@ -1036,3 +1036,69 @@ ngx_http_es_api_msec(void)
 
     return (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
+
+
+/*
+ * The sessions of keys that the key file revoked (a reload): ended once
+ * the worker that sweeps the stores starts, as the revoke endpoint ends
+ * them at once.
+ */
+
+void
+ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
+{
+    u_char                   owner[NGX_HTTP_ES_OWNER_LEN];
+    ngx_str_t                id;
+    ngx_uint_t               i, n;
+    ngx_queue_t             *q;
+    ngx_list_part_t         *part;
+    ngx_shm_zone_t          *shm;
+    ngx_http_es_api_rec_t   *rec;
+    ngx_http_es_api_zone_t  *zone;
+
+    part = &cycle->shared_memory.part;
+    shm = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            shm = part->elts;
+            i = 0;
+        }
+
+        if (shm[i].init != ngx_http_es_api_init_zone) {
+            continue;
+        }
+
+        zone = shm[i].data;
+
+        /* only the master changes which records exist: no lock to walk */
+
+        for (q = ngx_queue_head(&zone->sh->queue);
+             q != ngx_queue_sentinel(&zone->sh->queue);
+             q = ngx_queue_next(q))
+        {
+            rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+
+            if (!rec->revoked) {
+                continue;
+            }
+
+            ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
+            ngx_http_es_owner(owner, &id);
+
+            n = ngx_http_es_store_revoke_owner(cycle, owner);
+
+            if (n) {
+                ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                              "embed_session: %ui sessions of revoked API "
+                              "key \"%V\" ended", n, &id);
+            }
+        }
+    }
+}

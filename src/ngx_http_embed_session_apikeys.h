@@ -236,6 +236,7 @@ ngx_int_t ngx_http_es_api_answer(ngx_http_request_t *r, ngx_int_t rc,
 ngx_int_t ngx_http_es_api_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_api_regenerate_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_api_revoke_handler(ngx_http_request_t *r);
+void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_APIKEYS_H_INCLUDED_ */

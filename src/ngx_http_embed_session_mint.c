@@ -1050,6 +1050,12 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         }
     }
 
+    /* no token outlives its session */
+
+    if (elcf->store && !mcf->ticket && ttl > mcf->lifetime) {
+        ttl = mcf->lifetime;
+    }
+
     /* a random session id, as a version 4 UUID */
 
     if (ngx_http_es_jws_random(rnd, sizeof(rnd)) != NGX_HTTP_ES_JWS_OK) {
@@ -2586,14 +2592,6 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "renew tokens, one-time tickets, refreshes and "
                            "exchanges need \"embed_session_store\"");
-        return NGX_CONF_ERROR;
-    }
-
-    if (mcf->lifetime < mcf->ttl_max) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"embed_session_mint_lifetime\" %T is shorter "
-                           "than the longest token, %T", mcf->lifetime,
-                           mcf->ttl_max);
         return NGX_CONF_ERROR;
     }
 

@@ -1175,6 +1175,8 @@ ngx_http_es_store_init_process(ngx_cycle_t *cycle)
 
     ngx_add_timer(&ngx_http_es_store_event, sync);
 
+    ngx_http_es_api_end_revoked(cycle);
+
     return NGX_OK;
 }
 
