@@ -122,7 +122,9 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ssize_t                size;
     ngx_str_t             *value, name, s, state;
     ngx_int_t              sync;
+    ngx_int_t              rc;
     ngx_uint_t             i, errors;
+    ngx_file_info_t        fi;
     ngx_http_es_store_t   *store, **sp;
 
     value = cf->args->elts;
@@ -260,6 +262,28 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         store->state_bad.data = p;
         store->state_bad.len = ngx_sprintf(p, "%V.corrupt%Z", &state)
                                - p - 1;
+
+        /* a typo in the path fails now, not at the first snapshot */
+
+        p = store->state.data + store->state.len;
+
+        while (p > store->state.data && *(p - 1) != '/') {
+            p--;
+        }
+
+        if (p > store->state.data + 1) {
+            *(p - 1) = '\0';
+            rc = ngx_file_info(store->state.data, &fi);
+            *(p - 1) = '/';
+
+            if (rc == NGX_FILE_ERROR || !ngx_is_dir(&fi)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf,
+                                   rc == NGX_FILE_ERROR ? ngx_errno : 0,
+                                   "the directory of state file \"%V\" "
+                                   "does not exist", &store->state);
+                return NGX_CONF_ERROR;
+            }
+        }
     }
 
     sp = ngx_http_es_conf_push(cf, &emcf->stores,
@@ -1477,7 +1501,7 @@ ngx_http_es_store_rotate(ngx_http_es_store_t *store, ngx_http_es_rotate_t *rot)
         store->sh->changes++;
         rc = NGX_HTTP_ES_ROTATED;
 
-    } else if (rec->seq
+    } else if (rec->seq && rot->grace
                && ngx_memcmp(rec->prev, rot->jti, NGX_HTTP_ES_ID_LEN) == 0
                && rot->now - rec->rotated <= rot->grace)
     {
