@@ -20,7 +20,7 @@
 static void ngx_http_es_life_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_life_run(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_life_member(ngx_http_request_t *r,
-    ngx_str_t *body, ngx_str_t *name, ngx_str_t *value);
+    ngx_str_t *body, ngx_str_t *name, ngx_uint_t mode, ngx_str_t *value);
 static ngx_int_t ngx_http_es_refresh(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data);
 static ngx_int_t ngx_http_es_refresh_mint(ngx_http_request_t *r,
@@ -365,7 +365,8 @@ ngx_http_es_life_run(ngx_http_request_t *r)
             return NGX_ERROR;
         }
 
-        rc = ngx_http_es_life_member(r, &body, &life->member, &value);
+        rc = ngx_http_es_life_member(r, &body, &life->member, life->mode,
+                                     &value);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -410,7 +411,7 @@ ngx_http_es_life_run(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_es_life_member(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_str_t *name, ngx_str_t *value)
+    ngx_str_t *name, ngx_uint_t mode, ngx_str_t *value)
 {
     size_t                 len;
     char                   err[160];
@@ -447,6 +448,14 @@ ngx_http_es_life_member(ngx_http_request_t *r, ngx_str_t *body,
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session: the body has no string \"%V\"", name);
+
+        /* a refresh without its token is a request without a session */
+
+        if (mode == NGX_HTTP_ES_REFRESH_RENEW
+            || mode == NGX_HTTP_ES_REFRESH_SESSION)
+        {
+            return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_REQUIRED);
+        }
 
         if (ngx_array_init(&details, r->pool, 1, sizeof(ngx_http_es_detail_t))
             != NGX_OK)

@@ -162,7 +162,7 @@ ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         && ngx_memcmp(token->typ, NGX_HTTP_ES_RENEW_TYPE,
                       token->typ_len) == 0)
     {
-        ctx->reason = "a renew token is not a session token";
+        ctx->reason = "wrong \"typ\"";
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 

@@ -1,0 +1,1207 @@
+# Store durability (issue 4; SECURITY.md rule 21: a revocation is never
+# lost on reload, restart, or reload with a changed zone size).
+#
+# First the configuration errors of embed_session_store_zone and
+# embed_session_store, as Test::Nginx blocks (nginx -t must fail).
+#
+# Then, on an nginx of our own (master process, 2 workers, a private prefix
+# under the servroot, port TEST_NGINX_PORT + 1), every event a store zone
+# must survive, each checked with state made before it: a revoked session,
+# a session token refreshed away, a consumed renew token, a used exchange
+# ticket, a pending exchange ticket (exchangeable exactly once after the
+# event) and a current renew token that still refreshes:
+#
+#   1. nginx -s reload (kill -HUP) with the same zone size: the zone is
+#      reused;
+#   2. a reload that changes the zone size (conf edited, kill -HUP): the
+#      new zone takes the old zone's records and the state file's (the
+#      sync timer has written it before the reload);
+#   3. a full stop (kill -QUIT, wait for the master to exit) and a start,
+#      with no wait for the sync timer before the stop (the exit writes);
+#   then, as a control, a start without the state file forgets the
+#   revocations (so the checks above were not vacuous);
+#   4. corrupt state files (truncated in the middle of a record, one
+#      flipped byte in a record, not a state file at all): with the
+#      default state_errors=stop, nginx -t and a start fail naming the
+#      file, the record and the offset; with state_errors=start nginx
+#      starts with the records before the bad one, logs, and keeps the bad
+#      file as PATH.corrupt;
+#   5. a missing state file (first start) is fine; a state directory the
+#      workers cannot write is logged at the first snapshot and counted in
+#      embed_session_state_write_failures_total;
+#   6. a binary upgrade (USR2, WINCH, QUIT of the old master) is not
+#      tested here: see the skip at the end.
+#
+# Keys: HS256 (t/data/keys/hs256.jwks), one API key of our own.  The
+# refresh location has grace=0, so a replaced renew token is reuse at once;
+# the consumed renew token checked across events is two generations old,
+# which is reuse whatever the grace.
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmbedSessionTest;
+use EmbedSessionMint;
+
+use File::Path ();
+use HTTP::Tiny;
+use JSON::PP ();
+use Time::HiRes ();
+
+repeat_each(1);
+no_shuffle();
+
+our $JSON = JSON::PP->new->canonical;
+
+our $ORIGIN = 'https://app.example.com';
+
+# the API key that mints and revokes (and its record)
+
+our $RAW = 'st_' . 'Dur4bleK' . ('q' x 32);
+
+our $KEY_FILE = "# store durability\n"
+                . "k1 key=" . stored($RAW) . " scope=tenant tenant=t1\n";
+
+# the server of every block and of the live nginx: mint, exchange tickets,
+# refresh, revoke, verify and status against the store "sessions".
+# PORT is the server's own port (for /verify -> /backend).
+
+sub server_conf {
+    my ($port) = @_;
+
+    my $conf = <<'_EOC_';
+        embed_session_keys   DATA/keys/hs256.jwks;
+        embed_session_store  sessions;
+
+        location = /mint {
+            embed_session_api_key  keys;
+            embed_session_mint     on;
+
+            embed_session_field  sub             string   required claim=sub;
+            embed_session_field  allowedOrigins  origins  required;
+
+            embed_session_mint_ttl       300 max=3600;
+            embed_session_mint_lifetime  1h;
+
+            embed_session_mint_output  token        token;
+            embed_session_mint_output  renew_token  renew_token;
+            embed_session_mint_output  session_id   session_id;
+        }
+
+        location = /generate {
+            embed_session_api_key  keys;
+            embed_session_mint     on;
+
+            embed_session_field  sub             string   required claim=sub;
+            embed_session_field  allowedOrigins  origins  required;
+
+            embed_session_mint_ttl       300 max=3600;
+            embed_session_mint_exchange  10m;
+
+            embed_session_mint_output  sessionId  session_id;
+        }
+
+        location = /exchange {
+            embed_session_exchange;
+
+            embed_session_mint_output  token       token;
+            embed_session_mint_output  session_id  session_id;
+            embed_session_mint_output  expires_in  expires_in;
+        }
+
+        location = /refresh {
+            embed_session_refresh  renew  body=renew_token  grace=0;
+            embed_session_mint_ttl  300 max=3600;
+
+            embed_session_mint_output  token        token;
+            embed_session_mint_output  renew_token  renew_token;
+            embed_session_mint_output  session_id   session_id;
+            embed_session_mint_output  expires_in   expires_in;
+        }
+
+        location = /revoke {
+            embed_session_api_key  keys;
+            embed_session_revoke;
+        }
+
+        location = /verify {
+            embed_session_verify  on;
+            proxy_set_header  X-Sid  $embed_session_claim_sid;
+            proxy_pass  http://127.0.0.1:PORT/backend;
+        }
+
+        location = /backend {
+            return 200 "ok $http_x_sid\n";
+        }
+
+        location = /status {
+            embed_session_status;
+        }
+_EOC_
+
+    $conf =~ s/\bDATA\b/$ENV{TEST_NGINX_ES_DATA}/g;
+    $conf =~ s/\bPORT\b/$port/g;
+
+    return $conf;
+}
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+block_defaults(
+    http_config => <<'_EOC_',
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m;
+_EOC_
+    config     => server_conf('$TEST_NGINX_SERVER_PORT'),
+    user_files => [['store.api-keys', $KEY_FILE]],
+    request    => "GET /status\n",
+);
+
+run_tests();
+
+store_live();
+
+Test::More::done_testing();
+
+
+# the live nginx ##############################################################
+
+our ($BIN, $PREFIX, $PORT, $URL, $STATE_DIR, $STATE, $MASTER);
+
+END {
+    # never leave our nginx behind, whatever happened
+    stop_nginx() if $MASTER;
+}
+
+sub store_live {
+    $BIN = $ENV{TEST_NGINX_BINARY} // 'nginx';
+    $PREFIX = server_root() . '-store';
+    $PORT = server_port() + 1;
+    $URL = "http://127.0.0.1:$PORT";
+    $STATE_DIR = "$PREFIX/state";
+    $STATE = "$STATE_DIR/sessions.state";
+
+    File::Path::remove_tree($PREFIX);
+    File::Path::make_path("$PREFIX/conf", "$PREFIX/logs", $STATE_DIR);
+    put("$PREFIX/conf/keys.txt", $KEY_FILE);
+
+    # 5. first start: no state file yet ----------------------------------
+
+    write_conf(size => '1m');
+
+    Test::More::ok(!-e $STATE, 'first start: there is no state file');
+
+    my $mark = log_size();
+
+    start_nginx('first start without a state file')
+        or return Test::More::fail('live: nginx did not start, the rest '
+                                   . 'cannot run');
+
+    Test::More::unlike(log_since($mark), qr/\[(?:emerg|alert|crit|error)\]/,
+                       'first start: a missing state file is not an error');
+    invariant_ok('first start');
+
+    # this file's refresh location has grace=0 ("0 disables"): the
+    # replaced renew token presented again at once is reuse
+
+    my $g0 = mint('grace');
+    my $g1 = refresh_ok($g0, 'grace=0: refresh');
+    Test::More::is(outcome(refresh($g0)), '401 RENEW_TOKEN_REUSED',
+                   'grace=0: the replaced renew token at once is reuse, '
+                   . 'not the successor again');
+
+    my $set1 = make_set('set1');
+
+    # 1. reload, same zone size: the zone is reused ------------------------
+
+    $mark = log_size();
+
+    reload_nginx('reload with the same zone size')
+        or return Test::More::fail('live: reload failed, the rest cannot run');
+
+    check_fresh($set1, 'reload, same size');
+    invariant_ok('reload, same size');
+    no_trouble($mark, 'reload, same size');
+
+    my $set2 = make_set('set2');
+
+    wait_snapshot('before the reload with a new zone size');
+
+    Test::More::ok(-s $STATE, 'the sync timer wrote the state file');
+
+    # 2. reload with a changed zone size: the new zone reads the file ------
+
+    write_conf(size => '2m');
+    $mark = log_size();
+
+    reload_nginx('reload with a changed zone size (1m -> 2m)')
+        or return Test::More::fail('live: reload failed, the rest cannot run');
+
+    my $st = status();
+    my $used = metric($st, 'store_bytes_used', 'zone="sessions"');
+    my $free = metric($st, 'store_bytes_free', 'zone="sessions"');
+
+    Test::More::cmp_ok(($used // 0) + ($free // 0), '>', 1024 * 1024,
+                       'reload, new size: the zone really is a new, larger '
+                       . 'one (bytes used + free > 1m)')
+        or Test::More::diag("used: " . ($used // 'none')
+                            . ", free: " . ($free // 'none'));
+
+    check_old($set1, 'reload, new size');
+    check_fresh($set2, 'reload, new size');
+    invariant_ok('reload, new size');
+    no_trouble($mark, 'reload, new size');
+
+    # 3. stop and start, the stop right after the changes: the exit writes -
+
+    my $set3 = make_set('set3');
+
+    $mark = log_size();
+
+    stop_nginx('stop (QUIT) right after changes')
+        or return Test::More::fail('live: nginx did not stop');
+
+    Test::More::ok(-s $STATE, 'stop: the state file is there');
+
+    start_nginx('start again with state=')
+        or return Test::More::fail('live: nginx did not start again');
+
+    check_old($set1, 'restart');
+    check_old($set2, 'restart');
+    check_fresh($set3, 'restart');
+    invariant_ok('restart');
+    no_trouble($mark, 'restart');
+
+    # control: a start without the state file forgets (the sid is unknown
+    # to the zone and passes), so the checks above were not vacuous
+
+    stop_nginx('stop before the control') or return;
+    unlink $STATE;
+    unlink "$STATE.corrupt";
+    $mark = log_size();
+
+    start_nginx('start without the state file') or return;
+
+    Test::More::unlike(log_since($mark), qr/\[(?:emerg|alert|crit|error)\]/,
+                       'control: a start without the state file is no error');
+
+    Test::More::is(verify($set1->{A}{token}), '200',
+                   'control: without the state file a revoked token of set1 '
+                   . 'passes again (the zone forgot it)');
+
+    # 4. corrupt state files ---------------------------------------------
+
+    corrupt_files();
+
+    # 5. an unwritable state directory ------------------------------------
+
+    unwritable_dir();
+
+    # 6. binary upgrade ---------------------------------------------------
+
+    SKIP: {
+        Test::More::skip('binary upgrade (kill -USR2, the new master reads '
+                         . 'the state file written by the old generation, '
+                         . 'WINCH, QUIT of the old master; both generations '
+                         . 'merge their snapshots) needs a second binary and '
+                         . 'its timing: not tested here', 1);
+    }
+
+    stop_nginx('the end');
+
+    my $log = get("$PREFIX/logs/error.log");
+
+    Test::More::unlike($log, qr/exited on signal|segmentation fault/i,
+                       'live: no worker crashed in the whole run');
+    Test::More::unlike($log, qr/\Q$RAW\E/, 'live: the API key is never logged');
+}
+
+
+# the sets of state ###########################################################
+#
+# make_set(TAG) builds, and checks once:
+#   A  a minted session, revoked
+#   B  a session refreshed twice (B0 -> B1 -> B2); B0's renew token is
+#      two generations old: consumed whatever the grace window
+#   D  a session refreshed once (D0 -> D1); D1's renew token is current
+#   T  an exchange ticket, pending
+#   U  an exchange ticket, exchanged
+
+sub make_set {
+    my ($tag) = @_;
+    my %s = (tag => $tag);
+
+    $s{A} = mint("$tag-A");
+    my $r = call('POST', '/revoke', { session_id => $s{A}{session_id} },
+                 auth());
+    Test::More::is(outcome($r), '200', "$tag: revoke A");
+    Test::More::is($r->{content},
+                   '{"session_id":"' . $s{A}{session_id} . '","revoked":true}',
+                   "$tag: the revoke answer");
+    Test::More::is(verify($s{A}{token}), '401 SESSION_REVOKED',
+                   "$tag: A is revoked");
+
+    $s{B0} = mint("$tag-B");
+    $s{B1} = refresh_ok($s{B0}, "$tag: refresh B");
+    $s{B2} = refresh_ok($s{B1}, "$tag: refresh B again");
+    Test::More::is(verify($s{B0}{token}), '401 SESSION_REVOKED',
+                   "$tag: B's first token is refused after the refreshes");
+    Test::More::is(verify($s{B1}{token}), '401 SESSION_REVOKED',
+                   "$tag: B's second token too");
+    Test::More::is(verify($s{B2}{token}), '200',
+                   "$tag: B's third token passes");
+
+    $s{D0} = mint("$tag-D");
+    $s{D1} = refresh_ok($s{D0}, "$tag: refresh D");
+
+    $s{T} = generate("$tag-T");
+
+    $s{U} = generate("$tag-U");
+    Test::More::is(outcome(exchange($s{U})), '200', "$tag: exchange U");
+    Test::More::is(outcome(exchange($s{U})), '409 EXCHANGE_USED',
+                   "$tag: U cannot be exchanged twice");
+
+    return \%s;
+}
+
+# the first check of a set after an event: also the destructive ones
+
+sub check_fresh {
+    my ($s, $when) = @_;
+    my $tag = $s->{tag};
+    my $w = "$when: $tag";
+
+    Test::More::is(verify($s->{A}{token}), '401 SESSION_REVOKED',
+                   "$w: the revoked session stays revoked");
+    Test::More::is(verify($s->{B0}{token}), '401 SESSION_REVOKED',
+                   "$w: a token refreshed away stays refused");
+    Test::More::is(verify($s->{B1}{token}), '401 SESSION_REVOKED',
+                   "$w: ... and the next one too");
+    Test::More::is(verify($s->{B2}{token}), '200',
+                   "$w: the current generation still passes");
+    Test::More::is(outcome(exchange($s->{U})), '409 EXCHANGE_USED',
+                   "$w: a used ticket stays used");
+
+    my $r = exchange($s->{T});
+    Test::More::is(outcome($r), '200',
+                   "$w: the pending ticket can be exchanged");
+    $s->{T_token} = ref $r->{json} eq 'HASH' ? $r->{json}{token} // '' : '';
+    Test::More::is(verify($s->{T_token}), '200',
+                   "$w: the exchanged token passes");
+    Test::More::is(outcome(exchange($s->{T})), '409 EXCHANGE_USED',
+                   "$w: ... and only once");
+
+    Test::More::is(outcome(refresh($s->{B0})), '401 RENEW_TOKEN_REUSED',
+                   "$w: a consumed renew token stays consumed");
+    Test::More::is(verify($s->{B2}{token}), '401 SESSION_REVOKED',
+                   "$w: ... and its reuse revoked the family");
+
+    $s->{D2} = refresh_ok($s->{D1}, "$w: the current renew token still "
+                                    . "refreshes");
+    Test::More::is(verify($s->{D1}{token}), '401 SESSION_REVOKED',
+                   "$w: ... its old session token is refused");
+    Test::More::is(verify($s->{D2}{token}), '200',
+                   "$w: ... and the new one passes");
+}
+
+# a set already checked once: everything it ended with still holds
+
+sub check_old {
+    my ($s, $when) = @_;
+    my $w = "$when: $s->{tag}";
+
+    Test::More::is(verify($s->{A}{token}), '401 SESSION_REVOKED',
+                   "$w: the revoked session stays revoked");
+    Test::More::is(verify($s->{B2}{token}), '401 SESSION_REVOKED',
+                   "$w: the family revoked for renew-token reuse stays "
+                   . "revoked");
+    Test::More::is(outcome(refresh($s->{B2})), '401 SESSION_REVOKED',
+                   "$w: ... and cannot be refreshed");
+    Test::More::is(outcome(exchange($s->{U})), '409 EXCHANGE_USED',
+                   "$w: a used ticket stays used");
+    Test::More::is(outcome(exchange($s->{T})), '409 EXCHANGE_USED',
+                   "$w: the ticket exchanged after the previous event "
+                   . "stays used");
+    Test::More::is(verify($s->{T_token} // ''), '200',
+                   "$w: its token still passes");
+    Test::More::is(verify($s->{D1}{token}), '401 SESSION_REVOKED',
+                   "$w: a token refreshed away stays refused");
+    Test::More::is(verify($s->{D2}{token}), '200',
+                   "$w: the current generation still passes");
+}
+
+
+# 4. corrupt state files ######################################################
+
+sub corrupt_files {
+
+    # a state file of known content: three revoked sessions, three live
+    # ones and a pending ticket; the stop writes it
+
+    my (@revoked, @live);
+
+    push @revoked, mint("corrupt-C$_") for 1 .. 3;
+    push @live, mint("corrupt-E$_") for 1 .. 3;
+    my $ticket = generate('corrupt-T');
+
+    for my $c (@revoked) {
+        Test::More::is(outcome(call('POST', '/revoke',
+                                    { session_id => $c->{session_id} },
+                                    auth())),
+                       '200', 'corrupt: revoke ' . $c->{session_id});
+    }
+
+    stop_nginx('corrupt: stop to write the state file') or return;
+
+    my $good = get($STATE);
+
+    # where each id is: as text or as its 16 bytes
+
+    my %at;
+
+    for my $id ((map { $_->{session_id} } @revoked, @live), $ticket) {
+        my $pos = index $good, $id;
+
+        if ($pos < 0) {
+            (my $hex = $id) =~ s/-//g;
+            $pos = index $good, pack('H*', $hex);
+        }
+
+        $at{$id} = $pos if $pos >= 0;
+    }
+
+    Test::More::is(scalar keys %at, 7,
+                   'corrupt: every id can be found in the state file')
+        or Test::More::diag('found: ' . join ' ', sort keys %at);
+
+    return unless keys %at >= 2;
+
+    # the bad record: the last one in the file; the revocations before it
+    # must survive
+
+    my ($victim) = sort { $at{$b} <=> $at{$a} } keys %at;
+    my @kept = grep { defined $at{$_->{session_id}}
+                      && $at{$_->{session_id}} < $at{$victim} } @revoked;
+
+    Test::More::ok(@kept >= 1, 'corrupt: a revocation is stored before the '
+                               . 'record that will be damaged');
+
+    # the records: after a 16-byte header ("ESSTATE1", the record size,
+    # 0), each is its length (4 bytes), its CRC32 (4) and the length's
+    # bytes; numbered from 1, offsets from the start of the file
+
+    my @recs;
+
+    if (substr($good, 0, 8) eq 'ESSTATE1') {
+        my ($p, $n) = (16, 0);
+
+        while ($p + 8 <= length $good) {
+            my $len = 8 + unpack 'L', substr($good, $p, 4);
+            push @recs, { n => ++$n, offset => $p, len => $len };
+            $p += $len;
+        }
+    }
+
+    my ($bad) = grep { $_->{offset} <= $at{$victim}
+                       && $at{$victim} < $_->{offset} + $_->{len} } @recs;
+
+    Test::More::ok($bad && $recs[-1] == $bad,
+                   'corrupt: the state file is a header and records, the '
+                   . 'last record holds the last id')
+        or return;
+
+    my ($n, $off) = ($bad->{n}, $bad->{offset});
+
+    my $flip = $good;
+    substr($flip, $at{$victim} + 2, 1) ^= "\x01";
+
+    # name, bytes, the line that tells what is wrong, the count kept
+
+    my @variants = (
+        [ 'truncated in the middle of a record',
+          substr($good, 0, $at{$victim} + 4),
+          qr/\Q$STATE\E.*\brecord $n\b.*\boffset $off\b.*truncat/,
+          $n - 1 ],
+        [ 'a flipped byte in a record',
+          $flip,
+          qr/\Q$STATE\E.*\brecord $n\b.*\boffset $off\b.*(?:checksum|crc)/i,
+          @recs - 1 ],
+        [ 'not a state file',
+          "this is not a state file\n" x 20,
+          qr/\Q$STATE\E.*not a state file/,
+          0 ],
+    );
+
+    for my $v (@variants) {
+        my ($what, $bytes, $line, $count) = @$v;
+        my $w = "corrupt ($what)";
+        my $is_garbage = $what eq 'not a state file';
+        my $kept = $count ? qr/\b$count (?:intact )?records? kept/
+                          : qr/\bno records? kept/;
+
+        # state_errors=stop (the default): nginx -t and the start fail
+
+        put($STATE, $bytes);
+        unlink "$STATE.corrupt";
+        write_conf(size => '1m');
+
+        my $mark = log_size();
+        my ($rc, $out) = run_nginx('-t');
+        $out .= log_since($mark);
+
+        Test::More::isnt($rc, 0, "$w: nginx -t fails");
+        Test::More::like($out, qr/\[emerg\].*$line/,
+                         "$w: nginx -t names the file, "
+                         . ($is_garbage ? '' : "record $n, offset $off, ")
+                         . 'what is wrong')
+            or Test::More::diag($out);
+        Test::More::like($out, $kept,
+                         "$w: nginx -t says how many records were intact");
+
+        Test::More::ok(get($STATE) eq $bytes && !-e "$STATE.corrupt",
+                       "$w: nginx -t leaves the file alone");
+
+        $mark = log_size();
+        ($rc, $out) = run_nginx();
+        $out .= log_since($mark);
+
+        Test::More::isnt($rc, 0, "$w: the start fails");
+        Test::More::like($out, qr/\[emerg\].*$line/,
+                         "$w: the start names the file and what is wrong");
+
+        if (my $pid = running_pid()) {
+            $MASTER = $pid;
+            stop_nginx("$w: stop the nginx that should not have started");
+        }
+
+        Test::More::ok(get($STATE) eq $bytes && !-e "$STATE.corrupt",
+                       "$w: the failed start leaves the file alone");
+
+        # state_errors=start: starts with the intact records
+
+        write_conf(size => '1m', state_errors => 'start');
+        $mark = log_size();
+
+        start_nginx("$w: state_errors=start") or next;
+
+        my $log = log_since($mark);
+
+        Test::More::like($log, $line,
+                         "$w: the problem is logged: the file, "
+                         . ($is_garbage ? '' : "record $n, offset $off, ")
+                         . 'what is wrong');
+        Test::More::like($log, $kept,
+                         "$w: ... and how many records were kept");
+
+        Test::More::ok(-e "$STATE.corrupt", "$w: the bad file is kept as "
+                                            . "PATH.corrupt");
+        Test::More::ok((-e "$STATE.corrupt" ? get("$STATE.corrupt") : '')
+                       eq $bytes,
+                       "$w: ... with the bad bytes");
+
+        if (!$is_garbage) {
+            for my $c (@kept) {
+                Test::More::is(verify($c->{token}), '401 SESSION_REVOKED',
+                               "$w: a revocation before the bad record "
+                               . "still holds");
+            }
+        }
+
+        invariant_ok($w);
+
+        # the next snapshot is a good file: a start with state_errors=stop
+
+        stop_nginx("$w: stop") or next;
+        write_conf(size => '1m');
+        $mark = log_size();
+
+        start_nginx("$w: restart with state_errors=stop on the new "
+                    . "snapshot") or next;
+
+        Test::More::unlike(log_since($mark), qr/\[(?:emerg|alert|crit)\]/,
+                           "$w: the new snapshot reads back cleanly");
+
+        if (!$is_garbage) {
+            for my $c (@kept) {
+                Test::More::is(verify($c->{token}), '401 SESSION_REVOKED',
+                               "$w: the kept revocation is in the new "
+                               . "snapshot");
+            }
+        }
+
+        stop_nginx("$w: stop");
+    }
+
+    unlink "$STATE.corrupt";
+}
+
+
+# 5. an unwritable state directory ############################################
+
+sub unwritable_dir {
+    my $dir = "$PREFIX/ro";
+
+    stop_nginx('unwritable: stop first');
+
+    File::Path::remove_tree($dir);
+    File::Path::make_path($dir);
+
+    # root bypasses the permission bits: the workers run as nobody, the
+    # directory belongs to root; otherwise the directory is read-only
+
+    my $user = '';
+
+    if ($> == 0) {
+        chmod 0755, $dir;
+        $user = 'user nobody nogroup;';
+
+    } else {
+        chmod 0555, $dir;
+    }
+
+    write_conf(size => '1m', state => "$dir/sessions.state",
+               user => $user);
+
+    my $mark = log_size();
+
+    if (!start_nginx('unwritable: start')) {
+        chmod 0755, $dir;
+        return;
+    }
+
+    my $f0 = metric(status(), 'state_write_failures_total', 'zone="sessions"');
+
+    Test::More::ok(defined $f0,
+                   'unwritable: status has embed_session_state_write_failures_total');
+
+    my $s = mint('unwritable');
+
+    my $f = $f0;
+    for (1 .. 100) {
+        $f = metric(status(), 'state_write_failures_total', 'zone="sessions"');
+        last if defined $f && defined $f0 && $f > $f0;
+        Time::HiRes::sleep(0.05);
+    }
+
+    Test::More::cmp_ok($f // 0, '>', $f0 // 0,
+                       'unwritable: the write failures counter goes up');
+
+    my $log = log_since($mark);
+
+    Test::More::like($log,
+                     qr/\[(?:emerg|alert|crit|error|warn)\][^\n]*\Q$dir\E/,
+                     'unwritable: the failed snapshot is logged with the path');
+    Test::More::like($log, qr/\Q$dir\E[^\n]*(?:Permission denied|Read-only)/,
+                     'unwritable: ... and the reason');
+
+    Test::More::is(verify($s->{token}), '200',
+                   'unwritable: nginx keeps serving');
+
+    stop_nginx('unwritable: stop');
+    chmod 0755, $dir;
+}
+
+
+# requests ####################################################################
+
+sub auth {
+    return (Authorization => "Bearer $RAW");
+}
+
+sub call {
+    my ($method, $path, $body, %h) = @_;
+
+    # a new connection each time: no keep-alive ties a request to a worker
+    # that a reload is retiring
+
+    my $res = HTTP::Tiny->new(timeout => 10, keep_alive => 0)->request(
+        $method, "$URL$path",
+        { headers => { Origin => $ORIGIN,
+                       defined $body
+                           ? ('Content-Type' => 'application/json') : (),
+                       %h },
+          defined $body
+              ? (content => ref $body ? $JSON->encode($body) : $body) : () });
+
+    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
+
+    return $res;
+}
+
+# "STATUS" or "STATUS CODE"
+
+sub outcome {
+    my ($res) = @_;
+
+    my $code = ref $res->{json} eq 'HASH' ? $res->{json}{code} : undef;
+    $code = $code->{code} if ref $code eq 'HASH';
+
+    return $res->{status} . (defined $code && $res->{status} != 200
+                             && $res->{status} != 201 ? " $code" : '');
+}
+
+sub verify {
+    my ($token) = @_;
+    return outcome(call('GET', '/verify', undef,
+                        'X-Session-Token' => $token // ''));
+}
+
+sub mint {
+    my ($who) = @_;
+
+    my $r = call('POST', '/mint',
+                 { sub => $who, allowedOrigins => [$ORIGIN] }, auth());
+
+    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+
+    Test::More::ok($r->{status} =~ /^20[01]$/ && $j->{token}
+                   && $j->{renew_token} && $j->{session_id},
+                   "mint $who")
+        or Test::More::diag("$r->{status} $r->{content}");
+
+    return { token => $j->{token} // '', renew_token => $j->{renew_token}
+             // '', session_id => $j->{session_id} // '' };
+}
+
+sub generate {
+    my ($who) = @_;
+
+    my $r = call('POST', '/generate',
+                 { sub => $who, allowedOrigins => [$ORIGIN] }, auth());
+
+    my $id = ref $r->{json} eq 'HASH' ? $r->{json}{sessionId} : undef;
+
+    Test::More::ok($r->{status} =~ /^20[01]$/ && defined $id,
+                   "generate a ticket for $who")
+        or Test::More::diag("$r->{status} $r->{content}");
+
+    return $id // '';
+}
+
+sub exchange {
+    my ($id) = @_;
+    return call('POST', '/exchange', { sessionId => $id });
+}
+
+sub refresh {
+    my ($s) = @_;
+    return call('POST', '/refresh', { renew_token => $s->{renew_token} });
+}
+
+sub refresh_ok {
+    my ($s, $name) = @_;
+
+    my $r = refresh($s);
+    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+
+    Test::More::ok($r->{status} == 200 && $j->{token} && $j->{renew_token}
+                   && ($j->{session_id} // '') eq $s->{session_id},
+                   $name)
+        or Test::More::diag("$r->{status} $r->{content}");
+
+    return { token => $j->{token} // '', renew_token => $j->{renew_token}
+             // '', session_id => $j->{session_id} // '' };
+}
+
+sub status {
+    my $r = call('GET', '/status');
+    return $r->{status} == 200 ? $r->{content} : '';
+}
+
+# a sample's value: embed_session_NAME{...LABEL...} VALUE
+
+sub metric {
+    my ($text, $name, $label) = @_;
+
+    for my $line (split /\n/, $text // '') {
+        next if $line =~ /^#/;
+        next unless $line =~ /^embed_session_\Q$name\E(?:\{([^}]*)\})?\s+(\S+)/;
+        my ($labels, $v) = ($1 // '', $2);
+        next if defined $label && index($labels, $label) < 0;
+        return $v + 0;
+    }
+
+    return undef;
+}
+
+sub invariant_ok {
+    my ($when) = @_;
+
+    Test::More::is(metric(status(), 'store_invariant_ok', 'zone="sessions"'),
+                   1, "$when: store_invariant_ok is 1");
+}
+
+# changes were made: wait for the sync timer's next snapshot (and a little
+# more, in case that write began before the last change)
+
+sub wait_snapshot {
+    my ($when) = @_;
+
+    my $c0 = metric(status(), 'state_writes_total', 'zone="sessions"');
+    my $c = $c0;
+
+    for (1 .. 100) {
+        last unless defined $c0;
+        $c = metric(status(), 'state_writes_total', 'zone="sessions"');
+        last if defined $c && $c > $c0;
+        Time::HiRes::sleep(0.05);
+    }
+
+    Test::More::ok(defined $c0 && defined $c && $c > $c0,
+                   "$when: state_writes_total goes up (the sync timer "
+                   . "wrote)");
+
+    Time::HiRes::sleep(defined $c0 ? 0.3 : 1.5);
+}
+
+
+# the nginx process ###########################################################
+
+# conf/nginx.conf: size => ZONE SIZE, state => PATH, state_errors => MODE,
+# user => "user ...;"
+
+sub write_conf {
+    my (%o) = @_;
+
+    my $state = $o{state} // $STATE;
+    my $errors = $o{state_errors} ? " state_errors=$o{state_errors}" : '';
+    my $user = $o{user} // ($> == 0 ? 'user root;' : '');
+
+    put("$PREFIX/conf/nginx.conf", <<"_EOC_" . server_conf($PORT) . "    }\n}\n");
+load_module $ENV{TEST_NGINX_ES_MODULE};
+error_log logs/error.log info;
+pid logs/nginx.pid;
+master_process on;
+daemon on;
+worker_processes 2;
+$user
+events { worker_connections 64; }
+
+http {
+    access_log off;
+
+    embed_session_api_keys    zone=keys:1m file=$PREFIX/conf/keys.txt;
+    embed_session_store_zone  zone=sessions:$o{size} state=$state sync=100ms$errors;
+
+    server {
+        listen 127.0.0.1:$PORT;
+_EOC_
+}
+
+# (exit code, stdout and stderr) of the nginx binary with our prefix
+
+sub run_nginx {
+    my (@args) = @_;
+
+    my $cmd = join ' ', map { quotemeta } $BIN, '-p', "$PREFIX/",
+                                          '-c', 'conf/nginx.conf', @args;
+    my $out = `$cmd 2>&1`;
+
+    return ($? >> 8, $out);
+}
+
+sub start_nginx {
+    my ($name) = @_;
+
+    my ($rc, $out) = run_nginx();
+
+    if ($rc != 0) {
+        Test::More::fail("$name: nginx starts");
+        Test::More::diag($out);
+        return 0;
+    }
+
+    # ready when /status answers
+
+    for (1 .. 200) {
+        $MASTER = running_pid();
+        my $r = $MASTER ? call('GET', '/status') : { status => 0 };
+
+        if ($r->{status} == 200) {
+            Test::More::pass("$name: nginx starts");
+            return 1;
+        }
+
+        Time::HiRes::sleep(0.05);
+    }
+
+    Test::More::fail("$name: nginx starts (no answer on /status)");
+    return 0;
+}
+
+# HUP, then wait until the workers are all new ones
+
+sub reload_nginx {
+    my ($name) = @_;
+
+    my %old = map { $_ => 1 } worker_pids($MASTER);
+
+    kill 'HUP', $MASTER;
+
+    for (1 .. 400) {
+        my @w = worker_pids($MASTER);
+
+        if (@w == 2 && !grep { $old{$_} } @w) {
+            Test::More::pass("$name: new workers");
+            return 1;
+        }
+
+        Time::HiRes::sleep(0.05);
+    }
+
+    Test::More::fail("$name: new workers");
+    Test::More::diag(log_since(0) =~ /((?:.*\n){0,10})\z/ ? $1 : '');
+    return 0;
+}
+
+sub stop_nginx {
+    my ($name) = @_;
+
+    my $pid = $MASTER;
+
+    return 1 unless $pid && alive($pid);
+
+    kill 'QUIT', $pid;
+
+    for (1 .. 400) {
+        if (!alive($pid)) {
+            Test::More::pass("$name: nginx stops") if defined $name;
+            $MASTER = undef;
+            return 1;
+        }
+
+        Time::HiRes::sleep(0.05);
+    }
+
+    Test::More::fail("$name: nginx stops") if defined $name;
+
+    # our own master, by its pid: make sure it goes
+    kill 'TERM', $pid;
+    Time::HiRes::sleep(1);
+    kill 'KILL', $pid if alive($pid);
+    $MASTER = undef;
+
+    return 0;
+}
+
+# the master's pid from the pid file, when it runs
+
+sub running_pid {
+    my $file = "$PREFIX/logs/nginx.pid";
+    return undef unless -e $file;
+
+    my $pid = get($file);
+    chomp $pid;
+
+    return $pid =~ /^\d+$/ && alive($pid) ? $pid : undef;
+}
+
+# state and parent of a process, from /proc
+
+sub proc_stat {
+    my ($pid) = @_;
+
+    open my $fh, '<', "/proc/$pid/stat" or return;
+    my $line = <$fh>;
+    close $fh;
+
+    return $line =~ /\)\s+(\S)\s+(\d+)/ ? ($1, $2) : ();
+}
+
+sub alive {
+    my ($pid) = @_;
+
+    return 0 unless $pid && kill 0, $pid;
+
+    my ($state) = proc_stat($pid);
+
+    # the master is not our child: once it exits it may stay a zombie
+    return defined $state && $state ne 'Z';
+}
+
+sub worker_pids {
+    my ($master) = @_;
+    my @w;
+
+    opendir my $dh, '/proc' or return;
+
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        my ($state, $ppid) = proc_stat($pid);
+        push @w, $pid if defined $ppid && $ppid == $master && $state ne 'Z';
+    }
+
+    return sort { $a <=> $b } @w;
+}
+
+
+# the error log ###############################################################
+
+sub log_size {
+    return -s "$PREFIX/logs/error.log" // 0;
+}
+
+sub log_since {
+    my ($mark) = @_;
+
+    my $log = -e "$PREFIX/logs/error.log" ? get("$PREFIX/logs/error.log") : '';
+    return substr $log, $mark // 0;
+}
+
+sub no_trouble {
+    my ($mark, $when) = @_;
+
+    Test::More::unlike(log_since($mark),
+                       qr/\[(?:emerg|alert|crit)\]|exited on signal/,
+                       "$when: nothing at crit or above in the log");
+}
+
+
+# files #######################################################################
+
+sub put {
+    my ($path, $text) = @_;
+
+    open my $fh, '>', $path or die "$path: $!\n";
+    binmode $fh;
+    print {$fh} $text;
+    close $fh or die "$path: $!\n";
+}
+
+sub get {
+    my ($path) = @_;
+
+    open my $fh, '<', $path or die "$path: $!\n";
+    binmode $fh;
+    local $/;
+
+    return scalar <$fh>;
+}
+
+__DATA__
+
+=== TEST 1: a store zone with state=, sync=100ms and state_errors=start; the state file does not exist yet
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state sync=100ms state_errors=start;
+--- response_body_like
+(?m)^embed_session_store_invariant_ok\{zone="sessions"\} 1$
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: state_errors=stop spelled out, sync=1s
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state sync=1s state_errors=stop;
+--- response_body_like
+(?m)^embed_session_state_write_failures_total\{zone="sessions"\} 0$
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: embed_session_store names a store zone that is not declared
+--- config
+    embed_session_keys   $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    location = /verify {
+        embed_session_verify  on;
+        embed_session_store   nope;
+        return 200;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*embed_session_store nope.*no "embed_session_store_zone zone=nope:SIZE"/
+
+
+
+=== TEST 4: zone= without a size
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*zone=sessions/
+
+
+
+=== TEST 5: zone= with a size that is not a size
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:lots;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*lots/
+
+
+
+=== TEST 6: zone= without a name
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=:1m;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*zone=:1m/
+
+
+
+=== TEST 7: no zone= at all
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  state=$TEST_NGINX_HTML_DIR/sessions.state;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*zone/
+
+
+
+=== TEST 8: state= in a directory that does not exist
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/no-such-dir/sessions.state;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*no-such-dir/
+
+
+
+=== TEST 9: sync= that is not a time
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state sync=often;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*sync=often/
+
+
+
+=== TEST 10: state_errors= neither stop nor start
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_errors=ignore;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*state_errors=ignore/
+
+
+
+=== TEST 11: an unknown parameter
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m evict=lru;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*evict=lru/
+
+
+
+=== TEST 12: embed_session_store_zone is an http-level directive
+--- config
+    embed_session_store_zone  zone=other:1m;
+
+    location = /status {
+        embed_session_status;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"embed_session_store_zone" directive is not allowed here/
