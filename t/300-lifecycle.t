@@ -260,6 +260,14 @@ _EOC_
 (our $SERVER_TINY = $SERVER) =~ s/embed_session_store     sessions;/embed_session_store     tiny;/
     or die "no store line in \$SERVER\n";
 
+# the capacity block: sessions of 2 s, records gone as soon as they end
+
+(our $SERVER_SHORT = $SERVER_TINY)
+    =~ s/(location = \/mint \{.*?embed_session_mint_ttl  60 max=300;)/$1
+        embed_session_mint_lifetime  2s;
+        embed_session_leeway         0;/s
+    or die "no mint location in \$SERVER_TINY\n";
+
 our $MINT_BODY = '{"user":"u-1","allowedOrigins":["https://app.example.com"]}';
 
 # --- requests ----------------------------------------------------------------
@@ -998,6 +1006,38 @@ sub flow_full {
     return @o;
 }
 
+# capacity returns when records expire, without a restart: fill the zone,
+# wait past the sessions' end, mint again
+
+sub flow_capacity {
+    my ($m) = @_;
+    my ($n, $res) = (1);
+
+    for (1 .. 5000) {
+        $res = mint_req();
+        last if $res->{status} != 201;
+        $n++;
+    }
+
+    my @o = ('full after: ' . ($n >= 10 ? 'at least 10' : $n),
+             'then: ' . st($res));
+
+    Time::HiRes::sleep(3.2);
+
+    my $ok = 0;
+    for (1 .. 10) {
+        $ok++ if mint_req()->{status} == 201;
+    }
+
+    push @o, "after the sessions ended, of 10 mints: $ok minted";
+
+    my $s = metrics();
+    push @o, 'store_invariant_ok: '
+        . ($s->{'embed_session_store_invariant_ok{zone="tiny"}'} // '-');
+
+    return @o;
+}
+
 block_defaults(
     http_config  => $HTTP,
     config       => $SERVER,
@@ -1603,3 +1643,26 @@ qr/\[emerg\]/
 --- must_die
 --- error_log eval
 qr/\[emerg\]/
+
+
+
+=== TEST 35: zone full, then capacity comes back when the sessions end (2 s lifetime, no leeway), without a restart
+--- http_config eval
+$::HTTP_TINY
+--- config eval
+$::SERVER_SHORT
+--- request eval
+"POST /mint\n$::MINT_BODY"
+--- error_code: 201
+--- response_body_filters eval
+::flow(\&::flow_capacity)
+--- response_body
+full after: at least 10
+then: 503 STORE_FULL
+after the sessions ended, of 10 mints: 10 minted
+store_invariant_ok: 1
+--- error_log eval
+qr/\[alert\] .*"tiny" is full: /
+--- no_error_log
+[error]
+[crit]
