@@ -107,7 +107,9 @@ static ngx_array_t *ngx_http_es_stores(ngx_cycle_t *cycle);
 static void ngx_http_es_state_chown(ngx_http_es_store_t *store, ngx_fd_t fd);
 
 
-static ngx_event_t  ngx_http_es_store_event;
+static ngx_event_t       ngx_http_es_store_event;
+static ngx_msec_t        ngx_http_es_store_sync;
+static ngx_connection_t  ngx_http_es_store_dumb;   /* the event's "data" */
 
 
 /* embed_session_store_zone zone=NAME:SIZE [state=FILE] [sync=TIME]
@@ -1177,8 +1179,10 @@ ngx_http_es_store_init_process(ngx_cycle_t *cycle)
 
     stores = ngx_http_es_stores(cycle);
 
-    if (stores == NULL || ngx_worker != 0
-        || ngx_process != NGX_PROCESS_WORKER)
+    if (stores == NULL
+        || (ngx_process == NGX_PROCESS_WORKER && ngx_worker != 0)
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
     {
         return NGX_OK;
     }
@@ -1192,12 +1196,20 @@ ngx_http_es_store_init_process(ngx_cycle_t *cycle)
         sync = ngx_min(sync, store[i]->sync);
     }
 
+    ngx_http_es_store_sync = sync;
+    ngx_http_es_store_dumb.fd = (ngx_socket_t) -1;
+
     ngx_http_es_store_event.handler = ngx_http_es_store_timer;
     ngx_http_es_store_event.log = cycle->log;
-    ngx_http_es_store_event.data = (void *) (uintptr_t) sync;
+    ngx_http_es_store_event.data = &ngx_http_es_store_dumb;
     ngx_http_es_store_event.cancelable = 1;
 
-    ngx_add_timer(&ngx_http_es_store_event, sync);
+    /*
+     * soon after the start: a worker respawned after a crash writes what
+     * changed at once, however often it is killed
+     */
+
+    ngx_add_timer(&ngx_http_es_store_event, 10);
 
     ngx_http_es_api_end_revoked(cycle);
 
@@ -1265,7 +1277,7 @@ ngx_http_es_store_timer(ngx_event_t *ev)
         }
     }
 
-    ngx_add_timer(ev, (ngx_msec_t) (uintptr_t) ev->data);
+    ngx_add_timer(ev, ngx_http_es_store_sync);
 }
 
 
