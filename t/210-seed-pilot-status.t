@@ -10,7 +10,10 @@
 # brandingOverride), the 201 body, the flat error envelope {error, code},
 # 401 "Unauthorized", 400 "Validation error", 429 "Too many requests",
 # the number- and tenant-only endpoints (TENANT_SCOPE_NOT_ALLOWED,
-# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate.
+# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate; and the
+# seed's "Refresh via POST /api/public/embed/refresh": the session token
+# from the browser (X-Session-Token, an allowed Origin, no API key) for the
+# next one, the replaced token refused, never past the session's hour.
 #
 # Every minted token is decoded and its signature checked by an independent
 # implementation (Crypt::JWT).  Key state changes (regeneration, the rate
@@ -234,14 +237,148 @@ sub minted {
 }
 
 
+# the session lifecycle ######################################################
+#
+# POST /api/public/embed/refresh as the embed SDK sends it: the session
+# token in X-Session-Token, the page's Origin (undef: none), no API key
+
+our $REFRESH_URI = '/api/public/embed/refresh';
+
+sub refresh {
+    my ($token, $origin) = @_;
+
+    $origin = $ORIGIN if @_ < 2;
+
+    return http('POST', $REFRESH_URI,
+                { defined $token ? ('x-session-token' => $token) : (),
+                  defined $origin ? (origin => $origin) : () });
+}
+
+# a request of the embedded chat with a token, from the allowed origin
+
+sub embed {
+    my ($token) = @_;
+
+    return http('GET', '/embed/chat',
+                { 'x-session-token' => $token, origin => $ORIGIN });
+}
+
+# "STATUS CODE", or "STATUS ok" for a 2xx
+
+sub outcome {
+    my ($res) = @_;
+
+    return "$res->{status} ok" if $res->{status} =~ /^2/;
+    return "$res->{status} " . ($res->{json}{code} // $res->{content});
+}
+
+# the claims of a token (signature checked), or {}
+
+sub claims_of {
+    my ($jws) = @_;
+
+    my (undef, $c) = eval {
+        Crypt::JWT::decode_jwt(token => $jws // '', key => $SECRET,
+                               decode_header => 1, accepted_alg => ['HS256'],
+                               verify_exp => 0);
+    };
+
+    return $c // {};
+}
+
+# a token signed with the fixture secret as the mint signs them: the claims
+# of $c with those given replaced, the header's typ optional
+
+sub forged {
+    my ($c, $typ, %claims) = @_;
+
+    return sign_token(key => jwk('hs256'),
+                      header => { typ => $typ // 'embed-session+jwt' },
+                      claims => { %$c, %claims });
+}
+
+# a refresh: 200 and the mint's shape, a token of the same session that
+# replaces the one sent; returns the new token's claims
+#
+#   refreshed($res, $name, ttl => SECONDS, from => the old token's claims)
+
+sub refreshed {
+    my ($res, $name, %e) = @_;
+
+    Test::More::is($res->{status}, 200, "$name - refresh: 200")
+        or Test::More::diag($res->{content});
+    Test::More::like($res->{content} // '',
+        qr/\A\{"token":"[^"]+","expiresAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z","expiresIn":\d+\}\n?\z/,
+        "$name - refresh: the mint's members, in order");
+    Test::More::like($res->{headers}{'content-type'} // '',
+                     qr{\Aapplication/json}, "$name - refresh: JSON");
+
+    my $j = $res->{json} // {};
+
+    my ($h, $c) = decode_token($j->{token} // '', "$name - refresh",
+                               key => $SECRET, alg => 'HS256', iss => $ISS,
+                               aud => $AUD);
+
+    Test::More::is_deeply($h, { alg => 'HS256', kid => 'hs256-1',
+                                typ => 'embed-session+jwt' },
+                          "$name - refresh: JOSE header");
+
+    my $old = $e{from};
+
+    Test::More::like($c->{jti} // '',
+                     qr/\A[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z/,
+                     "$name - refresh: jti is a UUID v4");
+    Test::More::isnt($c->{jti}, $old->{jti}, "$name - refresh: a new jti");
+    Test::More::ok(defined $c->{sid} && $c->{sid} eq ($old->{sid} // ''),
+                   "$name - refresh: the same sid");
+    Test::More::ok(defined $c->{iat} && abs($c->{iat} - time) <= 5,
+                   "$name - refresh: iat is now");
+    Test::More::is($c->{exp} - $c->{iat}, $e{ttl},
+                   "$name - refresh: exp - iat = $e{ttl}")
+        if defined $e{ttl};
+
+    my %a = %$old;
+    my %b = %$c;
+    delete @a{qw(iat exp jti)};
+    delete @b{qw(iat exp jti)};
+    Test::More::is_deeply(\%b, \%a,
+                          "$name - refresh: the other claims are the mint's");
+
+    Test::More::is($j->{expiresAt}, iso($c->{exp} // 0),
+                   "$name - refresh: expiresAt is exp");
+    Test::More::is($j->{expiresIn}, ($c->{exp} // 0) - ($c->{iat} // 0),
+                   "$name - refresh: expiresIn is exp - iat");
+
+    return $c;
+}
+
+{
+    no strict 'refs';
+
+    for my $name (qw(refresh embed outcome claims_of forged refreshed)) {
+        *{"Test::Base::Filter::$name"} = \&{$name};
+    }
+}
+
+
 # configuration ##############################################################
 #
 # What conf-examples/pilot-status.conf says, with test paths: an upstream
 # is a location of this server (/backend/) that echoes what it was sent.
+# The mint and the refresh locations are read from the example itself, so
+# that the two cannot drift apart.
+
+our $EXAMPLE = "$FindBin::Bin/../conf-examples/pilot-status.conf";
+
+our $MINT = example_location($EXAMPLE, '/v1/embed/sessions');
+our $REFRESH = example_location($EXAMPLE, '/api/public/embed/refresh');
+
+# the session store without state= (every block starts with an empty one)
 
 our $HTTP_CONFIG = <<'_EOC_';
     embed_session_api_keys zone=pilot:1m
                            file=$TEST_NGINX_HTML_DIR/pilot.keys;
+    embed_session_store_zone zone=pilot_sessions:1m;
 _EOC_
 
 our $CONFIG = <<'_EOC_';
@@ -262,39 +399,9 @@ our $CONFIG = <<'_EOC_';
     embed_session_error_code  VALIDATION_FAILED   400 VALIDATION_FAILED   "Validation error";
     embed_session_error_code  RATE_LIMITED        429 RATE_LIMITED        "Too many requests";
 
-    location = /v1/embed/sessions {
-        embed_session_api_key  pilot;
-        embed_session_mint     on;
+    __MINT__
 
-        embed_session_mint_unknown  ignore;
-
-        embed_session_field  surface            string   required
-                                                enum=chat|connect
-                                                claim=surface;
-        embed_session_field  whatsappNumberIds  strings  resource
-                                                required_if=surface:chat
-                                                claim=whatsappNumberIds;
-        embed_session_field  allowedOrigins     origins  required
-                                                min=1 max=20;
-        embed_session_field  brandingOverride   object   null
-                                                claim=branding;
-        embed_session_field  ttlSeconds         integer  ttl;
-
-        embed_session_mint_ttl     900 max=3600;
-        embed_session_mint_ttl_if  surface chat     900;
-        embed_session_mint_ttl_if  surface connect  1800;
-
-        embed_session_mint_claim  tenant      $embed_session_api_key_tenant;
-        embed_session_mint_claim  api_key_id  $embed_session_api_key_id;
-
-        embed_session_mint_status  201;
-        embed_session_mint_output  token              token;
-        embed_session_mint_output  surface            field=surface;
-        embed_session_mint_output  whatsappNumberIds  field=whatsappNumberIds;
-        embed_session_mint_output  allowedOrigins     origins;
-        embed_session_mint_output  expiresAt          expires_at;
-        embed_session_mint_output  expiresIn          expires_in;
-    }
+    __REFRESH__
 
     location = /v1/api-keys/regenerate {
         embed_session_api_key  pilot;
@@ -333,6 +440,8 @@ our $CONFIG = <<'_EOC_';
     location /embed/ {
         embed_session_verify  on;
         embed_session_origin_referer  on;
+        embed_session_max_lifetime    1h;
+        embed_session_store           pilot_sessions;
         proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/embed/;
     }
 
@@ -340,6 +449,21 @@ our $CONFIG = <<'_EOC_';
         return 200 "uri=$uri key=$http_x_pilot_key_id scope=$http_x_pilot_key_scope tenant=$http_x_pilot_tenant x-api-key=$http_x_api_key x-api-key-id=$http_x_api_key_id\n";
     }
 _EOC_
+
+$CONFIG =~ s/__MINT__/$MINT/ or die;
+$CONFIG =~ s/__REFRESH__/$REFRESH/ or die;
+
+# the same with the session's hour made 3 seconds, and its tokens 2
+# seconds (a session's end may not come before its longest token's)
+
+our $CONFIG_3S = $CONFIG;
+
+$CONFIG_3S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  3s;/
+    or die "no \"embed_session_mint_lifetime 1h\" in the example\n";
+$CONFIG_3S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  2 max=3;/g == 2
+    or die "not two \"embed_session_mint_ttl 900 max=3600\" in the example\n";
+$CONFIG_3S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}2;/g == 2
+    or die "not two \"embed_session_mint_ttl_if\" in the example\n";
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -1035,6 +1159,181 @@ sub {
     ::Test::More::is($r->{status}, 403, "$name - other origin: 403");
     ::Test::More::is($r->{json}{code}, 'ORIGIN_NOT_ALLOWED',
                      "$name - other origin: ORIGIN_NOT_ALLOWED");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 41: POST /api/public/embed/refresh with the session token from an allowed origin: 200 and the mint's shape, the next token of the same session; the replaced token is refused by the embed
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $c0 = ::claims_of($j->{token});
+
+    ::Test::More::like($c0->{sid} // '', qr/\A[0-9a-f-]{36}\z/,
+                       "$name - the minted token has a sid");
+    ::Test::More::is($c0->{sid}, $c0->{jti}, "$name - sid = jti at the mint");
+
+    my $r = ::refresh($j->{token});
+    my $c1 = ::refreshed($r, "$name (1)", ttl => 900, from => $c0);
+
+    ::Test::More::is(::outcome(::embed($r->{json}{token})), '200 ok',
+                     "$name - the embed: the new token passes");
+    ::Test::More::is(::outcome(::embed($j->{token})), '401 SESSION_REVOKED',
+                     "$name - the embed: the minted token is refused");
+    ::Test::More::is(::outcome(::refresh($r->{json}{token})), '200 ok',
+                     "$name - the new token refreshes in turn");
+    ::Test::More::is(::outcome(::embed($r->{json}{token})),
+                     '401 SESSION_REVOKED',
+                     "$name - ... and is then refused");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 42: the refresh checks the origin as the embed does: another origin, or none, is 403 ORIGIN_NOT_ALLOWED and changes nothing; every allowedOrigin may refresh
+--- request eval
+mint(allowedOrigins => ['https://app.tenant.com', 'https://admin.tenant.com'])
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+
+    ::Test::More::is(::outcome(::refresh($t, 'https://evil.example.com')),
+                     '403 ORIGIN_NOT_ALLOWED', "$name - another origin");
+    ::Test::More::is(::outcome(::refresh($t, 'https://app.tenant.com.evil.com')),
+                     '403 ORIGIN_NOT_ALLOWED', "$name - a lookalike origin");
+    ::Test::More::is(::outcome(::refresh($t, 'null')),
+                     '403 ORIGIN_NOT_ALLOWED', "$name - Origin: null");
+    ::Test::More::is(::outcome(::refresh($t, undef)),
+                     '403 ORIGIN_NOT_ALLOWED', "$name - no Origin");
+    ::Test::More::is(::outcome(::embed($t)), '200 ok',
+                     "$name - the token still opens the embed");
+
+    my $r = ::refresh($t, 'https://admin.tenant.com');
+    ::refreshed($r, "$name (admin origin)", ttl => 900,
+                from => ::claims_of($t));
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 43: refresh errors: no token 401 SESSION_REQUIRED; malformed, altered, a renew-type token 401 SESSION_INVALID; expired 401 SESSION_EXPIRED; a session the store does not know 404 SESSION_NOT_FOUND; POST only
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+    my $c = ::claims_of($t);
+    my $now = time;
+
+    my ($hd, $pl, $sig) = split /\./, $t;
+    my $doc = JSON::PP->new->decode(::b64url_decode($pl));
+    $doc->{whatsappNumberIds} = ['num_01HZXBBBB'];
+    my $altered = CORE::join '.', $hd,
+        ::b64url_encode(JSON::PP->new->encode($doc)), $sig;
+
+    my @cases = (
+        ['no token', undef, '401 SESSION_REQUIRED'],
+        ['not a token', 'eyJhbGciOiJIUzI1NiJ9.e30.x', '401 SESSION_INVALID'],
+        ['payload altered', $altered, '401 SESSION_INVALID'],
+        ['typ embed-renew+jwt', ::forged($c, 'embed-renew+jwt'),
+         '401 SESSION_INVALID'],
+        ['expired', ::forged($c, undef, iat => $now - 3000,
+                             exp => $now - 600),
+         '401 SESSION_EXPIRED'],
+        ['unknown session',
+         ::forged($c, undef, sid => 'c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f',
+                  jti => 'c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f'),
+         '404 SESSION_NOT_FOUND'],
+    );
+
+    for my $case (@cases) {
+        my ($what, $token, $want) = @$case;
+        ::Test::More::is(::outcome(::refresh($token)), $want,
+                         "$name - $what");
+    }
+
+    my $get = ::http('GET', $::REFRESH_URI,
+                     { 'x-session-token' => $t, origin => $::ORIGIN });
+    ::Test::More::is(::outcome($get), '405 METHOD_NOT_ALLOWED', "$name - GET");
+    ::Test::More::is($get->{headers}{allow}, 'POST', "$name - GET: Allow");
+
+    ::refreshed(::refresh($t), "$name - after all that", ttl => 900,
+                from => $c);
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 44: a replaced token sent again: at once, the same new token (a retry); an older one revokes the session, 401 RENEW_TOKEN_REUSED, and every token of it is refused
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t0 = $j->{token};
+
+    my $r1 = ::refresh($t0);
+    ::Test::More::is(::outcome($r1), '200 ok', "$name - refresh 1");
+
+    my $again = ::refresh($t0);
+    ::Test::More::is(::outcome($again), '200 ok', "$name - refresh 1 again");
+    ::Test::More::is($again->{json}{token}, $r1->{json}{token},
+                     "$name - refresh 1 again: the same token");
+
+    my $r2 = ::refresh($r1->{json}{token});
+    ::Test::More::is(::outcome($r2), '200 ok', "$name - refresh 2");
+
+    ::Test::More::is(::outcome(::refresh($t0)), '401 RENEW_TOKEN_REUSED',
+                     "$name - the minted token again");
+    ::Test::More::is(::outcome(::refresh($r2->{json}{token})),
+                     '401 SESSION_REVOKED',
+                     "$name - the newest token cannot refresh");
+    ::Test::More::is(::outcome(::embed($r2->{json}{token})),
+                     '401 SESSION_REVOKED',
+                     "$name - the newest token cannot open the embed");
+}
+
+
+
+=== TEST 45: never past the session's end (the example's hour made 3 seconds, its tokens 2): a refresh is capped at it, and refused after it, 401 SESSION_EXPIRED
+--- config eval
+$::CONFIG_3S
+--- request eval
+mint(ttlSeconds => undef)
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $c0 = ::claims_of($j->{token});
+
+    ::Test::More::is($c0->{exp} - $c0->{iat}, 2, "$name - a 2 second token");
+
+    sleep 2;
+
+    my $r = ::refresh($j->{token});
+    my $c1 = ::refreshed($r, $name, from => $c0);
+    ::Test::More::is($c1->{exp}, $c0->{iat} + 3,
+                     "$name - the new token ends with the session");
+    ::Test::More::ok($r->{json}{expiresIn} < 2,
+                     "$name - expiresIn: less than the 2 seconds");
+
+    sleep 3;
+
+    ::Test::More::is(::outcome(::refresh($r->{json}{token})),
+                     '401 SESSION_EXPIRED', "$name - after the end");
 }
 --- no_error_log
 [error]

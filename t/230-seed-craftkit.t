@@ -5,6 +5,16 @@
 # token it carries verifies with Crypt::JWT and with the module's own
 # verifier (same keys); every error of CraftKit's table that configuration
 # can produce has its code; the key never reaches the log (rule 23).
+#
+# The session lifecycle of the same file: the mint's single-use renew_token,
+# POST /v1/embed/sessions/refresh with the same project's key (rotation,
+# the retry within the grace period, a reused renew token revoking the
+# session), the revocation of a session by its session_id (POST
+# /v1/embed/sessions/revoke and DELETE /v1/embed/sessions/{id}, our choice
+# of paths) and the verifier with the store refusing what was revoked or
+# replaced.  These blocks run several requests each: the mint is the
+# block's request, the rest is sent from its response_body_filters with
+# http() while nginx runs.
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -30,6 +40,8 @@ our %KEY = (
     wrong   => 'ck_live_AcmeEmbdXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
     # a lookup that is not in the file
     unknown => 'ck_live_Unknown0BnPa5mSNK3Mkq8I99yH04UiLMsCDK0am',
+    # another project with embed enabled
+    globex  => 'ck_live_GlobexEmQd7Rz2LsVw8YpK4nTb6JcX0aFhU3eMiq',
 );
 
 our $KEY_FILE = join '', map { "$_\n" }
@@ -40,7 +52,9 @@ our $KEY_FILE = join '', map { "$_\n" }
     'revoked key=' . stored($KEY{revoked})
         . ' tenant=prj_old flags=embed status=revoked',
     'expired key=' . stored($KEY{expired})
-        . ' tenant=prj_gone flags=embed expires=1000000000';
+        . ' tenant=prj_gone flags=embed expires=1000000000',
+    'globex key=' . stored($KEY{globex})
+        . ' tenant=prj_globex flags=embed';
 
 sub auth {
     my ($name) = @_;
@@ -49,13 +63,22 @@ sub auth {
 
 # --- the mint location of conf-examples/craftkit.conf -----------------------
 
-our $MINT = example_location("$FindBin::Bin/../conf-examples/craftkit.conf",
-                            '/v1/embed/sessions');
+our $EXAMPLE = "$FindBin::Bin/../conf-examples/craftkit.conf";
 
-# the server around it: the example's zone name, issuer and audience; the
-# fixture Ed25519 key instead of the generated demo key; /verify is the
-# module's own verifier with the same keys, as embed.craftkit.dev would
-# verify (the token's origins: https://embed.craftkit.dev)
+our $MINT = example_location($EXAMPLE, '/v1/embed/sessions');
+
+# ... and its session lifecycle locations
+
+our $REFRESH = example_location($EXAMPLE, '/v1/embed/sessions/refresh');
+our $REVOKE = example_location($EXAMPLE, '/v1/embed/sessions/revoke');
+our $REVOKE_ID = example_block($EXAMPLE,
+                               'location ~ ^/v1/embed/sessions/([^/]+)$ {');
+
+# the server around them: the example's zone names, issuer and audience;
+# the fixture Ed25519 key instead of the generated demo key; /verify is the
+# module's own verifier with the same keys and the same session store, as
+# embed.craftkit.dev would verify (the token's origins:
+# https://embed.craftkit.dev)
 
 our $SERVER = <<"_EOC_";
     # tokens up to the verifier's own cap (8 KiB) fit in a request header
@@ -67,9 +90,16 @@ our $SERVER = <<"_EOC_";
 
     $MINT
 
+    $REFRESH
+
+    $REVOKE
+
+    $REVOKE_ID
+
     location = /verify {
         embed_session_verify        on;
         embed_session_max_lifetime  4h;
+        embed_session_store         craftkit_sessions;
         proxy_set_header  X-Claims  "sub=\$embed_session_sub tenant=\$embed_session_tenant jti=\$embed_session_jti mode=\$embed_session_claim_mode project=\$embed_session_claim_project";
         proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
     }
@@ -81,9 +111,11 @@ _EOC_
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
-# the key file is written by --- user_files into the html directory
+# the key file is written by --- user_files into the html directory; the
+# session store without state= (every block starts with an empty one)
 our $HTTP = "embed_session_api_keys zone=craftkit_keys:1m "
-            . "file=$ENV{TEST_NGINX_HTML_DIR}/craftkit.api-keys;\n";
+            . "file=$ENV{TEST_NGINX_HTML_DIR}/craftkit.api-keys;\n"
+            . "embed_session_store_zone zone=craftkit_sessions:1m;\n";
 
 # --- checks on responses ----------------------------------------------------
 
@@ -136,6 +168,8 @@ sub check_minted {
     push @out, 'lifetime: ' . ($c->{exp} - $c->{iat});
     push @out, 'jti = session_id: '
         . ($c->{jti} eq $r->{session_id} ? 'yes' : 'no');
+    push @out, 'sid = session_id: '
+        . (($c->{sid} // '') eq $r->{session_id} ? 'yes' : 'no');
 
     my $exp_iso = '';
     my $t = iso_time($r->{expires_at});
@@ -148,8 +182,10 @@ sub check_minted {
            ? 'exp - iat' : "bad ($r->{expires_in})");
 
     my %seen = %$c;
-    delete @seen{qw(iat exp jti iss aud)};
+    delete @seen{qw(iat exp jti sid iss aud)};
     push @out, 'claims: ' . $JSON->encode(\%seen);
+
+    push @out, renew_lines($r->{renew_token}, $c);
 
     push @out, 'module: ' . verify_with_module($token, undef, $c->{jti});
     push @out, 'module, other origin: '
@@ -168,6 +204,343 @@ sub check_minted {
         . (index($log, $sig) >= 0 ? 'yes' : 'no');
     push @out, 'log holds the key: '
         . (index($log, substr($KEY{acme}, 16)) >= 0 ? 'yes' : 'no');
+
+    return join "\n", @out, '';
+}
+
+# the renew token of an answer beside its session token's claims $c:
+# header, the same claims, exp the end of the session (a day from the
+# mint), and never a session token for the module
+
+sub renew_lines {
+    my ($renew, $c, $start) = @_;
+    my @out;
+
+    $start //= $c->{iat};
+
+    my ($h, $rc) = decode_ck($renew);
+
+    return "renew_token: Crypt::JWT: $h" unless $rc;
+
+    push @out, "renew_token: alg=$h->{alg} kid=$h->{kid} typ=$h->{typ}";
+
+    my %a = %$c;
+    my %b = %$rc;
+    delete @a{qw(exp)};
+    delete @b{qw(exp)};
+    push @out, 'renew_token: the claims of the token but exp: '
+        . ($JSON->encode(\%a) eq $JSON->encode(\%b) ? 'yes' : 'no');
+
+    push @out, 'renew_token: exp - the mint: ' . ($rc->{exp} - $start);
+
+    push @out, 'module, renew_token as a session token: '
+        . verify_with_module($renew);
+
+    return @out;
+}
+
+# a compact JWS the fixture key verifies: (header, claims), or (error)
+
+sub decode_ck {
+    my ($jws) = @_;
+
+    my ($h, $c) = eval {
+        decode_jwt(token => $jws // '', key => { %$PUB }, decode_header => 1,
+                   accepted_alg => 'EdDSA', verify_exp => 1, verify_iat => 1,
+                   verify_iss => 'https://api.craftkit.dev',
+                   verify_aud => 'embed.craftkit.dev');
+    };
+
+    return $c ? ($h, $c) : ($@ || 'no claims');
+}
+
+# --- the session lifecycle ---------------------------------------------------
+
+our $UUID = qr/\A[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z/;
+
+# a request to the API server while nginx runs, with a project's key
+# (undef: none) and a body (a reference is sent as JSON, a string as it is)
+
+sub api {
+    my ($method, $path, $key, $doc) = @_;
+
+    return http($method, $path,
+                { defined $key ? (Authorization => "Bearer $KEY{$key}") : (),
+                  'Content-Type' => 'application/json' },
+                ref $doc ? $JSON->encode($doc) : $doc);
+}
+
+# with the key of "acme" unless one (undef: none) is given
+
+sub refresh {
+    my ($renew, $key) = @_;
+    return api('POST', '/v1/embed/sessions/refresh', @_ > 1 ? $key : 'acme',
+               { renew_token => $renew });
+}
+
+sub revoke {
+    my ($id, $key) = @_;
+    return api('POST', '/v1/embed/sessions/revoke', @_ > 1 ? $key : 'acme',
+               { session_id => $id });
+}
+
+sub revoke_id {
+    my ($id, $key) = @_;
+    return api('DELETE', "/v1/embed/sessions/$id", @_ > 1 ? $key : 'acme');
+}
+
+# "STATUS ok" for a 200, else "STATUS CODE" (with the issue paths)
+
+sub outcome {
+    my ($res) = @_;
+    my $j = $res->{json};
+
+    return "$res->{status} ok" if $res->{status} == 200;
+    return "$res->{status} $res->{content}" unless ref $j eq 'HASH';
+
+    my $out = "$res->{status} " . ($j->{code} // '-');
+    $out .= ' (issues: '
+            . join(' ', map { $_->{path} // '?' } @{ $j->{issues} }) . ')'
+        if ref $j->{issues} eq 'ARRAY';
+
+    return $out;
+}
+
+# a renew token signed with the fixture key, as the module would sign one:
+# claims of the mint's token $c with the given ones replaced
+
+sub forged_renew {
+    my ($c, %claims) = @_;
+
+    return sign_token(key => jwk('ed25519'),
+                      header => { typ => 'embed-renew+jwt' },
+                      claims => { %$c, %claims });
+}
+
+# mint, refresh with the renew token: the new generation
+
+sub check_refresh {
+    my ($body) = @_;
+    my @out;
+
+    my $m = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+    my ($h0, $c0) = decode_ck($m->{session_token});
+    return "the mint's token: $h0\n" unless $c0;
+
+    my $res = refresh($m->{renew_token});
+    my $r = $res->{json} // {};
+
+    push @out, 'refresh: ' . outcome($res);
+    push @out, 'fields: ' . join ' ', sort keys %$r;
+    push @out, 'Content-Type: ' . ($res->{headers}{'content-type'} // '');
+    push @out, 'Cache-Control: ' . ($res->{headers}{'cache-control'} // '');
+    push @out, 'session_id: '
+        . (($r->{session_id} // '') eq $m->{session_id}
+           ? "the mint's" : "other ($r->{session_id})");
+
+    my ($h, $c) = decode_ck($r->{session_token});
+    return join "\n", @out, "Crypt::JWT: $h", '' unless $c;
+
+    push @out, "Crypt::JWT: alg=$h->{alg} kid=$h->{kid} typ=$h->{typ}";
+    push @out, 'jti: ' . ($c->{jti} =~ $UUID && $c->{jti} ne $c0->{jti}
+                          ? 'a new UUID' : "bad ($c->{jti})");
+    push @out, 'sid: ' . (($c->{sid} // '') eq $m->{session_id}
+                          ? 'the session_id' : 'bad');
+    push @out, 'lifetime: ' . ($c->{exp} - $c->{iat});
+
+    my %a = %$c0;
+    my %b = %$c;
+    delete @a{qw(iat exp jti)};
+    delete @b{qw(iat exp jti)};
+    push @out, "other claims: "
+        . ($JSON->encode(\%a) eq $JSON->encode(\%b)
+           ? "the mint's" : 'changed: ' . $JSON->encode(\%b));
+
+    push @out, 'iframe_url: '
+        . (($r->{iframe_url} // '') eq
+           "https://embed.craftkit.dev/embed/builder?session_token=$r->{session_token}"
+           ? 'builder + session_token' : "bad ($r->{iframe_url})");
+
+    my $t = iso_time($r->{expires_at});
+    push @out, 'expires_at: '
+        . (defined $t && $t == $c->{exp} ? 'exp' : "bad ($r->{expires_at})");
+    push @out, 'expires_in: '
+        . (($r->{expires_in} // -1) == $c->{exp} - $c->{iat}
+           ? 'exp - iat' : "bad ($r->{expires_in})");
+
+    push @out, 'renew_token: '
+        . (($r->{renew_token} // '') ne $m->{renew_token} ? 'a new one' : 'the same');
+    push @out, renew_lines($r->{renew_token}, $c, $c0->{iat});
+
+    push @out, 'module, the new token: '
+        . verify_at($r->{session_token}, origin => 'https://embed.craftkit.dev',
+                    jti => $c->{jti}, jti_as => '<new jti>');
+    push @out, "module, the mint's token: "
+        . verify_with_module($m->{session_token});
+    push @out, 'refresh with the new renew_token: '
+        . outcome(refresh($r->{renew_token}));
+
+    my $log = read_log();
+    my ($sig) = (split /\./, $r->{renew_token})[2];
+    push @out, 'log holds the renew token: '
+        . (index($log, $sig) >= 0 ? 'yes' : 'no');
+
+    return join "\n", @out, '';
+}
+
+# a renew token used twice: a retry within the grace period gets the same
+# answer; an older one revokes the session
+
+sub check_reuse {
+    my ($body) = @_;
+    my @out;
+
+    my $m = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+
+    my $r1 = refresh($m->{renew_token});
+    push @out, 'refresh 1: ' . outcome($r1);
+
+    my $again = refresh($m->{renew_token});
+    push @out, 'refresh 1 again at once: ' . outcome($again);
+    push @out, 'the same answer: '
+        . join ' ', map { ($again->{json}{$_} // '') eq ($r1->{json}{$_} // '-')
+                          ? "$_=same" : "$_=differs" }
+                    qw(session_id session_token renew_token expires_at);
+
+    my $r2 = refresh($r1->{json}{renew_token});
+    push @out, 'refresh 2: ' . outcome($r2);
+
+    push @out, "refresh with the mint's renew_token: "
+        . outcome(refresh($m->{renew_token}));
+    push @out, 'refresh with the newest renew_token: '
+        . outcome(refresh($r2->{json}{renew_token}));
+    push @out, 'module, the newest token: '
+        . verify_with_module($r2->{json}{session_token});
+    push @out, "module, the mint's token: "
+        . verify_with_module($m->{session_token});
+
+    return join "\n", @out, '';
+}
+
+# revoke the minted session with $how (revoke or revoke_id)
+
+sub check_revoke {
+    my ($body, $how) = @_;
+    my @out;
+
+    my $m = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+    my $id = $m->{session_id};
+
+    push @out, 'module, before: '
+        . verify_with_module($m->{session_token}, undef, $id);
+
+    my $res = $how->($id);
+    push @out, 'revoke: ' . outcome($res);
+    (my $answer = $res->{content} // '') =~ s/\Q$id\E/<session_id>/g;
+    $answer =~ s/\n\z//;
+    push @out, "answer: $answer";
+    push @out, 'Content-Type: ' . ($res->{headers}{'content-type'} // '');
+
+    push @out, 'module, after: ' . verify_with_module($m->{session_token});
+    push @out, 'refresh: ' . outcome(refresh($m->{renew_token}));
+    push @out, 'revoke again: ' . outcome($how->($id));
+    push @out, 'revoke again the other way: '
+        . outcome(($how == \&revoke ? \&revoke_id : \&revoke)->($id));
+
+    return join "\n", @out, '';
+}
+
+sub check_revoke_post { check_revoke($_[0], \&revoke) }
+sub check_revoke_delete { check_revoke($_[0], \&revoke_id) }
+
+# the revoke endpoints' errors; none of them revokes the minted session
+
+sub check_revoke_errors {
+    my ($body) = @_;
+    my @out;
+
+    my $m = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+    my $id = $m->{session_id};
+    my $unknown = 'a7f3c2d1-0b4e-4c5a-9d8e-1f2a3b4c5d6e';
+
+    push @out, 'POST, another project\'s key: ' . outcome(revoke($id, 'globex'));
+    push @out, 'DELETE, another project\'s key: '
+        . outcome(revoke_id($id, 'globex'));
+    push @out, 'POST, unknown id: ' . outcome(revoke($unknown));
+    push @out, 'DELETE, unknown id: ' . outcome(revoke_id($unknown));
+    push @out, 'POST, not an id: ' . outcome(revoke('not-a-session'));
+    push @out, 'DELETE, not an id: ' . outcome(revoke_id('not-a-session'));
+    push @out, 'POST, no session_id: '
+        . outcome(api('POST', '/v1/embed/sessions/revoke', 'acme', {}));
+    push @out, 'POST, not JSON: '
+        . outcome(api('POST', '/v1/embed/sessions/revoke', 'acme',
+                      '{"session_id":'));
+    push @out, 'POST, no key: ' . outcome(revoke($id, undef));
+    push @out, 'DELETE, no key: ' . outcome(revoke_id($id, undef));
+    push @out, 'POST, a project without embed: '
+        . outcome(revoke($id, 'noembed'));
+    push @out, 'POST, a revoked key: ' . outcome(revoke($id, 'revoked'));
+
+    my $get = api('GET', '/v1/embed/sessions/revoke', 'acme');
+    push @out, 'GET: ' . outcome($get) . ', Allow: '
+        . ($get->{headers}{allow} // '-');
+
+    push @out, 'module, the token: '
+        . verify_with_module($m->{session_token}, undef, $m->{session_id});
+    push @out, 'refresh: ' . outcome(refresh($m->{renew_token}));
+
+    return join "\n", @out, '';
+}
+
+# the refresh endpoint's errors; none of them rotates the minted session
+
+sub check_refresh_errors {
+    my ($body) = @_;
+    my @out;
+
+    my $m = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+    my ($h0, $c0) = decode_ck($m->{session_token});
+    return "the mint's token: $h0\n" unless $c0;
+
+    my $path = '/v1/embed/sessions/refresh';
+    my $renew = $m->{renew_token};
+    my $now = time;
+
+    push @out, 'another project\'s key: ' . outcome(refresh($renew, 'globex'));
+    push @out, 'no key: ' . outcome(api('POST', $path, undef,
+                                        { renew_token => $renew }));
+    push @out, 'a project without embed: '
+        . outcome(refresh($renew, 'noembed'));
+    push @out, 'no renew_token: ' . outcome(api('POST', $path, 'acme', {}));
+    push @out, 'the session token instead: '
+        . outcome(refresh($m->{session_token}));
+    push @out, 'not a token: ' . outcome(refresh('ert_8sR2Xq'));
+
+    my ($hd, $pl, $sig) = split /\./, $renew;
+    my $claims = $JSON->decode(b64url_decode($pl));
+    $claims->{sub} = 'usr_evil';
+    push @out, 'payload changed: '
+        . outcome(refresh(join '.', $hd,
+                          b64url_encode($JSON->encode($claims)), $sig));
+
+    push @out, 'a session the store does not know: '
+        . outcome(refresh(forged_renew($c0,
+              sid => 'b1e2d3c4-5f6a-4b7c-8d9e-0f1a2b3c4d5e',
+              jti => 'b1e2d3c4-5f6a-4b7c-8d9e-0f1a2b3c4d5e',
+              exp => $now + 3600)));
+    push @out, 'expired: '
+        . outcome(refresh(forged_renew($c0, iat => $now - 7200,
+                                       exp => $now - 3600)));
+    push @out, 'not JSON: ' . outcome(api('POST', $path, 'acme',
+                                          '{"renew_token":'));
+
+    my $get = api('GET', $path, 'acme');
+    push @out, 'GET: ' . outcome($get) . ', Allow: '
+        . ($get->{headers}{allow} // '-');
+
+    push @out, 'module, the token: '
+        . verify_with_module($m->{session_token}, undef, $m->{session_id});
+    push @out, 'refresh: ' . outcome(refresh($renew));
 
     return join "\n", @out, '';
 }
@@ -266,15 +639,20 @@ Content-Type: application/json
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: expires_at expires_in iframe_url session_id session_token
+fields: expires_at expires_in iframe_url renew_token session_id session_token
 session_id: uuid v4
 iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
+sid = session_id: yes
 expires_at: ISO 8601 = exp
 expires_in: exp - iat
 claims: {"catalog":{"name":"my-catalog"},"email":"jane@acme.com","mode":"edit","name":"Jane Smith","origins":"https://embed.craftkit.dev","permissions":{"publish":true,"saveDraft":true},"project":"prj_acme","sub":"usr_456","template":"invoice","tenant":"org_123","tenant_name":"Acme Corp"}
+renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
+renew_token: the claims of the token but exp: yes
+renew_token: exp - the mint: 86400
+module, renew_token as a session token: 401 SESSION_INVALID
 module: 200 sub=usr_456 tenant=org_123 jti=<session_id> mode=edit project=prj_acme
 module, other origin: 403 ORIGIN_NOT_ALLOWED
 module, payload changed: 401 SESSION_INVALID
@@ -290,15 +668,20 @@ log holds the key: no
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: expires_at expires_in iframe_url session_id session_token
+fields: expires_at expires_in iframe_url renew_token session_id session_token
 session_id: uuid v4
 iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
+sid = session_id: yes
 expires_at: ISO 8601 = exp
 expires_in: exp - iat
 claims: {"mode":"edit","origins":"https://embed.craftkit.dev","project":"prj_acme","sub":"usr_1","tenant":"org_1","tenant_name":"Org"}
+renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
+renew_token: the claims of the token but exp: yes
+renew_token: exp - the mint: 86400
+module, renew_token as a session token: 401 SESSION_INVALID
 module: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
 module, other origin: 403 ORIGIN_NOT_ALLOWED
 module, payload changed: 401 SESSION_INVALID
@@ -322,15 +705,20 @@ log holds the key: no
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: expires_at expires_in iframe_url session_id session_token
+fields: expires_at expires_in iframe_url renew_token session_id session_token
 session_id: uuid v4
 iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
+sid = session_id: yes
 expires_at: ISO 8601 = exp
 expires_in: exp - iat
 claims: {"appearance":{"baseTheme":"dark"},"branding":{"primaryColor":"#123456"},"callbacks":{"onCloseUrl":"https://partner.example/close"},"form":{"showPreview":true},"initial_name":"New form","limits":{"maxPublishes":5},"mode":"fill","origins":"https://embed.craftkit.dev","permissions":{"submitForm":true},"permissions_preset":"reviewer","project":"prj_acme","sub":"usr_1","template":"t1","tenant":"org_1","tenant_name":"Org","variable_catalog":{"variables":[{"key":"customer.name"}]}}
+renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
+renew_token: the claims of the token but exp: yes
+renew_token: exp - the mint: 86400
+module, renew_token as a session token: 401 SESSION_INVALID
 module: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=fill project=prj_acme
 module, other origin: 403 ORIGIN_NOT_ALLOWED
 module, payload changed: 401 SESSION_INVALID
@@ -421,7 +809,7 @@ issue messages: all set
 --- response_body eval
 ["keys: code error issues\ncode: invalid_request\nissues: actor.externalId tenant.displayName tenant.externalId\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.displayName actor.externalId tenant.displayName tenant.externalId\nissue messages: all set\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n",
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.externalId tenant.displayName tenant.externalId\nissue messages: all set\n"]
 
 
@@ -452,7 +840,7 @@ issue messages: all set
  "keys: code error issues\ncode: invalid_request\nissues: actor.email\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.avatarUrl\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.avatarUrl\nissue messages: all set\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n"]
 
 
 
@@ -471,8 +859,8 @@ issue messages: all set
 ["keys: code error issues\ncode: invalid_request\nissues: scope.mode\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: scope.mode\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: scope.templateExternalId\nissue messages: all set\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n",
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n"]
 
 
 
@@ -495,8 +883,8 @@ issue messages: all set
  "keys: code error issues\ncode: invalid_request\nissues: catalogRef.name\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: catalogRef.name\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: catalogRef.version\nissue messages: all set\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n",
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n"]
 
 
 
@@ -517,7 +905,7 @@ issue messages: all set
 --- response_body eval
 [(map { "keys: code error issues\ncode: invalid_request\nissues: $_\nissue messages: all set\n" }
   qw(permissionsPreset permissions branding appearance callbacks limits form)),
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n"]
 
 
 
@@ -533,7 +921,7 @@ issue messages: all set
 --- response_body eval
 ["keys: code error issues\ncode: invalid_request\nissues: project\nissue messages: all set\n",
  "keys: code error issues\ncode: invalid_request\nissues: actor.role tenant.plan\nissue messages: all set\n",
- "keys: expires_at expires_in iframe_url session_id session_token\ncode: -\n"]
+ "keys: expires_at expires_in iframe_url renew_token session_id session_token\ncode: -\n"]
 
 
 
@@ -572,3 +960,137 @@ Allow: POST
 --- response_body eval
 ["minted, at most 8 KiB, module: 200\n",
  "refused: payload_too_large\n"]
+
+
+
+=== TEST 19: refresh with the mint's renew_token: 200, the mint's fields, the next generation of the same session; the token and renew token it replaces are refused
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_refresh
+--- response_body
+refresh: 200 ok
+fields: expires_at expires_in iframe_url renew_token session_id session_token
+Content-Type: application/json
+Cache-Control: no-store
+session_id: the mint's
+Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
+jti: a new UUID
+sid: the session_id
+lifetime: 14400
+other claims: the mint's
+iframe_url: builder + session_token
+expires_at: exp
+expires_in: exp - iat
+renew_token: a new one
+renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
+renew_token: the claims of the token but exp: yes
+renew_token: exp - the mint: 86400
+module, renew_token as a session token: 401 SESSION_INVALID
+module, the new token: 200 sub=usr_1 tenant=org_1 jti=<new jti> mode=edit project=prj_acme
+module, the mint's token: 401 SESSION_REVOKED
+refresh with the new renew_token: 200 ok
+log holds the renew token: no
+
+
+
+=== TEST 20: a renew_token used twice: a retry at once gets the same answer; an older one revokes the session (renew_token_reused), and every token of it is refused
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_reuse
+--- response_body
+refresh 1: 200 ok
+refresh 1 again at once: 200 ok
+the same answer: session_id=same session_token=same renew_token=same expires_at=same
+refresh 2: 200 ok
+refresh with the mint's renew_token: 401 renew_token_reused
+refresh with the newest renew_token: 401 session_revoked
+module, the newest token: 401 SESSION_REVOKED
+module, the mint's token: 401 SESSION_REVOKED
+
+
+
+=== TEST 21: POST /v1/embed/sessions/revoke {"session_id"}: 200, then the verifier refuses the session's token and the refresh its renew token; revoking again is 200
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_revoke_post
+--- response_body
+module, before: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+revoke: 200 ok
+answer: {"session_id":"<session_id>","revoked":true}
+Content-Type: application/json
+module, after: 401 SESSION_REVOKED
+refresh: 401 session_revoked
+revoke again: 200 ok
+revoke again the other way: 200 ok
+
+
+
+=== TEST 22: DELETE /v1/embed/sessions/{session_id}: the same
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_revoke_delete
+--- response_body
+module, before: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+revoke: 200 ok
+answer: {"session_id":"<session_id>","revoked":true}
+Content-Type: application/json
+module, after: 401 SESSION_REVOKED
+refresh: 401 session_revoked
+revoke again: 200 ok
+revoke again the other way: 200 ok
+
+
+
+=== TEST 23: revoke errors: another project's session, an unknown or malformed id are all 404 session_not_found; no session_id 422; the key codes of the mint; POST or DELETE only; the session is untouched
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_revoke_errors
+--- response_body
+POST, another project's key: 404 session_not_found
+DELETE, another project's key: 404 session_not_found
+POST, unknown id: 404 session_not_found
+DELETE, unknown id: 404 session_not_found
+POST, not an id: 404 session_not_found
+DELETE, not an id: 404 session_not_found
+POST, no session_id: 422 invalid_request (issues: session_id)
+POST, not JSON: 400 invalid_json
+POST, no key: 401 missing_authorization
+DELETE, no key: 401 missing_authorization
+POST, a project without embed: 401 invalid_credentials
+POST, a revoked key: 401 invalid_credentials
+GET: 405 method_not_allowed, Allow: POST, DELETE
+module, the token: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+refresh: 200 ok
+
+
+
+=== TEST 24: refresh errors: another project's key 404 session_not_found; the key codes of the mint; no, wrong, altered renew token; an unknown session 404; an expired renew token; POST only; the session is untouched
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_refresh_errors
+--- response_body
+another project's key: 404 session_not_found
+no key: 401 missing_authorization
+a project without embed: 401 invalid_credentials
+no renew_token: 401 renew_token_required
+the session token instead: 401 invalid_renew_token
+not a token: 401 invalid_renew_token
+payload changed: 401 invalid_renew_token
+a session the store does not know: 404 session_not_found
+expired: 401 session_expired
+not JSON: 400 invalid_json
+GET: 405 method_not_allowed, Allow: POST
+module, the token: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+refresh: 200 ok

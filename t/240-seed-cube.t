@@ -5,9 +5,13 @@
 # not enabled, GenerateSessionDTO with its null-able members and the
 # embedTenantName pattern.  The seed's own cURL body fails its own pattern
 # ("<string>"), so it is played twice: as documented (400, one detail) and
-# with a real tenant name (200).  Until the one-time exchange (the session
-# lifecycle issue) the example answers with the sessionId and the token;
-# the token verifies with Crypt::JWT and with the module's verifier.
+# with a real tenant name (200).  The 200 carries the sessionId only, a
+# one-time ticket: POST /api/v1/embed/session/token (the example's exchange
+# location, read from the same file) trades it once for the token, which
+# verifies with Crypt::JWT and with the module's verifier; a second
+# exchange is 409, an unknown sessionId 404, an expired one 410.  The
+# exchange runs from the blocks' response_body_filters with http() while
+# nginx runs.
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -47,8 +51,10 @@ sub auth {
 
 # --- the mint location of conf-examples/cube.conf ---------------------------
 
-our $MINT = example_location("$FindBin::Bin/../conf-examples/cube.conf",
-                            '/api/v1/embed/generate-session');
+our $EXAMPLE = "$FindBin::Bin/../conf-examples/cube.conf";
+
+our $MINT = example_location($EXAMPLE, '/api/v1/embed/generate-session');
+our $EXCHANGE = example_location($EXAMPLE, '/api/v1/embed/session/token');
 
 our $SERVER = <<"_EOC_";
     embed_session_keys  \$TEST_NGINX_ES_DATA/keys/ed25519.jwks;
@@ -57,9 +63,12 @@ our $SERVER = <<"_EOC_";
 
     $MINT
 
+    $EXCHANGE
+
     location = /verify {
         embed_session_verify  on;
         embed_session_origin  off;
+        embed_session_store   cube_sessions;
         proxy_set_header  X-Claims  "sub=\$embed_session_sub tenant=\$embed_session_tenant jti=\$embed_session_jti deployment=\$embed_session_claim_deployment_id";
         proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
     }
@@ -69,15 +78,62 @@ our $SERVER = <<"_EOC_";
     }
 _EOC_
 
+# the same with the example's 5 minute tickets made 2 seconds
+(our $SERVER_2S = $SERVER)
+    =~ s/embed_session_mint_exchange\s+5m;/embed_session_mint_exchange  2s;/
+    or die "no \"embed_session_mint_exchange 5m\" in the example\n";
+
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
-# the key file is written by --- user_files into the html directory
+# the key file is written by --- user_files into the html directory; the
+# session store without state= (every block starts with an empty one)
 our $HTTP = "embed_session_api_keys zone=cube_keys:1m "
-            . "file=$ENV{TEST_NGINX_HTML_DIR}/cube.api-keys;\n";
+            . "file=$ENV{TEST_NGINX_HTML_DIR}/cube.api-keys;\n"
+            . "embed_session_store_zone zone=cube_sessions:1m;\n";
 
 # --- checks on responses ----------------------------------------------------
 
 our $PUB = jwk('ed25519.pub');
+
+# POST /api/v1/embed/session/token while nginx runs: the exchange of a
+# sessionId (a reference is sent as JSON, a string as it is)
+
+our $EXCHANGE_URI = '/api/v1/embed/session/token';
+
+sub exchange {
+    my ($doc) = @_;
+
+    $doc = { sessionId => $doc } if defined $doc && !ref $doc;
+
+    return http('POST', $EXCHANGE_URI,
+                { 'Content-Type' => 'application/json' },
+                ref $doc ? $JSON->encode($doc) : $doc);
+}
+
+sub exchange_raw {
+    my ($text) = @_;
+    return http('POST', $EXCHANGE_URI,
+                { 'Content-Type' => 'application/json' }, $text);
+}
+
+# "STATUS ok" for a 200, else "STATUS CODE" (with the detail paths)
+
+sub outcome {
+    my ($res) = @_;
+    my $j = $res->{json};
+
+    return "$res->{status} ok" if $res->{status} == 200;
+    return "$res->{status} $res->{content}" unless ref $j eq 'HASH';
+
+    my $out = "$res->{status} " . ($j->{code} // '-');
+    $out .= ' (details: '
+            . join(' ', map { $_->{path} // '?' } @{ $j->{details} }) . ')'
+        if ref $j->{details} eq 'ARRAY';
+
+    return $out;
+}
+
+# the generate's 200, then the exchange of its sessionId and the token
 
 sub check_minted {
     my ($body) = @_;
@@ -91,7 +147,18 @@ sub check_minted {
         . (($r->{sessionId} // '') =~ /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
            ? 'uuid v4' : 'bad');
 
-    my $token = $r->{token} // '';
+    my $t0 = time;
+    my $x = exchange($r->{sessionId});
+    my $xr = $x->{json} // {};
+
+    push @out, 'exchange: ' . outcome($x);
+    push @out, 'exchange fields: ' . join ' ', sort keys %$xr;
+    push @out, 'exchange Content-Type: '
+        . ($x->{headers}{'content-type'} // '');
+    push @out, 'exchange Cache-Control: '
+        . ($x->{headers}{'cache-control'} // '');
+
+    my $token = $xr->{token} // '';
 
     my ($h, $c) = eval {
         decode_jwt(token => $token, key => { %$PUB }, decode_header => 1,
@@ -106,11 +173,22 @@ sub check_minted {
 
     push @out, "Crypt::JWT: alg=$h->{alg} kid=$h->{kid} typ=$h->{typ}";
     push @out, 'lifetime: ' . ($c->{exp} - $c->{iat});
+    push @out, 'iat: ' . ($c->{iat} >= $t0 - 1 && $c->{iat} <= time + 1
+                          ? 'the exchange' : "bad ($c->{iat})");
     push @out, 'jti = sessionId: '
         . ($c->{jti} eq ($r->{sessionId} // '') ? 'yes' : 'no');
+    push @out, 'sid = sessionId: '
+        . (($c->{sid} // '') eq ($r->{sessionId} // '') ? 'yes' : 'no');
+
+    my $t = iso_time($xr->{expiresAt});
+    push @out, 'expiresAt: '
+        . (defined $t && $t == $c->{exp} ? 'exp' : "bad ($xr->{expiresAt})");
+    push @out, 'expiresIn: '
+        . (($xr->{expiresIn} // -1) == $c->{exp} - $c->{iat}
+           ? 'exp - iat' : "bad ($xr->{expiresIn})");
 
     my %seen = %$c;
-    delete @seen{qw(iat exp jti iss aud)};
+    delete @seen{qw(iat exp jti sid iss aud)};
     push @out, 'claims: ' . $JSON->encode(\%seen);
 
     push @out, 'module: '
@@ -123,6 +201,10 @@ sub check_minted {
         . verify_at(join '.', $hd, b64url_encode($JSON->encode($claims)),
                     $sig);
 
+    push @out, 'exchange again: ' . outcome(exchange($r->{sessionId}));
+    push @out, 'module, after the second exchange: '
+        . verify_at($token, jti => $c->{jti}, jti_as => '<sessionId>');
+
     my $log = read_log();
     push @out, 'log holds the token: '
         . (index($log, $sig) >= 0 ? 'yes' : 'no');
@@ -130,6 +212,78 @@ sub check_minted {
         . (index($log, substr($KEY{admin}, 13)) >= 0 ? 'yes' : 'no');
 
     return join "\n", @out, '';
+}
+
+# the exchange's errors beside a sessionId that was never exchanged: it
+# still is, once, afterwards
+
+sub check_exchange_errors {
+    my ($body) = @_;
+    my @out;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+    my $id = $r->{sessionId} // '';
+
+    push @out, 'unknown sessionId: '
+        . outcome(exchange('9b2f6c1e-3d4a-4e5b-8c7d-0a1b2c3d4e5f'));
+    push @out, 'not a sessionId: ' . outcome(exchange('<string>'));
+    push @out, 'the sessionId in capitals: ' . outcome(exchange(uc $id));
+    push @out, 'no sessionId: ' . outcome(exchange({}));
+    push @out, 'another member: ' . outcome(exchange({ session_id => $id }));
+    push @out, 'not JSON: ' . outcome(exchange_raw('{"sessionId":'));
+
+    my $get = http('GET', "$EXCHANGE_URI?sessionId=$id");
+    push @out, 'GET: ' . outcome($get) . ', Allow: '
+        . ($get->{headers}{allow} // '-');
+
+    push @out, 'module, the sessionId as a token: ' . verify_at($id);
+
+    push @out, 'the sessionId, once: ' . outcome(exchange($id));
+    push @out, 'the sessionId, twice: ' . outcome(exchange($id));
+
+    return join "\n", @out, '';
+}
+
+# a ticket of the example's generate with its 5 minutes made 2 seconds:
+# exchanged after 3 seconds (an expired ticket answers 410 for as long
+# again, then 404 like an unknown one)
+
+sub check_expired {
+    my ($body) = @_;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+
+    sleep 3;
+
+    return 'after 3 seconds: ' . outcome(exchange($r->{sessionId})) . "\n";
+}
+
+# the token's lifetime counts from the exchange, not from the generate
+
+sub check_late {
+    my ($body) = @_;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+
+    my $t0 = time;
+    sleep 2;
+
+    my $x = exchange($r->{sessionId});
+    my ($h, $c) = eval {
+        decode_jwt(token => $x->{json}{token} // '', key => { %$PUB },
+                   decode_header => 1, accepted_alg => 'EdDSA',
+                   verify_exp => 1);
+    };
+
+    return "exchange: " . outcome($x) . ", $@\n" unless $c;
+
+    return join "\n", 'exchange: ' . outcome($x),
+        'iat: ' . ($c->{iat} >= $t0 + 2 ? 'the exchange' : 'the generate'),
+        'lifetime: ' . ($c->{exp} - $c->{iat}),
+        'expiresIn: ' . ($x->{json}{expiresIn} // '-'), '';
 }
 
 sub check_error {
@@ -224,7 +378,7 @@ sub body {
     return "POST $URI\n{" . join(',', '"deploymentId":7', @more) . "}";
 }
 
-our $OK = "keys: sessionId token\ncode: -\n";
+our $OK = "keys: sessionId\ncode: -\n";
 
 sub bad {
     return "keys: code details error\ncode: VALIDATION_FAILED\ndetails: @_\n";
@@ -255,7 +409,7 @@ __DATA__
 
 
 
-=== TEST 2: the seed's cURL example with a real embedTenantName: 200 {"sessionId"} (and the token, until the exchange), verified twice
+=== TEST 2: the seed's cURL example with a real embedTenantName: 200 {"sessionId"}, exchanged once for the token, verified twice
 --- request eval
 "POST $::URI\n$::CURL_BODY_NAMED"
 --- error_code: 200
@@ -264,14 +418,24 @@ Content-Type: application/json
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: sessionId token
+fields: sessionId
 sessionId: uuid v4
+exchange: 200 ok
+exchange fields: expiresAt expiresIn token
+exchange Content-Type: application/json
+exchange Cache-Control: no-store
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 900
+iat: the exchange
 jti = sessionId: yes
+sid = sessionId: yes
+expiresAt: exp
+expiresIn: exp - iat
 claims: {"creator_mode":true,"dashboard":"<string>","deployment_id":123,"email":"<string>","embed_tenant":"acme-eu","ephemeral":true,"ephemeral_ttl":123,"group_definitions":[{"description":"<string>","name":"<string>"}],"groups":["<string>"],"internal_id":"<string>","profile":{"displayName":"<string>","picture":"<string>"},"roles":["<string>"],"security_context":{},"sub":"<string>","tenant":"acme","theme":{"analyticsChat":{"backgroundColor":"<string>","chatInput":{"backgroundColor":"<string>","borderColor":"<string>"}},"chat":{"inputColor":"<string>"},"font":"<string>","primaryColor":"<string>"},"user_attribute_definitions":[{"defaultValue":"<string>","description":"<string>","displayName":"<string>","name":"<string>"}],"user_attributes":[{"name":"<string>","value":"<string>"}]}
 module: 200 sub=<string> tenant=acme jti=<sessionId> deployment=123
 module, payload changed: 401 SESSION_INVALID
+exchange again: 409 EXCHANGE_USED
+module, after the second exchange: 200 sub=<string> tenant=acme jti=<sessionId> deployment=123
 log holds the token: no
 log holds the key: no
 
@@ -284,14 +448,24 @@ log holds the key: no
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: sessionId token
+fields: sessionId
 sessionId: uuid v4
+exchange: 200 ok
+exchange fields: expiresAt expiresIn token
+exchange Content-Type: application/json
+exchange Cache-Control: no-store
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 900
+iat: the exchange
 jti = sessionId: yes
+sid = sessionId: yes
+expiresAt: exp
+expiresIn: exp - iat
 claims: {"deployment_id":7,"tenant":"acme"}
 module: 200 sub= tenant=acme jti=<sessionId> deployment=7
 module, payload changed: 401 SESSION_INVALID
+exchange again: 409 EXCHANGE_USED
+module, after the second exchange: 200 sub= tenant=acme jti=<sessionId> deployment=7
 log holds the token: no
 log holds the key: no
 
@@ -307,14 +481,24 @@ log holds the key: no
 --- response_body_filters eval
 \&::check_minted
 --- response_body
-fields: sessionId token
+fields: sessionId
 sessionId: uuid v4
+exchange: 200 ok
+exchange fields: expiresAt expiresIn token
+exchange Content-Type: application/json
+exchange Cache-Control: no-store
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 900
+iat: the exchange
 jti = sessionId: yes
+sid = sessionId: yes
+expiresAt: exp
+expiresIn: exp - iat
 claims: {"deployment_id":7,"tenant":"acme"}
 module: 200 sub= tenant=acme jti=<sessionId> deployment=7
 module, payload changed: 401 SESSION_INVALID
+exchange again: 409 EXCHANGE_USED
+module, after the second exchange: 200 sub= tenant=acme jti=<sessionId> deployment=7
 log holds the token: no
 log holds the key: no
 
@@ -439,3 +623,50 @@ GET /api/v1/embed/generate-session
 Allow: POST
 --- response_body_like chomp
 ^\{"error":"[^"]+","code":"METHOD_NOT_ALLOWED"\}\n?$
+
+
+
+=== TEST 13: the exchange's errors: 404 EXCHANGE_NOT_FOUND for an unknown or malformed sessionId, 400 without one, POST only; then the ticket is exchanged once, 409 EXCHANGE_USED the second time
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_exchange_errors
+--- response_body
+unknown sessionId: 404 EXCHANGE_NOT_FOUND
+not a sessionId: 404 EXCHANGE_NOT_FOUND
+the sessionId in capitals: 404 EXCHANGE_NOT_FOUND
+no sessionId: 400 VALIDATION_FAILED (details: sessionId)
+another member: 400 VALIDATION_FAILED (details: sessionId)
+not JSON: 400 INVALID_JSON
+GET: 405 METHOD_NOT_ALLOWED, Allow: POST
+module, the sessionId as a token: 401 SESSION_INVALID
+the sessionId, once: 200 ok
+the sessionId, twice: 409 EXCHANGE_USED
+
+
+
+=== TEST 14: a ticket not exchanged in time: 410 EXCHANGE_EXPIRED (the example's generate with 2 second tickets)
+--- config eval
+$::SERVER_2S
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_expired
+--- response_body
+after 3 seconds: 410 EXCHANGE_EXPIRED
+
+
+
+=== TEST 15: the token's 15 minutes count from the exchange, not from the generate
+--- request eval
+::body()
+--- error_code: 200
+--- response_body_filters eval
+\&::check_late
+--- response_body
+exchange: 200 ok
+iat: the exchange
+lifetime: 900
+expiresIn: 900

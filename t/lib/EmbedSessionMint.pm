@@ -27,7 +27,7 @@ use Time::Local qw(timegm);
 
 our @EXPORT = qw(new_key stored http decode_token iso iso_ok iso_time
                  read_log not_logged verify_at example_location
-                 block_defaults);
+                 example_block block_defaults);
 
 # "--- ... eval" sections run in package Test::Base::Filter:
 # make the helpers callable there without a package prefix
@@ -225,6 +225,23 @@ sub not_logged ($) {
 sub example_location ($$) {
     my ($file, $uri) = @_;
 
+    return _example_block($file, "location = $uri {", "location = $uri");
+}
+
+# the same for a block named by its whole opening line, up to and with
+# its "{": example_block(FILE, 'location ~ ^/v1/items/([^/]+)$ {')
+
+sub example_block ($$) {
+    my ($file, $head) = @_;
+
+    (my $name = $head) =~ s/\s*\{\s*\z//;
+
+    return _example_block($file, $head, $name);
+}
+
+sub _example_block {
+    my ($file, $head, $name) = @_;
+
     open my $fh, '<', $file or die "$file: $!\n";
     my $text = do { local $/; <$fh> };
     close $fh;
@@ -232,8 +249,8 @@ sub example_location ($$) {
     # comments hold braces of their own
     $text =~ s/(^|[ \t])#[^\n]*/$1/mg;
 
-    my $start = index $text, "location = $uri {";
-    die "$file: no \"location = $uri\"\n" if $start < 0;
+    my $start = index $text, $head;
+    die "$file: no \"$name\"\n" if $start < 0;
 
     # quoted strings hold braces too: "pattern=...{3,34}..."
     my ($depth, $quote) = (0, '');
