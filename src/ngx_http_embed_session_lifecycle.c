@@ -720,6 +720,8 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     u_char                 *body, *p, sid[NGX_HTTP_ES_ID_LEN];
     u_char                  owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_uint_t              admin;
+    ngx_array_t             details;
+    ngx_http_es_detail_t   *d;
     ngx_http_es_ctx_t      *ctx;
     ngx_http_es_api_key_t  *key;
 
@@ -729,7 +731,19 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     if (id->len == 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session revoke: no session id");
-        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_NOT_FOUND);
+
+        if (ngx_array_init(&details, r->pool, 1, sizeof(ngx_http_es_detail_t))
+            != NGX_OK
+            || (d = ngx_array_push(&details)) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&d->path, "session_id");
+        ngx_str_set(&d->message, "required, a session id");
+
+        return ngx_http_es_error_details(r, NGX_HTTP_ES_VALIDATION_FAILED,
+                                         &details);
     }
 
     if (ngx_http_es_id_parse(sid, id->data, id->len) != NGX_OK) {
@@ -832,10 +846,12 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     /* {"iat":N,"exp":N, in front of the stored object's members */
 
-    if (rec.payload_len < 2 || *p != '{') {
+    if (rec.payload_len < 2 || *p != '{' || rec.ttl < 1
+        || (elcf->max_lifetime && rec.ttl > elcf->max_lifetime))
+    {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "embed_session exchange: session %V holds no claims",
-                      id);
+                      "embed_session exchange: session %V holds no claims, "
+                      "or a lifetime the verifier would refuse", id);
         return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
     }
 

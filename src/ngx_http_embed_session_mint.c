@@ -193,6 +193,8 @@ static ngx_http_es_mint_conf_t *ngx_http_es_mint_conf(ngx_conf_t *cf,
     ngx_http_es_loc_conf_t *elcf);
 static ngx_int_t ngx_http_es_mint_field_index(ngx_http_es_mint_conf_t *mcf,
     ngx_str_t *path);
+static ngx_int_t ngx_http_es_mint_reserved(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *claim);
 
 
 static ngx_str_t  ngx_http_es_field_types[] = {
@@ -1172,6 +1174,12 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
 
         if (mcf->ticket) {
             m->ttl = ttl;
+            ngx_http_es_count(mints);
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "embed_session mint: one-time session %V for API "
+                          "key \"%V\", %T s", &ctx->minted_jti, &m->key->id,
+                          mcf->ticket);
             return NGX_OK;
         }
     }
@@ -2290,25 +2298,12 @@ ngx_http_es_mint_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_es_mint_claim_t          *mc;
     ngx_http_compile_complex_value_t   ccv;
 
-    static char  *reserved[] = { "iss", "aud", "iat", "exp", "nbf", "jti",
-                                 NULL };
-    ngx_uint_t    i;
-
     mcf = ngx_http_es_mint_conf(cf, elcf);
     if (mcf == NULL) {
         return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;
-
-    for (i = 0; reserved[i]; i++) {
-        if (ngx_strcmp(value[1].data, reserved[i]) == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the claim \"%V\" is set by the module",
-                               &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
 
     mc = ngx_http_es_conf_push(cf, &mcf->claims,
                                sizeof(ngx_http_es_mint_claim_t));
@@ -2680,6 +2675,29 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         }
     }
 
+    /* what the module writes, neither a field nor a claim line may */
+
+    f = mcf->fields.elts;
+
+    for (i = 0; i < mcf->fields.nelts; i++) {
+        if (f[i].claim.len
+            && ngx_http_es_mint_reserved(cf, elcf, &f[i].claim) != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (mcf->claims) {
+        for (i = 0; i < mcf->claims->nelts; i++) {
+            if (ngx_http_es_mint_reserved(cf, elcf,
+                    &((ngx_http_es_mint_claim_t *) mcf->claims->elts)[i].name)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
     if (mcf->outputs == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint\" needs "
@@ -2863,6 +2881,66 @@ bad_ref:
                        "another declared field (required_if=PATH:VALUE, "
                        "PATH declared before)", &f[i].path);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * A claim the module sets itself: the registered times and ids, "sid",
+ * and the origins claim when the mint writes origins.  Taking one from the
+ * body would let a caller choose its own expiry, or a session id nobody
+ * can revoke.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_reserved(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *claim)
+{
+    u_char      *dot;
+    ngx_str_t    top, otop;
+    ngx_uint_t   i;
+
+    static ngx_str_t  reserved[] = {
+        ngx_string("iss"), ngx_string("aud"), ngx_string("iat"),
+        ngx_string("exp"), ngx_string("nbf"), ngx_string("jti"),
+        ngx_string("sid"), ngx_null_string
+    };
+
+    top = *claim;
+    dot = ngx_strlchr(top.data, top.data + top.len, '.');
+    if (dot) {
+        top.len = dot - top.data;
+    }
+
+    for (i = 0; reserved[i].len; i++) {
+        if (top.len == reserved[i].len
+            && ngx_strncmp(top.data, reserved[i].data, top.len) == 0)
+        {
+            goto reserved;
+        }
+    }
+
+    if (elcf->mint->origins != NGX_HTTP_ES_MINT_ORIGINS_OFF) {
+        otop = elcf->origin_claim;
+        dot = ngx_strlchr(otop.data, otop.data + otop.len, '.');
+        if (dot) {
+            otop.len = dot - otop.data;
+        }
+
+        if (top.len == otop.len
+            && ngx_strncmp(top.data, otop.data, top.len) == 0)
+        {
+            goto reserved;
+        }
+    }
+
+    return NGX_OK;
+
+reserved:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "the claim \"%V\" is set by the module, not by a "
+                       "field or an \"embed_session_mint_claim\"", claim);
+    return NGX_ERROR;
 }
 
 

@@ -16,7 +16,6 @@ static ngx_int_t ngx_http_es_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_init_process(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
-static void ngx_http_es_exit_master(ngx_cycle_t *cycle);
 
 static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -390,7 +389,7 @@ ngx_module_t  ngx_http_embed_session_module = {
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_es_exit_process,              /* exit process */
-    ngx_http_es_exit_master,               /* exit master */
+    NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -413,10 +412,6 @@ ngx_http_es_create_main_conf(ngx_conf_t *cf)
     }
 
     emcf->cache = NGX_CONF_UNSET_UINT;
-
-    /* set again when the zone of the new configuration is ready */
-
-    ngx_http_es_metrics = NULL;
 
     return emcf;
 }
@@ -644,6 +639,11 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
     emcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_embed_session_module);
 
+    /* the counters of this cycle's zone, if it has one */
+
+    ngx_http_es_metrics = (emcf && emcf->metrics) ? emcf->metrics->data
+                                                  : NULL;
+
     if (emcf == NULL || !emcf->verify) {
         return NGX_OK;
     }
@@ -660,12 +660,6 @@ ngx_http_es_exit_process(ngx_cycle_t *cycle)
     ngx_http_es_jws_done();
 }
 
-
-static void
-ngx_http_es_exit_master(ngx_cycle_t *cycle)
-{
-    ngx_http_es_store_exit(cycle);
-}
 
 
 static char *

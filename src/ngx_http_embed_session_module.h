@@ -78,9 +78,11 @@ typedef struct {
 extern ngx_http_es_metrics_t  *ngx_http_es_metrics;
 
 #define ngx_http_es_count(name)                                              \
-    if (ngx_http_es_metrics) {                                               \
-        (void) ngx_atomic_fetch_add(&ngx_http_es_metrics->name, 1);          \
-    }
+    do {                                                                     \
+        if (ngx_http_es_metrics) {                                           \
+            (void) ngx_atomic_fetch_add(&ngx_http_es_metrics->name, 1);      \
+        }                                                                    \
+    } while (0)
 
 
 /* one problem found in a request body: "allowedOrigins[2]", "not an origin" */

@@ -21,11 +21,22 @@ typedef struct {
 } ngx_http_es_counter_t;
 
 
+typedef struct {
+    char                       *name;
+    char                       *label;
+    char                       *type;
+    char                       *help;
+    size_t                      offset;
+} ngx_http_es_gauge_t;
+
+
 static ngx_int_t ngx_http_es_metrics_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 
 
 ngx_http_es_metrics_t  *ngx_http_es_metrics;
+
+static ngx_uint_t       ngx_http_es_metrics_tag;    /* its zone's own tag */
 
 
 static ngx_http_es_counter_t  ngx_http_es_counters[] = {
@@ -52,6 +63,45 @@ static ngx_http_es_counter_t  ngx_http_es_counters[] = {
 };
 
 
+/* the numbers of a store zone, all size_t or ngx_uint_t */
+
+#define ngx_http_es_stat(f)  offsetof(ngx_http_es_store_stats_t, f)
+
+static ngx_http_es_gauge_t  ngx_http_es_gauges[] = {
+
+    { "store_bytes_used", "", "gauge", "Bytes of the zone in use (pages).",
+      ngx_http_es_stat(used) },
+
+    { "store_bytes_free", "", "gauge", "Bytes of the zone free (pages).",
+      ngx_http_es_stat(free) },
+
+    { "store_entries", ",kind=\"session\"", "gauge",
+      "Records in the zone: sessions (revoked ones included), pending "
+      "tickets, revoked sessions.", ngx_http_es_stat(sessions) },
+
+    { "store_entries", ",kind=\"ticket\"", NULL, NULL,
+      ngx_http_es_stat(tickets) },
+
+    { "store_entries", ",kind=\"revoked\"", NULL, NULL,
+      ngx_http_es_stat(revoked) },
+
+    { "store_full_total", "", "counter",
+      "Records refused because the zone was full.", ngx_http_es_stat(full) },
+
+    { "state_writes_total", "", "counter", "State file snapshots written.",
+      ngx_http_es_stat(writes) },
+
+    { "state_write_failures_total", "", "counter",
+      "State file snapshots that failed.", ngx_http_es_stat(write_failures) },
+
+    { "store_invariant_ok", "", "gauge",
+      "1 when a walk of the zone finds its tree, queue and counters "
+      "consistent.", ngx_http_es_stat(ok) },
+
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+
 char *
 ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -72,7 +122,7 @@ ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_set(&name, NGX_HTTP_ES_METRICS_ZONE);
 
     emcf->metrics = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
-                                          &ngx_http_embed_session_module);
+                                          &ngx_http_es_metrics_tag);
     if (emcf->metrics == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -90,7 +140,6 @@ ngx_http_es_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (data) {
         shm_zone->data = data;
-        ngx_http_es_metrics = data;
         return NGX_OK;
     }
 
@@ -98,18 +147,15 @@ ngx_http_es_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (shm_zone->shm.exists) {
         shm_zone->data = shpool->data;
-        ngx_http_es_metrics = shpool->data;
         return NGX_OK;
     }
 
-    ngx_http_es_metrics = ngx_slab_calloc(shpool,
-                                          sizeof(ngx_http_es_metrics_t));
-    if (ngx_http_es_metrics == NULL) {
+    shm_zone->data = ngx_slab_calloc(shpool, sizeof(ngx_http_es_metrics_t));
+    if (shm_zone->data == NULL) {
         return NGX_ERROR;
     }
 
-    shpool->data = ngx_http_es_metrics;
-    shm_zone->data = ngx_http_es_metrics;
+    shpool->data = shm_zone->data;
 
     return NGX_OK;
 }
@@ -128,9 +174,14 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
     ngx_atomic_t                *a;
     ngx_http_es_store_t        **store;
     ngx_http_es_main_conf_t     *emcf;
-    ngx_http_es_store_stats_t    st;
+    ngx_http_es_metrics_t       *metrics;
+    ngx_http_es_store_stats_t   *st;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        if (ngx_http_es_header(r, "Allow", "GET, HEAD") == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -141,6 +192,7 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
     stores = emcf->stores;
+    metrics = emcf->metrics->data;
 
     size = 4096 + NGX_HTTP_ES_NCODES * 128;
 
@@ -148,7 +200,7 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
         store = stores->elts;
 
         for (i = 0; i < stores->nelts; i++) {
-            size += 16 * (128 + store[i]->name.len);
+            size += 16 * (128 + store[i]->name.len) + 2048;
         }
     }
 
@@ -160,7 +212,7 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
     p = b->last;
 
     for (k = 0; ngx_http_es_counters[k].name; k++) {
-        a = (ngx_atomic_t *) ((u_char *) ngx_http_es_metrics
+        a = (ngx_atomic_t *) ((u_char *) metrics
                               + ngx_http_es_counters[k].offset);
 
         p = ngx_sprintf(p, "# HELP embed_session_%s %s\n"
@@ -183,35 +235,42 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
     for (k = 1; k < NGX_HTTP_ES_NCODES; k++) {
         p = ngx_sprintf(p, "embed_session_rejections_total{code=\"%V\"} "
                         "%uA\n", ngx_http_es_code_name(k),
-                        ngx_http_es_metrics->rejections[k]);
+                        metrics->rejections[k]);
     }
+
+    /* per store zone: each metric's lines together, as the format asks */
 
     if (stores) {
         store = stores->elts;
 
-        for (i = 0; i < stores->nelts; i++) {
-            ngx_http_es_store_stats(store[i], &st);
+        st = ngx_palloc(r->pool,
+                        stores->nelts * sizeof(ngx_http_es_store_stats_t));
+        if (st == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-            p = ngx_sprintf(p,
-                    "embed_session_store_bytes_used{zone=\"%V\"} %uz\n"
-                    "embed_session_store_bytes_free{zone=\"%V\"} %uz\n"
-                    "embed_session_store_entries{zone=\"%V\","
-                    "kind=\"session\"} %ui\n"
-                    "embed_session_store_entries{zone=\"%V\","
-                    "kind=\"ticket\"} %ui\n"
-                    "embed_session_store_entries{zone=\"%V\","
-                    "kind=\"revoked\"} %ui\n"
-                    "embed_session_store_full_total{zone=\"%V\"} %ui\n"
-                    "embed_session_state_writes_total{zone=\"%V\"} %ui\n"
-                    "embed_session_state_write_failures_total{zone=\"%V\"} "
-                    "%ui\n"
-                    "embed_session_store_invariant_ok{zone=\"%V\"} %ui\n",
-                    &store[i]->name, st.used, &store[i]->name, st.free,
-                    &store[i]->name, st.sessions, &store[i]->name,
-                    st.tickets, &store[i]->name, st.revoked,
-                    &store[i]->name, st.full, &store[i]->name, st.writes,
-                    &store[i]->name, st.write_failures, &store[i]->name,
-                    st.ok);
+        for (i = 0; i < stores->nelts; i++) {
+            ngx_http_es_store_stats(store[i], &st[i]);
+        }
+
+        for (k = 0; ngx_http_es_gauges[k].name; k++) {
+
+            if (ngx_http_es_gauges[k].help) {
+                p = ngx_sprintf(p, "# HELP embed_session_%s %s\n"
+                                "# TYPE embed_session_%s %s\n",
+                                ngx_http_es_gauges[k].name,
+                                ngx_http_es_gauges[k].help,
+                                ngx_http_es_gauges[k].name,
+                                ngx_http_es_gauges[k].type);
+            }
+
+            for (i = 0; i < stores->nelts; i++) {
+                p = ngx_sprintf(p, "embed_session_%s{zone=\"%V\"%s} %uz\n",
+                                ngx_http_es_gauges[k].name, &store[i]->name,
+                                ngx_http_es_gauges[k].label,
+                                *(size_t *) ((u_char *) &st[i]
+                                             + ngx_http_es_gauges[k].offset));
+            }
         }
     }
 

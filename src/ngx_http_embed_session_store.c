@@ -28,6 +28,8 @@
 #define NGX_HTTP_ES_STATE_MAGIC      "ESSTATE1"
 #define NGX_HTTP_ES_STATE_HEADER     16
 #define NGX_HTTP_ES_STATE_MAX        (1024 * 1024 * 1024)
+#define NGX_HTTP_ES_STATE_MAC_LEN    32
+#define NGX_HTTP_ES_STATE_SIGNED     0x01    /* header flags */
 
 
 struct ngx_http_es_store_sh_s {
@@ -65,14 +67,19 @@ typedef struct {
 
 static ngx_int_t ngx_http_es_store_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
-static void ngx_http_es_store_copy_old(ngx_http_es_store_t *store);
+static ngx_int_t ngx_http_es_store_copy_old(ngx_http_es_store_t *store);
 static ngx_int_t ngx_http_es_store_load(ngx_http_es_store_t *store,
     ngx_log_t *log);
 static ngx_int_t ngx_http_es_state_parse(ngx_http_es_store_t *store,
     u_char *buf, size_t len, ngx_array_t *carry, ngx_log_t *log,
     ngx_uint_t level);
 static ngx_int_t ngx_http_es_store_persist(ngx_http_es_store_t *store,
-    ngx_log_t *log);
+    ngx_uint_t dirty, ngx_log_t *log);
+static ngx_uint_t ngx_http_es_state_changed(ngx_http_es_store_t *store);
+static void ngx_http_es_state_seen(ngx_http_es_store_t *store);
+static ngx_int_t ngx_http_es_state_record(ngx_http_es_store_t *store,
+    u_char *p, u_char *last, ngx_uint_t mac, ngx_http_es_store_rec_t *rec,
+    size_t *stride, const char **why);
 static ngx_int_t ngx_http_es_state_read(ngx_http_es_store_t *store,
     ngx_str_t *buf, ngx_log_t *log);
 static ngx_int_t ngx_http_es_state_write(ngx_http_es_store_t *store,
@@ -104,8 +111,13 @@ static void ngx_http_es_store_count(ngx_http_es_store_sh_t *sh,
 static void ngx_http_es_store_full(ngx_http_es_store_t *store,
     ngx_log_t *log);
 static ngx_array_t *ngx_http_es_stores(ngx_cycle_t *cycle);
-static void ngx_http_es_state_chown(ngx_http_es_store_t *store, ngx_fd_t fd);
 
+
+/*
+ * The tag of store zones: a zone of another kind of this module (API keys,
+ * counters) that takes a store's name and size in a reload is not reused.
+ */
+static ngx_uint_t        ngx_http_es_store_tag;
 
 static ngx_event_t       ngx_http_es_store_event;
 static ngx_msec_t        ngx_http_es_store_sync;
@@ -125,8 +137,10 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t             *value, name, s, state;
     ngx_int_t              sync;
     ngx_int_t              rc;
+    ngx_str_t              key;
     ngx_uint_t             i, errors;
     ngx_file_info_t        fi;
+    ngx_http_es_keyset_t   keys;
     ngx_http_es_store_t   *store, **sp;
 
     value = cf->args->elts;
@@ -134,6 +148,7 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     size = 0;
     ngx_str_null(&name);
     ngx_str_null(&state);
+    ngx_str_null(&key);
     sync = 1000;
     errors = NGX_HTTP_ES_STATE_STOP;
 
@@ -195,6 +210,17 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "state_key=", 10) == 0) {
+            key.data = value[i].data + 10;
+            key.len = value[i].len - 10;
+
+            if (key.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
         if (ngx_strcmp(value[i].data, "state_errors=stop") == 0) {
             errors = NGX_HTTP_ES_STATE_STOP;
             continue;
@@ -230,6 +256,39 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "zone \"%V\" is declared twice", &name);
         return NGX_CONF_ERROR;
+    }
+
+    if (key.len) {
+        if (state.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"state_key=\" without \"state=\"");
+            return NGX_CONF_ERROR;
+        }
+
+        /* an HS256 JWK of at least 32 bytes, as embed_session_keys reads */
+
+        if (ngx_array_init(&keys.keys, cf->pool, 1,
+                           sizeof(ngx_http_es_jws_key_t *))
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_es_keys_load(cf, &keys, &key, NGX_HTTP_ES_JWS_HS256,
+                                  NULL)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        if (keys.keys.nelts != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"state_key=%V\" must hold exactly one key",
+                               &key);
+            return NGX_CONF_ERROR;
+        }
+
+        store->key = ((ngx_http_es_jws_key_t **) keys.keys.elts)[0];
     }
 
     store->shm_zone->shm.size = size;
@@ -288,6 +347,24 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    /* two zones in one file would each take in the other's records */
+
+    if (store->state.len && emcf->stores) {
+        sp = emcf->stores->elts;
+
+        for (i = 0; i < emcf->stores->nelts; i++) {
+            if (sp[i]->state.len == store->state.len
+                && ngx_strcmp(sp[i]->state.data, store->state.data) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zones \"%V\" and \"%V\" have the same "
+                                   "state file \"%V\"", &sp[i]->name,
+                                   &name, &store->state);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
     sp = ngx_http_es_conf_push(cf, &emcf->stores,
                                sizeof(ngx_http_es_store_t *));
     if (sp == NULL) {
@@ -314,8 +391,7 @@ ngx_http_es_store_get(ngx_conf_t *cf, ngx_str_t *name)
     ngx_shm_zone_t       *shm_zone;
     ngx_http_es_store_t  *store;
 
-    shm_zone = ngx_shared_memory_add(cf, name, 0,
-                                     &ngx_http_embed_session_module);
+    shm_zone = ngx_shared_memory_add(cf, name, 0, &ngx_http_es_store_tag);
     if (shm_zone == NULL) {
         return NULL;
     }
@@ -403,7 +479,9 @@ ngx_http_es_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     /* a reload that changed the size: what the old zone holds, first */
 
-    ngx_http_es_store_copy_old(store);
+    if (ngx_http_es_store_copy_old(store) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (store->state.len) {
         return ngx_http_es_store_load(store, store->cycle->log);
@@ -413,11 +491,11 @@ ngx_http_es_store_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static void
+static ngx_int_t
 ngx_http_es_store_copy_old(ngx_http_es_store_t *store)
 {
     time_t                     now;
-    ngx_uint_t                 i, n, lost, level;
+    ngx_uint_t                 i, n, lost, level, pass, revoked;
     ngx_queue_t               *q;
     ngx_list_part_t           *part;
     ngx_shm_zone_t            *zone;
@@ -427,7 +505,7 @@ ngx_http_es_store_copy_old(ngx_http_es_store_t *store)
     if (store->cycle->old_cycle == NULL
         || store->cycle->old_cycle->shared_memory.part.elts == NULL)
     {
-        return;
+        return NGX_OK;
     }
 
     part = &store->cycle->old_cycle->shared_memory.part;
@@ -446,7 +524,7 @@ ngx_http_es_store_copy_old(ngx_http_es_store_t *store)
             i = 0;
         }
 
-        if (zone[i].tag == &ngx_http_embed_session_module
+        if (zone[i].tag == &ngx_http_es_store_tag
             && zone[i].init == ngx_http_es_store_init_zone
             && zone[i].shm.name.len == store->name.len
             && ngx_strncmp(zone[i].shm.name.data, store->name.data,
@@ -458,30 +536,42 @@ ngx_http_es_store_copy_old(ngx_http_es_store_t *store)
     }
 
     if (old == NULL || old->sh == NULL) {
-        return;
+        return NGX_OK;
     }
 
     now = ngx_time();
     n = 0;
     lost = 0;
+    revoked = 0;
 
     ngx_shmtx_lock(&old->shpool->mutex);
     ngx_shmtx_lock(&store->shpool->mutex);
 
-    for (q = ngx_queue_head(&old->sh->expiry);
-         q != ngx_queue_sentinel(&old->sh->expiry);
-         q = ngx_queue_next(q))
-    {
-        node = ngx_queue_data(q, ngx_http_es_store_node_t, queue);
+    /* revoked sessions first: none of them may be left behind */
 
-        if (ngx_http_es_store_merge_locked(store, &node->rec, node->payload,
-                                           now)
-            == NGX_OK)
+    for (pass = 0; pass < 2; pass++) {
+
+        for (q = ngx_queue_head(&old->sh->expiry);
+             q != ngx_queue_sentinel(&old->sh->expiry);
+             q = ngx_queue_next(q))
         {
-            n++;
+            node = ngx_queue_data(q, ngx_http_es_store_node_t, queue);
 
-        } else {
-            lost++;
+            if ((pass == 0) != !!(node->rec.flags & NGX_HTTP_ES_STORE_REVOKED))
+            {
+                continue;
+            }
+
+            if (ngx_http_es_store_merge_locked(store, &node->rec,
+                                               node->payload, now)
+                == NGX_OK)
+            {
+                n++;
+
+            } else {
+                lost++;
+                revoked += (pass == 0);
+            }
         }
     }
 
@@ -490,12 +580,23 @@ ngx_http_es_store_copy_old(ngx_http_es_store_t *store)
     ngx_shmtx_unlock(&store->shpool->mutex);
     ngx_shmtx_unlock(&old->shpool->mutex);
 
+    if (revoked) {
+        ngx_log_error(NGX_LOG_EMERG, store->cycle->log, 0,
+                      "embed_session_store_zone \"%V\": %ui revoked "
+                      "sessions of the zone before the reload do not fit "
+                      "in the new size: make it larger", &store->name,
+                      revoked);
+        return NGX_ERROR;
+    }
+
     level = lost ? NGX_LOG_ALERT : NGX_LOG_NOTICE;
 
     ngx_log_error(level, store->cycle->log, 0,
                   "embed_session_store_zone \"%V\": %ui records carried "
                   "over from the zone before the reload%s", &store->name, n,
                   lost ? ", some did not fit: make the zone larger" : "");
+
+    return NGX_OK;
 }
 
 
@@ -507,7 +608,6 @@ ngx_http_es_store_load(ngx_http_es_store_t *store, ngx_log_t *log)
     ngx_int_t        rc;
     ngx_str_t        buf;
     ngx_uint_t       level;
-    ngx_file_info_t  fi;
 
     rc = ngx_http_es_state_read(store, &buf, log);
 
@@ -532,12 +632,7 @@ ngx_http_es_store_load(ngx_http_es_store_t *store, ngx_log_t *log)
     ngx_free(buf.data);
 
     if (rc == NGX_OK) {
-        if (ngx_file_info(store->state.data, &fi) != NGX_FILE_ERROR) {
-            store->file_uniq = ngx_file_uniq(&fi);
-            store->file_mtime = ngx_file_mtime(&fi);
-            store->file_size = ngx_file_size(&fi);
-        }
-
+        ngx_http_es_state_seen(store);
         return NGX_OK;
     }
 
@@ -584,11 +679,12 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
     ngx_array_t *carry, ngx_log_t *log, ngx_uint_t level)
 {
     u_char                    *p, *last;
+    size_t                     stride;
     time_t                     now;
-    uint32_t                   rlen, crc, rsize;
+    uint32_t                   rsize, flags;
     ngx_int_t                  rc;
-    ngx_uint_t                 n, kept, bad, full;
-    const char                *err;
+    ngx_uint_t                 n, kept, bad, full, lost, mac;
+    const char                *why;
     ngx_http_es_store_rec_t    rec;
     ngx_http_es_state_span_t  *span;
 
@@ -599,12 +695,14 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
                       "embed_session_store_zone \"%V\": state file \"%V\" "
                       "is %s: no record kept", &store->name, &store->state,
                       len < NGX_HTTP_ES_STATE_HEADER && len
-                      && ngx_memcmp(buf, NGX_HTTP_ES_STATE_MAGIC, len) == 0
+                      && ngx_memcmp(buf, NGX_HTTP_ES_STATE_MAGIC,
+                                    ngx_min(len, 8)) == 0
                       ? "truncated in its header" : "not a state file");
         return NGX_DECLINED;
     }
 
     ngx_memcpy(&rsize, buf + 8, 4);
+    ngx_memcpy(&flags, buf + 12, 4);
 
     if (rsize != sizeof(ngx_http_es_store_rec_t)) {
         ngx_log_error(level, log, 0,
@@ -615,61 +713,82 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
         return NGX_DECLINED;
     }
 
+    mac = (flags & NGX_HTTP_ES_STATE_SIGNED) ? 1 : 0;
+
+    if (mac != (store->key != NULL)) {
+        ngx_log_error(level, log, 0,
+                      "embed_session_store_zone \"%V\": state file \"%V\" "
+                      "%s: no record kept", &store->name, &store->state,
+                      mac ? "is signed, and the zone has no state_key"
+                          : "is not signed with the zone's state_key");
+        return NGX_DECLINED;
+    }
+
     now = ngx_time();
-    p = buf + NGX_HTTP_ES_STATE_HEADER;
     last = buf + len;
+
+    /*
+     * Revoked sessions first: if the zone cannot hold everything, what it
+     * cannot hold must not be a revocation.  The main pass below reports
+     * what is wrong with the file.
+     */
+
+    lost = 0;
+
+    for (p = buf + NGX_HTTP_ES_STATE_HEADER; p < last; p += stride) {
+
+        rc = ngx_http_es_state_record(store, p, last, mac, &rec, &stride,
+                                      &why);
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (rc != NGX_OK || !(rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
+            continue;
+        }
+
+        ngx_shmtx_lock(&store->shpool->mutex);
+        rc = ngx_http_es_store_merge_locked(store, &rec,
+                                            p + 8 + sizeof(rec), now);
+        ngx_shmtx_unlock(&store->shpool->mutex);
+
+        if (rc != NGX_OK) {
+            lost++;
+        }
+    }
+
+    if (lost && carry == NULL) {
+        ngx_log_error(level, log, 0,
+                      "embed_session_store_zone \"%V\": %ui revoked "
+                      "sessions of state file \"%V\" do not fit in the "
+                      "zone: make it larger", &store->name, lost,
+                      &store->state);
+        return NGX_DECLINED;
+    }
+
     n = 0;
     kept = 0;
     bad = 0;
     full = 0;
-    err = NULL;
+    why = NULL;
 
-    while (p < last) {
+    for (p = buf + NGX_HTTP_ES_STATE_HEADER; p < last; p += stride) {
         n++;
 
-        if (last - p < 8) {
-            err = "truncated";
+        rc = ngx_http_es_state_record(store, p, last, mac, &rec, &stride,
+                                      &why);
+        if (rc == NGX_ERROR) {
             break;
         }
 
-        ngx_memcpy(&rlen, p, 4);
-        ngx_memcpy(&crc, p + 4, 4);
-
-        if (rlen < sizeof(ngx_http_es_store_rec_t)
-            || rlen > sizeof(ngx_http_es_store_rec_t) + NGX_HTTP_ES_TICKET_MAX)
-        {
-            err = "impossible length";
-            break;
-        }
-
-        if ((size_t) (last - p - 8) < rlen) {
-            err = "truncated";
-            break;
-        }
-
-        if (ngx_crc32_long(p + 8, rlen) != crc) {
+        if (rc == NGX_DECLINED) {
             ngx_log_error(level, log, 0,
                           "embed_session_store_zone \"%V\": state file "
-                          "\"%V\": record %ui at offset %uz: checksum "
-                          "mismatch, skipped", &store->name, &store->state,
-                          n, (size_t) (p - buf));
+                          "\"%V\": record %ui at offset %uz: %s, skipped",
+                          &store->name, &store->state, n, (size_t) (p - buf),
+                          why);
             bad++;
-            p += 8 + rlen;
-            continue;
-        }
-
-        ngx_memcpy(&rec, p + 8, sizeof(ngx_http_es_store_rec_t));
-
-        if (rec.payload_len != rlen - sizeof(ngx_http_es_store_rec_t)
-            || (rec.payload_len && !(rec.flags & NGX_HTTP_ES_STORE_TICKET)))
-        {
-            ngx_log_error(level, log, 0,
-                          "embed_session_store_zone \"%V\": state file "
-                          "\"%V\": record %ui at offset %uz: inconsistent, "
-                          "skipped", &store->name, &store->state, n,
-                          (size_t) (p - buf));
-            bad++;
-            p += 8 + rlen;
+            why = NULL;
             continue;
         }
 
@@ -680,30 +799,28 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
 
         if (rc == NGX_OK) {
             kept++;
+            continue;
+        }
 
-        } else if (carry) {
+        full++;
+
+        if (carry) {
             span = ngx_array_push(carry);
             if (span == NULL) {
                 return NGX_ERROR;
             }
 
             span->data = p;
-            span->len = 8 + rlen;
-            full++;
-
-        } else {
-            full++;
+            span->len = stride;
         }
-
-        p += 8 + rlen;
     }
 
-    if (err) {
+    if (why) {
         ngx_log_error(level, log, 0,
                       "embed_session_store_zone \"%V\": state file \"%V\": "
                       "record %ui at offset %uz: %s; %ui intact records kept",
                       &store->name, &store->state, n, (size_t) (p - buf),
-                      err, kept);
+                      why, kept);
         return NGX_DECLINED;
     }
 
@@ -727,6 +844,75 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
 }
 
 
+/*
+ * One record at p: its length, its CRC32, the record and a ticket's
+ * claims, and with a state_key, an HMAC-SHA256 of all that.  NGX_OK,
+ * NGX_DECLINED (this one is bad: skipped), NGX_ERROR (no record can be
+ * found after it); why says what is wrong.
+ */
+
+static ngx_int_t
+ngx_http_es_state_record(ngx_http_es_store_t *store, u_char *p, u_char *last,
+    ngx_uint_t mac, ngx_http_es_store_rec_t *rec, size_t *stride,
+    const char **why)
+{
+    u_char    md[NGX_HTTP_ES_STATE_MAC_LEN];
+    size_t    maclen, mdlen;
+    uint32_t  rlen, crc;
+
+    maclen = mac ? NGX_HTTP_ES_STATE_MAC_LEN : 0;
+
+    if (last - p < 8) {
+        *why = "truncated";
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(&rlen, p, 4);
+    ngx_memcpy(&crc, p + 4, 4);
+
+    if (rlen < sizeof(ngx_http_es_store_rec_t)
+        || rlen > sizeof(ngx_http_es_store_rec_t) + NGX_HTTP_ES_TICKET_MAX)
+    {
+        *why = "impossible length";
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (last - p - 8) < rlen + maclen) {
+        *why = "truncated";
+        return NGX_ERROR;
+    }
+
+    *stride = 8 + rlen + maclen;
+
+    if (ngx_crc32_long(p + 8, rlen) != crc) {
+        *why = "checksum mismatch";
+        return NGX_DECLINED;
+    }
+
+    if (mac) {
+        if (ngx_http_es_jws_sign(store->key, p, 8 + rlen, md, &mdlen)
+            != NGX_HTTP_ES_JWS_OK
+            || mdlen != NGX_HTTP_ES_STATE_MAC_LEN
+            || !ngx_http_es_jws_memeq(md, p + 8 + rlen, mdlen))
+        {
+            *why = "not signed with the state_key";
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_memcpy(rec, p + 8, sizeof(ngx_http_es_store_rec_t));
+
+    if (rec->payload_len != rlen - sizeof(ngx_http_es_store_rec_t)
+        || (rec->payload_len && !(rec->flags & NGX_HTTP_ES_STORE_TICKET)))
+    {
+        *why = "inconsistent";
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 /* NGX_DECLINED: no file; buf is ngx_alloc()ed */
 
 static ngx_int_t
@@ -738,7 +924,8 @@ ngx_http_es_state_read(ngx_http_es_store_t *store, ngx_str_t *buf,
     ngx_err_t        err;
     ngx_file_info_t  fi;
 
-    fd = ngx_open_file(store->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(store->state.data, NGX_FILE_RDONLY|O_NOFOLLOW,
+                       NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
         err = ngx_errno;
@@ -801,10 +988,11 @@ failed:
  */
 
 static ngx_int_t
-ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
+ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_uint_t dirty,
+    ngx_log_t *log)
 {
     u_char                    *buf, *p, *last;
-    size_t                     size;
+    size_t                     size, zsize, maclen, mdlen;
     uint32_t                   rlen, crc;
     ngx_fd_t                   lfd;
     ngx_int_t                  rc;
@@ -813,7 +1001,6 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
     ngx_pool_t                *pool;
     ngx_array_t                carry;
     ngx_queue_t               *q;
-    ngx_file_info_t            fi;
     ngx_http_es_store_sh_t    *sh;
     ngx_http_es_store_node_t  *n;
 
@@ -821,13 +1008,13 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
 
     pool = ngx_create_pool(1024, log);
     if (pool == NULL) {
-        sh->write_failures++;
+        (void) ngx_atomic_fetch_add(&sh->write_failures, 1);
         return NGX_ERROR;
     }
 
     lfd = ngx_http_es_state_lock(store, log);
     if (lfd == NGX_INVALID_FILE) {
-        sh->write_failures++;
+        (void) ngx_atomic_fetch_add(&sh->write_failures, 1);
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
@@ -842,38 +1029,70 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
         goto done;
     }
 
-    /* another process wrote the file since this one read or wrote it */
+    /*
+     * What the file holds now, whoever wrote it, into the zone; a damaged
+     * file is kept aside before it is replaced
+     */
 
-    if (ngx_file_info(store->state.data, &fi) != NGX_FILE_ERROR
-        && (ngx_file_uniq(&fi) != store->file_uniq
-            || ngx_file_mtime(&fi) != store->file_mtime
-            || ngx_file_size(&fi) != store->file_size))
-    {
-        rc = ngx_http_es_state_read(store, &file, log);
+    rc = ngx_http_es_state_read(store, &file, log);
 
-        if (rc == NGX_OK) {
-            if (ngx_http_es_state_parse(store, file.data, file.len, &carry,
-                                        log, NGX_LOG_ALERT)
-                == NGX_ERROR)
+    if (rc == NGX_OK) {
+        rc = ngx_http_es_state_parse(store, file.data, file.len, &carry, log,
+                                     NGX_LOG_ALERT);
+
+        if (rc == NGX_ERROR) {
+            goto done;
+        }
+
+        if (rc == NGX_DECLINED) {
+            if (ngx_rename_file(store->state.data, store->state_bad.data)
+                == NGX_FILE_ERROR)
             {
+                ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                              ngx_rename_file_n " \"%V\" to \"%V\" failed",
+                              &store->state, &store->state_bad);
                 rc = NGX_ERROR;
                 goto done;
             }
 
-        } else if (rc == NGX_ERROR) {
-            goto done;
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "embed_session_store_zone \"%V\": the damaged "
+                          "state file is kept as \"%V\"", &store->name,
+                          &store->state_bad);
+
+            dirty = 1;
         }
+
+    } else if (rc == NGX_ERROR) {
+        goto done;
     }
+
+    rc = NGX_OK;
+
+    if (!dirty) {
+        ngx_http_es_state_seen(store);
+        goto done;
+    }
+
+    maclen = store->key ? NGX_HTTP_ES_STATE_MAC_LEN : 0;
 
     ngx_shmtx_lock(&store->shpool->mutex);
     size = NGX_HTTP_ES_STATE_HEADER
            + (sh->sessions + sh->tickets)
-             * (8 + sizeof(ngx_http_es_store_rec_t))
+             * (8 + sizeof(ngx_http_es_store_rec_t) + maclen)
            + sh->payload;
     ngx_shmtx_unlock(&store->shpool->mutex);
 
-    size += 64 * (8 + sizeof(ngx_http_es_store_rec_t))
+    size += 64 * (8 + sizeof(ngx_http_es_store_rec_t) + maclen)
             + 4 * NGX_HTTP_ES_TICKET_MAX;
+
+    /* counters that a killed worker left wrong do not size it: the zone */
+
+    zsize = (size_t) (store->shpool->end - store->shpool->start);
+
+    if (size > zsize + 65536) {
+        size = zsize + 65536;
+    }
 
     buf = ngx_alloc(size, log);
     if (buf == NULL) {
@@ -884,7 +1103,7 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
     p = ngx_cpymem(buf, NGX_HTTP_ES_STATE_MAGIC, 8);
     rlen = sizeof(ngx_http_es_store_rec_t);
     p = ngx_cpymem(p, &rlen, 4);
-    rlen = 0;
+    rlen = store->key ? NGX_HTTP_ES_STATE_SIGNED : 0;
     p = ngx_cpymem(p, &rlen, 4);
 
     last = buf + size;
@@ -901,7 +1120,7 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
 
         rlen = sizeof(ngx_http_es_store_rec_t) + n->rec.payload_len;
 
-        if ((size_t) (last - p) < 8 + rlen) {
+        if ((size_t) (last - p) < 8 + rlen + maclen) {
             break;
         }
 
@@ -913,7 +1132,7 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
         }
 
         ngx_memcpy(p, &rlen, 4);
-        p += 8 + rlen;
+        p += 8 + rlen + maclen;
     }
 
     ngx_shmtx_unlock(&store->shpool->mutex);
@@ -926,20 +1145,34 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
         changes--;
     }
 
-    /* checksums outside the mutex */
+    /* checksums and signatures outside the mutex */
 
     for (last = p, p = buf + NGX_HTTP_ES_STATE_HEADER; p < last; /* void */)
     {
         ngx_memcpy(&rlen, p, 4);
         crc = ngx_crc32_long(p + 8, rlen);
         ngx_memcpy(p + 4, &crc, 4);
-        p += 8 + rlen;
+
+        if (store->key
+            && (ngx_http_es_jws_sign(store->key, p, 8 + rlen, p + 8 + rlen,
+                                     &mdlen)
+                != NGX_HTTP_ES_JWS_OK
+                || mdlen != NGX_HTTP_ES_STATE_MAC_LEN))
+        {
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "embed_session_store_zone \"%V\": signing a "
+                          "record failed", &store->name);
+            rc = NGX_ERROR;
+            goto done;
+        }
+
+        p += 8 + rlen + maclen;
     }
 
     rc = ngx_http_es_state_write(store, buf, last - buf, &carry, log);
 
     if (rc == NGX_OK) {
-        sh->writes++;
+        (void) ngx_atomic_fetch_add(&sh->writes, 1);
 
         /* monotonic: a slower writer never undoes a newer one's mark */
 
@@ -951,7 +1184,7 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_log_t *log)
 done:
 
     if (rc != NGX_OK) {
-        sh->write_failures++;
+        (void) ngx_atomic_fetch_add(&sh->write_failures, 1);
     }
 
     if (buf) {
@@ -977,11 +1210,22 @@ ngx_http_es_state_write(ngx_http_es_store_t *store, u_char *buf, size_t len,
     ssize_t                    n;
     ngx_fd_t                   fd, dfd;
     ngx_uint_t                 i;
-    ngx_file_info_t            fi;
     ngx_http_es_state_span_t  *span;
 
-    fd = ngx_open_file(store->state_tmp.data, NGX_FILE_WRONLY,
-                       NGX_FILE_TRUNCATE, S_IRUSR|S_IWUSR);
+    /* a new file, never one that is there (a link planted by another) */
+
+    if (ngx_delete_file(store->state_tmp.data) == NGX_FILE_ERROR
+        && ngx_errno != NGX_ENOENT)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "embed_session_store_zone \"%V\": "
+                      ngx_delete_file_n " \"%V\" failed", &store->name,
+                      &store->state_tmp);
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(store->state_tmp.data, NGX_FILE_WRONLY|O_NOFOLLOW,
+                       NGX_FILE_CREATE_OR_OPEN|O_EXCL, S_IRUSR|S_IWUSR);
 
     if (fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
@@ -990,8 +1234,6 @@ ngx_http_es_state_write(ngx_http_es_store_t *store, u_char *buf, size_t len,
                       &store->state_tmp);
         return NGX_ERROR;
     }
-
-    ngx_http_es_state_chown(store, fd);
 
     n = ngx_write_fd(fd, buf, len);
 
@@ -1049,11 +1291,7 @@ ngx_http_es_state_write(ngx_http_es_store_t *store, u_char *buf, size_t len,
         }
     }
 
-    if (ngx_file_info(store->state.data, &fi) != NGX_FILE_ERROR) {
-        store->file_uniq = ngx_file_uniq(&fi);
-        store->file_mtime = ngx_file_mtime(&fi);
-        store->file_size = ngx_file_size(&fi);
-    }
+    ngx_http_es_state_seen(store);
 
     return NGX_OK;
 
@@ -1079,7 +1317,7 @@ ngx_http_es_state_lock(ngx_http_es_store_t *store, ngx_log_t *log)
     ngx_fd_t      fd;
     struct flock  fl;
 
-    fd = ngx_open_file(store->state_lock.data, NGX_FILE_RDWR,
+    fd = ngx_open_file(store->state_lock.data, NGX_FILE_RDWR|O_NOFOLLOW,
                        NGX_FILE_CREATE_OR_OPEN, S_IRUSR|S_IWUSR);
 
     if (fd == NGX_INVALID_FILE) {
@@ -1089,8 +1327,6 @@ ngx_http_es_state_lock(ngx_http_es_store_t *store, ngx_log_t *log)
                       &store->state_lock);
         return NGX_INVALID_FILE;
     }
-
-    ngx_http_es_state_chown(store, fd);
 
     ngx_memzero(&fl, sizeof(struct flock));
     fl.l_type = F_WRLCK;
@@ -1125,29 +1361,42 @@ ngx_http_es_state_unlock(ngx_http_es_store_t *store, ngx_fd_t fd,
 }
 
 
-/* files the master makes belong to the workers' user, who write them next */
+/*
+ * Has the file changed since this process read or wrote it?  Inode, size
+ * and the modification time to the nanosecond: a rename reuses inodes, and
+ * records have one size.  Only what is taken in, and when, depends on it:
+ * every write reads the file first.
+ */
+
+static ngx_uint_t
+ngx_http_es_state_changed(ngx_http_es_store_t *store)
+{
+    ngx_file_info_t  fi;
+
+    if (ngx_file_info(store->state.data, &fi) == NGX_FILE_ERROR) {
+        return 0;
+    }
+
+    return ngx_file_uniq(&fi) != store->file_uniq
+           || ngx_file_size(&fi) != store->file_size
+           || fi.st_mtim.tv_sec != store->file_mtime
+           || fi.st_mtim.tv_nsec != store->file_mtime_ns;
+}
+
 
 static void
-ngx_http_es_state_chown(ngx_http_es_store_t *store, ngx_fd_t fd)
+ngx_http_es_state_seen(ngx_http_es_store_t *store)
 {
-    ngx_core_conf_t  *ccf;
+    ngx_file_info_t  fi;
 
-    if (geteuid() != 0) {
+    if (ngx_file_info(store->state.data, &fi) == NGX_FILE_ERROR) {
         return;
     }
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(store->cycle->conf_ctx,
-                                           ngx_core_module);
-
-    if (ccf == NULL || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
-        return;
-    }
-
-    if (fchown(fd, ccf->user, ccf->group) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, store->cycle->log, ngx_errno,
-                      "embed_session_store_zone \"%V\": fchown() of a "
-                      "state file failed", &store->name);
-    }
+    store->file_uniq = ngx_file_uniq(&fi);
+    store->file_size = ngx_file_size(&fi);
+    store->file_mtime = fi.st_mtim.tv_sec;
+    store->file_mtime_ns = fi.st_mtim.tv_nsec;
 }
 
 
@@ -1221,14 +1470,16 @@ static void
 ngx_http_es_store_timer(ngx_event_t *ev)
 {
     time_t                 now;
+    ngx_uint_t             dirty;
     ngx_uint_t             i;
     ngx_array_t           *stores;
-    ngx_file_info_t        fi;
     ngx_http_es_store_t  **store, *s;
 
     stores = ngx_http_es_stores((ngx_cycle_t *) ngx_cycle);
 
-    if (stores == NULL || ngx_exiting || ngx_terminate || ngx_quit) {
+    /* on while the worker exits too: the timer is cancelable */
+
+    if (stores == NULL) {
         return;
     }
 
@@ -1252,13 +1503,16 @@ ngx_http_es_store_timer(ngx_event_t *ev)
             continue;
         }
 
-        if (s->sh->changes != s->sh->persisted
-            || (ngx_file_info(s->state.data, &fi) != NGX_FILE_ERROR
-                && (ngx_file_uniq(&fi) != s->file_uniq
-                    || ngx_file_mtime(&fi) != s->file_mtime
-                    || ngx_file_size(&fi) != s->file_size)))
-        {
-            if (ngx_http_es_store_persist(s, ev->log) == NGX_OK) {
+        /*
+         * A change here is written; a change of the file by another
+         * writer (the other zone of a reload that changed the size, the
+         * other nginx of a binary upgrade) is only taken in
+         */
+
+        dirty = (s->sh->changes != s->sh->persisted);
+
+        if (dirty || ngx_http_es_state_changed(s)) {
+            if (ngx_http_es_store_persist(s, dirty, ev->log) == NGX_OK) {
                 if (s->backoff) {
                     ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
                                   "embed_session_store_zone \"%V\": "
@@ -1281,7 +1535,12 @@ ngx_http_es_store_timer(ngx_event_t *ev)
 }
 
 
-/* every process, when it exits: what changed is written once more */
+/*
+ * Every worker, when it exits: what changed is written once more.  Never
+ * the master: it runs as root, in a directory that the workers can write
+ * to, where a planted link would make its write root's.  A worker that
+ * was killed is respawned, and writes 10 ms after its start.
+ */
 
 void
 ngx_http_es_store_exit(ngx_cycle_t *cycle)
@@ -1302,7 +1561,7 @@ ngx_http_es_store_exit(ngx_cycle_t *cycle)
         if (store[i]->state.len && store[i]->sh
             && store[i]->sh->changes != store[i]->sh->persisted)
         {
-            (void) ngx_http_es_store_persist(store[i], cycle->log);
+            (void) ngx_http_es_store_persist(store[i], 1, cycle->log);
         }
     }
 }
@@ -1380,7 +1639,7 @@ ngx_http_es_owner(u_char *owner, ngx_str_t *api_key_id)
     if (ngx_http_es_jws_sha256(api_key_id->data, api_key_id->len, md)
         != NGX_HTTP_ES_JWS_OK)
     {
-        /* never equal to a real owner's: the first byte of 0s is reserved */
+        /* an owner no key has: the request's key owns nothing here */
         ngx_memset(owner, 0xff, NGX_HTTP_ES_OWNER_LEN);
         return;
     }
@@ -1637,6 +1896,7 @@ ngx_http_es_exchange_rc_t
 ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
     time_t now, time_t leeway, u_char *payload, ngx_http_es_store_rec_t *rec)
 {
+    u_char                     *claims;
     ngx_http_es_store_sh_t     *sh;
     ngx_http_es_store_node_t   *n;
     ngx_http_es_exchange_rc_t   rc;
@@ -1663,16 +1923,22 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
 
         *rec = n->rec;
 
-        /* the ticket becomes the session it was exchanged for */
+        /*
+         * The ticket becomes the session it was exchanged for: used first,
+         * its claims freed last, so that a worker killed half-way leaves
+         * at worst memory that is not freed
+         */
 
         ngx_http_es_store_count(sh, &n->rec, -1);
-
-        ngx_slab_free_locked(store->shpool, n->payload);
-        sh->payload -= n->rec.payload_len;
-        n->payload = NULL;
-
-        n->rec.payload_len = 0;
         n->rec.flags |= NGX_HTTP_ES_STORE_EXCHANGED;
+
+        claims = n->payload;
+        n->payload = NULL;
+        sh->payload -= n->rec.payload_len;
+        n->rec.payload_len = 0;
+
+        ngx_slab_free_locked(store->shpool, claims);
+
         ngx_memcpy(n->rec.gen, n->rec.id, NGX_HTTP_ES_ID_LEN);
         n->rec.iat = now;
         n->rec.exp = now + n->rec.ttl;
@@ -1885,6 +2151,7 @@ static ngx_int_t
 ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_rec_t *rec, u_char *payload, time_t now)
 {
+    u_char                    *claims;
     ngx_http_es_store_sh_t    *sh;
     ngx_http_es_store_node_t  *n;
 
@@ -1912,18 +2179,35 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     if ((rec->flags & NGX_HTTP_ES_STORE_EXCHANGED)
         && !(n->rec.flags & NGX_HTTP_ES_STORE_EXCHANGED))
     {
+        n->rec.flags |= NGX_HTTP_ES_STORE_EXCHANGED;
+
         if (n->payload) {
-            ngx_slab_free_locked(store->shpool, n->payload);
-            sh->payload -= n->rec.payload_len;
+            claims = n->payload;
             n->payload = NULL;
+            sh->payload -= n->rec.payload_len;
             n->rec.payload_len = 0;
+
+            ngx_slab_free_locked(store->shpool, claims);
         }
 
-        n->rec.flags |= NGX_HTTP_ES_STORE_EXCHANGED;
         ngx_memcpy(n->rec.gen, rec->gen, NGX_HTTP_ES_ID_LEN);
         n->rec.iat = rec->iat;
         n->rec.exp = rec->exp;
         n->rec.end = rec->end;
+    }
+
+    /*
+     * Two zones side by side (a reload that changed the size, a binary
+     * upgrade) that both rotated the same generation, or both exchanged
+     * the same ticket: one of them answered a reuse.  Fail closed.
+     */
+
+    if ((rec->seq == n->rec.seq && rec->seq
+         && ngx_memcmp(rec->gen, n->rec.gen, NGX_HTTP_ES_ID_LEN) != 0)
+        || ((rec->flags & n->rec.flags & NGX_HTTP_ES_STORE_EXCHANGED)
+            && rec->iat != n->rec.iat))
+    {
+        n->rec.flags |= NGX_HTTP_ES_STORE_REVOKED;
     }
 
     if (rec->seq > n->rec.seq) {

@@ -16,6 +16,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_embed_session_jws.h"
+
 
 #define NGX_HTTP_ES_ID_LEN            16    /* a UUID, raw */
 #define NGX_HTTP_ES_OWNER_LEN         8     /* SHA-256 of an API key ID, cut */
@@ -65,12 +67,14 @@ typedef struct {
     ngx_str_t                   state_bad;  /* STATE.corrupt */
     ngx_msec_t                  sync;
     ngx_uint_t                  state_errors;
+    ngx_http_es_jws_key_t      *key;        /* state_key=, HS256 */
 
     ngx_cycle_t                *cycle;
 
     /* this process's view of the file: changed by another writer? */
     ngx_file_uniq_t             file_uniq;
     time_t                      file_mtime;
+    long                        file_mtime_ns;
     off_t                       file_size;
     ngx_msec_t                  retry;      /* after a failed write */
     ngx_msec_t                  backoff;

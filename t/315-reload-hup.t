@@ -114,8 +114,8 @@ sub at {
 }
 
 sub master_pid {
-    open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid"
-        or return '';
+    open my $fh, '<', $Test::Nginx::Util::PidFile
+        or return 'no pid file';
     my $pid = <$fh>;
     chomp $pid;
     return $pid;
@@ -166,7 +166,9 @@ sub check_state {
     my @o;
     my $s = status();
 
-    push @o, 'the same master: ' . (master_pid() eq $S{pid} ? 'yes' : 'no');
+    my $pid = master_pid();
+    push @o, 'the same master: '
+        . ($pid =~ /^\d+\z/ && $pid eq $S{pid} ? 'yes' : "no ($pid, $S{pid})");
     my $bytes = ($s->{'embed_session_store_bytes_used{zone="rl_sessions"}'} // 0)
                 + ($s->{'embed_session_store_bytes_free{zone="rl_sessions"}'} // 0);
 
