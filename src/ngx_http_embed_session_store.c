@@ -1966,9 +1966,9 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
 
 
 /*
- * The numbers of the status page, and the invariant check: every record
- * is in the tree and in the queue, the queue is in expiry order, and the
- * counters add up.  A worker killed half-way through a change would show
+ * The numbers of the status page, and the invariant check, one pass over
+ * the queue and one over the tree: as many records in both, each keyed by
+ * its id, the queue in expiry order, and the counters add up.  A worker killed half-way through a change would show
  * here.
  */
 
@@ -2002,7 +2002,6 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
         n = ngx_queue_data(q, ngx_http_es_store_node_t, queue);
 
         if (n->rec.expires < prev
-            || ngx_http_es_store_lookup(sh, n->rec.id, 0) != n
             || (n->payload == NULL) != (n->rec.payload_len == 0))
         {
             ok = 0;
@@ -2039,6 +2038,14 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
              node;
              node = ngx_rbtree_next(&sh->rbtree, node))
         {
+            n = (ngx_http_es_store_node_t *) node;
+
+            if (ngx_memcmp(&node->key, n->rec.id, sizeof(ngx_rbtree_key_t))
+                != 0)
+            {
+                ok = 0;
+            }
+
             queued--;
         }
     }
