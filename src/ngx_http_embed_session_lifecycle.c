@@ -797,6 +797,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     u_char                     *buf, *p, *last, tid[NGX_HTTP_ES_ID_LEN];
     ngx_int_t                   rc;
     ngx_http_es_ctx_t          *ctx;
+    ngx_http_es_main_conf_t    *emcf;
     ngx_http_es_store_rec_t     rec;
     ngx_http_es_exchange_rc_t   xrc;
 
@@ -819,8 +820,10 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     p = buf + sizeof("{\"iat\":,\"exp\":,") + 2 * NGX_INT64_LEN;
 
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
+
     xrc = ngx_http_es_store_exchange(elcf->store, tid, ngx_time(),
-                                     elcf->leeway, p, &rec);
+                                     emcf->leeway, p, &rec);
 
     switch (xrc) {
 

@@ -1244,12 +1244,14 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
     ngx_str_t                 payload;
     ngx_http_request_t       *r;
     ngx_http_es_loc_conf_t   *elcf;
+    ngx_http_es_main_conf_t  *emcf;
     ngx_http_es_mint_conf_t  *mcf;
     ngx_http_es_store_rec_t   rec;
 
     r = m->request;
     mcf = m->mcf;
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
 
     ngx_memzero(&rec, sizeof(ngx_http_es_store_rec_t));
 
@@ -1277,13 +1279,13 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
 
         /* an expired ticket is told apart from an unknown one a while */
 
-        rec.expires = rec.end + mcf->ticket + elcf->leeway;
+        rec.expires = rec.end + mcf->ticket + emcf->leeway;
         rec.ttl = ttl;
         rec.payload_len = payload.len;
 
     } else {
         rec.end = now + mcf->lifetime;
-        rec.expires = rec.end + elcf->leeway;
+        rec.expires = rec.end + emcf->leeway;
         rec.iat = now;
         rec.exp = now + ttl;
     }

@@ -518,6 +518,14 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->keyset, prev->keyset, NULL);
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
+
+    /* a session's record outlives its tokens wherever they are checked */
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_embed_session_module);
+    if (conf->leeway > emcf->leeway) {
+        emcf->leeway = conf->leeway;
+    }
     ngx_conf_merge_sec_value(conf->max_lifetime, prev->max_lifetime, 86400);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");

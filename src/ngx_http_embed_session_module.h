@@ -142,6 +142,7 @@ typedef struct {
     ngx_uint_t                  cache;      /* entries, 0: off */
     ngx_flag_t                  api;        /* some API key zone exists */
     ngx_array_t                *stores;     /* ngx_http_es_store_t * */
+    time_t                      leeway;     /* the largest of any level */
     ngx_shm_zone_t             *metrics;    /* embed_session_status */
 } ngx_http_es_main_conf_t;
 

@@ -264,9 +264,11 @@ _EOC_
 
 (our $SERVER_SHORT = $SERVER_TINY)
     =~ s/(location = \/mint \{.*?embed_session_mint_ttl  60 max=300;)/$1
-        embed_session_mint_lifetime  2s;
-        embed_session_leeway         0;/s
+        embed_session_mint_lifetime  2s;/s
     or die "no mint location in \$SERVER_TINY\n";
+
+# a record outlives its session by the largest leeway of the configuration
+$SERVER_SHORT = "    embed_session_leeway  0;\n$SERVER_SHORT";
 
 our $MINT_BODY = '{"user":"u-1","allowedOrigins":["https://app.example.com"]}';
 
