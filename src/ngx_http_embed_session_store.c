@@ -80,6 +80,8 @@ static void ngx_http_es_state_seen(ngx_http_es_store_t *store);
 static ngx_int_t ngx_http_es_state_record(ngx_http_es_store_t *store,
     u_char *p, u_char *last, ngx_uint_t mac, ngx_http_es_store_rec_t *rec,
     size_t *stride, const char **why);
+static u_char *ngx_http_es_state_resync(ngx_http_es_store_t *store,
+    u_char *p, u_char *last, ngx_uint_t mac);
 static ngx_int_t ngx_http_es_state_read(ngx_http_es_store_t *store,
     ngx_str_t *buf, ngx_log_t *log);
 static ngx_int_t ngx_http_es_state_write(ngx_http_es_store_t *store,
@@ -678,7 +680,7 @@ static ngx_int_t
 ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
     ngx_array_t *carry, ngx_log_t *log, ngx_uint_t level)
 {
-    u_char                    *p, *last;
+    u_char                    *p, *last, *next, *declined;
     size_t                     stride;
     time_t                     now;
     uint32_t                   rsize, flags;
@@ -734,14 +736,22 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
      */
 
     lost = 0;
+    declined = NULL;
 
     for (p = buf + NGX_HTTP_ES_STATE_HEADER; p < last; p += stride) {
 
         rc = ngx_http_es_state_record(store, p, last, mac, &rec, &stride,
                                       &why);
         if (rc == NGX_ERROR) {
-            break;
+            next = ngx_http_es_state_resync(store, declined ? declined : p,
+                                            last, mac);
+            declined = NULL;
+            p = next;
+            stride = 0;
+            continue;
         }
+
+        declined = (rc == NGX_DECLINED) ? p : NULL;
 
         if (rc != NGX_OK || !(rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
             continue;
@@ -771,6 +781,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
     bad = 0;
     full = 0;
     why = NULL;
+    declined = NULL;
 
     for (p = buf + NGX_HTTP_ES_STATE_HEADER; p < last; p += stride) {
         n++;
@@ -778,17 +789,68 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
         rc = ngx_http_es_state_record(store, p, last, mac, &rec, &stride,
                                       &why);
         if (rc == NGX_ERROR) {
-            break;
+
+            /*
+             * The next place where a whole, valid record starts: after
+             * the last record that was bad, whose length may have been
+             * the wrong one, or after this one
+             */
+
+            next = ngx_http_es_state_resync(store, declined ? declined : p,
+                                            last, mac);
+
+            if (next == last) {
+                break;
+            }
+
+            ngx_log_error(level, log, 0,
+                          "embed_session_store_zone \"%V\": state file "
+                          "\"%V\": record %ui at offset %uz: %s, the next "
+                          "valid record is at offset %uz", &store->name,
+                          &store->state, n, (size_t) (p - buf), why,
+                          (size_t) (next - buf));
+            bad++;
+            why = NULL;
+            declined = NULL;
+            p = next;
+            stride = 0;
+            continue;
         }
+
+        declined = (rc == NGX_DECLINED) ? p : NULL;
 
         if (rc == NGX_DECLINED) {
             ngx_log_error(level, log, 0,
                           "embed_session_store_zone \"%V\": state file "
-                          "\"%V\": record %ui at offset %uz: %s, skipped",
-                          &store->name, &store->state, n, (size_t) (p - buf),
-                          why);
+                          "\"%V\": record %ui at offset %uz: %s, skipped, "
+                          "and the session it names revoked", &store->name,
+                          &store->state, n, (size_t) (p - buf), why);
             bad++;
             why = NULL;
+
+            /*
+             * It may have been a revocation: whatever id it names is
+             * revoked, for its expiry if that is believable, else a day
+             */
+
+            ngx_memcpy(&rec, p + 8, sizeof(ngx_http_es_store_rec_t));
+
+            if (rec.expires <= now || rec.expires > now + 31536000) {
+                rec.expires = now + 86400;
+            }
+
+            ngx_memzero(rec.gen, NGX_HTTP_ES_ID_LEN);
+            ngx_memzero(rec.prev, NGX_HTTP_ES_ID_LEN);
+            rec.end = rec.expires;
+            rec.seq = 0;
+            rec.ttl = 0;
+            rec.flags = NGX_HTTP_ES_STORE_REVOKED;
+            rec.payload_len = 0;
+
+            ngx_shmtx_lock(&store->shpool->mutex);
+            (void) ngx_http_es_store_merge_locked(store, &rec, NULL, now);
+            ngx_shmtx_unlock(&store->shpool->mutex);
+
             continue;
         }
 
@@ -835,7 +897,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store, u_char *buf, size_t len,
     if (bad) {
         ngx_log_error(level, log, 0,
                       "embed_session_store_zone \"%V\": state file \"%V\": "
-                      "%ui damaged records, %ui intact records kept",
+                      "%ui damaged record(s), %ui intact records kept",
                       &store->name, &store->state, bad, kept);
         return NGX_DECLINED;
     }
@@ -910,6 +972,28 @@ ngx_http_es_state_record(ngx_http_es_store_t *store, u_char *p, u_char *last,
     }
 
     return NGX_OK;
+}
+
+
+/* after a broken length: where the next valid record starts, or last */
+
+static u_char *
+ngx_http_es_state_resync(ngx_http_es_store_t *store, u_char *p, u_char *last,
+    ngx_uint_t mac)
+{
+    size_t                    stride;
+    const char               *why;
+    ngx_http_es_store_rec_t   rec;
+
+    for (p++; last - p >= 8; p++) {
+        if (ngx_http_es_state_record(store, p, last, mac, &rec, &stride, &why)
+            == NGX_OK)
+        {
+            return p;
+        }
+    }
+
+    return last;
 }
 
 

@@ -32,6 +32,31 @@
 #   6. a binary upgrade (USR2, WINCH, QUIT of the old master) is not
 #      tested here: see the skip at the end.
 #
+# Then a second nginx of our own (prefix servroot-signed, port
+# TEST_NGINX_PORT + 2) with state_key= (an HS256 JWK made by
+# tools/embed-session-keys genkey): every record of the state file is
+# followed by an HMAC-SHA256 of its length, CRC and body, header flag 1.
+#
+#   7. the signed file: the flag, the records 32 bytes longer, each HMAC
+#      checked here with the key; everything of 1.-3. survives a stop and
+#      start and a reload with a new size;
+#   8. a signed file and a zone without state_key, an unsigned file and a
+#      zone with one, a file signed with another key: refused (nginx -t
+#      and start), with state_errors=start logged and kept as
+#      PATH.corrupt; the same records unsigned are fine without a key;
+#   9. forged records with a correct CRC32: a ticket of our own claims
+#      appended with a wrong HMAC (zeros, another key) or none, the
+#      pending ticket's claims replaced, a revoked session's flag
+#      cleared: with state_errors=stop nginx -t and the start fail naming
+#      the record and the offset; with state_errors=start the forged
+#      ticket is not exchangeable, the intact records hold, and the
+#      session a rejected record names is revoked as a precaution; as the
+#      control, the same forged ticket with an HMAC under the state_key is
+#      taken (so the HMAC is what refuses the others).
+#
+# The configuration errors of state_key= are blocks: without state=, a
+# short secret, a file that does not exist, not one HS256 key.
+#
 # Keys: HS256 (t/data/keys/hs256.jwks), one API key of our own.  The
 # refresh location has grace=0, so a replaced renew token is reuse at once;
 # the consumed renew token checked across events is two generations old,
@@ -42,6 +67,8 @@ use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
 
+use Compress::Zlib ();
+use Digest::SHA ();
 use File::Path ();
 use HTTP::Tiny;
 use JSON::PP ();
@@ -159,6 +186,8 @@ _EOC_
 run_tests();
 
 store_live();
+
+signed_live();
 
 Test::More::done_testing();
 
@@ -701,6 +730,663 @@ sub unwritable_dir {
 }
 
 
+# 7.-9. a signed state file (state_key=) #######################################
+
+our ($STATE_KEY, $K, $RSIZE);
+
+# offsets in ngx_http_es_store_rec_t (src/ngx_http_embed_session_store.h):
+# id[16] gen[16] prev[16] owner[8], six int64, seq, then flags (uint16)
+# and payload_len (uint32); the flags.  (BEGIN: the code above runs
+# before the file's end is reached.)
+
+our ($REC_FLAGS, $REC_PAYLOAD_LEN, $F_REVOKED, $F_TICKET);
+
+BEGIN {
+    ($REC_FLAGS, $REC_PAYLOAD_LEN) = (108, 112);
+    ($F_REVOKED, $F_TICKET) = (1, 2);
+}
+
+sub signed_live {
+    $PREFIX = server_root() . '-signed';
+    $PORT = server_port() + 2;
+    $URL = "http://127.0.0.1:$PORT";
+    $STATE_DIR = "$PREFIX/state";
+    $STATE = "$STATE_DIR/sessions.state";
+
+    File::Path::remove_tree($PREFIX);
+    File::Path::make_path("$PREFIX/conf", "$PREFIX/logs", $STATE_DIR);
+    put("$PREFIX/conf/keys.txt", $KEY_FILE);
+
+    # the state key, made as the documentation says
+
+    my $tool = "$FindBin::Bin/../tools/embed-session-keys";
+    my $out = `\Q$^X\E \Q$tool\E genkey --alg HS256 --kid state --out \Q$PREFIX/conf\E 2>&1`;
+
+    $STATE_KEY = "$PREFIX/conf/state.jwks";
+
+    Test::More::ok($? == 0 && -s $STATE_KEY,
+                   'signed: tools/embed-session-keys genkey --alg HS256 '
+                   . '--kid state makes the state key')
+        or Test::More::diag($out);
+
+    my $jwk = eval { load_jwks($STATE_KEY)->[0] } // {};
+    $K = b64url_decode($jwk->{k} // '');
+
+    Test::More::cmp_ok(length $K, '>=', 32,
+                       'signed: the state key is a secret of 32 bytes or more')
+        or return;
+
+    # 7. signed: restart, reload with a new size ----------------------------
+
+    write_conf(size => '1m', state_key => $STATE_KEY);
+
+    my $mark = log_size();
+
+    start_nginx('signed: first start with state_key=')
+        or return Test::More::fail('signed: nginx did not start, the rest '
+                                   . 'cannot run');
+
+    Test::More::unlike(log_since($mark), qr/\[(?:emerg|alert|crit|error)\]/,
+                       'signed: state_key= and no state file yet: no error');
+
+    my $set1 = make_set('signed1');
+
+    stop_nginx('signed: stop right after changes (the exit writes)')
+        or return;
+
+    signed_file_ok(get($STATE), 'signed: the snapshot written at exit',
+                   revoked => [ $set1->{A}{session_id} ],
+                   pending => [ $set1->{T} ]);
+
+    $mark = log_size();
+
+    start_nginx('signed: start again on the signed file') or return;
+
+    check_fresh($set1, 'signed restart');
+    invariant_ok('signed restart');
+    no_trouble($mark, 'signed restart');
+
+    my $set2 = make_set('signed2');
+
+    wait_snapshot('signed: before the reload with a new zone size');
+
+    signed_file_ok(get($STATE), 'signed: the snapshot of the sync timer',
+                   revoked => [ map { $_->{A}{session_id} } $set1, $set2 ],
+                   pending => [ $set2->{T} ]);
+
+    write_conf(size => '2m', state_key => $STATE_KEY);
+    $mark = log_size();
+
+    reload_nginx('signed: reload with a changed zone size (1m -> 2m)')
+        or return;
+
+    check_old($set1, 'signed reload, new size');
+    check_fresh($set2, 'signed reload, new size');
+    invariant_ok('signed reload, new size');
+    no_trouble($mark, 'signed reload, new size');
+
+    stop_nginx('signed: stop') or return;
+
+    write_conf(size => '1m', state_key => $STATE_KEY);
+    $mark = log_size();
+
+    start_nginx('signed: start after the reload') or return;
+
+    check_old($set1, 'signed, second restart');
+    check_old($set2, 'signed, second restart');
+    invariant_ok('signed, second restart');
+    no_trouble($mark, 'signed, second restart');
+
+    stop_nginx('signed: stop before the key checks') or return;
+
+    # 8. signed and unsigned files, zones with and without the key ----------
+
+    my $signed = get($STATE);
+    my (undef, $recs) = state_parse($signed, 32);
+
+    return Test::More::fail('signed: the last snapshot is a signed file')
+        unless $recs;
+
+    # the same records without their HMACs, header flag 0
+
+    my $unsigned = state_header(0)
+                   . join '', map { state_rec($_->{body}) } @$recs;
+
+    Test::More::is(length($signed) - length($unsigned), 32 * @$recs,
+                   'signed: the records of the signed file are 32 bytes '
+                   . 'longer than unsigned ones');
+
+    key_mismatch('a signed file, a zone without state_key', $signed, undef,
+                 qr/state file "\Q$STATE\E" is signed, and the zone has no state_key/);
+
+    key_mismatch('an unsigned file, a zone with state_key', $unsigned,
+                 $STATE_KEY,
+                 qr/state file "\Q$STATE\E" is not signed with the zone's state_key/);
+
+    # a key rotated without care: every record fails its HMAC
+
+    my $other = "$PREFIX/conf/other.jwks";
+    put($other, get("$ENV{TEST_NGINX_ES_DATA}/keys/hs256-2.jwks"));
+
+    key_mismatch('a file signed with another key', $signed, $other,
+                 qr/state file "\Q$STATE\E": record 1 at offset 16: not signed with the state_key/,
+                 qr/\b${\ scalar @$recs} damaged record\(s\), 0 intact records kept/);
+
+    # control: the records without HMACs, read by a zone without a key
+
+    put($STATE, $unsigned);
+    unlink "$STATE.corrupt";
+    write_conf(size => '1m');
+    $mark = log_size();
+
+    if (start_nginx('unsigned control: the same records unsigned, a zone '
+                    . 'without state_key'))
+    {
+        Test::More::unlike(log_since($mark),
+                           qr/\[(?:emerg|alert|crit|error)\]/,
+                           'unsigned control: read without a complaint');
+
+        for my $s ($set1, $set2) {
+            Test::More::is(verify($s->{A}{token}), '401 SESSION_REVOKED',
+                           "unsigned control: $s->{tag}: the revocation "
+                           . 'holds');
+        }
+
+        mint('unsigned control');
+
+        stop_nginx('unsigned control: stop');
+
+        my $file = get($STATE);
+        my ($flags, $urecs) = state_parse($file, 0);
+
+        Test::More::ok(defined $flags && $flags == 0 && @$urecs,
+                       'unsigned control: the zone without a key writes an '
+                       . 'unsigned file (flag 0, no HMACs)');
+
+        key_mismatch('the unsigned file nginx wrote, a zone with state_key',
+                     $file, $STATE_KEY,
+                     qr/state file "\Q$STATE\E" is not signed with the zone's state_key/);
+    }
+
+    # 9. forged records ----------------------------------------------------
+
+    forged_records();
+
+    stop_nginx('signed: the end');
+
+    my $log = get("$PREFIX/logs/error.log");
+
+    Test::More::unlike($log, qr/exited on signal|segmentation fault/i,
+                       'signed: no worker crashed in the whole run');
+    Test::More::unlike($log, qr/\Q$RAW\E/,
+                       'signed: the API key is never logged');
+    Test::More::unlike($log, qr/\Q$jwk->{k}\E/,
+                       'signed: the state key is never logged');
+}
+
+# a signed file as it should be: header flag 1, each record's length field
+# plus 8 plus 32 to the end of the file, CRC32 and HMAC-SHA256 (of length,
+# CRC and body, under the state key) right; the ids of REVOKED are revoked
+# sessions, those of PENDING pending tickets
+
+sub signed_file_ok {
+    my ($bytes, $w, %o) = @_;
+
+    my ($flags, $recs) = state_parse($bytes, 32);
+
+    Test::More::ok(defined $flags,
+                   "$w: a header and records of length + CRC + body + "
+                   . "32 bytes, to the end of the file")
+        or return;
+
+    Test::More::is($flags, 1, "$w: the header's flags are 1 (signed)");
+
+    Test::More::ok(@$recs > 0, "$w: it has records");
+
+    my @bad_crc = grep { Compress::Zlib::crc32($_->{body}) != $_->{crc} }
+                  @$recs;
+    my @bad_mac = grep {
+        Digest::SHA::hmac_sha256(substr($bytes, $_->{offset}, 8 + $_->{len}),
+                                 $K) ne $_->{mac}
+    } @$recs;
+
+    Test::More::is(scalar @bad_crc, 0, "$w: every CRC32 is right");
+    Test::More::is(scalar @bad_mac, 0,
+                   "$w: every record's last 32 bytes are the HMAC-SHA256 "
+                   . "of its length, CRC and body under the state key")
+        or Test::More::diag('wrong: records '
+                            . join ' ', map { $_->{n} } @bad_mac);
+
+    my %by = map { uuid_text($_->{id}) => $_ } @$recs;
+
+    for my $id (@{ $o{revoked} // [] }) {
+        Test::More::ok($by{$id} && ($by{$id}{flags} & $F_REVOKED),
+                       "$w: $id is a revoked session");
+    }
+
+    for my $id (@{ $o{pending} // [] }) {
+        Test::More::ok($by{$id} && $by{$id}{flags} == $F_TICKET
+                       && length $by{$id}{payload},
+                       "$w: $id is a pending ticket with its claims");
+    }
+
+    return $recs;
+}
+
+# a state file's header, records, and zone configurations that do not
+# agree on the key: nginx -t and the start fail with state_errors=stop;
+# with state_errors=start nginx starts, logs the line and keeps the file
+# as PATH.corrupt
+
+sub key_mismatch {
+    my ($what, $bytes, $key, $line, $kept) = @_;
+
+    $kept //= qr/no record kept/;
+
+    my $w = "key mismatch ($what)";
+
+    refused($w, $bytes, $line, state_key => $key);
+
+    write_conf(size => '1m', state_key => $key, state_errors => 'start');
+    my $mark = log_size();
+
+    start_nginx("$w: state_errors=start") or return;
+
+    my $log = log_since($mark);
+
+    Test::More::like($log, qr/\[alert\].*$line/,
+                     "$w: state_errors=start: logged");
+    Test::More::like($log, $kept, "$w: ... no record kept");
+    Test::More::ok(-e "$STATE.corrupt" && get("$STATE.corrupt") eq $bytes,
+                   "$w: state_errors=start: the file is kept as "
+                   . "PATH.corrupt");
+    invariant_ok($w);
+
+    stop_nginx("$w: stop");
+    unlink "$STATE.corrupt";
+}
+
+# with state_errors=stop: nginx -t and the start fail with LINE at emerg,
+# and leave the file alone
+
+sub refused {
+    my ($w, $bytes, $line, %conf) = @_;
+
+    put($STATE, $bytes);
+    unlink "$STATE.corrupt";
+    write_conf(size => '1m', %conf);
+
+    my $mark = log_size();
+    my ($rc, $out) = run_nginx('-t');
+    $out .= log_since($mark);
+
+    my $all = $out;
+
+    Test::More::isnt($rc, 0, "$w: nginx -t fails");
+    Test::More::like($out, qr/\[emerg\].*$line/, "$w: nginx -t says why")
+        or Test::More::diag($out);
+
+    Test::More::ok(get($STATE) eq $bytes && !-e "$STATE.corrupt",
+                   "$w: nginx -t leaves the file alone");
+
+    $mark = log_size();
+    ($rc, $out) = run_nginx();
+    $out .= log_since($mark);
+
+    $all .= $out;
+
+    Test::More::isnt($rc, 0, "$w: the start fails");
+    Test::More::like($out, qr/\[emerg\].*$line/, "$w: the start says why")
+        or Test::More::diag($out);
+
+    if (my $pid = running_pid()) {
+        $MASTER = $pid;
+        stop_nginx("$w: stop the nginx that should not have started");
+    }
+
+    Test::More::ok(get($STATE) eq $bytes && !-e "$STATE.corrupt",
+                   "$w: the failed start leaves the file alone");
+
+    return $all;
+}
+
+# 9. records with a right CRC32 and a wrong, missing or stale HMAC
+
+sub forged_records {
+    my $w0 = 'forged';
+
+    unlink $STATE, "$STATE.corrupt";
+    write_conf(size => '1m', state_key => $STATE_KEY);
+
+    start_nginx("$w0: start with no state file") or return;
+
+    my @rev = map { mint("forged-R$_") } 1 .. 2;
+    my $live = mint('forged-L');
+    my $ticket = generate('forged-T');
+
+    for my $s (@rev) {
+        Test::More::is(outcome(call('POST', '/revoke',
+                                    { session_id => $s->{session_id} },
+                                    auth())),
+                       '200', "$w0: revoke $s->{session_id}");
+    }
+
+    stop_nginx("$w0: stop to write the state file") or return;
+
+    my $good = get($STATE);
+
+    my $recs = signed_file_ok($good, "$w0: the file",
+                              revoked => [ map { $_->{session_id} } @rev ],
+                              pending => [ $ticket ])
+        or return;
+
+    my %by = map { uuid_text($_->{id}) => $_ } @$recs;
+    my ($r1, $trec) = ($by{ $rev[0]{session_id} }, $by{$ticket});
+
+    return Test::More::fail("$w0: the records to forge are in the file")
+        unless $r1 && $trec;
+
+    Test::More::like($trec->{payload}, qr/"sub":"forged-T"/,
+                     "$w0: the ticket's record holds its claims as JSON");
+
+    # a ticket of our own: a new id, our claims, the right CRC
+
+    my $fid = random_id();
+    my $fid_text = uuid_text($fid);
+
+    (my $claims = $trec->{payload})
+        =~ s/"sub":"forged-T"/"sub":"forged-admin","role":"admin"/;
+
+    my $forged = rec_body($trec->{body}, id => $fid, payload => $claims);
+
+    # the pending ticket, its claims changed, the HMAC it had
+
+    my $replaced_body = rec_body($trec->{body}, payload => $claims);
+    my $replaced = substr($good, 0, $trec->{offset})
+                   . state_rec($replaced_body, mac => $trec->{mac})
+                   . substr($good, $trec->{offset} + 8 + $trec->{len} + 32);
+
+    # a revoked session, not revoked any more, the HMAC it had
+
+    my $unrevoked_body = $r1->{body};
+    substr($unrevoked_body, $REC_FLAGS, 2)
+        = pack 'S', $r1->{flags} & ~$F_REVOKED;
+
+    my $unrevoked = substr($good, 0, $r1->{offset})
+                    . state_rec($unrevoked_body, mac => $r1->{mac})
+                    . substr($good, $r1->{offset} + 8 + $r1->{len} + 32);
+
+    # a ticket of ours without an HMAC, in front of the last record: the
+    # last record's first 32 bytes are taken for its HMAC, and what
+    # follows no longer lines up
+
+    my $last = $recs->[-1];
+    my $inserted = substr($good, 0, $last->{offset}) . state_rec($forged)
+                   . substr($good, $last->{offset});
+
+    my $other = Digest::SHA::sha256('not the state key');
+
+    my ($n, $off) = (@$recs + 1, length $good);
+    my $not_signed = 'not signed with the state_key';
+
+    # what, bytes, the record, its offset, what is wrong, how many records
+    # are intact, the ticket that must not be exchangeable, the ids whose
+    # records are lost (skipped, or after the damage)
+
+    my @variants = (
+        [ 'a ticket of our claims appended, its HMAC all zeros',
+          $good . state_rec($forged, mac => "\0" x 32),
+          $n, $off, $not_signed, scalar @$recs, $fid_text, [] ],
+        [ 'a ticket of our claims appended, its HMAC under another key',
+          $good . state_rec($forged, key => $other),
+          $n, $off, $not_signed, scalar @$recs, $fid_text, [] ],
+        [ 'a ticket of our claims appended without an HMAC',
+          $good . state_rec($forged),
+          $n, $off, 'truncated', scalar @$recs, $fid_text, [] ],
+        # the forged record's missing HMAC shifts what follows: the parser
+        # finds the next valid record again, so only the forgery is lost
+        [ 'a ticket of our claims without an HMAC before the last record',
+          $inserted,
+          $last->{n}, $last->{offset}, $not_signed, scalar @$recs,
+          $fid_text, [] ],
+        [ "the pending ticket's claims replaced, the HMAC stale",
+          $replaced,
+          $trec->{n}, $trec->{offset}, $not_signed, @$recs - 1, $ticket,
+          [ $ticket ] ],
+        [ "a revoked session's flag cleared, the HMAC stale",
+          $unrevoked,
+          $r1->{n}, $r1->{offset}, $not_signed, @$recs - 1, undef,
+          [ $rev[0]{session_id} ] ],
+    );
+
+    for my $v (@variants) {
+        my ($what, $bytes, $rn, $roff, $why, $kept, $tid, $lost) = @$v;
+        my $w = "forged ($what)";
+        my %lost = map { $_ => 1 } @$lost;
+
+        # the record there: its length, a right CRC32 of its body
+
+        my ($len, $crc) = unpack 'LL', substr($bytes, $roff, 8);
+
+        Test::More::ok($len >= $RSIZE && $roff + 8 + $len <= length $bytes
+                       && Compress::Zlib::crc32(substr($bytes, $roff + 8,
+                                                       $len)) == $crc,
+                       "$w: the record's CRC32 is right");
+
+        my $line = qr/state file "\Q$STATE\E": record $rn at offset $roff: \Q$why\E/;
+
+        my $out = refused($w, $bytes, $line, state_key => $STATE_KEY);
+
+        Test::More::like($out, qr/\b$kept intact records kept/,
+                         "$w: $kept intact records, it says");
+
+        # state_errors=start: the intact records, not the forged one
+
+        write_conf(size => '1m', state_key => $STATE_KEY,
+                   state_errors => 'start');
+        my $mark = log_size();
+
+        start_nginx("$w: state_errors=start") or next;
+
+        my $log = log_since($mark);
+
+        Test::More::like($log, qr/\[alert\].*$line/,
+                         "$w: state_errors=start: the record is logged, "
+                         . 'with its number and offset');
+        Test::More::like($log, qr/\b$kept intact records kept/,
+                         "$w: ... and $kept intact records kept");
+        Test::More::ok(-e "$STATE.corrupt"
+                       && get("$STATE.corrupt") eq $bytes,
+                       "$w: the file is kept as PATH.corrupt");
+
+        if (defined $tid) {
+            Test::More::is(outcome(exchange($tid)), '404 EXCHANGE_NOT_FOUND',
+                           "$w: the forged ticket cannot be exchanged");
+        }
+
+        for my $s (@rev, $live) {
+            my $id = $s->{session_id};
+
+            if ($lost{$id}) {
+                # its record was not trusted: the session it names is
+                # revoked as a precaution, whatever the record said
+                Test::More::is(verify($s->{token}), '401 SESSION_REVOKED',
+                               "$w: a session whose record was not kept ("
+                               . ($s == $live ? 'live' : 'revoked')
+                               . ') is revoked as a precaution');
+                next;
+            }
+
+            Test::More::is(verify($s->{token}),
+                           $s == $live ? '200' : '401 SESSION_REVOKED',
+                           "$w: an intact "
+                           . ($s == $live ? 'live session passes'
+                                          : 'revocation holds'));
+        }
+
+        if ($lost{$ticket}) {
+            Test::More::is(outcome(exchange($ticket)),
+                           '404 EXCHANGE_NOT_FOUND',
+                           "$w: the ticket whose record was not kept "
+                           . 'cannot be exchanged');
+
+        } else {
+            my $r = exchange($ticket);
+            Test::More::is(outcome($r), '200',
+                           "$w: the intact pending ticket is exchanged");
+            Test::More::is(verify(ref $r->{json} eq 'HASH'
+                                  ? $r->{json}{token} : ''), '200',
+                           "$w: ... and its token passes");
+        }
+
+        invariant_ok($w);
+
+        stop_nginx("$w: stop") or next;
+
+        my $new = get($STATE);
+
+        signed_file_ok($new, "$w: the new snapshot");
+
+        # at most the forged id, as a revoked session without claims: a
+        # record that fails its HMAC is revoked as a precaution
+        Test::More::ok(index($new, 'forged-admin') < 0,
+                       "$w: the new snapshot has nothing of the forgery's "
+                       . 'claims');
+    }
+
+    unlink "$STATE.corrupt";
+
+    # control: the same ticket with the right HMAC is taken
+
+    my $w = 'forged (control: our ticket with an HMAC under the state_key)';
+    my $bytes = $good . state_rec($forged, key => $K);
+
+    put($STATE, $bytes);
+    write_conf(size => '1m', state_key => $STATE_KEY);
+
+    my $mark = log_size();
+    my ($rc, $out) = run_nginx('-t');
+
+    Test::More::is($rc, 0, "$w: nginx -t passes") or Test::More::diag($out);
+
+    start_nginx("$w: start") or return;
+
+    Test::More::unlike(log_since($mark), qr/\[(?:emerg|alert|crit|error)\]/,
+                       "$w: read without a complaint");
+
+    my $r = exchange($fid_text);
+
+    Test::More::is(outcome($r), '200', "$w: the ticket is exchanged");
+
+    my $tok = ref $r->{json} eq 'HASH' ? $r->{json}{token} // '' : '';
+    my $claims_out = eval {
+        JSON::PP->new->decode(b64url_decode((split /\./, $tok)[1]))
+    } // {};
+
+    Test::More::is($claims_out->{sub}, 'forged-admin',
+                   "$w: ... for a token with our claims");
+
+    for my $s (@rev) {
+        Test::More::is(verify($s->{token}), '401 SESSION_REVOKED',
+                       "$w: the revocations hold");
+    }
+
+    stop_nginx("$w: stop");
+}
+
+# the records of a state file whose records are MACLEN bytes longer than
+# their length field says: (header flags, [records]) when they line up to
+# the very end, () otherwise.  Each: n (from 1), offset, len, crc, body,
+# mac, id, flags, payload.
+
+sub state_parse {
+    my ($bytes, $maclen) = @_;
+
+    return () unless length $bytes >= 16
+                     && substr($bytes, 0, 8) eq 'ESSTATE1';
+
+    my ($rsize, $flags) = unpack 'LL', substr($bytes, 8, 8);
+    $RSIZE = $rsize;
+
+    my (@recs, $p, $n);
+
+    for ($p = 16, $n = 1; $p < length $bytes; $n++) {
+        return () if $p + 8 > length $bytes;
+
+        my ($len, $crc) = unpack 'LL', substr($bytes, $p, 8);
+
+        return () if $len < $rsize || $p + 8 + $len + $maclen > length $bytes;
+
+        my $body = substr($bytes, $p + 8, $len);
+
+        push @recs, { n => $n, offset => $p, len => $len, crc => $crc,
+                      body => $body,
+                      mac => substr($bytes, $p + 8 + $len, $maclen),
+                      id => substr($body, 0, 16),
+                      flags => unpack('S', substr($body, $REC_FLAGS, 2)),
+                      payload => substr($body, $rsize) };
+
+        $p += 8 + $len + $maclen;
+    }
+
+    return ($flags, \@recs);
+}
+
+sub state_header {
+    my ($flags) = @_;
+    return 'ESSTATE1' . pack 'LL', $RSIZE, $flags;
+}
+
+# a record: length, CRC32, body, then mac => BYTES, or the HMAC-SHA256
+# under key => SECRET, or nothing
+
+sub state_rec {
+    my ($body, %o) = @_;
+
+    my $head = pack 'LL', length $body, Compress::Zlib::crc32($body);
+
+    my $mac = defined $o{key}
+              ? Digest::SHA::hmac_sha256($head . $body, $o{key})
+              : $o{mac} // '';
+
+    return $head . $body . $mac;
+}
+
+# a record's body with id => (id and generation), payload => (a ticket's
+# claims, and their length)
+
+sub rec_body {
+    my ($body, %o) = @_;
+
+    if (defined $o{id}) {
+        substr($body, 0, 16) = $o{id};
+        substr($body, 16, 16) = $o{id};
+    }
+
+    if (defined $o{payload}) {
+        $body = substr($body, 0, $RSIZE) . $o{payload};
+        substr($body, $REC_PAYLOAD_LEN, 4) = pack 'L', length $o{payload};
+    }
+
+    return $body;
+}
+
+sub random_id {
+    my @b = map { int rand 256 } 1 .. 16;
+
+    $b[6] = ($b[6] & 0x0f) | 0x40;
+    $b[8] = ($b[8] & 0x3f) | 0x80;
+
+    return pack 'C*', @b;
+}
+
+sub uuid_text {
+    my $h = unpack 'H*', shift;
+    return join '-', substr($h, 0, 8), substr($h, 8, 4), substr($h, 12, 4),
+                     substr($h, 16, 4), substr($h, 20);
+}
+
+
 # requests ####################################################################
 
 sub auth {
@@ -857,13 +1543,14 @@ sub wait_snapshot {
 # the nginx process ###########################################################
 
 # conf/nginx.conf: size => ZONE SIZE, state => PATH, state_errors => MODE,
-# user => "user ...;"
+# state_key => FILE, user => "user ...;"
 
 sub write_conf {
     my (%o) = @_;
 
     my $state = $o{state} // $STATE;
     my $errors = $o{state_errors} ? " state_errors=$o{state_errors}" : '';
+    $errors .= " state_key=$o{state_key}" if $o{state_key};
     my $user = $o{user} // ($> == 0 ? 'user root;' : '');
 
     put("$PREFIX/conf/nginx.conf", <<"_EOC_" . server_conf($PORT) . "    }\n}\n");
@@ -1205,3 +1892,84 @@ qr/\[emerg\].*evict=lru/
 --- must_die
 --- error_log eval
 qr/\[emerg\].*"embed_session_store_zone" directive is not allowed here/
+
+
+
+=== TEST 13: state_key= with an HS256 key of 32 bytes: the zone starts
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state sync=100ms state_key=$TEST_NGINX_ES_DATA/keys/hs256-2.jwks;
+--- response_body_like
+(?m)^embed_session_store_invariant_ok\{zone="sessions"\} 1$
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: state_key= without state=
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state_key=$TEST_NGINX_ES_DATA/keys/hs256-2.jwks;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"state_key=" without "state="/
+
+
+
+=== TEST 15: state_key= with an HS256 secret of 16 bytes
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_key=$TEST_NGINX_ES_DATA/keys/bad-hs256-short.jwks;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*bad-hs256-short\.jwks.*HS256 secret of 16 bytes, must be at least 32/
+
+
+
+=== TEST 16: state_key= names a file that does not exist
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_key=$TEST_NGINX_HTML_DIR/no-such-state-key.jwks;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"[^"]*no-such-state-key\.jwks" failed/
+
+
+
+=== TEST 17: state_key= with an HS384 key: not HS256
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_key=$TEST_NGINX_ES_DATA/keys/hs384.jwks;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*hs384\.jwks.*differs from alg=HS256/
+
+
+
+=== TEST 18: state_key= with an Ed25519 key: not HS256
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_key=$TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*ed25519\.jwks.*differs from alg=HS256/
+
+
+
+=== TEST 19: state_key= with two keys
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_key=$TEST_NGINX_ES_DATA/keys/rotation.jwks;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"state_key=[^"]*rotation\.jwks" must hold exactly one key/
+
+
+
+=== TEST 20: an empty state_key=
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/sessions.state state_key=;
+--- must_die
+--- error_log eval
+qr/\[emerg\].*invalid parameter "state_key="/
