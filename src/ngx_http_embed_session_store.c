@@ -2052,8 +2052,8 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
 /*
  * The numbers of the status page, and the invariant check, one pass over
  * the queue and one over the tree: as many records in both, each keyed by
- * its id, the queue in expiry order, and the counters add up.  A worker killed half-way through a change would show
- * here.
+ * its id, the queue in expiry order, and the counters add up.  A worker
+ * killed half-way through a change would show here.
  */
 
 void
