@@ -62,7 +62,13 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
     ctx->code = code;
 
     if (code == NGX_HTTP_ES_PASSED) {
-        ngx_http_es_count(verifications);
+
+        /* once a request: an internal redirect checks again, uncounted */
+
+        if (!r->internal) {
+            ngx_http_es_count(verifications);
+        }
+
         return NGX_OK;
     }
 
