@@ -1554,8 +1554,7 @@ static void
 ngx_http_es_store_timer(ngx_event_t *ev)
 {
     time_t                 now;
-    ngx_uint_t             dirty;
-    ngx_uint_t             i;
+    ngx_uint_t             i, dirty;
     ngx_array_t           *stores;
     ngx_http_es_store_t  **store, *s;
 

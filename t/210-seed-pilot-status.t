@@ -453,16 +453,17 @@ _EOC_
 $CONFIG =~ s/__MINT__/$MINT/ or die;
 $CONFIG =~ s/__REFRESH__/$REFRESH/ or die;
 
-# the same with the session's hour made 3 seconds, and its tokens 2
-# seconds (a session's end may not come before its longest token's)
+# the same with the session's hour made 8 seconds, and its tokens 4
+# seconds (a session's end may not come before its longest token's; wide
+# enough for a run under valgrind)
 
-our $CONFIG_3S = $CONFIG;
+our $CONFIG_8S = $CONFIG;
 
-$CONFIG_3S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  3s;/
+$CONFIG_8S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  8s;/
     or die "no \"embed_session_mint_lifetime 1h\" in the example\n";
-$CONFIG_3S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  2 max=3;/g == 2
+$CONFIG_8S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  4 max=8;/g == 2
     or die "not two \"embed_session_mint_ttl 900 max=3600\" in the example\n";
-$CONFIG_3S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}2;/g == 2
+$CONFIG_8S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}4;/g == 2
     or die "not two \"embed_session_mint_ttl_if\" in the example\n";
 
 add_block_preprocessor(sub {
@@ -1308,9 +1309,9 @@ sub {
 
 
 
-=== TEST 45: never past the session's end (the example's hour made 3 seconds, its tokens 2): a refresh is capped at it, and refused after it, 401 SESSION_EXPIRED
+=== TEST 45: never past the session's end (the example's hour made 8 seconds, its tokens 4): a refresh is capped at it, and refused after it, 401 SESSION_EXPIRED
 --- config eval
-$::CONFIG_3S
+$::CONFIG_8S
 --- request eval
 mint(ttlSeconds => undef)
 --- error_code: 201
@@ -1319,18 +1320,18 @@ sub {
     my ($j, $name) = @_;
     my $c0 = ::claims_of($j->{token});
 
-    ::Test::More::is($c0->{exp} - $c0->{iat}, 2, "$name - a 2 second token");
+    ::Test::More::is($c0->{exp} - $c0->{iat}, 4, "$name - a 4 second token");
 
-    sleep 2;
+    sleep 5;
 
     my $r = ::refresh($j->{token});
     my $c1 = ::refreshed($r, $name, from => $c0);
-    ::Test::More::is($c1->{exp}, $c0->{iat} + 3,
+    ::Test::More::is($c1->{exp}, $c0->{iat} + 8,
                      "$name - the new token ends with the session");
-    ::Test::More::ok($r->{json}{expiresIn} < 2,
-                     "$name - expiresIn: less than the 2 seconds");
+    ::Test::More::ok($r->{json}{expiresIn} < 4,
+                     "$name - expiresIn: less than the 4 seconds");
 
-    sleep 3;
+    sleep 4;
 
     ::Test::More::is(::outcome(::refresh($r->{json}{token})),
                      '401 SESSION_EXPIRED', "$name - after the end");

@@ -260,11 +260,11 @@ _EOC_
 (our $SERVER_TINY = $SERVER) =~ s/embed_session_store     sessions;/embed_session_store     tiny;/
     or die "no store line in \$SERVER\n";
 
-# the capacity block: sessions of 2 s, records gone as soon as they end
+# the capacity block: sessions of 5 s, records gone as soon as they end
 
 (our $SERVER_SHORT = $SERVER_TINY)
     =~ s/(location = \/mint \{.*?embed_session_mint_ttl  60 max=300;)/$1
-        embed_session_mint_lifetime  2s;/s
+        embed_session_mint_lifetime  5s;/s
     or die "no mint location in \$SERVER_TINY\n";
 
 # a record outlives its session by the largest leeway of the configuration
@@ -1024,7 +1024,9 @@ sub flow_capacity {
     my @o = ('full after: ' . ($n >= 10 ? 'at least 10' : $n),
              'then: ' . st($res));
 
-    Time::HiRes::sleep(3.2);
+    # every session ends 5 s after its mint: wait that long after the last
+
+    Time::HiRes::sleep(6);
 
     my $ok = 0;
     for (1 .. 10) {
@@ -1648,7 +1650,7 @@ qr/\[emerg\]/
 
 
 
-=== TEST 35: zone full, then capacity comes back when the sessions end (2 s lifetime, no leeway), without a restart
+=== TEST 35: zone full, then capacity comes back when the sessions end (5 s lifetime, no leeway), without a restart
 --- http_config eval
 $::HTTP_TINY
 --- config eval
