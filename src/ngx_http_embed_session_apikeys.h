@@ -234,6 +234,8 @@ ngx_int_t ngx_http_es_api_answer(ngx_http_request_t *r, ngx_int_t rc,
 
 /* the access phase guard and the key management content handlers */
 ngx_int_t ngx_http_es_api_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_es_api_content_auth(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf);
 ngx_int_t ngx_http_es_api_regenerate_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_api_revoke_handler(ngx_http_request_t *r);
 void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);

@@ -941,6 +941,29 @@ ngx_http_es_api_answer(ngx_http_request_t *r, ngx_int_t rc,
  */
 
 ngx_int_t
+ngx_http_es_api_content_auth(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf)
+{
+    ngx_int_t               rc;
+    ngx_http_es_api_key_t  *key;
+
+    key = NULL;
+
+    rc = ngx_http_es_api_authenticate(r, conf, &key);
+
+    r->main->count++;
+
+    rc = ngx_http_es_api_answer(r, rc, key);
+
+    if (rc != NGX_DONE) {
+        r->main->count--;
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
 ngx_http_es_api_regenerate_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;

@@ -274,7 +274,6 @@ ngx_int_t
 ngx_http_es_life_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
-    ngx_http_es_api_key_t    *key;
     ngx_http_es_loc_conf_t   *elcf;
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
@@ -288,20 +287,7 @@ ngx_http_es_life_handler(ngx_http_request_t *r)
     }
 
     if (elcf->api.zone) {
-        key = NULL;
-
-        rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
-
-        /* an error answered here is finalized twice: see content_error() */
-
-        r->main->count++;
-
-        rc = ngx_http_es_api_answer(r, rc, key);
-
-        if (rc != NGX_DONE) {
-            r->main->count--;
-        }
-
+        rc = ngx_http_es_api_content_auth(r, &elcf->api);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -337,12 +323,10 @@ ngx_http_es_life_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_es_life_run(ngx_http_request_t *r)
 {
-    ngx_int_t                  rc;
-    ngx_str_t                  body, value;
-    ngx_uint_t                 i;
-    ngx_http_es_life_conf_t   *life;
-    ngx_http_es_loc_conf_t    *elcf;
-    ngx_http_complex_value_t  *cv;
+    ngx_int_t                 rc;
+    ngx_str_t                 body, value;
+    ngx_http_es_life_conf_t  *life;
+    ngx_http_es_loc_conf_t   *elcf;
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
     life = elcf->life;
@@ -374,16 +358,8 @@ ngx_http_es_life_run(ngx_http_request_t *r)
     } else {
         /* a refresh with the token where the location looks for tokens */
 
-        cv = elcf->sources->elts;
-
-        for (i = 0; i < elcf->sources->nelts; i++) {
-            if (ngx_http_complex_value(r, &cv[i], &value) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            if (value.len) {
-                break;
-            }
+        if (ngx_http_es_token_source(r, elcf, &value) != NGX_OK) {
+            return NGX_ERROR;
         }
 
         if (value.len == 0) {

@@ -216,7 +216,6 @@ ngx_int_t
 ngx_http_es_mint_handler(ngx_http_request_t *r)
 {
     ngx_int_t                rc;
-    ngx_http_es_api_key_t   *key;
     ngx_http_es_loc_conf_t  *elcf;
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
@@ -226,20 +225,7 @@ ngx_http_es_mint_handler(ngx_http_request_t *r)
                                          NULL);
     }
 
-    key = NULL;
-
-    rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
-
-    /* an error answered here is finalized twice: see content_error() */
-
-    r->main->count++;
-
-    rc = ngx_http_es_api_answer(r, rc, key);
-
-    if (rc != NGX_DONE) {
-        r->main->count--;
-    }
-
+    rc = ngx_http_es_api_content_auth(r, &elcf->api);
     if (rc != NGX_OK) {
         return rc;
     }

@@ -237,6 +237,8 @@ ngx_int_t ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
 
 /* access phase */
 ngx_int_t ngx_http_es_verify_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_es_token_source(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data);
 ngx_http_es_code_t ngx_http_es_verify_token(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
     ngx_str_t *type, ngx_http_es_token_t *token);

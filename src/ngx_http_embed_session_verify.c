@@ -93,24 +93,12 @@ static ngx_http_es_code_t
 ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_http_es_ctx_t *ctx)
 {
-    ngx_str_t                  data;
-    ngx_uint_t                 i;
-    ngx_http_es_code_t         code;
-    ngx_http_es_token_t        token;
-    ngx_http_complex_value_t  *cv;
+    ngx_str_t             data;
+    ngx_http_es_code_t    code;
+    ngx_http_es_token_t   token;
 
-    ngx_str_null(&data);
-
-    cv = elcf->sources->elts;
-
-    for (i = 0; i < elcf->sources->nelts; i++) {
-        if (ngx_http_complex_value(r, &cv[i], &data) != NGX_OK) {
-            return NGX_HTTP_ES_SESSION_INVALID;
-        }
-
-        if (data.len) {
-            break;
-        }
+    if (ngx_http_es_token_source(r, elcf, &data) != NGX_OK) {
+        return NGX_HTTP_ES_SESSION_INVALID;
     }
 
     if (data.len == 0) {
@@ -125,6 +113,33 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     }
 
     return ngx_http_es_verify_store(r, elcf, ctx);
+}
+
+
+/* the first non-empty of the location's token sources; empty: none */
+
+ngx_int_t
+ngx_http_es_token_source(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *data)
+{
+    ngx_uint_t                 i;
+    ngx_http_complex_value_t  *cv;
+
+    ngx_str_null(data);
+
+    cv = elcf->sources->elts;
+
+    for (i = 0; i < elcf->sources->nelts; i++) {
+        if (ngx_http_complex_value(r, &cv[i], data) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (data->len) {
+            break;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
