@@ -892,6 +892,12 @@ ngx_http_es_api_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    /* on the browser channel, a browser brings a session token instead */
+
+    if (elcf->browser_channel && ngx_http_es_from_browser(r)) {
+        return NGX_DECLINED;
+    }
+
     rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
 
     return ngx_http_es_api_answer(r, rc, key);

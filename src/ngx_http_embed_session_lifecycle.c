@@ -325,6 +325,7 @@ ngx_http_es_life_run(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
     ngx_str_t                 body, value;
+    ngx_uint_t                kind;
     ngx_http_es_life_conf_t  *life;
     ngx_http_es_loc_conf_t   *elcf;
 
@@ -358,7 +359,7 @@ ngx_http_es_life_run(ngx_http_request_t *r)
     } else {
         /* a refresh with the token where the location looks for tokens */
 
-        if (ngx_http_es_token_source(r, elcf, &value) != NGX_OK) {
+        if (ngx_http_es_token_source(r, elcf, &value, &kind) != NGX_OK) {
             return NGX_ERROR;
         }
 

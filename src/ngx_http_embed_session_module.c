@@ -19,6 +19,8 @@ static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
 
 static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_es_source_kind(ngx_conf_t *cf, ngx_array_t *kinds,
+    ngx_str_t *value);
 static char *ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -44,6 +46,14 @@ static ngx_conf_enum_t  ngx_http_es_origin_absent[] = {
 static ngx_conf_enum_t  ngx_http_es_error_formats[] = {
     { ngx_string("flat"), NGX_HTTP_ES_ERROR_FLAT },
     { ngx_string("nested"), NGX_HTTP_ES_ERROR_NESTED },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_es_frame_modes[] = {
+    { ngx_string("off"), NGX_HTTP_ES_FRAME_OFF },
+    { ngx_string("replace"), NGX_HTTP_ES_FRAME_REPLACE },
+    { ngx_string("merge"), NGX_HTTP_ES_FRAME_MERGE },
     { ngx_null_string, 0 }
 };
 
@@ -359,6 +369,104 @@ static ngx_command_t  ngx_http_es_commands[] = {
       0,
       NULL },
 
+    { ngx_string("embed_session_frame_ancestors"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, frame_ancestors),
+      &ngx_http_es_frame_modes },
+
+    { ngx_string("embed_session_fetch_dest"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, fetch_dest),
+      (void *) NGX_HTTP_ES_LIST_DEST },
+
+    { ngx_string("embed_session_fetch_site"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, fetch_site),
+      (void *) NGX_HTTP_ES_LIST_SITE },
+
+    { ngx_string("embed_session_cors"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, cors),
+      (void *) NGX_HTTP_ES_LIST_ORIGINS },
+
+    { ngx_string("embed_session_cors_methods"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, cors_methods),
+      (void *) NGX_HTTP_ES_LIST_METHODS },
+
+    { ngx_string("embed_session_cors_headers"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, cors_headers),
+      (void *) NGX_HTTP_ES_LIST_HEADERS },
+
+    { ngx_string("embed_session_cors_expose"),
+      NGX_HTTP_ES_CONF|NGX_CONF_1MORE,
+      ngx_http_es_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, cors_expose),
+      (void *) NGX_HTTP_ES_LIST_EXPOSE },
+
+    { ngx_string("embed_session_cors_credentials"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, cors_credentials),
+      NULL },
+
+    { ngx_string("embed_session_cors_max_age"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, cors_max_age),
+      NULL },
+
+    { ngx_string("embed_session_browser_channel"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, browser_channel),
+      NULL },
+
+    { ngx_string("embed_session_cookie"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE12,
+      ngx_http_es_cookie,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_url_exchange"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, url_exchange),
+      NULL },
+
+    { ngx_string("embed_session_claim_header"),
+      NGX_HTTP_ES_CONF|NGX_CONF_TAKE2,
+      ngx_http_es_claim_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_strip_token"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, strip_token),
+      NULL },
+
       ngx_null_command
 };
 
@@ -462,6 +570,21 @@ ngx_http_es_create_loc_conf(ngx_conf_t *cf)
 
     conf->store = NGX_CONF_UNSET_PTR;
 
+    conf->frame_ancestors = NGX_CONF_UNSET_UINT;
+    conf->fetch_dest.values = NGX_CONF_UNSET_PTR;
+    conf->fetch_site.values = NGX_CONF_UNSET_PTR;
+    conf->cors.values = NGX_CONF_UNSET_PTR;
+    conf->cors_methods.values = NGX_CONF_UNSET_PTR;
+    conf->cors_headers.values = NGX_CONF_UNSET_PTR;
+    conf->cors_expose.values = NGX_CONF_UNSET_PTR;
+    conf->cors_credentials = NGX_CONF_UNSET;
+    conf->cors_max_age = NGX_CONF_UNSET;
+    conf->browser_channel = NGX_CONF_UNSET;
+
+    conf->url_exchange = NGX_CONF_UNSET;
+    conf->claim_headers = NGX_CONF_UNSET_PTR;
+    conf->strip_token = NGX_CONF_UNSET;
+
     ngx_http_es_api_conf_init(&conf->api);
 
     return conf;
@@ -482,6 +605,7 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->sources == NGX_CONF_UNSET_PTR) {
         conf->sources = prev->sources;
+        conf->source_kinds = prev->source_kinds;
         conf->token_args = prev->token_args;
     }
 
@@ -510,9 +634,20 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
                 return NGX_CONF_ERROR;
             }
+
+            emcf->default_kinds = ngx_array_create(cf->pool, 1,
+                                                sizeof(ngx_http_es_source_t));
+            if (emcf->default_kinds == NULL
+                || ngx_http_es_source_kind(cf, emcf->default_kinds,
+                                           &ngx_http_es_default_source)
+                   != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
         }
 
         conf->sources = emcf->default_sources;
+        conf->source_kinds = emcf->default_kinds;
         conf->token_args = NULL;
     }
 
@@ -572,6 +707,14 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_es_browser_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_es_upstream_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->verify) {
         if (conf->keyset == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -625,6 +768,10 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
         }
 
         *h = ngx_http_es_verify_handler;
+    }
+
+    if (emcf->browser) {
+        return ngx_http_es_browser_init(cf);
     }
 
     return NGX_OK;
@@ -695,6 +842,12 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    elcf->source_kinds = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                          sizeof(ngx_http_es_source_t));
+    if (elcf->source_kinds == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
@@ -718,6 +871,12 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
+        if (ngx_http_es_source_kind(cf, elcf->source_kinds, &value[i])
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
         /*
          * a token read from a query argument is remembered, so that
          * $embed_session_args and $embed_session_request_line can leave
@@ -738,6 +897,87 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * What a source reads, for embed_session_strip_token and the URL-token
+ * exchange: a source that is exactly one variable of a request header, a
+ * cookie or a query argument, or $embed_session_bearer.
+ */
+
+static ngx_int_t
+ngx_http_es_source_kind(ngx_conf_t *cf, ngx_array_t *kinds, ngx_str_t *value)
+{
+    u_char                *p;
+    ngx_uint_t             i;
+    ngx_http_es_source_t  *src;
+
+    static struct {
+        ngx_str_t   prefix;
+        ngx_uint_t  kind;
+    } prefixes[] = {
+        { ngx_string("$http_"), NGX_HTTP_ES_SOURCE_HEADER },
+        { ngx_string("$cookie_"), NGX_HTTP_ES_SOURCE_COOKIE },
+        { ngx_string("$arg_"), NGX_HTTP_ES_SOURCE_ARG },
+        { ngx_string("$embed_session_bearer"), NGX_HTTP_ES_SOURCE_BEARER }
+    };
+
+    src = ngx_array_push(kinds);
+    if (src == NULL) {
+        return NGX_ERROR;
+    }
+
+    src->kind = NGX_HTTP_ES_SOURCE_OTHER;
+    ngx_str_null(&src->name);
+
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+
+        if (value->len < prefixes[i].prefix.len
+            || ngx_strncasecmp(value->data, prefixes[i].prefix.data,
+                               prefixes[i].prefix.len) != 0)
+        {
+            continue;
+        }
+
+        src->name.len = value->len - prefixes[i].prefix.len;
+
+        if (prefixes[i].kind == NGX_HTTP_ES_SOURCE_BEARER) {
+            if (src->name.len == 0) {
+                src->kind = NGX_HTTP_ES_SOURCE_BEARER;
+            }
+
+            break;
+        }
+
+        /* one variable and nothing else: "$http_a$arg_b" reads neither */
+
+        for (p = value->data + prefixes[i].prefix.len;
+             p < value->data + value->len;
+             p++)
+        {
+            if (*p == '$' || *p == '{' || *p == '}') {
+                return NGX_OK;
+            }
+        }
+
+        if (src->name.len == 0) {
+            return NGX_OK;
+        }
+
+        src->name.data = ngx_pnalloc(cf->pool, src->name.len);
+        if (src->name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(src->name.data, value->data + prefixes[i].prefix.len,
+                   src->name.len);
+
+        src->kind = prefixes[i].kind;
+        break;
+    }
+
+    return NGX_OK;
 }
 
 

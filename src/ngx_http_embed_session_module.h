@@ -28,6 +28,18 @@
 #define NGX_HTTP_ES_ERROR_FLAT        0
 #define NGX_HTTP_ES_ERROR_NESTED      1
 
+#define NGX_HTTP_ES_FRAME_OFF         0
+#define NGX_HTTP_ES_FRAME_REPLACE     1
+#define NGX_HTTP_ES_FRAME_MERGE       2
+
+/* what a token source reads: $http_NAME, $cookie_NAME, $arg_NAME, ... */
+
+#define NGX_HTTP_ES_SOURCE_OTHER      0
+#define NGX_HTTP_ES_SOURCE_HEADER     1
+#define NGX_HTTP_ES_SOURCE_COOKIE     2
+#define NGX_HTTP_ES_SOURCE_ARG        3
+#define NGX_HTTP_ES_SOURCE_BEARER     4
+
 
 /* error codes: an index into ngx_http_es_errors[] */
 
@@ -57,6 +69,8 @@ typedef enum {
     NGX_HTTP_ES_EXCHANGE_USED,
     NGX_HTTP_ES_EXCHANGE_EXPIRED,
     NGX_HTTP_ES_STORE_FULL,
+    NGX_HTTP_ES_FETCH_NOT_ALLOWED,
+    NGX_HTTP_ES_PREFLIGHT_REFUSED,
     NGX_HTTP_ES_DENIED,             /* by embed_session_api_key_deny */
     NGX_HTTP_ES_NCODES
 } ngx_http_es_code_t;
@@ -117,6 +131,43 @@ typedef struct {
 typedef struct ngx_http_es_mint_conf_s  ngx_http_es_mint_conf_t;
 
 
+typedef struct {
+    ngx_uint_t                  kind;
+    ngx_str_t                   name;       /* lowercase */
+} ngx_http_es_source_t;
+
+
+/* a list directive: values, and the same as one header value "A, B" */
+
+#define NGX_HTTP_ES_LIST_ABSENT       0x01  /* "absent": no header is fine */
+#define NGX_HTTP_ES_LIST_ANY          0x02  /* "any" well-formed origin */
+
+/* what a list holds: the post field of its directive */
+
+#define NGX_HTTP_ES_LIST_DEST         1     /* Sec-Fetch-Dest values */
+#define NGX_HTTP_ES_LIST_SITE         2     /* Sec-Fetch-Site values */
+#define NGX_HTTP_ES_LIST_ORIGINS      3
+#define NGX_HTTP_ES_LIST_METHODS      4
+#define NGX_HTTP_ES_LIST_HEADERS      5
+#define NGX_HTTP_ES_LIST_EXPOSE       6
+
+typedef struct {
+    ngx_array_t                *values;     /* ngx_str_t; NULL: off */
+    ngx_str_t                   text;
+    ngx_uint_t                  flags;
+} ngx_http_es_list_t;
+
+
+/* embed_session_claim_header NAME CLAIM */
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   lowcase;
+    ngx_uint_t                  hash;
+    ngx_str_t                   claim;
+} ngx_http_es_claim_header_t;
+
+
 #define NGX_HTTP_ES_REFRESH_RENEW     1
 #define NGX_HTTP_ES_REFRESH_SESSION   2
 #define NGX_HTTP_ES_REVOKE            3
@@ -138,12 +189,14 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                *default_sources;
+    ngx_array_t                *default_kinds;  /* ngx_http_es_source_t */
     ngx_flag_t                  verify;     /* some location verifies */
     ngx_uint_t                  cache;      /* entries, 0: off */
     ngx_flag_t                  api;        /* some API key zone exists */
     ngx_array_t                *stores;     /* ngx_http_es_store_t * */
     time_t                      leeway;     /* the largest of any level */
     ngx_shm_zone_t             *metrics;    /* embed_session_status */
+    ngx_flag_t                  browser;    /* framing, fetch or CORS */
 } ngx_http_es_main_conf_t;
 
 
@@ -164,6 +217,7 @@ typedef struct {
     ngx_flag_t                  verify;
 
     ngx_array_t                *sources;    /* ngx_http_complex_value_t */
+    ngx_array_t                *source_kinds;   /* ngx_http_es_source_t */
     ngx_array_t                *token_args; /* ngx_str_t, from $arg_NAME */
     ngx_http_es_keyset_t       *keyset;
 
@@ -190,6 +244,25 @@ typedef struct {
     ngx_http_es_store_t        *store;      /* NULL: off */
     ngx_http_es_life_conf_t    *life;       /* NULL: none here */
     char                       *allow;      /* methods, for 405 */
+
+    /* browsers: framing, fetch metadata, CORS, the browser channel */
+    ngx_uint_t                  frame_ancestors;
+    ngx_http_es_list_t          fetch_dest;
+    ngx_http_es_list_t          fetch_site;
+    ngx_http_es_list_t          cors;       /* normalized origins */
+    ngx_http_es_list_t          cors_methods;
+    ngx_http_es_list_t          cors_headers;   /* values in lowercase */
+    ngx_http_es_list_t          cors_expose;
+    ngx_flag_t                  cors_credentials;
+    time_t                      cors_max_age;
+    ngx_flag_t                  browser_channel;
+
+    /* what goes upstream: URL tokens, claim headers, the token itself */
+    ngx_str_t                   cookie_name;
+    ngx_str_t                   cookie_attrs;
+    ngx_flag_t                  url_exchange;
+    ngx_array_t                *claim_headers;  /* ngx_http_es_claim_header_t */
+    ngx_flag_t                  strip_token;
 } ngx_http_es_loc_conf_t;
 
 
@@ -209,6 +282,8 @@ typedef struct {
     ngx_str_t                   minted_sid;
     ngx_str_t                   renew;      /* the renew token minted */
     time_t                      minted_exp;
+
+    ngx_str_t                   token;      /* stripped from the request */
 } ngx_http_es_ctx_t;
 
 
@@ -234,11 +309,13 @@ ngx_int_t ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len,
     u_char *src, size_t len, ngx_uint_t referer);
 ngx_int_t ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
     ngx_str_t *origin);
+ngx_int_t ngx_http_es_header_in(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value);
 
 /* access phase */
 ngx_int_t ngx_http_es_verify_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_token_source(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data);
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_uint_t *kind);
 ngx_http_es_code_t ngx_http_es_verify_token(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
     ngx_str_t *type, ngx_http_es_token_t *token);
@@ -257,6 +334,7 @@ ngx_int_t ngx_http_es_content_error(ngx_http_request_t *r,
     ngx_http_es_code_t code, ngx_http_es_api_deny_t *deny);
 ngx_int_t ngx_http_es_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
+ngx_int_t ngx_http_es_send_empty(ngx_http_request_t *r, ngx_uint_t status);
 ngx_table_elt_t *ngx_http_es_header(ngx_http_request_t *r, char *name,
     char *value);
 void ngx_http_es_finalize(ngx_http_request_t *r, ngx_int_t rc);
@@ -299,6 +377,26 @@ char *ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* variables */
 ngx_int_t ngx_http_es_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_es_strip_args(ngx_http_request_t *r, ngx_str_t *args,
+    ngx_str_t *out, ngx_uint_t redact);
+
+/* browsers: framing, fetch metadata, CORS, the browser channel */
+char *ngx_http_es_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_es_browser_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *prev,
+    ngx_http_es_loc_conf_t *conf);
+ngx_int_t ngx_http_es_browser_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_es_from_browser(ngx_http_request_t *r);
+
+/* what goes upstream: URL-token exchange, claim headers, stripping */
+char *ngx_http_es_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_es_claim_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_es_upstream_merge(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *prev, ngx_http_es_loc_conf_t *conf);
+ngx_int_t ngx_http_es_upstream_headers(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token);
+ngx_int_t ngx_http_es_url_exchange(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *token);
 
 
 extern ngx_module_t  ngx_http_embed_session_module;

@@ -11,10 +11,6 @@
 #include "ngx_http_embed_session_module.h"
 
 
-static ngx_int_t ngx_http_es_origin_header(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_str_t *value);
-
-
 /* host name bytes, lowercased; 0: not allowed in a host name */
 
 static const u_char  ngx_http_es_host_chars[256] = {
@@ -177,10 +173,10 @@ ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
 
     from_referer = 0;
 
-    rc = ngx_http_es_origin_header(r, &origin_name, &value);
+    rc = ngx_http_es_header_in(r, &origin_name, &value);
 
     if (rc == NGX_DECLINED && referer) {
-        rc = ngx_http_es_origin_header(r, &referer_name, &value);
+        rc = ngx_http_es_header_in(r, &referer_name, &value);
         from_referer = 1;
     }
 
@@ -210,8 +206,8 @@ ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
  * while parsing it.
  */
 
-static ngx_int_t
-ngx_http_es_origin_header(ngx_http_request_t *r, ngx_str_t *name,
+ngx_int_t
+ngx_http_es_header_in(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
     ngx_uint_t        i, n, hash;

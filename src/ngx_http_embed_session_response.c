@@ -143,6 +143,16 @@ static ngx_http_es_error_t  ngx_http_es_errors[] = {
       NGX_HTTP_SERVICE_UNAVAILABLE,
       ngx_null_string },
 
+    { ngx_string("FETCH_NOT_ALLOWED"),
+      ngx_string("Request not allowed for this destination"),
+      NGX_HTTP_FORBIDDEN,
+      ngx_null_string },
+
+    { ngx_string("PREFLIGHT_REFUSED"),
+      ngx_string("Method or header not allowed"),
+      NGX_HTTP_FORBIDDEN,
+      ngx_null_string },
+
     { ngx_string("DENIED"),
       ngx_string("Denied"),
       NGX_HTTP_FORBIDDEN,
@@ -530,6 +540,30 @@ ngx_http_es_send(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
      * the response is on its way: finalize here and tell the caller (the
      * access phase, or a content handler) that the request is taken care of
      */
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/* a status and the headers set before, no body: 204, 302 */
+
+ngx_int_t
+ngx_http_es_send_empty(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    rc = ngx_http_send_header(r);
 
     ngx_http_finalize_request(r, rc);
 

@@ -450,7 +450,7 @@ ngx_http_es_variable_bearer(ngx_http_request_t *r,
  * is "a=1&b=2".  With redact set, the token's value is replaced instead.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_es_strip_args(ngx_http_request_t *r, ngx_str_t *args,
     ngx_str_t *out, ngx_uint_t redact)
 {

@@ -17,7 +17,7 @@ typedef struct {
 
 
 static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data);
 static ngx_http_es_code_t ngx_http_es_verify_store(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
 static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
@@ -37,6 +37,9 @@ static void ngx_http_es_ctx_cleanup(void *data);
 ngx_int_t
 ngx_http_es_verify_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                rc;
+    ngx_str_t                data;
+    ngx_uint_t               kind;
     ngx_http_es_ctx_t       *ctx;
     ngx_http_es_code_t       code;
     ngx_http_es_loc_conf_t  *elcf;
@@ -44,6 +47,12 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
 
     if (!elcf->verify) {
+        return NGX_DECLINED;
+    }
+
+    /* on the browser channel, a server brings an API key instead */
+
+    if (elcf->browser_channel && !ngx_http_es_from_browser(r)) {
         return NGX_DECLINED;
     }
 
@@ -57,7 +66,11 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
     ngx_http_es_ctx_clear(ctx);
     ctx->reason = NULL;
 
-    code = ngx_http_es_verify(r, elcf, ctx);
+    if (ngx_http_es_token_source(r, elcf, &data, &kind) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    code = ngx_http_es_verify(r, elcf, ctx, &data);
 
     ctx->code = code;
 
@@ -69,12 +82,34 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
             ngx_http_es_count(verifications);
         }
 
-        return NGX_OK;
+        if (elcf->url_exchange && kind == NGX_HTTP_ES_SOURCE_ARG) {
+            rc = ngx_http_es_url_exchange(r, elcf, &data);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+
+        rc = ngx_http_es_upstream_headers(r, elcf, ctx, &data);
+
+        if (rc == NGX_OK) {
+            return NGX_OK;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        code = NGX_HTTP_ES_SESSION_INVALID;
+        ctx->code = code;
     }
 
     /* nothing of a token that failed stays visible in variables */
 
     ngx_http_es_ctx_clear(ctx);
+
+    if (ngx_http_es_upstream_headers(r, elcf, ctx, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ctx->reason == NULL) {
         /* a failure of our own, already logged */
@@ -91,22 +126,17 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
 
 static ngx_http_es_code_t
 ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx)
+    ngx_http_es_ctx_t *ctx, ngx_str_t *data)
 {
-    ngx_str_t             data;
     ngx_http_es_code_t    code;
     ngx_http_es_token_t   token;
 
-    if (ngx_http_es_token_source(r, elcf, &data) != NGX_OK) {
-        return NGX_HTTP_ES_SESSION_INVALID;
-    }
-
-    if (data.len == 0) {
+    if (data->len == 0) {
         ctx->reason = "no token";
         return NGX_HTTP_ES_SESSION_REQUIRED;
     }
 
-    code = ngx_http_es_verify_token(r, elcf, ctx, &data, &elcf->type, &token);
+    code = ngx_http_es_verify_token(r, elcf, ctx, data, &elcf->type, &token);
 
     if (code != NGX_HTTP_ES_PASSED || elcf->store == NULL) {
         return code;
@@ -116,18 +146,26 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 }
 
 
-/* the first non-empty of the location's token sources; empty: none */
+/*
+ * The first non-empty of the location's token sources, and what kind of
+ * source it is; empty: none.  A token stripped from the request before an
+ * internal redirect is still this request's token.
+ */
 
 ngx_int_t
 ngx_http_es_token_source(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_str_t *data)
+    ngx_str_t *data, ngx_uint_t *kind)
 {
     ngx_uint_t                 i;
+    ngx_http_es_ctx_t         *ctx;
+    ngx_http_es_source_t      *src;
     ngx_http_complex_value_t  *cv;
 
     ngx_str_null(data);
+    *kind = NGX_HTTP_ES_SOURCE_OTHER;
 
     cv = elcf->sources->elts;
+    src = elcf->source_kinds->elts;
 
     for (i = 0; i < elcf->sources->nelts; i++) {
         if (ngx_http_complex_value(r, &cv[i], data) != NGX_OK) {
@@ -135,8 +173,15 @@ ngx_http_es_token_source(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         }
 
         if (data->len) {
-            break;
+            *kind = src[i].kind;
+            return NGX_OK;
         }
+    }
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    if (ctx && ctx->token.len) {
+        *data = ctx->token;
     }
 
     return NGX_OK;

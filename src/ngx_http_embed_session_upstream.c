@@ -1,0 +1,806 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * What reaches the upstream once a token passed: verified claims as
+ * request headers (never the client's own copies), the request without
+ * the token, and a token that came in the URL exchanged for a cookie and
+ * a redirect, so that it never reaches the upstream or its logs.
+ */
+
+
+#include "ngx_http_embed_session_module.h"
+
+
+#define NGX_HTTP_ES_COOKIE_ATTRS                                             \
+    "Path=/; HttpOnly; Secure; SameSite=None; Partitioned"
+
+
+static ngx_int_t ngx_http_es_claim_values(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *values);
+static ngx_int_t ngx_http_es_strip_cookies(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf);
+static ngx_uint_t ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf,
+    ngx_table_elt_t *h, ngx_uint_t strip);
+static ngx_uint_t ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name);
+static ngx_uint_t ngx_http_es_source_is(ngx_http_es_source_t *src,
+    u_char *lowcase, size_t len);
+static ngx_int_t ngx_http_es_cookie_attrs(ngx_conf_t *cf, ngx_str_t *attrs);
+
+
+/* never a claim header: framing, hop-by-hop, credentials */
+
+static ngx_str_t  ngx_http_es_reserved_headers[] = {
+    ngx_string("host"),
+    ngx_string("connection"),
+    ngx_string("content-length"),
+    ngx_string("transfer-encoding"),
+    ngx_string("te"),
+    ngx_string("upgrade"),
+    ngx_string("expect"),
+    ngx_string("keep-alive"),
+    ngx_string("trailer"),
+    ngx_string("cookie"),
+    ngx_string("authorization"),
+    ngx_null_string
+};
+
+
+/*
+ * Called once the access checks decided: token is the token that passed,
+ * or NULL when none did.  The client's copies of the claim headers go in
+ * either case (an error_page may still send the request upstream).
+ * NGX_DECLINED: a claim is not fit for a header; nothing was changed.
+ */
+
+ngx_int_t
+ngx_http_es_upstream_headers(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token)
+{
+    ngx_str_t                    *values, args;
+    ngx_uint_t                    i, n, strip;
+    ngx_list_t                    headers;
+    ngx_list_part_t              *part;
+    ngx_table_elt_t              *h, *copy;
+    ngx_http_es_claim_header_t   *ch;
+
+    strip = (token && elcf->strip_token);
+
+    if (elcf->claim_headers == NULL && !strip) {
+        return NGX_OK;
+    }
+
+    values = NULL;
+
+    if (token && elcf->claim_headers) {
+        values = ngx_pcalloc(r->pool,
+                             elcf->claim_headers->nelts * sizeof(ngx_str_t));
+        if (values == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_es_claim_values(r, elcf, ctx, values) != NGX_OK) {
+            return ctx->reason ? NGX_DECLINED : NGX_ERROR;
+        }
+    }
+
+    if (strip && ngx_http_es_strip_cookies(r, elcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * nginx has no way to take a header out of the request: the list is
+     * made anew without it (the named pointers of headers_in keep their
+     * elements, which stay valid for the request's life)
+     */
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+
+    while (part) {
+        n += part->nelts;
+        part = part->next;
+    }
+
+    if (ngx_list_init(&headers, r->pool, n + 1 + (elcf->claim_headers
+                                                  ? elcf->claim_headers->nelts
+                                                  : 0),
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_es_drop_header(elcf, &h[i], strip)) {
+            continue;
+        }
+
+        copy = ngx_list_push(&headers);
+        if (copy == NULL) {
+            return NGX_ERROR;
+        }
+
+        *copy = h[i];
+    }
+
+    /* one part, room for the claims: "last" must point into the request */
+
+    r->headers_in.headers = headers;
+    r->headers_in.headers.last = &r->headers_in.headers.part;
+
+    if (values) {
+        ch = elcf->claim_headers->elts;
+
+        for (i = 0; i < elcf->claim_headers->nelts; i++) {
+            if (values[i].len == 0) {
+                continue;
+            }
+
+            h = ngx_list_push(&r->headers_in.headers);
+            if (h == NULL) {
+                return NGX_ERROR;
+            }
+
+            h->hash = ch[i].hash;
+            h->key = ch[i].name;
+            h->lowcase_key = ch[i].lowcase.data;
+            h->value = values[i];
+#if (nginx_version >= 1023000)
+            h->next = NULL;
+#endif
+        }
+    }
+
+    if (!strip) {
+        return NGX_OK;
+    }
+
+    /* the arguments the token may come from, for a proxy_pass of $uri */
+
+    if (elcf->token_args && elcf->token_args->nelts && r->args.len) {
+        if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (args.len != r->args.len) {
+            r->args = args;
+            r->valid_unparsed_uri = 0;
+        }
+    }
+
+    /* an internal redirect checks this token again, without the request */
+
+    ctx->token.data = ngx_pstrdup(r->pool, token);
+    if (ctx->token.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->token.len = token->len;
+
+    return NGX_OK;
+}
+
+
+/* every value first: a claim unfit for a header stops it all */
+
+static ngx_int_t
+ngx_http_es_claim_values(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_http_es_ctx_t *ctx, ngx_str_t *values)
+{
+    u_char                      *p, *reason;
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_http_es_claim_header_t  *ch;
+
+    ch = elcf->claim_headers->elts;
+
+    for (i = 0; i < elcf->claim_headers->nelts; i++) {
+
+        len = ngx_http_es_jws_claim_text(ctx->claims, ch[i].claim.data,
+                                         ch[i].claim.len, NULL, 0);
+        if (len == 0) {
+            continue;
+        }
+
+        values[i].data = ngx_pnalloc(r->pool, len);
+        if (values[i].data == NULL) {
+            ctx->reason = NULL;
+            return NGX_ERROR;
+        }
+
+        values[i].len = ngx_http_es_jws_claim_text(ctx->claims,
+                                                   ch[i].claim.data,
+                                                   ch[i].claim.len,
+                                                   values[i].data, len);
+
+        for (p = values[i].data; p < values[i].data + values[i].len; p++) {
+            if (*p >= 0x20 && *p != 0x7f) {
+                continue;
+            }
+
+            /* the reason names the claim, never its value */
+
+            reason = ngx_pnalloc(r->pool, ch[i].claim.len
+                                 + sizeof("claim \"\" has a control "
+                                          "character"));
+            if (reason == NULL) {
+                ctx->reason = NULL;
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(reason, "claim \"%V\" has a control character%Z",
+                        &ch[i].claim);
+
+            ctx->reason = (const char *) reason;
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* Cookie headers without the token's cookies; a header left empty goes */
+
+static ngx_int_t
+ngx_http_es_strip_cookies(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf)
+{
+    u_char                *p, *last, *start, *end, *eq, *d;
+    ngx_uint_t             i, k, hit;
+    ngx_list_part_t       *part;
+    ngx_table_elt_t       *h;
+    ngx_http_es_source_t  *src;
+
+    static ngx_str_t  cookie = ngx_string("cookie");
+
+    src = elcf->source_kinds->elts;
+
+    for (k = 0; k < elcf->source_kinds->nelts; k++) {
+        if (src[k].kind == NGX_HTTP_ES_SOURCE_COOKIE) {
+            break;
+        }
+    }
+
+    if (k == elcf->source_kinds->nelts) {
+        return NGX_OK;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (!ngx_http_es_header_is(&h[i], &cookie)) {
+            continue;
+        }
+
+        d = ngx_pnalloc(r->pool, h[i].value.len);
+        if (d == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = h[i].value.data;
+        last = p + h[i].value.len;
+        start = d;
+
+        while (p < last) {
+            while (p < last && (*p == ' ' || *p == ';')) {
+                p++;
+            }
+
+            if (p == last) {
+                break;
+            }
+
+            end = ngx_strlchr(p, last, ';');
+            if (end == NULL) {
+                end = last;
+            }
+
+            eq = ngx_strlchr(p, end, '=');
+            if (eq == NULL) {
+                eq = end;
+            }
+
+            hit = 0;
+
+            for (k = 0; k < elcf->source_kinds->nelts; k++) {
+                if (src[k].kind == NGX_HTTP_ES_SOURCE_COOKIE
+                    && (size_t) (eq - p) == src[k].name.len
+                    && ngx_strncasecmp(p, src[k].name.data, src[k].name.len)
+                       == 0)
+                {
+                    hit = 1;
+                    break;
+                }
+            }
+
+            if (!hit) {
+                if (d != start) {
+                    *d++ = ';';
+                    *d++ = ' ';
+                }
+
+                d = ngx_cpymem(d, p, end - p);
+            }
+
+            p = end;
+        }
+
+        /* the named pointer shares the element: $cookie_ sees it too */
+
+        h[i].value.data = start;
+        h[i].value.len = d - start;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a header that must not reach the upstream */
+
+static ngx_uint_t
+ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf, ngx_table_elt_t *h,
+    ngx_uint_t strip)
+{
+    ngx_uint_t                   i, k;
+    ngx_http_es_source_t        *src;
+    ngx_http_es_claim_header_t  *ch;
+
+    static ngx_str_t  cookie = ngx_string("cookie");
+    static ngx_str_t  authorization = ngx_string("authorization");
+
+    if (elcf->claim_headers) {
+        ch = elcf->claim_headers->elts;
+
+        for (i = 0; i < elcf->claim_headers->nelts; i++) {
+            if (ngx_http_es_header_is(h, &ch[i].lowcase)) {
+                return 1;
+            }
+        }
+    }
+
+    if (!strip) {
+        return 0;
+    }
+
+    if (h->value.len == 0 && ngx_http_es_header_is(h, &cookie)) {
+        return 1;
+    }
+
+    src = elcf->source_kinds->elts;
+
+    for (k = 0; k < elcf->source_kinds->nelts; k++) {
+
+        if (src[k].kind == NGX_HTTP_ES_SOURCE_BEARER) {
+            if (ngx_http_es_header_is(h, &authorization)) {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_es_source_is(&src[k], h->lowcase_key, h->key.len)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* $http_x_session_token reads X-Session-Token */
+
+static ngx_uint_t
+ngx_http_es_source_is(ngx_http_es_source_t *src, u_char *lowcase, size_t len)
+{
+    ngx_uint_t  i;
+
+    if (src->kind != NGX_HTTP_ES_SOURCE_HEADER || src->name.len != len) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (lowcase[i] != src->name.data[i]
+            && !(lowcase[i] == '-' && src->name.data[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_uint_t
+ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name)
+{
+    return h->key.len == name->len
+           && ngx_memcmp(h->lowcase_key, name->data, name->len) == 0;
+}
+
+
+/*
+ * A token from the URL that passed: 302 to the same URL without it, the
+ * token in a cookie.  Only for the request as the client sent it.
+ */
+
+ngx_int_t
+ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *token)
+{
+    u_char             *p, *q;
+    size_t              len;
+    int64_t             exp;
+    ngx_str_t           args, path, value;
+    ngx_table_elt_t    *h;
+    ngx_http_es_ctx_t  *ctx;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) || r->internal
+        || r != r->main || !r->valid_unparsed_uri)
+    {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    if (ctx == NULL || ctx->claims == NULL
+        || ngx_http_es_jws_claim_int(ctx->claims, (u_char *) "exp", 3, &exp)
+           != NGX_HTTP_ES_JWS_OK)
+    {
+        return NGX_OK;
+    }
+
+    /* the cookie lives as long as the token is accepted */
+
+    exp = exp + elcf->leeway - ngx_time();
+
+    if (exp < 1) {
+        exp = 1;
+    }
+
+    len = elcf->cookie_name.len + 1 + token->len
+          + sizeof("; Max-Age=; ") - 1 + NGX_INT64_LEN
+          + elcf->cookie_attrs.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    value.data = p;
+    p = ngx_sprintf(p, "%V=%V; Max-Age=%L", &elcf->cookie_name, token, exp);
+
+    if (elcf->cookie_attrs.len) {
+        p = ngx_sprintf(p, "; %V", &elcf->cookie_attrs);
+    }
+
+    value.len = p - value.data;
+
+    /* the path as the client wrote it, the arguments without the token */
+
+    path.data = r->unparsed_uri.data;
+    q = ngx_strlchr(path.data, path.data + r->unparsed_uri.len, '?');
+    path.len = (q ? q : path.data + r->unparsed_uri.len) - path.data;
+
+    if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_http_es_header(r, "Set-Cookie", "");
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value = value;
+
+    h = ngx_http_es_header(r, "Location", "");
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, path.len + 1 + args.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.data = p;
+    p = ngx_cpymem(p, path.data, path.len);
+
+    if (args.len) {
+        *p++ = '?';
+        p = ngx_cpymem(p, args.data, args.len);
+    }
+
+    h->value.len = p - h->value.data;
+
+    r->headers_out.location = h;
+
+    if (ngx_http_es_header(r, "Cache-Control", "no-store") == NULL
+        || ngx_http_es_header(r, "Referrer-Policy", "no-referrer") == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_es_send_empty(r, NGX_HTTP_MOVED_TEMPORARILY);
+}
+
+
+/* configuration */
+
+char *
+ngx_http_es_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    u_char      *p;
+    ngx_str_t   *value;
+
+    if (elcf->cookie_name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* a cookie-name is an RFC 7230 token */
+
+    if (value[1].len == 0) {
+        return "has an empty name";
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= 0x20 || *p >= 0x7f
+            || ngx_strchr("()<>@,;:\\\"/[]?={}", *p) != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid cookie name \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    elcf->cookie_name = value[1];
+
+    if (cf->args->nelts == 2) {
+        ngx_str_set(&elcf->cookie_attrs, NGX_HTTP_ES_COOKIE_ATTRS);
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_es_cookie_attrs(cf, &value[2]) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    elcf->cookie_attrs = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/* "Path=/; Secure; SameSite=Lax": visible text, no lifetime of its own */
+
+static ngx_int_t
+ngx_http_es_cookie_attrs(ngx_conf_t *cf, ngx_str_t *attrs)
+{
+    u_char  *p, *last, *start;
+
+    p = attrs->data;
+    last = p + attrs->len;
+
+    for ( ;; ) {
+        while (p < last && (*p == ' ' || *p == ';')) {
+            p++;
+        }
+
+        if (p == last) {
+            return NGX_OK;
+        }
+
+        start = p;
+
+        while (p < last && *p != ';') {
+            if (*p < 0x20 || *p >= 0x7f) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "cookie attributes \"%V\" have a control "
+                                   "character", attrs);
+                return NGX_ERROR;
+            }
+
+            p++;
+        }
+
+        if ((p - start >= 7
+             && ngx_strncasecmp(start, (u_char *) "max-age", 7) == 0)
+            || (p - start >= 7
+                && ngx_strncasecmp(start, (u_char *) "expires", 7) == 0))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "cookie attributes \"%V\": Max-Age and "
+                               "Expires are set from the token", attrs);
+            return NGX_ERROR;
+        }
+    }
+}
+
+
+char *
+ngx_http_es_claim_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_es_loc_conf_t *elcf = conf;
+
+    u_char                      *p;
+    ngx_str_t                   *value;
+    ngx_uint_t                   i;
+    ngx_http_es_claim_header_t  *ch;
+
+    value = cf->args->elts;
+
+    ch = ngx_http_es_conf_push(cf, &elcf->claim_headers,
+                               sizeof(ngx_http_es_claim_header_t));
+    if (ch == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[1].len == 0) {
+        goto invalid;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if ((*p < 'a' || *p > 'z') && (*p < 'A' || *p > 'Z')
+            && (*p < '0' || *p > '9') && *p != '-')
+        {
+            goto invalid;
+        }
+    }
+
+    ch->name = value[1];
+    ch->lowcase.len = value[1].len;
+    ch->lowcase.data = ngx_pnalloc(cf->pool, value[1].len);
+    if (ch->lowcase.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ch->hash = ngx_hash_strlow(ch->lowcase.data, value[1].data,
+                               value[1].len);
+
+    for (i = 0; ngx_http_es_reserved_headers[i].len; i++) {
+        if (ch->lowcase.len == ngx_http_es_reserved_headers[i].len
+            && ngx_strncmp(ch->lowcase.data,
+                           ngx_http_es_reserved_headers[i].data,
+                           ch->lowcase.len) == 0)
+        {
+            goto reserved;
+        }
+    }
+
+    if (ch->lowcase.len >= 6
+        && ngx_strncmp(ch->lowcase.data, "proxy-", 6) == 0)
+    {
+        goto reserved;
+    }
+
+    if (value[2].len == 0 || value[2].data[0] == '.'
+        || value[2].data[value[2].len - 1] == '.')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid claim \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    ch->claim = value[2];
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid header name \"%V\"", &value[1]);
+    return NGX_CONF_ERROR;
+
+reserved:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\" cannot carry a claim", &value[1]);
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_es_upstream_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *prev,
+    ngx_http_es_loc_conf_t *conf)
+{
+    ngx_uint_t                   i, k, arg, cookie;
+    ngx_http_es_source_t        *src;
+    ngx_http_es_claim_header_t  *ch;
+
+    if (conf->cookie_name.data == NULL) {
+        conf->cookie_name = prev->cookie_name;
+        conf->cookie_attrs = prev->cookie_attrs;
+    }
+
+    ngx_conf_merge_value(conf->url_exchange, prev->url_exchange, 0);
+    ngx_conf_merge_ptr_value(conf->claim_headers, prev->claim_headers, NULL);
+    ngx_conf_merge_value(conf->strip_token, prev->strip_token, 0);
+
+    if (!conf->verify) {
+        return NGX_CONF_OK;
+    }
+
+    src = conf->source_kinds->elts;
+
+    /* a claim header is never the header the token comes in */
+
+    if (conf->claim_headers) {
+        ch = conf->claim_headers->elts;
+
+        for (i = 0; i < conf->claim_headers->nelts; i++) {
+            for (k = 0; k < conf->source_kinds->nelts; k++) {
+                if (ngx_http_es_source_is(&src[k], ch[i].lowcase.data,
+                                          ch[i].lowcase.len))
+                {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "\"embed_session_claim_header %V\" "
+                                       "is the token's own header",
+                                       &ch[i].name);
+                    return NGX_CONF_ERROR;
+                }
+            }
+        }
+    }
+
+    if (!conf->url_exchange) {
+        return NGX_CONF_OK;
+    }
+
+    arg = 0;
+    cookie = 0;
+
+    for (k = 0; k < conf->source_kinds->nelts; k++) {
+        if (src[k].kind == NGX_HTTP_ES_SOURCE_ARG) {
+            arg = 1;
+        }
+
+        if (src[k].kind == NGX_HTTP_ES_SOURCE_COOKIE
+            && conf->cookie_name.data
+            && src[k].name.len == conf->cookie_name.len
+            && ngx_strncasecmp(src[k].name.data, conf->cookie_name.data,
+                               src[k].name.len) == 0)
+        {
+            cookie = 1;
+        }
+    }
+
+    if (conf->cookie_name.data == NULL || !arg || !cookie) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_url_exchange\" needs "
+                           "\"embed_session_cookie NAME\", and "
+                           "\"embed_session_token\" with an $arg_ source and "
+                           "$cookie_NAME");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
