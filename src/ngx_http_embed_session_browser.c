@@ -664,8 +664,8 @@ ngx_http_es_csp_without_frame(ngx_http_request_t *r, ngx_str_t *value)
  * CORS headers are the module's alone: the upstream's go, Vary: Origin is
  * always there, and an origin is allowed to read an answer when it is
  * listed and the answer is for it: an error of the module, a success with
- * a token bound to that origin, or, where nothing is verified, a listed
- * origin.
+ * a token checked against that origin or minted for it, or, where nothing
+ * is verified, a listed origin.
  */
 
 static ngx_int_t
@@ -696,13 +696,15 @@ ngx_http_es_cors(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     if (ctx && ctx->error.len) {
         allow = 1;
 
-    } else if (elcf->verify) {
-        allow = ctx && ctx->claims && ctx->code == NGX_HTTP_ES_PASSED
-                && ctx->origin.len == origin.len
+    } else if (ctx && ctx->origin.len) {
+
+        /* a token checked against this origin, or minted for it */
+
+        allow = ctx->origin.len == origin.len
                 && ngx_memcmp(ctx->origin.data, origin.data, origin.len) == 0;
 
     } else {
-        allow = !(elcf->cors.flags & NGX_HTTP_ES_LIST_ANY);
+        allow = !elcf->verify && !(elcf->cors.flags & NGX_HTTP_ES_LIST_ANY);
     }
 
     if (!allow) {

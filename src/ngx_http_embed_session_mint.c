@@ -1080,6 +1080,13 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
     ngx_memcpy(ctx->minted_jti.data, uuid, 36);
     ctx->minted_exp = now + ttl;
 
+    /* a token bound to the caller's own Origin: CORS may let it read this */
+
+    if (mcf->origins == NGX_HTTP_ES_MINT_ORIGINS_REQUEST) {
+        o = m->origins.elts;
+        ctx->origin = o[0];
+    }
+
     if ((elcf->issuer.len
          && ngx_http_es_json_set(claims, (u_char *) "iss", 3,
                                  ngx_http_es_mint_text(&elcf->issuer)) != 0)

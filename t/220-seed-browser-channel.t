@@ -11,7 +11,9 @@
 # SUBSCRIPTION_PAST_DUE, MODULE_NOT_ENABLED, 429 RATE_LIMITED with
 # Retry-After and X-RateLimit-*.  The write endpoints then take the token
 # in X-Session-Token from that origin only (SESSION_REQUIRED / INVALID /
-# EXPIRED, ORIGIN_NOT_ALLOWED from another origin).
+# EXPIRED, ORIGIN_NOT_ALLOWED from another origin), while a server without
+# Origin uses its API key ("server-to-server callers do not need
+# sessions": embed_session_browser_channel).  CORS is the module's.
 #
 # Every minted token is decoded and its signature checked by an independent
 # implementation (Crypt::JWT), and a Crypt::JWT token passes the verifier.
@@ -272,15 +274,12 @@ our $CONFIG = <<'_EOC_';
     embed_session_error_format  nested;
 
     location = /api/v1/sessions {
-        # CORS preflight: answered here, before the access phase
-        if ($request_method = OPTIONS) {
-            add_header  Access-Control-Allow-Origin   $http_origin;
-            add_header  Access-Control-Allow-Methods  "POST";
-            add_header  Access-Control-Allow-Headers  "Authorization, Content-Type";
-            add_header  Access-Control-Max-Age        600;
-            add_header  Vary  Origin;
-            return 204;
-        }
+        # CORS preflight: answered by the module, before the access phase
+        embed_session_cors          any;
+        embed_session_cors_methods  POST;
+        embed_session_cors_headers  Authorization Content-Type;
+        embed_session_cors_expose   Retry-After X-RateLimit-Limit
+                                    X-RateLimit-Remaining X-RateLimit-Reset;
 
         embed_session_api_key       browser_channel;
         embed_session_api_key_from  bearer;
@@ -302,19 +301,23 @@ our $CONFIG = <<'_EOC_';
         embed_session_mint_status  201;
         embed_session_mint_output  data.sessionToken  token;
         embed_session_mint_output  data.expiresAt     expires_at;
-
-        add_header  Access-Control-Allow-Origin    $http_origin  always;
-        add_header  Access-Control-Expose-Headers  "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"  always;
-        add_header  Vary  Origin  always;
     }
 
     location /api/v1/ {
+        embed_session_browser_channel  on;
+
         embed_session_verify        on;
         embed_session_token         $http_x_session_token;
         embed_session_max_lifetime  1h;
 
-        proxy_set_header  X-Embed-Sub      $embed_session_sub;
-        proxy_set_header  X-Embed-Tenant   $embed_session_tenant;
+        embed_session_api_key       browser_channel;
+        embed_session_api_key_from  bearer;
+
+        embed_session_cors          any;
+        embed_session_cors_headers  X-Session-Token Content-Type;
+
+        proxy_set_header  X-Embed-Sub      $embed_session_sub$embed_session_api_key_id;
+        proxy_set_header  X-Embed-Tenant   $embed_session_tenant$embed_session_api_key_tenant;
         proxy_set_header  X-Embed-Origin   $embed_session_origin;
         proxy_set_header  X-Session-Token  "";
         proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/;
@@ -670,3 +673,75 @@ POST /api/v1/contacts
 --- error_code: 401
 --- json_check eval
 sub { ::nested_error(@_, 'SESSION_INVALID') }
+
+
+
+=== TEST 20: the browser channel: a server's API key without Origin passes; from a browser the API key is not enough
+--- pipelined_requests eval
+[("POST /api/v1/contacts\n{}") x 5]
+--- more_headers eval
+[bearer('live'),
+ bearer('live', 'https://app.example.com'),
+ bearer('live') . "\nSec-Fetch-Site: same-origin",
+ "Content-Type: application/json",
+ bearer('revoked')]
+--- error_code eval
+[200, 401, 401, 401, 401]
+--- response_body_like eval
+['^sub=live tenant=t_1 origin= token=$',
+ '^\{"error":\{"code":"SESSION_REQUIRED",',
+ '^\{"error":\{"code":"SESSION_REQUIRED",',
+ '^\{"error":\{"code":"API_KEY_REQUIRED",',
+ '^\{"error":\{"code":"API_KEY_REVOKED",']
+--- no_error_log
+[error]
+
+
+
+=== TEST 21: the page reads its new token: Access-Control-Allow-Origin for its origin, and for the module's errors
+--- pipelined_requests eval
+[("POST /api/v1/sessions\n{}") x 2]
+--- more_headers eval
+[bearer('live', 'https://app.example.com'),
+ bearer('live', 'https://evil.example.com')]
+--- error_code eval
+[201, 403]
+--- response_headers eval
+["Access-Control-Allow-Origin: https://app.example.com\nVary: Origin\n"
+ . "Access-Control-Expose-Headers: Retry-After, X-RateLimit-Limit, "
+ . "X-RateLimit-Remaining, X-RateLimit-Reset",
+ "Access-Control-Allow-Origin: https://evil.example.com\nVary: Origin"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 22: preflight of a write endpoint at the edge: X-Session-Token allowed
+--- request
+OPTIONS /api/v1/contacts
+--- more_headers
+Origin: https://app.example.com
+Access-Control-Request-Method: POST
+Access-Control-Request-Headers: content-type,x-session-token
+--- error_code: 204
+--- response_headers
+Access-Control-Allow-Origin: https://app.example.com
+Access-Control-Allow-Headers: X-Session-Token, Content-Type
+--- response_body_like: ^$
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: preflight of a write endpoint: Authorization is not among its headers
+--- request
+OPTIONS /api/v1/contacts
+--- more_headers
+Origin: https://app.example.com
+Access-Control-Request-Method: POST
+Access-Control-Request-Headers: authorization
+--- error_code: 403
+--- response_headers
+Access-Control-Allow-Origin:
+--- json_check eval
+sub { ::nested_error(@_, 'PREFLIGHT_REFUSED') }
