@@ -58,7 +58,7 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token)
 {
     ngx_str_t                    *values, args;
-    ngx_uint_t                    i, n, strip;
+    ngx_uint_t                    i, n, drop, strip;
     ngx_list_t                    headers;
     ngx_list_part_t              *part;
     ngx_table_elt_t              *h, *copy;
@@ -89,28 +89,13 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
     }
 
     /*
-     * nginx has no way to take a header out of the request: the list is
-     * made anew without it (the named pointers of headers_in keep their
-     * elements, which stay valid for the request's life)
+     * nginx has no way to take a header out of the request: when one has
+     * to go, the list is made anew without it (the named pointers of
+     * headers_in keep their elements, which stay valid for the request)
      */
 
     n = 0;
-    part = &r->headers_in.headers.part;
-
-    while (part) {
-        n += part->nelts;
-        part = part->next;
-    }
-
-    if (ngx_list_init(&headers, r->pool, n + 1 + (elcf->claim_headers
-                                                  ? elcf->claim_headers->nelts
-                                                  : 0),
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
+    drop = 0;
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -126,22 +111,52 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (ngx_http_es_drop_header(elcf, &h[i], strip)) {
-            continue;
-        }
+        n++;
+        drop += ngx_http_es_drop_header(elcf, &h[i], strip);
+    }
 
-        copy = ngx_list_push(&headers);
-        if (copy == NULL) {
+    if (drop) {
+        if (ngx_list_init(&headers, r->pool,
+                          n + (elcf->claim_headers
+                               ? elcf->claim_headers->nelts : 0),
+                          sizeof(ngx_table_elt_t))
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        *copy = h[i];
+        part = &r->headers_in.headers.part;
+        h = part->elts;
+
+        for (i = 0; /* void */ ; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (ngx_http_es_drop_header(elcf, &h[i], strip)) {
+                continue;
+            }
+
+            copy = ngx_list_push(&headers);
+            if (copy == NULL) {
+                return NGX_ERROR;
+            }
+
+            *copy = h[i];
+        }
+
+        /* one part: "last" must point into the request, not this frame */
+
+        r->headers_in.headers = headers;
+        r->headers_in.headers.last = &r->headers_in.headers.part;
     }
-
-    /* one part, room for the claims: "last" must point into the request */
-
-    r->headers_in.headers = headers;
-    r->headers_in.headers.last = &r->headers_in.headers.part;
 
     if (values) {
         ch = elcf->claim_headers->elts;
@@ -507,6 +522,20 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     path.data = r->unparsed_uri.data;
     q = ngx_strlchr(path.data, path.data + r->unparsed_uri.len, '?');
     path.len = (q ? q : path.data + r->unparsed_uri.len) - path.data;
+
+    /*
+     * never "//host/..." or "/\host": with absolute_redirect off that is
+     * another site; one slash is this one
+     */
+
+    while (path.len > 1 && (path.data[1] == '/' || path.data[1] == '\\')) {
+        path.data++;
+        path.len--;
+    }
+
+    if (path.len == 0 || path.data[0] != '/') {
+        return NGX_OK;
+    }
 
     if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
