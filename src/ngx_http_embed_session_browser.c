@@ -234,6 +234,13 @@ ngx_http_es_preflight(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     value.data = p;
     value.len = ngx_sprintf(p, "%T", elcf->cors_max_age) - p;
 
+    /* nothing can fail between the first header and the answer */
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (ngx_http_es_header_out(r, "Access-Control-Allow-Origin", &origin)
            != NGX_OK
         || ngx_http_es_header_out(r, "Access-Control-Allow-Methods",
@@ -693,7 +700,7 @@ ngx_http_es_cors(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_OK;
     }
 
-    if (ctx && ctx->error.len) {
+    if (ctx && ctx->answered) {
         allow = 1;
 
     } else if (ctx && ctx->origin.len) {

@@ -770,6 +770,10 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
         *h = ngx_http_es_verify_handler;
     }
 
+    if (emcf->exchange && ngx_http_es_upstream_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (emcf->browser) {
         return ngx_http_es_browser_init(cf);
     }

@@ -197,6 +197,7 @@ typedef struct {
     time_t                      leeway;     /* the largest of any level */
     ngx_shm_zone_t             *metrics;    /* embed_session_status */
     ngx_flag_t                  browser;    /* framing, fetch or CORS */
+    ngx_flag_t                  exchange;   /* some URL-token exchange */
 } ngx_http_es_main_conf_t;
 
 
@@ -284,6 +285,8 @@ typedef struct {
     time_t                      minted_exp;
 
     ngx_str_t                   token;      /* stripped from the request */
+    ngx_str_t                   exchange;   /* a URL token to trade */
+    unsigned                    answered:1; /* the module's error went out */
 } ngx_http_es_ctx_t;
 
 
@@ -395,8 +398,7 @@ char *ngx_http_es_upstream_merge(ngx_conf_t *cf,
     ngx_http_es_loc_conf_t *prev, ngx_http_es_loc_conf_t *conf);
 ngx_int_t ngx_http_es_upstream_headers(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token);
-ngx_int_t ngx_http_es_url_exchange(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_str_t *token);
+ngx_int_t ngx_http_es_upstream_init(ngx_conf_t *cf);
 
 
 extern ngx_module_t  ngx_http_embed_session_module;

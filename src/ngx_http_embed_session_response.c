@@ -481,6 +481,10 @@ ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_error_t *err,
 
     *p++ = '}';
 
+    /* this very response is the module's: CORS may let the page read it */
+
+    ctx->answered = 1;
+
     return ngx_http_es_send(r, err->status, body, p - body);
 }
 
@@ -547,17 +551,15 @@ ngx_http_es_send(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
 }
 
 
-/* a status and the headers set before, no body: 204, 302 */
+/*
+ * a status and the headers set before, no body: 204, 302; the caller has
+ * discarded the request body before it set the first header
+ */
 
 ngx_int_t
 ngx_http_es_send_empty(ngx_http_request_t *r, ngx_uint_t status)
 {
     ngx_int_t  rc;
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = 0;

@@ -23,6 +23,9 @@ static ngx_int_t ngx_http_es_strip_cookies(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf,
     ngx_table_elt_t *h, ngx_uint_t strip);
 static ngx_uint_t ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name);
+static ngx_uint_t ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf,
+    ngx_uint_t kind);
+static ngx_int_t ngx_http_es_exchange_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_es_source_is(ngx_http_es_source_t *src,
     u_char *lowcase, size_t len);
 static ngx_int_t ngx_http_es_cookie_attrs(ngx_conf_t *cf, ngx_str_t *attrs);
@@ -185,6 +188,14 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    /* $http_authorization and $embed_session_bearer read the pointer */
+
+    if (r->headers_in.authorization
+        && ngx_http_es_source_kind_in(elcf, NGX_HTTP_ES_SOURCE_BEARER))
+    {
+        r->headers_in.authorization = NULL;
+    }
+
     /* the arguments the token may come from, for a proxy_pass of $uri */
 
     if (elcf->token_args && elcf->token_args->nelts && r->args.len) {
@@ -270,12 +281,16 @@ ngx_http_es_claim_values(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 }
 
 
-/* Cookie headers without the token's cookies; a header left empty goes */
+/*
+ * Cookie headers without the token's cookies, read as nginx reads them for
+ * $cookie_NAME: pairs separated by ";" or ",", spaces allowed around the
+ * name.  What is left is never longer; a header left empty goes.
+ */
 
 static ngx_int_t
 ngx_http_es_strip_cookies(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf)
 {
-    u_char                *p, *last, *start, *end, *eq, *d;
+    u_char                *p, *last, *span, *start, *end, *q, *d, *out;
     ngx_uint_t             i, k, hit;
     ngx_list_part_t       *part;
     ngx_table_elt_t       *h;
@@ -283,17 +298,11 @@ ngx_http_es_strip_cookies(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf)
 
     static ngx_str_t  cookie = ngx_string("cookie");
 
-    src = elcf->source_kinds->elts;
-
-    for (k = 0; k < elcf->source_kinds->nelts; k++) {
-        if (src[k].kind == NGX_HTTP_ES_SOURCE_COOKIE) {
-            break;
-        }
-    }
-
-    if (k == elcf->source_kinds->nelts) {
+    if (!ngx_http_es_source_kind_in(elcf, NGX_HTTP_ES_SOURCE_COOKIE)) {
         return NGX_OK;
     }
+
+    src = elcf->source_kinds->elts;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -314,66 +323,89 @@ ngx_http_es_strip_cookies(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf)
             continue;
         }
 
-        d = ngx_pnalloc(r->pool, h[i].value.len);
-        if (d == NULL) {
+        out = ngx_pnalloc(r->pool, h[i].value.len);
+        if (out == NULL) {
             return NGX_ERROR;
         }
 
+        d = out;
         p = h[i].value.data;
         last = p + h[i].value.len;
-        start = d;
 
         while (p < last) {
-            while (p < last && (*p == ' ' || *p == ';')) {
+            span = p;
+
+            while (p < last && *p == ' ') {
                 p++;
             }
 
-            if (p == last) {
-                break;
+            start = p;
+
+            while (p < last && *p != ';' && *p != ',') {
+                p++;
             }
 
-            end = ngx_strlchr(p, last, ';');
-            if (end == NULL) {
-                end = last;
-            }
+            end = p;
 
-            eq = ngx_strlchr(p, end, '=');
-            if (eq == NULL) {
-                eq = end;
+            if (p < last) {
+                p++;
             }
 
             hit = 0;
 
             for (k = 0; k < elcf->source_kinds->nelts; k++) {
-                if (src[k].kind == NGX_HTTP_ES_SOURCE_COOKIE
-                    && (size_t) (eq - p) == src[k].name.len
-                    && ngx_strncasecmp(p, src[k].name.data, src[k].name.len)
-                       == 0)
+                if (src[k].kind != NGX_HTTP_ES_SOURCE_COOKIE
+                    || (size_t) (end - start) <= src[k].name.len
+                    || ngx_strncasecmp(start, src[k].name.data,
+                                       src[k].name.len) != 0)
                 {
+                    continue;
+                }
+
+                for (q = start + src[k].name.len; q < end && *q == ' '; q++) {
+                    /* void */
+                }
+
+                if (q < end && *q == '=') {
                     hit = 1;
                     break;
                 }
             }
 
             if (!hit) {
-                if (d != start) {
-                    *d++ = ';';
-                    *d++ = ' ';
-                }
-
-                d = ngx_cpymem(d, p, end - p);
+                d = ngx_cpymem(d, span, p - span);
             }
+        }
 
-            p = end;
+        while (d > out && (d[-1] == ' ' || d[-1] == ';' || d[-1] == ',')) {
+            d--;
         }
 
         /* the named pointer shares the element: $cookie_ sees it too */
 
-        h[i].value.data = start;
-        h[i].value.len = d - start;
+        h[i].value.data = out;
+        h[i].value.len = d - out;
     }
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf, ngx_uint_t kind)
+{
+    ngx_uint_t             k;
+    ngx_http_es_source_t  *src;
+
+    src = elcf->source_kinds->elts;
+
+    for (k = 0; k < elcf->source_kinds->nelts; k++) {
+        if (src[k].kind == kind) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -461,35 +493,65 @@ ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name)
 
 
 /*
- * A token from the URL that passed: 302 to the same URL without it, the
- * token in a cookie.  Only for the request as the client sent it.
+ * A token from the URL that passed every access check: 302 to the same URL
+ * without it, the token in a cookie.  In the precontent phase, so that
+ * every other access module and the API key had their say, and only for
+ * the request as the client sent it.
  */
 
 ngx_int_t
-ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_str_t *token)
+ngx_http_es_upstream_init(ngx_conf_t *cf)
 {
-    u_char             *p, *q;
-    size_t              len;
-    int64_t             exp;
-    ngx_str_t           args, path, value;
-    ngx_table_elt_t    *h;
-    ngx_http_es_ctx_t  *ctx;
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) || r->internal
-        || r != r->main || !r->valid_unparsed_uri)
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_es_exchange_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_exchange_handler(ngx_http_request_t *r)
+{
+    u_char                  *p, *q;
+    size_t                   len;
+    int64_t                  exp;
+    ngx_int_t                rc;
+    ngx_str_t                args, path, cookie, location, token;
+    ngx_table_elt_t         *h;
+    ngx_http_es_ctx_t       *ctx;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    /* r->unparsed_uri is the client's even once the token args went */
+
+    if (!elcf->url_exchange || r->internal || r != r->main
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
     {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     ctx = ngx_http_es_get_ctx(r, 0);
 
-    if (ctx == NULL || ctx->claims == NULL
+    if (ctx == NULL || ctx->exchange.len == 0 || ctx->claims == NULL
+        || ctx->code != NGX_HTTP_ES_PASSED
         || ngx_http_es_jws_claim_int(ctx->claims, (u_char *) "exp", 3, &exp)
            != NGX_HTTP_ES_JWS_OK)
     {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
+
+    token = ctx->exchange;
+    ngx_str_null(&ctx->exchange);
 
     /* the cookie lives as long as the token is accepted */
 
@@ -499,7 +561,7 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         exp = 1;
     }
 
-    len = elcf->cookie_name.len + 1 + token->len
+    len = elcf->cookie_name.len + 1 + token.len
           + sizeof("; Max-Age=; ") - 1 + NGX_INT64_LEN
           + elcf->cookie_attrs.len;
 
@@ -508,14 +570,14 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    value.data = p;
-    p = ngx_sprintf(p, "%V=%V; Max-Age=%L", &elcf->cookie_name, token, exp);
+    cookie.data = p;
+    p = ngx_sprintf(p, "%V=%V; Max-Age=%L", &elcf->cookie_name, &token, exp);
 
     if (elcf->cookie_attrs.len) {
         p = ngx_sprintf(p, "; %V", &elcf->cookie_attrs);
     }
 
-    value.len = p - value.data;
+    cookie.len = p - cookie.data;
 
     /* the path as the client wrote it, the arguments without the token */
 
@@ -524,7 +586,7 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     path.len = (q ? q : path.data + r->unparsed_uri.len) - path.data;
 
     /*
-     * never "//host/..." or "/\host": with absolute_redirect off that is
+     * never "//host/..." or "/\\host": with absolute_redirect off that is
      * another site; one slash is this one
      */
 
@@ -534,22 +596,10 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     }
 
     if (path.len == 0 || path.data[0] != '/') {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h = ngx_http_es_header(r, "Set-Cookie", "");
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value = value;
-
-    h = ngx_http_es_header(r, "Location", "");
-    if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -558,7 +608,7 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h->value.data = p;
+    location.data = p;
     p = ngx_cpymem(p, path.data, path.len);
 
     if (args.len) {
@@ -566,8 +616,28 @@ ngx_http_es_url_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         p = ngx_cpymem(p, args.data, args.len);
     }
 
-    h->value.len = p - h->value.data;
+    location.len = p - location.data;
 
+    /* nothing can fail between the first header and the answer */
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    h = ngx_http_es_header(r, "Set-Cookie", "");
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value = cookie;
+
+    h = ngx_http_es_header(r, "Location", "");
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value = location;
     r->headers_out.location = h;
 
     if (ngx_http_es_header(r, "Cache-Control", "no-store") == NULL
@@ -725,6 +795,21 @@ ngx_http_es_claim_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    /*
+     * nor a header nginx keeps a pointer to (X-Forwarded-For, User-Agent,
+     * ...): the pointer would still show the client's copy
+     */
+
+    for (i = 0; ngx_http_headers_in[i].name.len; i++) {
+        if (ch->lowcase.len == ngx_http_headers_in[i].name.len
+            && ngx_strncasecmp(ch->lowcase.data,
+                               ngx_http_headers_in[i].name.data,
+                               ch->lowcase.len) == 0)
+        {
+            goto reserved;
+        }
+    }
+
     if (ch->lowcase.len >= 6
         && ngx_strncmp(ch->lowcase.data, "proxy-", 6) == 0)
     {
@@ -763,6 +848,7 @@ ngx_http_es_upstream_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *prev,
 {
     ngx_uint_t                   i, k, arg, cookie;
     ngx_http_es_source_t        *src;
+    ngx_http_es_main_conf_t     *emcf;
     ngx_http_es_claim_header_t  *ch;
 
     if (conf->cookie_name.data == NULL) {
@@ -830,6 +916,10 @@ ngx_http_es_upstream_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *prev,
                            "$cookie_NAME");
         return NGX_CONF_ERROR;
     }
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_embed_session_module);
+    emcf->exchange = 1;
 
     return NGX_CONF_OK;
 }

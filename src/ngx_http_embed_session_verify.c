@@ -50,10 +50,14 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    /* on the browser channel, a server brings an API key instead */
+    /*
+     * on the browser channel, a server brings an API key instead; the
+     * client's copies of the claim headers go all the same
+     */
 
     if (elcf->browser_channel && !ngx_http_es_from_browser(r)) {
-        return NGX_DECLINED;
+        return (ngx_http_es_upstream_headers(r, elcf, NULL, NULL) == NGX_OK)
+               ? NGX_DECLINED : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx = ngx_http_es_get_ctx(r, 1);
@@ -82,16 +86,16 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
             ngx_http_es_count(verifications);
         }
 
-        if (elcf->url_exchange && kind == NGX_HTTP_ES_SOURCE_ARG) {
-            rc = ngx_http_es_url_exchange(r, elcf, &data);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-        }
-
         rc = ngx_http_es_upstream_headers(r, elcf, ctx, &data);
 
         if (rc == NGX_OK) {
+
+            /* traded for a cookie once every access check passed */
+
+            if (elcf->url_exchange && kind == NGX_HTTP_ES_SOURCE_ARG) {
+                ctx->exchange = data;
+            }
+
             return NGX_OK;
         }
 
@@ -582,6 +586,7 @@ ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx)
     ngx_str_null(&ctx->kid);
     ngx_str_null(&ctx->origin);
     ngx_str_null(&ctx->error);
+    ngx_str_null(&ctx->exchange);
 }
 
 
