@@ -25,6 +25,8 @@ static ngx_uint_t ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf,
 static ngx_uint_t ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name);
 static ngx_uint_t ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf,
     ngx_uint_t kind);
+static ngx_int_t ngx_http_es_unparsed_uri(ngx_http_request_t *r,
+    ngx_str_t *args);
 static ngx_int_t ngx_http_es_exchange_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_es_source_is(ngx_http_es_source_t *src,
     u_char *lowcase, size_t len);
@@ -196,7 +198,11 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
         r->headers_in.authorization = NULL;
     }
 
-    /* the arguments the token may come from, for a proxy_pass of $uri */
+    /*
+     * the arguments the token may come from: out of $args, and out of the
+     * request URI that proxy_pass without a URI sends as the client wrote
+     * it (the path stays byte for byte)
+     */
 
     if (elcf->token_args && elcf->token_args->nelts && r->args.len) {
         if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
@@ -205,7 +211,12 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
 
         if (args.len != r->args.len) {
             r->args = args;
-            r->valid_unparsed_uri = 0;
+
+            if (r->valid_unparsed_uri
+                && ngx_http_es_unparsed_uri(r, &args) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -391,6 +402,39 @@ ngx_http_es_strip_cookies(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf)
 }
 
 
+/* the client's path, these arguments */
+
+static ngx_int_t
+ngx_http_es_unparsed_uri(ngx_http_request_t *r, ngx_str_t *args)
+{
+    u_char  *p, *q;
+    size_t   len;
+
+    q = ngx_strlchr(r->unparsed_uri.data,
+                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
+    len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
+          - r->unparsed_uri.data;
+
+    p = ngx_pnalloc(r->pool, len + 1 + args->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, r->unparsed_uri.data, len);
+
+    if (args->len) {
+        p[len++] = '?';
+        ngx_memcpy(p + len, args->data, args->len);
+        len += args->len;
+    }
+
+    r->unparsed_uri.data = p;
+    r->unparsed_uri.len = len;
+
+    return NGX_OK;
+}
+
+
 static ngx_uint_t
 ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf, ngx_uint_t kind)
 {
@@ -553,9 +597,9 @@ ngx_http_es_exchange_handler(ngx_http_request_t *r)
     token = ctx->exchange;
     ngx_str_null(&ctx->exchange);
 
-    /* the cookie lives as long as the token is accepted */
+    /* the cookie ends with the token */
 
-    exp = exp + elcf->leeway - ngx_time();
+    exp = exp - ngx_time();
 
     if (exp < 1) {
         exp = 1;
