@@ -774,6 +774,10 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (emcf->token_args && ngx_http_es_request_line_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (emcf->browser) {
         return ngx_http_es_browser_init(cf);
     }
@@ -827,6 +831,7 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_es_loc_conf_t *elcf = conf;
 
     ngx_str_t                         *value, *arg;
+    ngx_http_es_main_conf_t           *emcf;
     ngx_uint_t                         i;
     ngx_http_complex_value_t          *cv;
     ngx_http_compile_complex_value_t   ccv;
@@ -851,6 +856,9 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (elcf->source_kinds == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_embed_session_module);
 
     value = cf->args->elts;
 
@@ -891,6 +899,17 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             && ngx_strncmp(value[i].data, "$arg_", sizeof("$arg_") - 1) == 0)
         {
             arg = ngx_array_push(elcf->token_args);
+            if (arg == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            arg->data = value[i].data + sizeof("$arg_") - 1;
+            arg->len = value[i].len - (sizeof("$arg_") - 1);
+
+            /* and every level's, for the request line in logs */
+
+            arg = ngx_http_es_conf_push(cf, &emcf->token_args,
+                                        sizeof(ngx_str_t));
             if (arg == NULL) {
                 return NGX_CONF_ERROR;
             }

@@ -198,6 +198,7 @@ typedef struct {
     ngx_shm_zone_t             *metrics;    /* embed_session_status */
     ngx_flag_t                  browser;    /* framing, fetch or CORS */
     ngx_flag_t                  exchange;   /* some URL-token exchange */
+    ngx_array_t                *token_args; /* of every level: ngx_str_t */
 } ngx_http_es_main_conf_t;
 
 
@@ -380,8 +381,11 @@ char *ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* variables */
 ngx_int_t ngx_http_es_add_variables(ngx_conf_t *cf);
-ngx_int_t ngx_http_es_strip_args(ngx_http_request_t *r, ngx_str_t *args,
-    ngx_str_t *out, ngx_uint_t redact);
+ngx_int_t ngx_http_es_strip_args(ngx_http_request_t *r,
+    ngx_array_t *token_args, ngx_str_t *args, ngx_str_t *out,
+    ngx_uint_t redact);
+ngx_int_t ngx_http_es_mask_request_line(ngx_http_request_t *r,
+    ngx_array_t *token_args, ngx_str_t *line);
 
 /* browsers: framing, fetch metadata, CORS, the browser channel */
 char *ngx_http_es_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -399,6 +403,7 @@ char *ngx_http_es_upstream_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_es_upstream_headers(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token);
 ngx_int_t ngx_http_es_upstream_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_es_request_line_init(ngx_conf_t *cf);
 
 
 extern ngx_module_t  ngx_http_embed_session_module;

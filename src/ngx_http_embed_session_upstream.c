@@ -28,6 +28,7 @@ static ngx_uint_t ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf,
 static ngx_int_t ngx_http_es_unparsed_uri(ngx_http_request_t *r,
     ngx_str_t *args);
 static ngx_int_t ngx_http_es_exchange_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_es_request_line_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_es_source_is(ngx_http_es_source_t *src,
     u_char *lowcase, size_t len);
 static ngx_int_t ngx_http_es_cookie_attrs(ngx_conf_t *cf, ngx_str_t *attrs);
@@ -205,7 +206,9 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
      */
 
     if (elcf->token_args && elcf->token_args->nelts && r->args.len) {
-        if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
+        if (ngx_http_es_strip_args(r, elcf->token_args, &r->args, &args, 0)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -537,6 +540,54 @@ ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name)
 
 
 /*
+ * A token in the URL never reaches a log: from the moment the request line
+ * is read, $request and the "request:" of every error log line hold it
+ * with the token's value "[redacted]".  Every argument that any level
+ * reads a token from counts: the location is not known yet.
+ */
+
+ngx_int_t
+ngx_http_es_request_line_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_es_request_line_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_request_line_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                 line;
+    ngx_http_es_main_conf_t  *emcf;
+
+    if (r->args.len == 0 || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
+
+    if (ngx_http_es_mask_request_line(r, emcf->token_args, &line) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->request_line = line;
+
+    return NGX_DECLINED;
+}
+
+
+/*
  * A token from the URL that passed every access check: 302 to the same URL
  * without it, the token in a cookie.  In the precontent phase, so that
  * every other access module and the API key had their say, and only for
@@ -643,7 +694,9 @@ ngx_http_es_exchange_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (ngx_http_es_strip_args(r, &r->args, &args, 0) != NGX_OK) {
+    if (ngx_http_es_strip_args(r, elcf->token_args, &r->args, &args, 0)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -684,9 +737,13 @@ ngx_http_es_exchange_handler(ngx_http_request_t *r)
     h->value = location;
     r->headers_out.location = h;
 
-    if (ngx_http_es_header(r, "Cache-Control", "no-store") == NULL
-        || ngx_http_es_header(r, "Referrer-Policy", "no-referrer") == NULL)
-    {
+    /*
+     * no Referrer-Policy: the redirected request's Referer is the page
+     * that framed this one, never this URL, and the origin check may
+     * need it
+     */
+
+    if (ngx_http_es_header(r, "Cache-Control", "no-store") == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

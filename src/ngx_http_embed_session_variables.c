@@ -451,21 +451,16 @@ ngx_http_es_variable_bearer(ngx_http_request_t *r,
  */
 
 ngx_int_t
-ngx_http_es_strip_args(ngx_http_request_t *r, ngx_str_t *args,
-    ngx_str_t *out, ngx_uint_t redact)
+ngx_http_es_strip_args(ngx_http_request_t *r, ngx_array_t *token_args,
+    ngx_str_t *args, ngx_str_t *out, ngx_uint_t redact)
 {
-    u_char                  *p, *last, *arg, *end, *eq, *d;
-    ngx_str_t               *names;
-    ngx_uint_t               i, n, hit;
-    ngx_http_es_loc_conf_t  *elcf;
-
-    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    u_char      *p, *last, *arg, *end, *eq, *d;
+    ngx_str_t   *names;
+    ngx_uint_t   i, n, hit;
 
     *out = *args;
 
-    if (elcf->token_args == NULL || elcf->token_args->nelts == 0
-        || args->len == 0)
-    {
+    if (token_args == NULL || token_args->nelts == 0 || args->len == 0) {
         return NGX_OK;
     }
 
@@ -481,7 +476,7 @@ ngx_http_es_strip_args(ngx_http_request_t *r, ngx_str_t *args,
     }
 
     out->data = d;
-    names = elcf->token_args->elts;
+    names = token_args->elts;
 
     p = args->data;
     last = p + args->len;
@@ -501,7 +496,7 @@ ngx_http_es_strip_args(ngx_http_request_t *r, ngx_str_t *args,
 
         hit = 0;
 
-        for (i = 0; i < elcf->token_args->nelts; i++) {
+        for (i = 0; i < token_args->nelts; i++) {
             if ((size_t) (eq - arg) == names[i].len
                 && ngx_strncasecmp(arg, names[i].data, names[i].len) == 0)
             {
@@ -538,9 +533,14 @@ static ngx_int_t
 ngx_http_es_variable_args(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t  out;
+    ngx_str_t                out;
+    ngx_http_es_loc_conf_t  *elcf;
 
-    if (ngx_http_es_strip_args(r, &r->args, &out, 0) != NGX_OK) {
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (ngx_http_es_strip_args(r, elcf->token_args, &r->args, &out, 0)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -554,8 +554,31 @@ static ngx_int_t
 ngx_http_es_variable_request_line(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_str_t                line;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (ngx_http_es_mask_request_line(r, elcf->token_args, &line) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_es_variable_set(v, line.data, line.len);
+
+    return NGX_OK;
+}
+
+
+/* the request line with the values of these arguments "[redacted]" */
+
+ngx_int_t
+ngx_http_es_mask_request_line(ngx_http_request_t *r, ngx_array_t *token_args,
+    ngx_str_t *line)
+{
     u_char     *p, *q, *space, *last;
     ngx_str_t   args, out;
+
+    *line = r->request_line;
 
     p = r->request_line.data;
     last = p + r->request_line.len;
@@ -563,7 +586,6 @@ ngx_http_es_variable_request_line(ngx_http_request_t *r,
     q = ngx_strlchr(p, last, '?');
 
     if (q == NULL) {
-        ngx_http_es_variable_set(v, p, r->request_line.len);
         return NGX_OK;
     }
 
@@ -577,23 +599,23 @@ ngx_http_es_variable_request_line(ngx_http_request_t *r,
     args.data = q + 1;
     args.len = space - args.data;
 
-    if (ngx_http_es_strip_args(r, &args, &out, 1) != NGX_OK) {
+    if (ngx_http_es_strip_args(r, token_args, &args, &out, 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    v->len = (q + 1 - p) + out.len + (last - space);
-    v->data = ngx_pnalloc(r->pool, v->len);
-    if (v->data == NULL) {
+    if (out.data == args.data) {
+        return NGX_OK;
+    }
+
+    line->len = (q + 1 - p) + out.len + (last - space);
+    line->data = ngx_pnalloc(r->pool, line->len);
+    if (line->data == NULL) {
         return NGX_ERROR;
     }
 
-    q = ngx_cpymem(v->data, p, q + 1 - p);
+    q = ngx_cpymem(line->data, p, q + 1 - p);
     q = ngx_cpymem(q, out.data, out.len);
     ngx_memcpy(q, space, last - space);
-
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
 
     return NGX_OK;
 }

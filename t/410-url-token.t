@@ -5,8 +5,8 @@
 #                    gets 302, an empty body, Set-Cookie NAME=TOKEN;
 #                    Max-Age=exp-now; ATTRIBUTES (default or custom),
 #                    Location without the token args (the others in order,
-#                    no "?" when none is left), Cache-Control: no-store,
-#                    Referrer-Policy: no-referrer; a failing URL token is
+#                    no "?" when none is left), Cache-Control: no-store
+#                    (and no Referrer-Policy); a failing URL token is
 #                    answered as usual and sets no cookie; POST, a header
 #                    token and a cookie token are not exchanged; the
 #                    redirected request passes with the cookie
@@ -144,6 +144,7 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value('http_config', <<'_EOC_');
     log_format es '$embed_session_request_line|$embed_session_args|$status';
+    log_format req '$request';
 
     server {
         listen unix:$TEST_NGINX_HTML_DIR/backend.sock;
@@ -198,7 +199,7 @@ __DATA__
 ""
 --- response_headers_like eval
 join "\n", ::set_cookie('es'), ::location('/u/page?a=1&b=2&c=3'),
-           'Cache-Control: no-store', 'Referrer-Policy: no-referrer'
+           'Cache-Control: no-store'
 
 
 
@@ -268,7 +269,6 @@ join "\n", ::set_cookie('es'), ::location('/u/page?a=1&b=2&c=3'),
 ""
 --- response_headers_like eval
 ::set_cookie('es') . "\n" . ::location('/u/page?a=1')
-. "\nReferrer-Policy: no-referrer"
 
 
 
@@ -937,3 +937,63 @@ qr/\[emerg\].*X-Embed:Sub/
 --- response_body eval
 ["m=GET uri=[/ep/x] tok=[] cookie=[] auth=[] other=[user-1]\n",
  "m=GET uri=[/ep/x] tok=[] cookie=[a=1] auth=[] other=[user-1]\n"]
+
+
+
+=== TEST 41: no access log holds a URL token: $request says [redacted], for every level's $arg_ sources
+--- config
+    embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_token $http_x_session_token $arg_token $cookie_es;
+        access_log logs/req.log req;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+
+    location /other/ {
+        embed_session_verify on;
+        embed_session_token $arg_t;
+        access_log logs/req.log req;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+
+    location = /log {
+        default_type text/plain;
+        alias logs/req.log;
+    }
+--- pipelined_requests eval
+["GET /u/page?a=1&token=$::T",
+ "GET /other/x?token=$::T&t=$::T",
+ "GET /log"]
+--- more_headers eval
+["Origin: https://evil.example.com", "Origin: https://evil.example.com", ""]
+--- error_code eval
+[403, 403, 200]
+--- response_body_like eval
+['"code":"ORIGIN_NOT_ALLOWED"', '"code":"ORIGIN_NOT_ALLOWED"',
+ '(?s)\A(?!.*' . quotemeta((split /\./, $::T)[2]) . ')'
+ . '(?:.*\n)?GET /u/page\?a=1&token=\[redacted\] HTTP/1\.1\n'
+ . 'GET /other/x\?token=\[redacted\]&t=\[redacted\] HTTP/1\.1\n\z']
+
+
+
+=== TEST 42: no error log line holds a URL token: the "request:" nginx adds says [redacted]
+--- config
+    embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_token $http_x_session_token $arg_token $cookie_es;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- log_level: info
+--- request eval
+"GET /u/page?a=1&token=$::T&b=2"
+--- more_headers
+Origin: https://evil.example.com
+--- error_code: 403
+--- error_log eval
+qr{ORIGIN_NOT_ALLOWED: origin not in the token, .*request: "GET /u/page\?a=1&token=\[redacted\]&b=2 HTTP/1\.1"}
+--- no_error_log eval
+[(split /\./, $::T)[2], '[error]']
