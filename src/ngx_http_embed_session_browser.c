@@ -40,8 +40,6 @@ static ngx_uint_t ngx_http_es_listed(ngx_http_es_list_t *list,
     ngx_str_t *value);
 static void ngx_http_es_headers_out_remove(ngx_http_request_t *r,
     char *name, ngx_uint_t prefix);
-static ngx_int_t ngx_http_es_header_out(ngx_http_request_t *r, char *name,
-    ngx_str_t *value);
 static char *ngx_http_es_list_value(ngx_conf_t *cf, ngx_uint_t kind,
     ngx_http_es_list_t *list, ngx_str_t *value);
 static char *ngx_http_es_list_merge(ngx_conf_t *cf, ngx_http_es_list_t *conf,
@@ -89,17 +87,12 @@ static ngx_str_t  ngx_http_es_sites[] = {
 ngx_int_t
 ngx_http_es_browser_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_es_phase_handler(cf, NGX_HTTP_PREACCESS_PHASE,
+                                  ngx_http_es_browser_handler)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    *h = ngx_http_es_browser_handler;
 
     ngx_http_es_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_es_header_filter;
@@ -241,22 +234,22 @@ ngx_http_es_preflight(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return rc;
     }
 
-    if (ngx_http_es_header_out(r, "Access-Control-Allow-Origin", &origin)
-           != NGX_OK
-        || ngx_http_es_header_out(r, "Access-Control-Allow-Methods",
+    if (ngx_http_es_header_str(r, "Access-Control-Allow-Origin", &origin)
+           == NULL
+        || ngx_http_es_header_str(r, "Access-Control-Allow-Methods",
                                   &elcf->cors_methods.text)
-           != NGX_OK
-        || ngx_http_es_header_out(r, "Access-Control-Allow-Headers",
+           == NULL
+        || ngx_http_es_header_str(r, "Access-Control-Allow-Headers",
                                   &elcf->cors_headers.text)
-           != NGX_OK
-        || ngx_http_es_header_out(r, "Access-Control-Max-Age", &value)
-           != NGX_OK
+           == NULL
+        || ngx_http_es_header_str(r, "Access-Control-Max-Age", &value)
+           == NULL
         || (elcf->cors_credentials
-            && ngx_http_es_header_out(r, "Access-Control-Allow-Credentials",
+            && ngx_http_es_header_str(r, "Access-Control-Allow-Credentials",
                                       &ngx_http_es_true)
-               != NGX_OK)
-        || ngx_http_es_header_out(r, "Vary", &ngx_http_es_vary_preflight)
-           != NGX_OK)
+               == NULL)
+        || ngx_http_es_header_str(r, "Vary", &ngx_http_es_vary_preflight)
+           == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -534,7 +527,8 @@ ngx_http_es_frame(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     value.len = p - value.data;
 
-    return ngx_http_es_header_out(r, "Content-Security-Policy", &value);
+    return ngx_http_es_header_str(r, "Content-Security-Policy", &value)
+           ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -684,9 +678,7 @@ ngx_http_es_cors(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     ngx_http_es_headers_out_remove(r, "access-control-", 1);
 
-    if (ngx_http_es_header_out(r, "Vary", &ngx_http_es_vary_origin)
-        != NGX_OK)
-    {
+    if (ngx_http_es_header_str(r, "Vary", &ngx_http_es_vary_origin) == NULL) {
         return NGX_ERROR;
     }
 
@@ -718,16 +710,16 @@ ngx_http_es_cors(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_OK;
     }
 
-    if (ngx_http_es_header_out(r, "Access-Control-Allow-Origin", &origin)
-           != NGX_OK
+    if (ngx_http_es_header_str(r, "Access-Control-Allow-Origin", &origin)
+           == NULL
         || (elcf->cors_credentials
-            && ngx_http_es_header_out(r, "Access-Control-Allow-Credentials",
+            && ngx_http_es_header_str(r, "Access-Control-Allow-Credentials",
                                       &ngx_http_es_true)
-               != NGX_OK)
+               == NULL)
         || (elcf->cors_expose.values
-            && ngx_http_es_header_out(r, "Access-Control-Expose-Headers",
+            && ngx_http_es_header_str(r, "Access-Control-Expose-Headers",
                                       &elcf->cors_expose.text)
-               != NGX_OK))
+               == NULL))
     {
         return NGX_ERROR;
     }
@@ -793,28 +785,6 @@ ngx_http_es_headers_out_remove(ngx_http_request_t *r, char *name,
             h[i].hash = 0;
         }
     }
-}
-
-
-static ngx_int_t
-ngx_http_es_header_out(ngx_http_request_t *r, char *name, ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-
-    return NGX_OK;
 }
 
 

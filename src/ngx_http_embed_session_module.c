@@ -742,45 +742,56 @@ ngx_http_es_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_es_postconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_es_main_conf_t    *emcf;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_es_main_conf_t  *emcf;
 
     /* servers without verification or API keys pay nothing, not a call */
 
     emcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_embed_session_module);
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    if (emcf->api) {
-        h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        *h = ngx_http_es_api_access_handler;
-    }
-
-    if (emcf->verify) {
-        h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        *h = ngx_http_es_verify_handler;
-    }
-
-    if (emcf->exchange && ngx_http_es_upstream_init(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (emcf->token_args && ngx_http_es_request_line_init(cf) != NGX_OK) {
+    if ((emcf->api
+         && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
+                                      ngx_http_es_api_access_handler)
+            != NGX_OK)
+        || (emcf->verify
+            && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
+                                         ngx_http_es_verify_handler)
+               != NGX_OK)
+        || (emcf->exchange
+            && ngx_http_es_phase_handler(cf, NGX_HTTP_PRECONTENT_PHASE,
+                                         ngx_http_es_exchange_handler)
+               != NGX_OK)
+        || (emcf->token_args
+            && ngx_http_es_phase_handler(cf, NGX_HTTP_POST_READ_PHASE,
+                                         ngx_http_es_request_line_handler)
+               != NGX_OK))
+    {
         return NGX_ERROR;
     }
 
     if (emcf->browser) {
         return ngx_http_es_browser_init(cf);
     }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
+    ngx_http_handler_pt handler)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[phase].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = handler;
 
     return NGX_OK;
 }

@@ -293,6 +293,8 @@ typedef struct {
 
 /* configuration */
 void *ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size);
+ngx_int_t ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
+    ngx_http_handler_pt handler);
 
 /* keys */
 char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
@@ -341,6 +343,8 @@ ngx_int_t ngx_http_es_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_es_send_empty(ngx_http_request_t *r, ngx_uint_t status);
 ngx_table_elt_t *ngx_http_es_header(ngx_http_request_t *r, char *name,
     char *value);
+ngx_table_elt_t *ngx_http_es_header_str(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
 void ngx_http_es_finalize(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_es_read_body(ngx_http_request_t *r, size_t max,
     ngx_str_t *body);
@@ -402,8 +406,8 @@ char *ngx_http_es_upstream_merge(ngx_conf_t *cf,
     ngx_http_es_loc_conf_t *prev, ngx_http_es_loc_conf_t *conf);
 ngx_int_t ngx_http_es_upstream_headers(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token);
-ngx_int_t ngx_http_es_upstream_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_es_request_line_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_es_exchange_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_es_request_line_handler(ngx_http_request_t *r);
 
 
 extern ngx_module_t  ngx_http_embed_session_module;

@@ -324,6 +324,18 @@ ngx_http_es_error_denied(ngx_http_request_t *r, ngx_http_es_api_deny_t *deny)
 ngx_table_elt_t *
 ngx_http_es_header(ngx_http_request_t *r, char *name, char *value)
 {
+    ngx_str_t  v;
+
+    v.data = (u_char *) value;
+    v.len = ngx_strlen(value);
+
+    return ngx_http_es_header_str(r, name, &v);
+}
+
+
+ngx_table_elt_t *
+ngx_http_es_header_str(ngx_http_request_t *r, char *name, ngx_str_t *value)
+{
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
@@ -337,8 +349,7 @@ ngx_http_es_header(ngx_http_request_t *r, char *name, char *value)
 #endif
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
+    h->value = *value;
 
     return h;
 }

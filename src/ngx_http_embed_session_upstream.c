@@ -27,8 +27,6 @@ static ngx_uint_t ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf,
     ngx_uint_t kind);
 static ngx_int_t ngx_http_es_unparsed_uri(ngx_http_request_t *r,
     ngx_str_t *args);
-static ngx_int_t ngx_http_es_exchange_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_es_request_line_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_es_source_is(ngx_http_es_source_t *src,
     u_char *lowcase, size_t len);
 static ngx_int_t ngx_http_es_cookie_attrs(ngx_conf_t *cf, ngx_str_t *attrs);
@@ -547,25 +545,6 @@ ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name)
  */
 
 ngx_int_t
-ngx_http_es_request_line_init(ngx_conf_t *cf)
-{
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_es_request_line_handler;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_http_es_request_line_handler(ngx_http_request_t *r)
 {
     ngx_str_t                 line;
@@ -595,25 +574,6 @@ ngx_http_es_request_line_handler(ngx_http_request_t *r)
  */
 
 ngx_int_t
-ngx_http_es_upstream_init(ngx_conf_t *cf)
-{
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_es_exchange_handler;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_http_es_exchange_handler(ngx_http_request_t *r)
 {
     u_char                  *p, *q;
@@ -722,19 +682,15 @@ ngx_http_es_exchange_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    h = ngx_http_es_header(r, "Set-Cookie", "");
+    if (ngx_http_es_header_str(r, "Set-Cookie", &cookie) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_http_es_header_str(r, "Location", &location);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h->value = cookie;
-
-    h = ngx_http_es_header(r, "Location", "");
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value = location;
     r->headers_out.location = h;
 
     /*
