@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_es_variable_args(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_es_variable_request_line(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_uint_t ngx_http_es_token_arg(ngx_array_t *token_args, u_char *arg,
+    u_char *eq);
 static ngx_int_t ngx_http_es_variable_str(ngx_http_variable_value_t *v,
     void *base, uintptr_t offset);
 static ngx_int_t ngx_http_es_variable_api_key(ngx_http_request_t *r,
@@ -450,17 +452,57 @@ ngx_http_es_variable_bearer(ngx_http_request_t *r,
  * is "a=1&b=2".  With redact set, the token's value is replaced instead.
  */
 
+/* the argument from arg to eq is one a token is read from */
+
+static ngx_uint_t
+ngx_http_es_token_arg(ngx_array_t *token_args, u_char *arg, u_char *eq)
+{
+    ngx_str_t   *names;
+    ngx_uint_t   i;
+
+    names = token_args->elts;
+
+    for (i = 0; i < token_args->nelts; i++) {
+        if ((size_t) (eq - arg) == names[i].len
+            && ngx_strncasecmp(arg, names[i].data, names[i].len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 ngx_int_t
 ngx_http_es_strip_args(ngx_http_request_t *r, ngx_array_t *token_args,
     ngx_str_t *args, ngx_str_t *out, ngx_uint_t redact)
 {
     u_char      *p, *last, *arg, *end, *eq, *d;
-    ngx_str_t   *names;
-    ngx_uint_t   i, n, hit;
+    ngx_uint_t   n, hit;
 
     *out = *args;
 
     if (token_args == NULL || token_args->nelts == 0 || args->len == 0) {
+        return NGX_OK;
+    }
+
+    /* most requests name no token argument: nothing to copy then */
+
+    for (p = args->data, last = p + args->len; p < last; p = end + 1) {
+        end = ngx_strlchr(p, last, '&');
+        if (end == NULL) {
+            end = last;
+        }
+
+        eq = ngx_strlchr(p, end, '=');
+
+        if (ngx_http_es_token_arg(token_args, p, eq ? eq : end)) {
+            break;
+        }
+    }
+
+    if (p >= last) {
         return NGX_OK;
     }
 
@@ -476,7 +518,6 @@ ngx_http_es_strip_args(ngx_http_request_t *r, ngx_array_t *token_args,
     }
 
     out->data = d;
-    names = token_args->elts;
 
     p = args->data;
     last = p + args->len;
@@ -494,16 +535,7 @@ ngx_http_es_strip_args(ngx_http_request_t *r, ngx_array_t *token_args,
             eq = end;
         }
 
-        hit = 0;
-
-        for (i = 0; i < token_args->nelts; i++) {
-            if ((size_t) (eq - arg) == names[i].len
-                && ngx_strncasecmp(arg, names[i].data, names[i].len) == 0)
-            {
-                hit = 1;
-                break;
-            }
-        }
+        hit = ngx_http_es_token_arg(token_args, arg, eq);
 
         if (!hit || redact) {
             if (d != out->data) {
