@@ -87,8 +87,10 @@ static ngx_str_t  ngx_http_es_sites[] = {
 ngx_int_t
 ngx_http_es_browser_init(ngx_conf_t *cf)
 {
+    /* after limit_req and limit_conn: a preflight flood is limited too */
+
     if (ngx_http_es_phase_handler(cf, NGX_HTTP_PREACCESS_PHASE,
-                                  ngx_http_es_browser_handler)
+                                  ngx_http_es_browser_handler, 1)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -749,22 +749,33 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
     emcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_embed_session_module);
 
+    /*
+     * the request line is masked as soon as it is read, and again before
+     * the access log (first in the log phase) for a request that ended
+     * before the post-read phase (a header too large, a timeout)
+     */
+
     if ((emcf->api
          && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
-                                      ngx_http_es_api_access_handler)
+                                      ngx_http_es_api_access_handler, 0)
             != NGX_OK)
         || (emcf->verify
             && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
-                                         ngx_http_es_verify_handler)
+                                         ngx_http_es_verify_handler, 0)
                != NGX_OK)
         || (emcf->exchange
             && ngx_http_es_phase_handler(cf, NGX_HTTP_PRECONTENT_PHASE,
-                                         ngx_http_es_exchange_handler)
+                                         ngx_http_es_exchange_handler, 0)
                != NGX_OK)
         || (emcf->token_args
-            && ngx_http_es_phase_handler(cf, NGX_HTTP_POST_READ_PHASE,
-                                         ngx_http_es_request_line_handler)
-               != NGX_OK))
+            && (ngx_http_es_phase_handler(cf, NGX_HTTP_POST_READ_PHASE,
+                                          ngx_http_es_request_line_handler,
+                                          0)
+                   != NGX_OK
+                || ngx_http_es_phase_handler(cf, NGX_HTTP_LOG_PHASE,
+                                            ngx_http_es_request_line_handler,
+                                            1)
+                   != NGX_OK)))
     {
         return NGX_ERROR;
     }
@@ -777,18 +788,31 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
 }
 
 
+/*
+ * A phase handler at the end of the phase's array, or at its front: the
+ * phase engine runs an array from its end, the log phase from its front.
+ */
+
 ngx_int_t
 ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
-    ngx_http_handler_pt handler)
+    ngx_http_handler_pt handler, ngx_uint_t front)
 {
+    ngx_array_t                *a;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    h = ngx_array_push(&cmcf->phases[phase].handlers);
+    a = &cmcf->phases[phase].handlers;
+
+    h = ngx_array_push(a);
     if (h == NULL) {
         return NGX_ERROR;
+    }
+
+    if (front) {
+        h = a->elts;
+        ngx_memmove(&h[1], &h[0], (a->nelts - 1) * sizeof(*h));
     }
 
     *h = handler;
@@ -842,6 +866,7 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_es_loc_conf_t *elcf = conf;
 
     ngx_str_t                         *value, *arg;
+    ngx_http_es_source_t              *src;
     ngx_http_es_main_conf_t           *emcf;
     ngx_uint_t                         i;
     ngx_http_complex_value_t          *cv;
@@ -903,21 +928,20 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         /*
          * a token read from a query argument is remembered, so that
          * $embed_session_args and $embed_session_request_line can leave
-         * it out of what goes upstream and into logs
+         * it out of what goes upstream and into logs; and every level's,
+         * for the request line in logs
          */
 
-        if (value[i].len > sizeof("$arg_") - 1
-            && ngx_strncmp(value[i].data, "$arg_", sizeof("$arg_") - 1) == 0)
-        {
+        src = elcf->source_kinds->elts;
+        src += elcf->source_kinds->nelts - 1;
+
+        if (src->kind == NGX_HTTP_ES_SOURCE_ARG) {
             arg = ngx_array_push(elcf->token_args);
             if (arg == NULL) {
                 return NGX_CONF_ERROR;
             }
 
-            arg->data = value[i].data + sizeof("$arg_") - 1;
-            arg->len = value[i].len - (sizeof("$arg_") - 1);
-
-            /* and every level's, for the request line in logs */
+            *arg = src->name;
 
             arg = ngx_http_es_conf_push(cf, &emcf->token_args,
                                         sizeof(ngx_str_t));
@@ -925,8 +949,7 @@ ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
 
-            arg->data = value[i].data + sizeof("$arg_") - 1;
-            arg->len = value[i].len - (sizeof("$arg_") - 1);
+            *arg = src->name;
         }
     }
 
@@ -944,6 +967,7 @@ static ngx_int_t
 ngx_http_es_source_kind(ngx_conf_t *cf, ngx_array_t *kinds, ngx_str_t *value)
 {
     u_char                *p;
+    ngx_str_t              plain;
     ngx_uint_t             i;
     ngx_http_es_source_t  *src;
 
@@ -964,6 +988,24 @@ ngx_http_es_source_kind(ngx_conf_t *cf, ngx_array_t *kinds, ngx_str_t *value)
 
     src->kind = NGX_HTTP_ES_SOURCE_OTHER;
     ngx_str_null(&src->name);
+
+    /* "${arg_token}" is "$arg_token" */
+
+    if (value->len > 3 && value->data[0] == '$' && value->data[1] == '{'
+        && value->data[value->len - 1] == '}')
+    {
+        p = ngx_pnalloc(cf->pool, value->len - 2);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        p[0] = '$';
+        ngx_memcpy(p + 1, value->data + 2, value->len - 3);
+
+        plain.data = p;
+        plain.len = value->len - 2;
+        value = &plain;
+    }
 
     for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 

@@ -294,7 +294,7 @@ typedef struct {
 /* configuration */
 void *ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size);
 ngx_int_t ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
-    ngx_http_handler_pt handler);
+    ngx_http_handler_pt handler, ngx_uint_t front);
 
 /* keys */
 char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,

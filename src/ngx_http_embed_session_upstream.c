@@ -26,7 +26,7 @@ static ngx_uint_t ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name);
 static ngx_uint_t ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf,
     ngx_uint_t kind);
 static ngx_int_t ngx_http_es_unparsed_uri(ngx_http_request_t *r,
-    ngx_str_t *args);
+    ngx_array_t *token_args);
 static ngx_uint_t ngx_http_es_source_is(ngx_http_es_source_t *src,
     u_char *lowcase, size_t len);
 static ngx_int_t ngx_http_es_cookie_attrs(ngx_conf_t *cf, ngx_str_t *attrs);
@@ -203,21 +203,27 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
      * it (the path stays byte for byte)
      */
 
-    if (elcf->token_args && elcf->token_args->nelts && r->args.len) {
-        if (ngx_http_es_strip_args(r, elcf->token_args, &r->args, &args, 0)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if (elcf->token_args && elcf->token_args->nelts) {
 
-        if (args.len != r->args.len) {
-            r->args = args;
-
-            if (r->valid_unparsed_uri
-                && ngx_http_es_unparsed_uri(r, &args) != NGX_OK)
+        if (r->args.len) {
+            if (ngx_http_es_strip_args(r, elcf->token_args, &r->args, &args,
+                                       0)
+                != NGX_OK)
             {
                 return NGX_ERROR;
             }
+
+            r->args = args;
+        }
+
+        /*
+         * $request_uri too: a rewrite or try_files may have made it
+         * invalid for proxy_pass, and it is still what fastcgi_params'
+         * REQUEST_URI and logs show
+         */
+
+        if (ngx_http_es_unparsed_uri(r, elcf->token_args) != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
@@ -403,34 +409,47 @@ ngx_http_es_strip_cookies(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf)
 }
 
 
-/* the client's path, these arguments */
+/* the client's request URI without the token's arguments */
 
 static ngx_int_t
-ngx_http_es_unparsed_uri(ngx_http_request_t *r, ngx_str_t *args)
+ngx_http_es_unparsed_uri(ngx_http_request_t *r, ngx_array_t *token_args)
 {
-    u_char  *p, *q;
-    size_t   len;
+    u_char     *p, *q, *last;
+    ngx_str_t   query, out;
 
-    q = ngx_strlchr(r->unparsed_uri.data,
-                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
-    len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
-          - r->unparsed_uri.data;
+    p = r->unparsed_uri.data;
+    last = p + r->unparsed_uri.len;
 
-    p = ngx_pnalloc(r->pool, len + 1 + args->len);
-    if (p == NULL) {
+    q = ngx_strlchr(p, last, '?');
+    if (q == NULL) {
+        return NGX_OK;
+    }
+
+    query.data = q + 1;
+    query.len = last - query.data;
+
+    if (ngx_http_es_strip_args(r, token_args, &query, &out, 0) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, r->unparsed_uri.data, len);
-
-    if (args->len) {
-        p[len++] = '?';
-        ngx_memcpy(p + len, args->data, args->len);
-        len += args->len;
+    if (out.data == query.data) {
+        return NGX_OK;
     }
 
-    r->unparsed_uri.data = p;
-    r->unparsed_uri.len = len;
+    /* the path byte for byte; no "?" when no argument is left */
+
+    r->unparsed_uri.len = (q - p) + (out.len ? 1 + out.len : 0);
+    r->unparsed_uri.data = ngx_pnalloc(r->pool, r->unparsed_uri.len);
+    if (r->unparsed_uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(r->unparsed_uri.data, p, q - p);
+
+    if (out.len) {
+        *q++ = '?';
+        ngx_memcpy(q, out.data, out.len);
+    }
 
     return NGX_OK;
 }

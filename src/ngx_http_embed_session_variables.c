@@ -586,12 +586,14 @@ static ngx_int_t
 ngx_http_es_variable_request_line(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t                line;
-    ngx_http_es_loc_conf_t  *elcf;
+    ngx_str_t                 line;
+    ngx_http_es_main_conf_t  *emcf;
 
-    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    /* every level's token arguments: a request may end anywhere */
 
-    if (ngx_http_es_mask_request_line(r, elcf->token_args, &line) != NGX_OK) {
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
+
+    if (ngx_http_es_mask_request_line(r, emcf->token_args, &line) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -541,7 +541,9 @@ ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_embed_session_module);
 
-    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+    /* a subrequest shares the pool, never the main request's context */
+
+    if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
 
         for (cln = r->pool->cleanup; cln; cln = cln->next) {
             if (cln->handler == ngx_http_es_ctx_cleanup) {

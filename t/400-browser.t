@@ -1368,3 +1368,30 @@ qr/\[emerg\].*embed_session_browser_channel.*embed_session_verify|\[emerg\].*emb
 --- must_die
 --- error_log eval
 qr/\[emerg\].*same-host/
+
+
+
+=== TEST 46: preflights are answered after limit_req: a flood of them is limited like any request
+--- http_config
+    embed_session_api_keys zone=bk:1m file=$TEST_NGINX_HTML_DIR/keys.txt;
+    limit_req_zone $connection zone=pf:1m rate=1r/m;
+--- config
+    embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    location /t {
+        limit_req zone=pf nodelay;
+        limit_req_status 429;
+        limit_req_log_level warn;
+        embed_session_verify on;
+        embed_session_cors any;
+    }
+--- pipelined_requests eval
+["GET /t", "OPTIONS /t"]
+--- more_headers eval
+["Origin: $::APP", ::pre($::APP, "POST")]
+--- error_code eval
+[401, 429]
+--- response_body_like eval
+['"code":"SESSION_REQUIRED"', '429 Too Many Requests']
+--- no_error_log
+[error]

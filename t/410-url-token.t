@@ -997,3 +997,92 @@ Origin: https://evil.example.com
 qr{ORIGIN_NOT_ALLOWED: origin not in the token, .*request: "GET /u/page\?a=1&token=\[redacted\]&b=2 HTTP/1\.1"}
 --- no_error_log eval
 [(split /\./, $::T)[2], '[error]']
+
+
+
+=== TEST 43: a stripped token argument leaves $request_uri too, after a rewrite and with try_files (REQUEST_URI of FastCGI)
+--- config
+    embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    location /rw/ {
+        rewrite ^/rw/(.*)$ /v/$1 last;
+    }
+
+    location /v/ {
+        embed_session_verify on;
+        embed_session_origin_absent allow;
+        embed_session_token $http_x_session_token $arg_token;
+        embed_session_strip_token on;
+        try_files /nonexistent @show;
+    }
+
+    location @show {
+        return 200 "request_uri=$request_uri args=$args\n";
+    }
+--- pipelined_requests eval
+["GET /rw/p?a=1&token=$::T&b=2", "GET /v/x?token=$::T&c=3"]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["request_uri=/rw/p?a=1&b=2 args=a=1&b=2\n",
+ "request_uri=/v/x?c=3 args=c=3\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 44: $ARG_token and ${arg_t} are token arguments as well: exchanged without the token in Location
+--- config
+    embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    location /upper/ {
+        embed_session_verify on;
+        embed_session_origin_absent allow;
+        embed_session_token $ARG_token $cookie_es;
+        embed_session_cookie es;
+        embed_session_url_exchange on;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+
+    location /braces/ {
+        embed_session_verify on;
+        embed_session_origin_absent allow;
+        embed_session_token ${arg_t} $cookie_es;
+        embed_session_cookie es;
+        embed_session_url_exchange on;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- pipelined_requests eval
+["GET /upper/p?token=$::T&a=1", "GET /braces/p?t=$::T&b=2"]
+--- error_code eval
+[302, 302]
+--- response_headers_like eval
+[::location('/upper/p?a=1'), ::location('/braces/p?b=2')]
+--- no_error_log
+[error]
+
+
+
+=== TEST 45: a request that ends before its headers are read logs no token either ($request masked before the access log)
+--- config
+    large_client_header_buffers 4 1k;
+
+    embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+
+    access_log logs/error.log req;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_token $http_x_session_token $arg_token;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- log_level: warn
+--- request eval
+"GET /u/page?a=1&token=$::T"
+--- more_headers eval
+"X-Big: " . ('x' x 1500)
+--- error_code: 400
+--- error_log
+GET /u/page?a=1&token=[redacted] HTTP/1.1
+--- no_error_log eval
+[(split /\./, $::T)[2]]
