@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_es_csp_without_frame(ngx_http_request_t *r,
     ngx_str_t *value);
 static ngx_int_t ngx_http_es_cors(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
+static u_char *ngx_http_es_list_item(u_char *p, u_char *last, u_char sep,
+    ngx_str_t *item);
 static ngx_uint_t ngx_http_es_listed(ngx_http_es_list_t *list,
     ngx_str_t *value);
 static void ngx_http_es_headers_out_remove(ngx_http_request_t *r,
@@ -266,7 +268,7 @@ static ngx_int_t
 ngx_http_es_preflight_headers(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf)
 {
-    u_char           *p, *last, *start, *end;
+    u_char           *p, *last;
     ngx_str_t         name;
     ngx_uint_t        i, k, hash, ok;
     ngx_list_part_t  *part;
@@ -307,28 +309,11 @@ ngx_http_es_preflight_headers(ngx_http_request_t *r,
         last = p + h[i].value.len;
 
         while (p < last) {
-            while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
-                p++;
-            }
+            p = ngx_http_es_list_item(p, last, ',', &name);
 
-            start = p;
-
-            while (p < last && *p != ',') {
-                p++;
-            }
-
-            end = p;
-
-            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
-                end--;
-            }
-
-            if (end == start) {
+            if (name.len == 0) {
                 continue;
             }
-
-            name.data = start;
-            name.len = end - start;
 
             ok = 0;
 
@@ -585,7 +570,8 @@ ngx_http_es_frame_origin(void *data, const unsigned char *s, size_t len)
 static ngx_int_t
 ngx_http_es_csp_without_frame(ngx_http_request_t *r, ngx_str_t *value)
 {
-    u_char      *p, *q, *last, *end, *start, *stop, *d, *out;
+    u_char      *p, *q, *last, *end, *d, *out;
+    ngx_str_t    item;
     size_t       n;
     ngx_uint_t   first;
 
@@ -610,28 +596,15 @@ ngx_http_es_csp_without_frame(ngx_http_request_t *r, ngx_str_t *value)
         q = p;
 
         while (q < end) {
-            while (q < end && (*q == ' ' || *q == '\t' || *q == ';')) {
-                q++;
-            }
+            q = ngx_http_es_list_item(q, end, ';', &item);
 
-            start = q;
-
-            while (q < end && *q != ';') {
-                q++;
-            }
-
-            stop = q;
-
-            while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t')) {
-                stop--;
-            }
-
-            if (stop == start
-                || ((size_t) (stop - start) >= n
-                    && ngx_strncasecmp(start, (u_char *) "frame-ancestors", n)
+            if (item.len == 0
+                || (item.len >= n
+                    && ngx_strncasecmp(item.data, (u_char *) "frame-ancestors",
+                                       n)
                        == 0
-                    && ((size_t) (stop - start) == n
-                        || start[n] == ' ' || start[n] == '\t')))
+                    && (item.len == n
+                        || item.data[n] == ' ' || item.data[n] == '\t')))
             {
                 continue;
             }
@@ -645,7 +618,7 @@ ngx_http_es_csp_without_frame(ngx_http_request_t *r, ngx_str_t *value)
                 *d++ = ' ';
             }
 
-            d = ngx_cpymem(d, start, stop - start);
+            d = ngx_cpymem(d, item.data, item.len);
             first = 0;
         }
 
@@ -727,6 +700,38 @@ ngx_http_es_cors(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The next item of a list separated by sep, without the spaces and tabs
+ * around it (empty: none there); returns where the item after it starts.
+ */
+
+static u_char *
+ngx_http_es_list_item(u_char *p, u_char *last, u_char sep, ngx_str_t *item)
+{
+    u_char  *end;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == sep)) {
+        p++;
+    }
+
+    item->data = p;
+
+    while (p < last && *p != sep) {
+        p++;
+    }
+
+    end = p;
+
+    while (end > item->data && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+
+    item->len = end - item->data;
+
+    return p;
 }
 
 
