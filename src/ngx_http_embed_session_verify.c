@@ -80,15 +80,15 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
 
     if (code == NGX_HTTP_ES_PASSED) {
 
-        /* once a request: an internal redirect checks again, uncounted */
-
-        if (!r->internal) {
-            ngx_http_es_count(verifications);
-        }
-
         rc = ngx_http_es_upstream_headers(r, elcf, ctx, &data);
 
         if (rc == NGX_OK) {
+
+            /* once a request: an internal redirect checks again, uncounted */
+
+            if (!r->internal) {
+                ngx_http_es_count(verifications);
+            }
 
             /* traded for a cookie once every access check passed */
 
