@@ -1290,6 +1290,15 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
         return ngx_http_es_error(r, NGX_HTTP_ES_STORE_FULL);
     }
 
+    if (rc == NGX_BUSY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: API key \"%V\" has %ui live "
+                      "records in store zone \"%V\" already (per_key=)",
+                      &m->key->id, elcf->store->per_key,
+                      &elcf->store->name);
+        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_QUOTA);
+    }
+
     if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "embed_session mint: session id collision");

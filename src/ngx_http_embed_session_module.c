@@ -14,7 +14,9 @@ static char *ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_es_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_es_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_es_init_process(ngx_cycle_t *cycle);
+static void ngx_http_es_exit_master(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
 
 static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -492,12 +494,12 @@ ngx_module_t  ngx_http_embed_session_module = {
     ngx_http_es_commands,                  /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_es_init_module,               /* init module */
     ngx_http_es_init_process,              /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_es_exit_process,              /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_es_exit_master,               /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -821,6 +823,15 @@ ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
 }
 
 
+/* the master, with a new configuration in place: the stores' epochs */
+
+static ngx_int_t
+ngx_http_es_init_module(ngx_cycle_t *cycle)
+{
+    return ngx_http_es_store_init_module(cycle);
+}
+
+
 static ngx_int_t
 ngx_http_es_init_process(ngx_cycle_t *cycle)
 {
@@ -856,6 +867,13 @@ ngx_http_es_exit_process(ngx_cycle_t *cycle)
     ngx_http_es_store_exit(cycle);
     ngx_http_es_cache_done();
     ngx_http_es_jws_done();
+}
+
+
+static void
+ngx_http_es_exit_master(ngx_cycle_t *cycle)
+{
+    ngx_http_es_store_exit_master(cycle);
 }
 
 

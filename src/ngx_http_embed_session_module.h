@@ -69,6 +69,7 @@ typedef enum {
     NGX_HTTP_ES_EXCHANGE_USED,
     NGX_HTTP_ES_EXCHANGE_EXPIRED,
     NGX_HTTP_ES_STORE_FULL,
+    NGX_HTTP_ES_SESSION_QUOTA,      /* per_key= of the store zone */
     NGX_HTTP_ES_FETCH_NOT_ALLOWED,
     NGX_HTTP_ES_PREFLIGHT_REFUSED,
     NGX_HTTP_ES_DENIED,             /* by embed_session_api_key_deny */

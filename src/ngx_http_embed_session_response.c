@@ -143,6 +143,11 @@ static ngx_http_es_error_t  ngx_http_es_errors[] = {
       NGX_HTTP_SERVICE_UNAVAILABLE,
       ngx_null_string },
 
+    { ngx_string("SESSION_QUOTA_EXCEEDED"),
+      ngx_string("Too many live sessions for this API key"),
+      NGX_HTTP_TOO_MANY_REQUESTS,
+      ngx_null_string },
+
     { ngx_string("FETCH_NOT_ALLOWED"),
       ngx_string("Request not allowed for this destination"),
       NGX_HTTP_FORBIDDEN,

@@ -88,6 +88,18 @@ static ngx_http_es_gauge_t  ngx_http_es_gauges[] = {
     { "store_full_total", "", "counter",
       "Records refused because the zone was full.", ngx_http_es_stat(full) },
 
+    { "store_quota_total", "", "counter",
+      "Records refused because the API key had per_key= records.",
+      ngx_http_es_stat(quota) },
+
+    { "state_generation", "", "gauge",
+      "The generation of the state file last written or read.",
+      ngx_http_es_stat(generation) },
+
+    { "state_losses_total", "", "counter",
+      "Starts that found the state file missing, older than the epoch, "
+      "or not whole.", ngx_http_es_stat(losses) },
+
     { "state_writes_total", "", "counter", "State file snapshots written.",
       ngx_http_es_stat(writes) },
 

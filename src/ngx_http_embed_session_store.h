@@ -30,6 +30,10 @@
 #define NGX_HTTP_ES_STATE_STOP        0
 #define NGX_HTTP_ES_STATE_START       1
 
+/* state_loss=: what a lost state file costs the sessions it held */
+#define NGX_HTTP_ES_LOSS_REVOKE       0
+#define NGX_HTTP_ES_LOSS_KEEP         1
+
 
 /* what a record holds, in memory and in the state file */
 
@@ -49,6 +53,7 @@ typedef struct {
     uint16_t                    reserved;
     uint32_t                    payload_len;
     uint32_t                    reserved2;
+    int64_t                     horizon;    /* the latest exp of a token */
 } ngx_http_es_store_rec_t;
 
 
@@ -65,9 +70,15 @@ typedef struct {
     ngx_str_t                   state_tmp;  /* STATE.tmp */
     ngx_str_t                   state_lock; /* STATE.lock */
     ngx_str_t                   state_bad;  /* STATE.corrupt */
+    ngx_str_t                   epoch;      /* state_epoch=, NUL-terminated */
+    ngx_str_t                   epoch_tmp;  /* EPOCH.tmp */
     ngx_msec_t                  sync;
     ngx_uint_t                  state_errors;
+    ngx_uint_t                  state_loss;
+    ngx_uint_t                  per_key;    /* records an owner may have */
+    time_t                      leeway;     /* the largest of the config */
     ngx_http_es_jws_key_t      *key;        /* state_key=, HS256 */
+    uint64_t                    epoch_gen;  /* what the epoch file holds */
 
     ngx_cycle_t                *cycle;
 
@@ -131,6 +142,9 @@ typedef struct {
     ngx_uint_t                  full;       /* refusals, zone full */
     ngx_uint_t                  writes;
     ngx_uint_t                  write_failures;
+    ngx_uint_t                  generation; /* of the last state file */
+    ngx_uint_t                  losses;     /* state lost, at start */
+    ngx_uint_t                  quota;      /* refusals, per_key= */
     ngx_uint_t                  ok;         /* the invariant walk passed */
 } ngx_http_es_store_stats_t;
 
@@ -139,9 +153,12 @@ typedef struct {
 char *ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_http_es_store_t *ngx_http_es_store_get(ngx_conf_t *cf, ngx_str_t *name);
 
-/* processes: the sync timer in one worker, a last write at exit */
+/* processes: the sync timer in one worker, a last write at exit; the
+ * master keeps the epoch file */
+ngx_int_t ngx_http_es_store_init_module(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_es_store_init_process(ngx_cycle_t *cycle);
 void ngx_http_es_store_exit(ngx_cycle_t *cycle);
+void ngx_http_es_store_exit_master(ngx_cycle_t *cycle);
 
 /* ids */
 ngx_int_t ngx_http_es_id_parse(u_char *id, u_char *text, size_t len);
@@ -150,7 +167,7 @@ void ngx_http_es_owner(u_char *owner, ngx_str_t *api_key_id);
 
 /* what requests ask */
 ngx_int_t ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
-    u_char *jti);
+    u_char *jti, time_t iat);
 ngx_int_t ngx_http_es_store_add(ngx_http_es_store_t *store,
     ngx_http_es_store_rec_t *rec, u_char *payload, ngx_log_t *log);
 ngx_http_es_rotate_rc_t ngx_http_es_store_rotate(ngx_http_es_store_t *store,

@@ -19,7 +19,8 @@ typedef struct {
 static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data);
 static ngx_http_es_code_t ngx_http_es_verify_store(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx);
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx,
+    ngx_http_es_token_t *token);
 static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
     ngx_http_es_token_t *token);
@@ -146,7 +147,7 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return code;
     }
 
-    return ngx_http_es_verify_store(r, elcf, ctx);
+    return ngx_http_es_verify_store(r, elcf, ctx, &token);
 }
 
 
@@ -252,7 +253,7 @@ ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
 static ngx_http_es_code_t
 ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx)
+    ngx_http_es_ctx_t *ctx, ngx_http_es_token_t *token)
 {
     u_char     sid[NGX_HTTP_ES_ID_LEN], jti[NGX_HTTP_ES_ID_LEN];
     ngx_int_t  rc;
@@ -263,7 +264,7 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_HTTP_ES_PASSED;
     }
 
-    rc = ngx_http_es_store_check(elcf->store, sid, jti);
+    rc = ngx_http_es_store_check(elcf->store, sid, jti, token->times.iat);
 
     if (rc == NGX_DECLINED) {
         ctx->reason = "session revoked";
@@ -272,6 +273,11 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     if (rc == NGX_BUSY) {
         ctx->reason = "session replaced by a refresh";
+        return NGX_HTTP_ES_SESSION_REVOKED;
+    }
+
+    if (rc == NGX_ABORT) {
+        ctx->reason = "session issued before the store lost state";
         return NGX_HTTP_ES_SESSION_REVOKED;
     }
 

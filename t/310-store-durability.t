@@ -66,6 +66,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
+use EmbedSessionState;
+use EmbedSessionLive;
 
 use Compress::Zlib ();
 use Digest::SHA ();
@@ -76,100 +78,6 @@ use Time::HiRes ();
 
 repeat_each(1);
 no_shuffle();
-
-our $JSON = JSON::PP->new->canonical;
-
-our $ORIGIN = 'https://app.example.com';
-
-# the API key that mints and revokes (and its record)
-
-our $RAW = 'st_' . 'Dur4bleK' . ('q' x 32);
-
-our $KEY_FILE = "# store durability\n"
-                . "k1 key=" . stored($RAW) . " scope=tenant tenant=t1\n";
-
-# the server of every block and of the live nginx: mint, exchange tickets,
-# refresh, revoke, verify and status against the store "sessions".
-# PORT is the server's own port (for /verify -> /backend).
-
-sub server_conf {
-    my ($port) = @_;
-
-    my $conf = <<'_EOC_';
-        embed_session_keys   DATA/keys/hs256.jwks;
-        embed_session_store  sessions;
-
-        location = /mint {
-            embed_session_api_key  keys;
-            embed_session_mint     on;
-
-            embed_session_field  sub             string   required claim=sub;
-            embed_session_field  allowedOrigins  origins  required;
-
-            embed_session_mint_ttl       300 max=3600;
-            embed_session_mint_lifetime  1h;
-
-            embed_session_mint_output  token        token;
-            embed_session_mint_output  renew_token  renew_token;
-            embed_session_mint_output  session_id   session_id;
-        }
-
-        location = /generate {
-            embed_session_api_key  keys;
-            embed_session_mint     on;
-
-            embed_session_field  sub             string   required claim=sub;
-            embed_session_field  allowedOrigins  origins  required;
-
-            embed_session_mint_ttl       300 max=3600;
-            embed_session_mint_exchange  10m;
-
-            embed_session_mint_output  sessionId  session_id;
-        }
-
-        location = /exchange {
-            embed_session_exchange;
-
-            embed_session_mint_output  token       token;
-            embed_session_mint_output  session_id  session_id;
-            embed_session_mint_output  expires_in  expires_in;
-        }
-
-        location = /refresh {
-            embed_session_refresh  renew  body=renew_token  grace=0;
-            embed_session_mint_ttl  300 max=3600;
-
-            embed_session_mint_output  token        token;
-            embed_session_mint_output  renew_token  renew_token;
-            embed_session_mint_output  session_id   session_id;
-            embed_session_mint_output  expires_in   expires_in;
-        }
-
-        location = /revoke {
-            embed_session_api_key  keys;
-            embed_session_revoke;
-        }
-
-        location = /verify {
-            embed_session_verify  on;
-            proxy_set_header  X-Sid  $embed_session_claim_sid;
-            proxy_pass  http://127.0.0.1:PORT/backend;
-        }
-
-        location = /backend {
-            return 200 "ok $http_x_sid\n";
-        }
-
-        location = /status {
-            embed_session_status;
-        }
-_EOC_
-
-    $conf =~ s/\bDATA\b/$ENV{TEST_NGINX_ES_DATA}/g;
-    $conf =~ s/\bPORT\b/$port/g;
-
-    return $conf;
-}
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
@@ -193,13 +101,6 @@ Test::More::done_testing();
 
 
 # the live nginx ##############################################################
-
-our ($BIN, $PREFIX, $PORT, $URL, $STATE_DIR, $STATE, $MASTER);
-
-END {
-    # never leave our nginx behind, whatever happened
-    stop_nginx() if $MASTER;
-}
 
 sub store_live {
     $BIN = $ENV{TEST_NGINX_BINARY} // 'nginx';
@@ -514,21 +415,12 @@ sub corrupt_files {
     Test::More::ok(@kept >= 1, 'corrupt: a revocation is stored before the '
                                . 'record that will be damaged');
 
-    # the records: after a 16-byte header ("ESSTATE1", the record size,
-    # 0), each is its length (4 bytes), its CRC32 (4) and the length's
-    # bytes; numbered from 1, offsets from the start of the file
+    # the records (t/lib/EmbedSessionState.pm), numbered from 1, offsets
+    # from the start of the file; len with the 8 bytes of length and CRC
 
-    my @recs;
-
-    if (substr($good, 0, 8) eq 'ESSTATE1') {
-        my ($p, $n) = (16, 0);
-
-        while ($p + 8 <= length $good) {
-            my $len = 8 + unpack 'L', substr($good, $p, 4);
-            push @recs, { n => ++$n, offset => $p, len => $len };
-            $p += $len;
-        }
-    }
+    my $f = state_parse($good, 0);
+    my @recs = map { { n => $_->{n}, offset => $_->{offset},
+                       len => 8 + $_->{len} } } @{ $f ? $f->{recs} : [] };
 
     my ($bad) = grep { $_->{offset} <= $at{$victim}
                        && $at{$victim} < $_->{offset} + $_->{len} } @recs;
@@ -732,19 +624,7 @@ sub unwritable_dir {
 
 # 7.-9. a signed state file (state_key=) #######################################
 
-our ($STATE_KEY, $K, $RSIZE);
-
-# offsets in ngx_http_es_store_rec_t (src/ngx_http_embed_session_store.h):
-# id[16] gen[16] prev[16] owner[8], six int64, seq, then flags (uint16)
-# and payload_len (uint32); the flags.  (BEGIN: the code above runs
-# before the file's end is reached.)
-
-our ($REC_FLAGS, $REC_PAYLOAD_LEN, $F_REVOKED, $F_TICKET);
-
-BEGIN {
-    ($REC_FLAGS, $REC_PAYLOAD_LEN) = (108, 112);
-    ($F_REVOKED, $F_TICKET) = (1, 2);
-}
+our ($STATE_KEY, $K);
 
 sub signed_live {
     $PREFIX = server_root() . '-signed';
@@ -842,19 +722,23 @@ sub signed_live {
     # 8. signed and unsigned files, zones with and without the key ----------
 
     my $signed = get($STATE);
-    my (undef, $recs) = state_parse($signed, 32);
+    my $sf = state_parse($signed, 32, $K);
 
     return Test::More::fail('signed: the last snapshot is a signed file')
-        unless $recs;
+        unless $sf;
 
-    # the same records without their HMACs, header flag 0
+    my $recs = $sf->{recs};
 
-    my $unsigned = state_header(0)
-                   . join '', map { state_rec($_->{body}) } @$recs;
+    # the same records without their HMACs, header flag 0, a CRC32 trailer
 
-    Test::More::is(length($signed) - length($unsigned), 32 * @$recs,
+    my $unsigned = state_file(records => [ map { state_rec($_->{body}) }
+                                           @$recs ],
+                              generation => $sf->{generation},
+                              written => $sf->{written});
+
+    Test::More::is(length($signed) - length($unsigned), 32 * @$recs + 28,
                    'signed: the records of the signed file are 32 bytes '
-                   . 'longer than unsigned ones');
+                   . 'longer than unsigned ones, its trailer 28');
 
     key_mismatch('a signed file, a zone without state_key', $signed, undef,
                  qr/state file "\Q$STATE\E" is signed, and the zone has no state_key/);
@@ -869,7 +753,7 @@ sub signed_live {
     put($other, get("$ENV{TEST_NGINX_ES_DATA}/keys/hs256-2.jwks"));
 
     key_mismatch('a file signed with another key', $signed, $other,
-                 qr/state file "\Q$STATE\E": record 1 at offset 16: not signed with the state_key/,
+                 qr/state file "\Q$STATE\E": record 1 at offset $HEADER: not signed with the state_key/,
                  qr/\b${\ scalar @$recs} damaged record\(s\), 0 intact records kept/);
 
     # control: the records without HMACs, read by a zone without a key
@@ -897,11 +781,13 @@ sub signed_live {
         stop_nginx('unsigned control: stop');
 
         my $file = get($STATE);
-        my ($flags, $urecs) = state_parse($file, 0);
+        my $uf = state_parse($file, 0);
 
-        Test::More::ok(defined $flags && $flags == 0 && @$urecs,
+        Test::More::ok($uf && $uf->{flags} == 0 && @{ $uf->{recs} }
+                       && $uf->{whole},
                        'unsigned control: the zone without a key writes an '
-                       . 'unsigned file (flag 0, no HMACs)');
+                       . 'unsigned file (flag 0, no HMACs, a CRC32 '
+                       . 'trailer)');
 
         key_mismatch('the unsigned file nginx wrote, a zone with state_key',
                      $file, $STATE_KEY,
@@ -932,14 +818,22 @@ sub signed_live {
 sub signed_file_ok {
     my ($bytes, $w, %o) = @_;
 
-    my ($flags, $recs) = state_parse($bytes, 32);
+    my $f = state_parse($bytes, 32, $K);
 
-    Test::More::ok(defined $flags,
+    Test::More::ok(defined $f && $f->{version} == 2,
                    "$w: a header and records of length + CRC + body + "
-                   . "32 bytes, to the end of the file")
+                   . "32 bytes, to the trailer")
         or return;
 
-    Test::More::is($flags, 1, "$w: the header's flags are 1 (signed)");
+    my $recs = $f->{recs};
+
+    Test::More::is($f->{flags}, 1, "$w: the header's flags are 1 (signed)");
+    Test::More::ok($f->{whole}, "$w: the trailer is the HMAC-SHA256 of the "
+                                . 'file under the state key');
+    Test::More::is($f->{count}, scalar @$recs,
+                   "$w: the header counts the records");
+    Test::More::cmp_ok($f->{generation}, '>', 0,
+                       "$w: the header has a generation");
 
     Test::More::ok(@$recs > 0, "$w: it has records");
 
@@ -1126,7 +1020,13 @@ sub forged_records {
 
     my $other = Digest::SHA::sha256('not the state key');
 
-    my ($n, $off) = (@$recs + 1, length $good);
+    # appended: after the last record, before the trailer, which no
+    # longer matches (only the key could make one that does)
+
+    my $end = length($good) - 32;
+    my $append = sub { substr($good, 0, $end) . shift . substr($good, $end) };
+
+    my ($n, $off) = (@$recs + 1, $end);
     my $not_signed = 'not signed with the state_key';
 
     # what, bytes, the record, its offset, what is wrong, how many records
@@ -1135,13 +1035,13 @@ sub forged_records {
 
     my @variants = (
         [ 'a ticket of our claims appended, its HMAC all zeros',
-          $good . state_rec($forged, mac => "\0" x 32),
+          $append->(state_rec($forged, mac => "\0" x 32)),
           $n, $off, $not_signed, scalar @$recs, $fid_text, [] ],
         [ 'a ticket of our claims appended, its HMAC under another key',
-          $good . state_rec($forged, key => $other),
+          $append->(state_rec($forged, key => $other)),
           $n, $off, $not_signed, scalar @$recs, $fid_text, [] ],
         [ 'a ticket of our claims appended without an HMAC',
-          $good . state_rec($forged),
+          $append->(state_rec($forged)),
           $n, $off, 'truncated', scalar @$recs, $fid_text, [] ],
         # the forged record's missing HMAC shifts what follows: the parser
         # finds the next valid record again, so only the forgery is lost
@@ -1180,10 +1080,12 @@ sub forged_records {
         Test::More::like($out, qr/\b$kept intact records kept/,
                          "$w: $kept intact records, it says");
 
-        # state_errors=start: the intact records, not the forged one
+        # state_errors=start: the intact records, not the forged one; the
+        # file is not whole, and state_loss=keep keeps what it holds (the
+        # default, revoke, is t/325's)
 
         write_conf(size => '1m', state_key => $STATE_KEY,
-                   state_errors => 'start');
+                   state_errors => 'start', state_loss => 'keep');
         my $mark = log_size();
 
         start_nginx("$w: state_errors=start") or next;
@@ -1259,7 +1161,12 @@ sub forged_records {
     # control: the same ticket with the right HMAC is taken
 
     my $w = 'forged (control: our ticket with an HMAC under the state_key)';
-    my $bytes = $good . state_rec($forged, key => $K);
+    my $gf = state_parse($good, 32, $K);
+    my $bytes = state_file(records => [ (map { substr($good, $_->{offset},
+                                                      8 + $_->{len} + 32) }
+                                         @$recs),
+                                        state_rec($forged, key => $K) ],
+                           key => $K, generation => $gf->{generation} + 1);
 
     put($STATE, $bytes);
     write_conf(size => '1m', state_key => $STATE_KEY);
@@ -1292,475 +1199,6 @@ sub forged_records {
     }
 
     stop_nginx("$w: stop");
-}
-
-# the records of a state file whose records are MACLEN bytes longer than
-# their length field says: (header flags, [records]) when they line up to
-# the very end, () otherwise.  Each: n (from 1), offset, len, crc, body,
-# mac, id, flags, payload.
-
-sub state_parse {
-    my ($bytes, $maclen) = @_;
-
-    return () unless length $bytes >= 16
-                     && substr($bytes, 0, 8) eq 'ESSTATE1';
-
-    my ($rsize, $flags) = unpack 'LL', substr($bytes, 8, 8);
-    $RSIZE = $rsize;
-
-    my (@recs, $p, $n);
-
-    for ($p = 16, $n = 1; $p < length $bytes; $n++) {
-        return () if $p + 8 > length $bytes;
-
-        my ($len, $crc) = unpack 'LL', substr($bytes, $p, 8);
-
-        return () if $len < $rsize || $p + 8 + $len + $maclen > length $bytes;
-
-        my $body = substr($bytes, $p + 8, $len);
-
-        push @recs, { n => $n, offset => $p, len => $len, crc => $crc,
-                      body => $body,
-                      mac => substr($bytes, $p + 8 + $len, $maclen),
-                      id => substr($body, 0, 16),
-                      flags => unpack('S', substr($body, $REC_FLAGS, 2)),
-                      payload => substr($body, $rsize) };
-
-        $p += 8 + $len + $maclen;
-    }
-
-    return ($flags, \@recs);
-}
-
-sub state_header {
-    my ($flags) = @_;
-    return 'ESSTATE1' . pack 'LL', $RSIZE, $flags;
-}
-
-# a record: length, CRC32, body, then mac => BYTES, or the HMAC-SHA256
-# under key => SECRET, or nothing
-
-sub state_rec {
-    my ($body, %o) = @_;
-
-    my $head = pack 'LL', length $body, Compress::Zlib::crc32($body);
-
-    my $mac = defined $o{key}
-              ? Digest::SHA::hmac_sha256($head . $body, $o{key})
-              : $o{mac} // '';
-
-    return $head . $body . $mac;
-}
-
-# a record's body with id => (id and generation), payload => (a ticket's
-# claims, and their length)
-
-sub rec_body {
-    my ($body, %o) = @_;
-
-    if (defined $o{id}) {
-        substr($body, 0, 16) = $o{id};
-        substr($body, 16, 16) = $o{id};
-    }
-
-    if (defined $o{payload}) {
-        $body = substr($body, 0, $RSIZE) . $o{payload};
-        substr($body, $REC_PAYLOAD_LEN, 4) = pack 'L', length $o{payload};
-    }
-
-    return $body;
-}
-
-sub random_id {
-    my @b = map { int rand 256 } 1 .. 16;
-
-    $b[6] = ($b[6] & 0x0f) | 0x40;
-    $b[8] = ($b[8] & 0x3f) | 0x80;
-
-    return pack 'C*', @b;
-}
-
-sub uuid_text {
-    my $h = unpack 'H*', shift;
-    return join '-', substr($h, 0, 8), substr($h, 8, 4), substr($h, 12, 4),
-                     substr($h, 16, 4), substr($h, 20);
-}
-
-
-# requests ####################################################################
-
-sub auth {
-    return (Authorization => "Bearer $RAW");
-}
-
-sub call {
-    my ($method, $path, $body, %h) = @_;
-
-    # a new connection each time: no keep-alive ties a request to a worker
-    # that a reload is retiring
-
-    my $res = HTTP::Tiny->new(timeout => 10, keep_alive => 0)->request(
-        $method, "$URL$path",
-        { headers => { Origin => $ORIGIN,
-                       defined $body
-                           ? ('Content-Type' => 'application/json') : (),
-                       %h },
-          defined $body
-              ? (content => ref $body ? $JSON->encode($body) : $body) : () });
-
-    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
-
-    return $res;
-}
-
-# "STATUS" or "STATUS CODE"
-
-sub outcome {
-    my ($res) = @_;
-
-    my $code = ref $res->{json} eq 'HASH' ? $res->{json}{code} : undef;
-    $code = $code->{code} if ref $code eq 'HASH';
-
-    return $res->{status} . (defined $code && $res->{status} != 200
-                             && $res->{status} != 201 ? " $code" : '');
-}
-
-sub verify {
-    my ($token) = @_;
-    return outcome(call('GET', '/verify', undef,
-                        'X-Session-Token' => $token // ''));
-}
-
-sub mint {
-    my ($who) = @_;
-
-    my $r = call('POST', '/mint',
-                 { sub => $who, allowedOrigins => [$ORIGIN] }, auth());
-
-    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
-
-    Test::More::ok($r->{status} =~ /^20[01]$/ && $j->{token}
-                   && $j->{renew_token} && $j->{session_id},
-                   "mint $who")
-        or Test::More::diag("$r->{status} $r->{content}");
-
-    return { token => $j->{token} // '', renew_token => $j->{renew_token}
-             // '', session_id => $j->{session_id} // '' };
-}
-
-sub generate {
-    my ($who) = @_;
-
-    my $r = call('POST', '/generate',
-                 { sub => $who, allowedOrigins => [$ORIGIN] }, auth());
-
-    my $id = ref $r->{json} eq 'HASH' ? $r->{json}{sessionId} : undef;
-
-    Test::More::ok($r->{status} =~ /^20[01]$/ && defined $id,
-                   "generate a ticket for $who")
-        or Test::More::diag("$r->{status} $r->{content}");
-
-    return $id // '';
-}
-
-sub exchange {
-    my ($id) = @_;
-    return call('POST', '/exchange', { sessionId => $id });
-}
-
-sub refresh {
-    my ($s) = @_;
-    return call('POST', '/refresh', { renew_token => $s->{renew_token} });
-}
-
-sub refresh_ok {
-    my ($s, $name) = @_;
-
-    my $r = refresh($s);
-    my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
-
-    Test::More::ok($r->{status} == 200 && $j->{token} && $j->{renew_token}
-                   && ($j->{session_id} // '') eq $s->{session_id},
-                   $name)
-        or Test::More::diag("$r->{status} $r->{content}");
-
-    return { token => $j->{token} // '', renew_token => $j->{renew_token}
-             // '', session_id => $j->{session_id} // '' };
-}
-
-sub status {
-    my $r = call('GET', '/status');
-    return $r->{status} == 200 ? $r->{content} : '';
-}
-
-# a sample's value: embed_session_NAME{...LABEL...} VALUE
-
-sub metric {
-    my ($text, $name, $label) = @_;
-
-    for my $line (split /\n/, $text // '') {
-        next if $line =~ /^#/;
-        next unless $line =~ /^embed_session_\Q$name\E(?:\{([^}]*)\})?\s+(\S+)/;
-        my ($labels, $v) = ($1 // '', $2);
-        next if defined $label && index($labels, $label) < 0;
-        return $v + 0;
-    }
-
-    return undef;
-}
-
-sub invariant_ok {
-    my ($when) = @_;
-
-    Test::More::is(metric(status(), 'store_invariant_ok', 'zone="sessions"'),
-                   1, "$when: store_invariant_ok is 1");
-}
-
-# changes were made: wait for the sync timer's next snapshot (and a little
-# more, in case that write began before the last change)
-
-sub wait_snapshot {
-    my ($when) = @_;
-
-    my $c0 = metric(status(), 'state_writes_total', 'zone="sessions"');
-    my $c = $c0;
-
-    for (1 .. 100) {
-        last unless defined $c0;
-        $c = metric(status(), 'state_writes_total', 'zone="sessions"');
-        last if defined $c && $c > $c0;
-        Time::HiRes::sleep(0.05);
-    }
-
-    Test::More::ok(defined $c0 && defined $c && $c > $c0,
-                   "$when: state_writes_total goes up (the sync timer "
-                   . "wrote)");
-
-    Time::HiRes::sleep(defined $c0 ? 0.3 : 1.5);
-}
-
-
-# the nginx process ###########################################################
-
-# conf/nginx.conf: size => ZONE SIZE, state => PATH, state_errors => MODE,
-# state_key => FILE, user => "user ...;"
-
-sub write_conf {
-    my (%o) = @_;
-
-    my $state = $o{state} // $STATE;
-    my $errors = $o{state_errors} ? " state_errors=$o{state_errors}" : '';
-    $errors .= " state_key=$o{state_key}" if $o{state_key};
-    my $user = $o{user} // ($> == 0 ? 'user root;' : '');
-
-    put("$PREFIX/conf/nginx.conf", <<"_EOC_" . server_conf($PORT) . "    }\n}\n");
-load_module $ENV{TEST_NGINX_ES_MODULE};
-error_log logs/error.log info;
-pid logs/nginx.pid;
-master_process on;
-daemon on;
-worker_processes 2;
-$user
-events { worker_connections 64; }
-
-http {
-    access_log off;
-
-    embed_session_api_keys    zone=keys:1m file=$PREFIX/conf/keys.txt;
-    embed_session_store_zone  zone=sessions:$o{size} state=$state sync=100ms$errors;
-
-    server {
-        listen 127.0.0.1:$PORT;
-_EOC_
-}
-
-# (exit code, stdout and stderr) of the nginx binary with our prefix
-
-sub run_nginx {
-    my (@args) = @_;
-
-    my $cmd = join ' ', map { quotemeta } $BIN, '-p', "$PREFIX/",
-                                          '-c', 'conf/nginx.conf', @args;
-    my $out = `$cmd 2>&1`;
-
-    return ($? >> 8, $out);
-}
-
-sub start_nginx {
-    my ($name) = @_;
-
-    my ($rc, $out) = run_nginx();
-
-    if ($rc != 0) {
-        Test::More::fail("$name: nginx starts");
-        Test::More::diag($out);
-        return 0;
-    }
-
-    # ready when /status answers
-
-    for (1 .. 200) {
-        $MASTER = running_pid();
-        my $r = $MASTER ? call('GET', '/status') : { status => 0 };
-
-        if ($r->{status} == 200) {
-            Test::More::pass("$name: nginx starts");
-            return 1;
-        }
-
-        Time::HiRes::sleep(0.05);
-    }
-
-    Test::More::fail("$name: nginx starts (no answer on /status)");
-    return 0;
-}
-
-# HUP, then wait until the workers are all new ones
-
-sub reload_nginx {
-    my ($name) = @_;
-
-    my %old = map { $_ => 1 } worker_pids($MASTER);
-
-    kill 'HUP', $MASTER;
-
-    for (1 .. 400) {
-        my @w = worker_pids($MASTER);
-
-        if (@w == 2 && !grep { $old{$_} } @w) {
-            Test::More::pass("$name: new workers");
-            return 1;
-        }
-
-        Time::HiRes::sleep(0.05);
-    }
-
-    Test::More::fail("$name: new workers");
-    Test::More::diag(log_since(0) =~ /((?:.*\n){0,10})\z/ ? $1 : '');
-    return 0;
-}
-
-sub stop_nginx {
-    my ($name) = @_;
-
-    my $pid = $MASTER;
-
-    return 1 unless $pid && alive($pid);
-
-    kill 'QUIT', $pid;
-
-    for (1 .. 400) {
-        if (!alive($pid)) {
-            Test::More::pass("$name: nginx stops") if defined $name;
-            $MASTER = undef;
-            return 1;
-        }
-
-        Time::HiRes::sleep(0.05);
-    }
-
-    Test::More::fail("$name: nginx stops") if defined $name;
-
-    # our own master, by its pid: make sure it goes
-    kill 'TERM', $pid;
-    Time::HiRes::sleep(1);
-    kill 'KILL', $pid if alive($pid);
-    $MASTER = undef;
-
-    return 0;
-}
-
-# the master's pid from the pid file, when it runs
-
-sub running_pid {
-    my $file = "$PREFIX/logs/nginx.pid";
-    return undef unless -e $file;
-
-    my $pid = get($file);
-    chomp $pid;
-
-    return $pid =~ /^\d+$/ && alive($pid) ? $pid : undef;
-}
-
-# state and parent of a process, from /proc
-
-sub proc_stat {
-    my ($pid) = @_;
-
-    open my $fh, '<', "/proc/$pid/stat" or return;
-    my $line = <$fh>;
-    close $fh;
-
-    return $line =~ /\)\s+(\S)\s+(\d+)/ ? ($1, $2) : ();
-}
-
-sub alive {
-    my ($pid) = @_;
-
-    return 0 unless $pid && kill 0, $pid;
-
-    my ($state) = proc_stat($pid);
-
-    # the master is not our child: once it exits it may stay a zombie
-    return defined $state && $state ne 'Z';
-}
-
-sub worker_pids {
-    my ($master) = @_;
-    my @w;
-
-    opendir my $dh, '/proc' or return;
-
-    for my $pid (grep { /^\d+$/ } readdir $dh) {
-        my ($state, $ppid) = proc_stat($pid);
-        push @w, $pid if defined $ppid && $ppid == $master && $state ne 'Z';
-    }
-
-    return sort { $a <=> $b } @w;
-}
-
-
-# the error log ###############################################################
-
-sub log_size {
-    return -s "$PREFIX/logs/error.log" // 0;
-}
-
-sub log_since {
-    my ($mark) = @_;
-
-    my $log = -e "$PREFIX/logs/error.log" ? get("$PREFIX/logs/error.log") : '';
-    return substr $log, $mark // 0;
-}
-
-sub no_trouble {
-    my ($mark, $when) = @_;
-
-    Test::More::unlike(log_since($mark),
-                       qr/\[(?:emerg|alert|crit)\]|exited on signal/,
-                       "$when: nothing at crit or above in the log");
-}
-
-
-# files #######################################################################
-
-sub put {
-    my ($path, $text) = @_;
-
-    open my $fh, '>', $path or die "$path: $!\n";
-    binmode $fh;
-    print {$fh} $text;
-    close $fh or die "$path: $!\n";
-}
-
-sub get {
-    my ($path) = @_;
-
-    open my $fh, '<', $path or die "$path: $!\n";
-    binmode $fh;
-    local $/;
-
-    return scalar <$fh>;
 }
 
 __DATA__

@@ -7,7 +7,8 @@
 # file (state_errors=stop); with state_errors=start always exit 0.  The
 # mutations come from a fixed seed, so a failure can be replayed.
 #
-#   ES_STATE_MUTATIONS=N   how many (default 500, each read four ways)
+#   ES_STATE_MUTATIONS=N   how many (default 500, each read four ways;
+#                          a fifth of them for the ESSTATE1 file)
 #   ES_STATE_VALGRIND=1    each nginx -t under valgrind (slow)
 
 use strict;
@@ -24,13 +25,14 @@ use File::Temp qw(tempdir);
 use POSIX qw(WIFSIGNALED WTERMSIG);
 use Test::More;
 use EmbedSession::Token qw(load_jwks b64url_decode);
+use EmbedSessionState;
 
 my $top = "$FindBin::Bin/..";
 my $nginx = $ENV{TEST_NGINX_BINARY} // "$top/build/nginx/sbin/nginx";
 my $so = $ENV{TEST_NGINX_ES_MODULE}
          // "$top/build/nginx/modules/ngx_http_embed_session_module.so";
 my $data = $ENV{TEST_NGINX_ES_DATA} // "$FindBin::Bin/data";
-my $n = $ENV{ES_STATE_MUTATIONS} // 500;
+my $N = $ENV{ES_STATE_MUTATIONS} // 500;
 
 # ES_STATE_VALGRIND=1: every nginx -t under valgrind, a memory error fails
 my $vg = $ENV{ES_STATE_VALGRIND}
@@ -44,46 +46,33 @@ make_path("$dir/conf", "$dir/logs", "$dir/state");
 my $keyfile = "$data/keys/hs256.jwks";
 my $secret = b64url_decode(load_jwks($keyfile)->[0]{k});
 
-# the record: id, gen, prev (16 each), owner (8), expires, end, rotated,
-# iat, exp, ttl (int64), seq (u32), flags, reserved (u16), payload_len,
-# reserved2 (u32): 120 bytes; flags 1 revoked, 2 ticket, 4 exchanged
-
-my $RSIZE = 120;
 my $now = time;
 
-sub record {
-    my (%r) = @_;
-    my $payload = $r{payload} // '';
-    my $id = $r{id};
+# twelve records: sessions, revoked ones (every third), pending tickets
+# with claims (every fourth); flags 1 revoked, 2 ticket
 
-    my $rec = pack('a16 a16 a16 a8 q q q q q q L S S L L',
-                   $id, $id, "\0" x 16, "owner\0\0\0",
-                   $now + 3600, $now + 3600, 0, $now, $now + 900,
-                   $r{ttl} // 0, 0, $r{flags} // 0, 0, length $payload, 0)
-              . $payload;
-
-    my $head = pack('LL', length $rec, Compress::Zlib::crc32($rec));
-
-    return $head . $rec . ($r{key} ? hmac_sha256($head . $rec, $r{key}) : '');
-}
-
-sub state_file {
-    my ($key) = @_;
-    my $s = 'ESSTATE1' . pack('LL', $RSIZE, $key ? 1 : 0);
+sub state_bytes {
+    my ($key, $version) = @_;
+    my @recs;
 
     for my $i (1 .. 12) {
         my $id = pack('NNNN', $i, 0x51a7e000, $i * 17, 0x0badcafe);
 
-        $s .= record(id => $id, key => $key,
-                     flags => ($i % 3 == 0 ? 1 : 0) | ($i % 4 == 0 ? 2 : 0),
-                     $i % 4 == 0
-                     ? (payload => '{"jti":"x","sub":"u-' . $i
-                                   . '","groups":["a","b"]}',
-                        ttl => 600)
-                     : ());
+        push @recs, state_rec(
+            record_body(id => $id, version => $version,
+                        flags => ($i % 3 == 0 ? 1 : 0)
+                                 | ($i % 4 == 0 ? 2 : 0),
+                        $i % 4 == 0
+                        ? (payload => '{"jti":"x","sub":"u-' . $i
+                                      . '","groups":["a","b"]}',
+                           ttl => 600, horizon => 0)
+                        : ()),
+            key => $key);
     }
 
-    return $s;
+    return state_file(records => \@recs, key => $key,
+                      signed => $key ? 1 : 0, version => $version,
+                      generation => 7);
 }
 
 sub conf {
@@ -154,15 +143,16 @@ sub mutate {
     }
 
     if ($kind == 4) {                   # a length field made huge or small
-        my $off = 16;
+        my $v1 = $s =~ /\AESSTATE1/;
+        my $off = $v1 ? 16 : $HEADER;
         for (1 .. int rand 4) {
             last if $off + 4 > $len;
             $off += 8 + unpack('L', substr($s, $off, 4))
-                    + ($s =~ /\AESSTATE1.{4}\x01/s ? 32 : 0);
+                    + ($s =~ /\AESSTATE.{5}\x01/s ? 32 : 0);
         }
         return ('nothing: the length is past the end', $s)
             if $off + 4 > $len;
-        substr($s, $off, 4) = pack('L', (0, 1, 119, 121, 8311, 0xffffffff)
+        substr($s, $off, 4) = pack('L', (0, 1, 127, 129, 8319, 0xffffffff)
                                         [int rand 6]);
         return ("the length at $off changed", $s);
     }
@@ -173,10 +163,16 @@ sub mutate {
     return ("$k bytes repeated at $at", $s);
 }
 
-for my $signed (0, 1) {
+# the format of this release, unsigned and signed; the one of the release
+# before (read once, when a new build starts on an old file), signed
+
+for my $v ([0, 2], [1, 2], [1, 1]) {
+    my ($signed, $version) = @$v;
     my $key = $signed ? $secret : undef;
-    my $name = $signed ? 'signed' : 'unsigned';
-    my $good = state_file($key);
+    my $name = ($signed ? 'signed' : 'unsigned')
+               . ($version == 1 ? ', ESSTATE1' : '');
+    my $good = state_bytes($key, $version);
+    my $n = $version == 1 ? int($N / 5) : $N;
 
     conf(errors => 'stop', key => $signed);
 
