@@ -16,6 +16,17 @@ typedef struct {
 } ngx_http_es_origin_match_t;
 
 
+/*
+ * The context of a request lives in a pool cleanup, and subrequests share
+ * the main request's pool: the cleanup says whose context it is.
+ */
+
+typedef struct {
+    ngx_http_es_ctx_t          ctx;        /* first: the cleanup's data */
+    ngx_http_request_t        *request;
+} ngx_http_es_ctx_cln_t;
+
+
 static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data,
     ngx_http_es_candidate_t *cand);
@@ -608,18 +619,29 @@ ngx_http_es_origin_match(void *data, const unsigned char *s, size_t len)
 ngx_http_es_ctx_t *
 ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
 {
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_es_ctx_t   *ctx;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_es_ctx_t      *ctx;
+    ngx_http_es_ctx_cln_t  *c;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_embed_session_module);
 
-    /* a subrequest shares the pool, never the main request's context */
+    /*
+     * a subrequest shares the pool, never the main request's context: a
+     * subrequest's context, made after the main request's and so found
+     * first, is not this request's
+     */
 
     if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
 
         for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_es_ctx_cleanup) {
-                ctx = cln->data;
+            if (cln->handler != ngx_http_es_ctx_cleanup) {
+                continue;
+            }
+
+            c = cln->data;
+
+            if (c->request == r) {
+                ctx = &c->ctx;
                 break;
             }
         }
@@ -633,13 +655,16 @@ ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
         return ctx;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_cln_t));
     if (cln == NULL) {
         return NULL;
     }
 
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_es_ctx_t));
+    c = cln->data;
+    ngx_memzero(c, sizeof(ngx_http_es_ctx_cln_t));
+
+    c->request = r;
+    ctx = &c->ctx;
 
     cln->handler = ngx_http_es_ctx_cleanup;
 

@@ -16,7 +16,9 @@
 #                         upstream behind the fallback receives
 #
 # Also here: a refresh location that verifies too (the claims of its access
-# phase were lost, not freed: run the file under valgrind).
+# phase were lost, not freed: run the file under valgrind), and the context
+# of the main request after an internal redirect when a subrequest made
+# one too.
 #
 # Flows of several requests are driven from the block's check, as in
 # t/300-lifecycle.t: the block's request is the first step (a mint), its
@@ -199,6 +201,30 @@ _EOB_
         return 200 "\$http_x_claims";
     }
 
+    # a subrequest into a content handler (mirror), then an internal
+    # redirect of the main request (the upstream's 404 to error_page): the
+    # fallback must see the main request's context, not the subrequest's
+    location = /sub/main {
+        embed_session_verify    on;
+        mirror                  /sub/refresh;
+        proxy_intercept_errors  on;
+        error_page              404 = \@sub_fallback;
+        proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/sub/missing;
+    }
+
+    location = /sub/missing {
+        return 404;
+    }
+
+    location = /sub/refresh {
+        embed_session_refresh     session;
+        embed_session_error_code  METHOD_NOT_ALLOWED 405 SUBREQUEST_REFUSED;
+$OUTPUTS
+    }
+
+    location \@sub_fallback {
+        return 200 "sub=\$embed_session_sub error=\$embed_session_error\\n";
+    }
 _EOC_
 
 our $MINT_BODY = '{"user":"u-1","allowedOrigins":["https://app.example.com"]}';
@@ -545,3 +571,13 @@ exchange, used: 409 EXCHANGE_USED; claims: none; frame-ancestors: 'none'; upstre
 refresh: 200; claims: none
 another API key: 404 SESSION_NOT_FOUND; claims: none
 the owner: 200
+
+
+
+=== TEST 6: a subrequest's context is not the main request's after an internal redirect
+--- request
+GET /sub/main
+--- more_headers eval
+"X-Session-Token: " . ::tok() . "\nOrigin: https://app.example.com"
+--- response_body
+sub=user-1 error=
