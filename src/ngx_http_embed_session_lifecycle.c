@@ -803,8 +803,10 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *id)
 {
     u_char                     *buf, *p, *last, tid[NGX_HTTP_ES_ID_LEN];
+    u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_int_t                   rc;
     ngx_http_es_ctx_t          *ctx;
+    ngx_http_es_api_key_t      *key;
     ngx_http_es_main_conf_t    *emcf;
     ngx_http_es_store_rec_t     rec;
     ngx_http_es_exchange_rc_t   xrc;
@@ -830,14 +832,26 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
 
-    xrc = ngx_http_es_store_exchange(elcf->store, tid, ngx_time(),
-                                     emcf->leeway, p, &rec);
+    /*
+     * where the location authenticates an API key, the ticket is that
+     * key's or unknown, as a refresh or a revoke answers: no enumeration
+     */
+
+    key = elcf->api.zone ? ctx->api_key : NULL;
+
+    if (key) {
+        ngx_http_es_owner(owner, &key->id);
+    }
+
+    xrc = ngx_http_es_store_exchange(elcf->store, tid, key ? owner : NULL,
+                                     ngx_time(), emcf->leeway, p, &rec);
 
     switch (xrc) {
 
     case NGX_HTTP_ES_TICKET_UNKNOWN:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session exchange: session %V is unknown", id);
+                      "embed_session exchange: session %V is unknown%s", id,
+                      key ? ", or is another API key's" : "");
         return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_NOT_FOUND);
 
     case NGX_HTTP_ES_TICKET_USED:

@@ -16,9 +16,10 @@
 #                         upstream behind the fallback receives
 #
 # Also here: a refresh location that verifies too (the claims of its access
-# phase were lost, not freed: run the file under valgrind), and the context
-# of the main request after an internal redirect when a subrequest made
-# one too.
+# phase were lost, not freed: run the file under valgrind), the context of
+# the main request after an internal redirect when a subrequest made one
+# too, and tickets exchanged only with the key that minted them (review
+# L2).
 #
 # Flows of several requests are driven from the block's check, as in
 # t/300-lifecycle.t: the block's request is the first step (a mint), its
@@ -187,6 +188,11 @@ _EOB_
 
     location = /exchange {
         embed_session_api_key   fc_keys;
+        embed_session_exchange;
+        embed_session_mint_output  token  token;
+    }
+
+    location = /exchange-nokey {
         embed_session_exchange;
         embed_session_mint_output  token  token;
     }
@@ -443,6 +449,9 @@ sub flow_revoke_exchange {
     push @o, 'exchange, expired token: '
         . probe('POST', '/exchange-v', th(expired(), %acme),
                 $JSON->encode({ sessionId => $id }));
+    push @o, 'exchange, another API key\'s ticket: '
+        . probe('POST', '/exchange-v', th($t, %other),
+                $JSON->encode({ sessionId => $id }));
 
     my $x = post('/exchange', 'acme', { sessionId => $id });
     push @o, 'exchange: ' . st($x);
@@ -473,6 +482,37 @@ sub flow_verify_and_refresh {
 
     $res = http('POST', '/srefresh-v', th($n, %acme), '');
     push @o, 'the owner: ' . st($res);
+
+    return @o;
+}
+
+# L2: a ticket is exchanged only with the key that minted it
+
+sub flow_exchange_owner {
+    my ($m) = @_;
+    my @o;
+    my $id = ticket();
+
+    my $res = post('/exchange', 'other', { sessionId => $id });
+    push @o, 'another API key: ' . st($res);
+    push @o, 'body: ' . ($res->{content} // '');
+    push @o, 'another API key, an unknown ticket: '
+        . st(post('/exchange', 'other', { sessionId => $::UNKNOWN }));
+
+    $res = post('/exchange', 'acme', { sessionId => $id });
+    my (undef, $c) = split /\./, ($res->{json}{token} // '');
+    $c = eval { $JSON->decode(b64url_decode($c // '')) } // {};
+    push @o, 'the minting key: ' . st($res) . ', tenant '
+        . ($c->{tenant} // '-');
+    push @o, 'another API key, used: '
+        . st(post('/exchange', 'other', { sessionId => $id }));
+    push @o, 'the minting key, used: '
+        . st(post('/exchange', 'acme', { sessionId => $id }));
+
+    # where the exchange authenticates no key, the ticket id alone does
+
+    push @o, 'no API key on the location: '
+        . st(post('/exchange-nokey', undef, { sessionId => ticket('other') }));
 
     return @o;
 }
@@ -556,6 +596,7 @@ revoke, bad typ: 401 SESSION_INVALID; claims: none; frame-ancestors: 'none'; ups
 revoke, another API key's session: 404 SESSION_NOT_FOUND; claims: none; frame-ancestors: 'none'; upstream got: none
 revoke, an unknown session: 404 SESSION_NOT_FOUND; claims: none; frame-ancestors: 'none'; upstream got: none
 exchange, expired token: 401 SESSION_EXPIRED; claims: none; frame-ancestors: 'none'; upstream got: none
+exchange, another API key's ticket: 404 EXCHANGE_NOT_FOUND; claims: none; frame-ancestors: 'none'; upstream got: none
 exchange: 200
 exchange, used: 409 EXCHANGE_USED; claims: none; frame-ancestors: 'none'; upstream got: none
 
@@ -581,3 +622,20 @@ GET /sub/main
 "X-Session-Token: " . ::tok() . "\nOrigin: https://app.example.com"
 --- response_body
 sub=user-1 error=
+
+
+
+=== TEST 7: L2: a ticket is exchanged only with the API key that minted it; another key gets 404 EXCHANGE_NOT_FOUND, as for an unknown ticket
+--- request eval
+"POST /mint\n$::MINT_BODY"
+--- error_code: 201
+--- response_body_filters eval
+::flow(\&::flow_exchange_owner)
+--- response_body
+another API key: 404 EXCHANGE_NOT_FOUND
+body: {"error":"No such embed session","code":"EXCHANGE_NOT_FOUND"}
+another API key, an unknown ticket: 404 EXCHANGE_NOT_FOUND
+the minting key: 200, tenant acme
+another API key, used: 404 EXCHANGE_NOT_FOUND
+the minting key, used: 409 EXCHANGE_USED
+no API key on the location: 200
