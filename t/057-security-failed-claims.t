@@ -18,8 +18,8 @@
 # Also here: a refresh location that verifies too (the claims of its access
 # phase were lost, not freed: run the file under valgrind), the context of
 # the main request after an internal redirect when a subrequest made one
-# too, and tickets exchanged only with the key that minted them (review
-# L2).
+# too, embed_session_type embed-renew+jwt refused at configuration time,
+# and tickets exchanged only with the key that minted them (review L2).
 #
 # Flows of several requests are driven from the block's check, as in
 # t/300-lifecycle.t: the block's request is the first step (a mint), its
@@ -517,6 +517,15 @@ sub flow_exchange_owner {
     return @o;
 }
 
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    # configuration failures are expected: keep their messages out of the
+    # test output (the error_log section still reads them from error.log)
+
+    $block->set_value('suppress_stderr', 1) if defined $block->must_die;
+});
+
 block_defaults(
     http_config  => $HTTP,
     config       => $SERVER,
@@ -639,3 +648,30 @@ the minting key: 200, tenant acme
 another API key, used: 404 EXCHANGE_NOT_FOUND
 the minting key, used: 409 EXCHANGE_USED
 no API key on the location: 200
+
+
+
+=== TEST 8: embed_session_type embed-renew+jwt in a verify location fails nginx -t: renew tokens would pass as session tokens
+--- config
+    location /t {
+        embed_session_verify  on;
+        embed_session_keys    $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_type    embed-renew+jwt;
+    }
+--- must_die
+--- error_log
+"embed_session_type embed-renew+jwt" is the type of renew tokens: a renew token would pass as a session token
+
+
+
+=== TEST 9: embed_session_type application/Embed-Renew+JWT (the same media type) at the server level fails nginx -t
+--- config
+    embed_session_type  application/Embed-Renew+JWT;
+
+    location /t {
+        embed_session_verify  on;
+        embed_session_keys    $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+    }
+--- must_die
+--- error_log
+"embed_session_type application/Embed-Renew+JWT" is the type of renew tokens
