@@ -467,38 +467,44 @@ ngx_http_es_life_member(ngx_http_request_t *r, ngx_str_t *body,
 }
 
 
-/* refresh */
+/*
+ * refresh: the token's checks, then the rotation in the store, then the
+ * successor.  The presented token's claims never become the request's:
+ * a failure publishes none, and a success replaced the token.
+ */
 
 static ngx_int_t
 ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *data)
 {
+    ngx_int_t                 rc;
     ngx_str_t                *type;
     ngx_http_es_ctx_t        *ctx;
     ngx_http_es_code_t        code;
-    ngx_http_es_token_t       token;
     ngx_http_es_rotate_t      rot;
-    ngx_http_es_rotate_rc_t   rc;
+    ngx_http_es_rotate_rc_t   rrc;
+    ngx_http_es_candidate_t   cand;
 
     ctx = ngx_http_es_get_ctx(r, 0);
 
     type = (elcf->life->mode == NGX_HTTP_ES_REFRESH_RENEW)
            ? &ngx_http_es_renew_type : &elcf->type;
 
-    ctx->reason = NULL;
+    ngx_memzero(&rot, sizeof(ngx_http_es_rotate_t));
 
-    code = ngx_http_es_verify_token(r, elcf, ctx, data, type, &token);
+    code = ngx_http_es_verify_token(r, elcf, data, type, &cand);
 
-    if (code == NGX_HTTP_ES_PASSED) {
-        ngx_memzero(&rot, sizeof(ngx_http_es_rotate_t));
-
-        if (ngx_http_es_token_ids(ctx->claims, rot.sid, rot.jti) != NGX_OK) {
-            ctx->reason = "no session ids in the token";
-            code = NGX_HTTP_ES_SESSION_INVALID;
-        }
+    if (code == NGX_HTTP_ES_PASSED
+        && ngx_http_es_token_ids(cand.token.claims, rot.sid, rot.jti)
+           != NGX_OK)
+    {
+        cand.reason = "no session ids in the token";
+        code = NGX_HTTP_ES_SESSION_INVALID;
     }
 
     if (code != NGX_HTTP_ES_PASSED) {
+        (void) ngx_http_es_publish(r, ctx, code, &cand);
+
         if (ctx->reason == NULL) {
             return NGX_ERROR;
         }
@@ -509,6 +515,11 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
         return ngx_http_es_error(r, code);
     }
+
+    /* the token of the refresh is not the request's: only its origin is */
+
+    ngx_http_es_jws_claims_free(cand.token.claims);
+    cand.token.claims = NULL;
 
     if (ctx->api_key) {
         ngx_http_es_owner(rot.owner, &ctx->api_key->id);
@@ -530,32 +541,39 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     rot.next[6] = (rot.next[6] & 0x0f) | 0x40;
     rot.next[8] = (rot.next[8] & 0x3f) | 0x80;
 
-    rc = ngx_http_es_store_rotate(elcf->store, &rot);
+    rrc = ngx_http_es_store_rotate(elcf->store, &rot);
 
     if (ngx_http_es_life_ids(r, rot.sid, &ctx->minted_sid, NULL) != NGX_OK) {
+        ngx_http_es_ctx_refuse(ctx, NGX_HTTP_ES_MINT_FAILED);
         return NGX_ERROR;
     }
 
-    switch (rc) {
+    switch (rrc) {
 
     case NGX_HTTP_ES_FAMILY_UNKNOWN:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session refresh: session %V is not in the "
                       "store%s", &ctx->minted_sid,
                       rot.has_owner ? ", or is another API key's" : "");
-        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_NOT_FOUND);
+        cand.reason = "session not in the store";
+        code = NGX_HTTP_ES_SESSION_NOT_FOUND;
+        break;
 
     case NGX_HTTP_ES_FAMILY_REVOKED:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session refresh: session %V is revoked",
                       &ctx->minted_sid);
-        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_REVOKED);
+        cand.reason = "session revoked";
+        code = NGX_HTTP_ES_SESSION_REVOKED;
+        break;
 
     case NGX_HTTP_ES_FAMILY_ENDED:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session refresh: session %V reached its "
                       "absolute lifetime", &ctx->minted_sid);
-        return ngx_http_es_error(r, NGX_HTTP_ES_SESSION_EXPIRED);
+        cand.reason = "session ended";
+        code = NGX_HTTP_ES_SESSION_EXPIRED;
+        break;
 
     case NGX_HTTP_ES_REUSED:
         ngx_http_es_count(reuses);
@@ -564,13 +582,31 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                       "embed_session refresh: a replaced token of session "
                       "%V was presented again: the session is revoked",
                       &ctx->minted_sid);
-        return ngx_http_es_error(r, NGX_HTTP_ES_RENEW_TOKEN_REUSED);
+        cand.reason = "a replaced token presented again";
+        code = NGX_HTTP_ES_RENEW_TOKEN_REUSED;
+        break;
 
     default:
         break;
     }
 
-    if (ngx_http_es_refresh_mint(r, elcf, data, &rot) != NGX_OK) {
+    if (code != NGX_HTTP_ES_PASSED) {
+        (void) ngx_http_es_publish(r, ctx, code, &cand);
+        return ngx_http_es_error(r, code);
+    }
+
+    rc = ngx_http_es_refresh_mint(r, elcf, data, &rot);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_ERROR) {
+            /* a failure nobody answered: the code says so all the same */
+            ngx_http_es_ctx_refuse(ctx, NGX_HTTP_ES_MINT_FAILED);
+        }
+
+        return rc;
+    }
+
+    if (ngx_http_es_publish(r, ctx, NGX_HTTP_ES_PASSED, &cand) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -579,13 +615,8 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session refresh: session %V, token %V%s",
                   &ctx->minted_sid, &ctx->minted_jti,
-                  rc == NGX_HTTP_ES_REPEATED ? " again, within the grace "
-                                               "window" : "");
-
-    /* the token of the refresh is not the request's any more */
-
-    ngx_http_es_jws_claims_free(ctx->claims);
-    ctx->claims = NULL;
+                  rrc == NGX_HTTP_ES_REPEATED ? " again, within the grace "
+                                                "window" : "");
 
     return ngx_http_es_mint_answer(r, elcf->mint, rot.exp - rot.now);
 }
@@ -772,8 +803,10 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *id)
 {
     u_char                     *buf, *p, *last, tid[NGX_HTTP_ES_ID_LEN];
+    u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_int_t                   rc;
     ngx_http_es_ctx_t          *ctx;
+    ngx_http_es_api_key_t      *key;
     ngx_http_es_main_conf_t    *emcf;
     ngx_http_es_store_rec_t     rec;
     ngx_http_es_exchange_rc_t   xrc;
@@ -799,14 +832,26 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
 
-    xrc = ngx_http_es_store_exchange(elcf->store, tid, ngx_time(),
-                                     emcf->leeway, p, &rec);
+    /*
+     * where the location authenticates an API key, the ticket is that
+     * key's or unknown, as a refresh or a revoke answers: no enumeration
+     */
+
+    key = elcf->api.zone ? ctx->api_key : NULL;
+
+    if (key) {
+        ngx_http_es_owner(owner, &key->id);
+    }
+
+    xrc = ngx_http_es_store_exchange(elcf->store, tid, key ? owner : NULL,
+                                     ngx_time(), emcf->leeway, p, &rec);
 
     switch (xrc) {
 
     case NGX_HTTP_ES_TICKET_UNKNOWN:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session exchange: session %V is unknown", id);
+                      "embed_session exchange: session %V is unknown%s", id,
+                      key ? ", or is another API key's" : "");
         return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_NOT_FOUND);
 
     case NGX_HTTP_ES_TICKET_USED:

@@ -14,6 +14,10 @@
 #define NGX_HTTP_ES_MINT_DETAILS_MAX  32
 #define NGX_HTTP_ES_MINT_BODY_MAX     (16 * 1024)
 
+/* "iat":N,"exp":N, with times of at most 12 digits (9999-12-31) */
+#define NGX_HTTP_ES_MINT_TIMES_LEN                                            \
+    (sizeof("\"iat\":,\"exp\":,") - 1 + 2 * (sizeof("253402300799") - 1))
+
 
 typedef enum {
     NGX_HTTP_ES_FIELD_STRING = 0,
@@ -174,6 +178,8 @@ static ngx_int_t ngx_http_es_mint_value_is(ngx_http_es_json_t *v,
     ngx_str_t *s);
 static ngx_int_t ngx_http_es_mint_authorize(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_sign(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_fits(ngx_http_es_mint_t *m,
+    ngx_http_es_json_t *claims);
 static ngx_int_t ngx_http_es_mint_store(ngx_http_es_mint_t *m,
     ngx_http_es_json_t *claims, u_char *id, time_t now, time_t ttl);
 static ngx_int_t ngx_http_es_mint_respond(ngx_http_es_mint_t *m);
@@ -195,6 +201,8 @@ static ngx_int_t ngx_http_es_mint_field_index(ngx_http_es_mint_conf_t *mcf,
     ngx_str_t *path);
 static ngx_int_t ngx_http_es_mint_reserved(ngx_conf_t *cf,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *claim);
+static ngx_int_t ngx_http_es_mint_claim_fits(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *claim, ngx_http_es_field_t *f);
 
 
 static ngx_str_t  ngx_http_es_field_types[] = {
@@ -1159,6 +1167,11 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         }
     }
 
+    rc = ngx_http_es_mint_fits(m, claims);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (elcf->store) {
         rc = ngx_http_es_mint_store(m, claims, rnd, now, ttl);
         if (rc != NGX_OK) {
@@ -1224,6 +1237,47 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
 
 
 /*
+ * The verifier's caps on claims (rule 11), on what would be signed: a token
+ * that every verify location refuses is not minted.  A ticket's claims get
+ * "iat" and "exp" at the exchange.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_fits(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims)
+{
+    size_t  members, max;
+
+    members = 0;
+    max = NGX_HTTP_ES_JWS_MAX_MEMBERS - (m->mcf->ticket ? 2 : 0);
+
+    if (ngx_http_es_json_limits(claims, 1, NGX_HTTP_ES_JWS_MAX_DEPTH, max,
+                                &members))
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, m->request->connection->log, 0,
+                  "embed_session mint: the claims would be deeper or larger "
+                  "than a token may carry");
+
+    if (ngx_http_es_mint_detail(m, NULL, "the token's claims would nest "
+                                "deeper than %d levels or hold more than %d "
+                                "members and items in all, which the "
+                                "verifier refuses",
+                                NGX_HTTP_ES_JWS_MAX_DEPTH,
+                                NGX_HTTP_ES_JWS_MAX_MEMBERS)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_es_error_details(m->request,
+                                     NGX_HTTP_ES_VALIDATION_FAILED,
+                                     &m->details);
+}
+
+
+/*
  * With a store, every session is a record there before its token exists:
  * a full zone mints nothing.  A one-time ticket keeps the claims instead,
  * without iat and exp, which the exchange adds.
@@ -1233,6 +1287,7 @@ static ngx_int_t
 ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
     u_char *id, time_t now, time_t ttl)
 {
+    size_t                    len;
     ngx_int_t                 rc;
     ngx_str_t                 payload;
     ngx_http_request_t       *r;
@@ -1264,6 +1319,20 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
                           "embed_session mint: the ticket's claims take "
                           "%uz bytes, more than %d", payload.len,
                           NGX_HTTP_ES_TICKET_MAX);
+            return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
+        }
+
+        /* the token the exchange signs: these claims with "iat" and "exp" */
+
+        len = ngx_http_es_jws_compact_length(mcf->key, mcf->header.len,
+                                             payload.len
+                                             + NGX_HTTP_ES_MINT_TIMES_LEN);
+
+        if (len > NGX_HTTP_ES_JWS_MAX_TOKEN) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "embed_session mint: the ticket's token would take "
+                          "%uz bytes, more than the %d a token may have",
+                          len, NGX_HTTP_ES_JWS_MAX_TOKEN);
             return ngx_http_es_error(r, NGX_HTTP_ES_BODY_TOO_LARGE);
         }
 
@@ -2702,6 +2771,34 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         }
     }
 
+    /* and what would make every such token one the verifier refuses */
+
+    for (i = 0; i < mcf->fields.nelts; i++) {
+        if ((f[i].claim.len
+             && ngx_http_es_mint_claim_fits(cf, elcf, &f[i].claim, &f[i])
+                != NGX_OK)
+            || ((ngx_int_t) i == mcf->origins_field
+                && mcf->origins == NGX_HTTP_ES_MINT_ORIGINS_BODY
+                && ngx_http_es_mint_claim_fits(cf, elcf, &elcf->origin_claim,
+                                               &f[i])
+                   != NGX_OK))
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (mcf->claims) {
+        for (i = 0; i < mcf->claims->nelts; i++) {
+            if (ngx_http_es_mint_claim_fits(cf, elcf,
+                    &((ngx_http_es_mint_claim_t *) mcf->claims->elts)[i].name,
+                    NULL)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
     if (mcf->outputs == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint\" needs "
@@ -2945,6 +3042,104 @@ reserved:
                        "the claim \"%V\" is set by the module, not by a "
                        "field or an \"embed_session_mint_claim\"", claim);
     return NGX_ERROR;
+}
+
+
+/*
+ * A claim from a field (f) or an embed_session_mint_claim line (f NULL)
+ * that every token would carry in a shape the verifier refuses: a "sub"
+ * that is not a string, a value nested deeper than the verifier parses, or
+ * an array whose max= items, with the members the module always writes,
+ * are more than a token's claims may hold.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_claim_fits(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *claim, ngx_http_es_field_t *f)
+{
+    u_char      *p, *last, buf[320];
+    ngx_str_t    what;
+    ngx_uint_t   parts, oparts, depth, members, array;
+
+    what.data = buf;
+    what.len = (f ? ngx_snprintf(buf, sizeof(buf), "field \"%V\"", &f->path)
+                  : ngx_snprintf(buf, sizeof(buf),
+                                 "\"embed_session_mint_claim %V\"", claim))
+               - buf;
+
+    parts = 1;
+    last = claim->data + claim->len;
+
+    for (p = claim->data; p < last; p++) {
+        if (*p == '.') {
+            parts++;
+        }
+    }
+
+    array = f && (f->type == NGX_HTTP_ES_FIELD_ARRAY
+                  || f->type == NGX_HTTP_ES_FIELD_STRINGS
+                  || f->type == NGX_HTTP_ES_FIELD_ORIGINS);
+
+    if ((claim->len == 3 || (claim->len > 3 && claim->data[3] == '.'))
+        && ngx_strncmp(claim->data, "sub", 3) == 0
+        && (claim->len != 3 || (f && f->type != NGX_HTTP_ES_FIELD_STRING)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V: the claim \"%V\" is not a string, and the "
+                           "verifier refuses a token whose \"sub\" is not",
+                           &what, claim);
+        return NGX_ERROR;
+    }
+
+    /* the root object is at depth 1, a value at the end of the path below */
+
+    depth = parts + 1 + (array ? 1 : 0);
+
+    if (depth > NGX_HTTP_ES_JWS_MAX_DEPTH) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V: the claim \"%V\" nests %ui levels deep, more "
+                           "than the %d the verifier accepts", &what, claim,
+                           depth, NGX_HTTP_ES_JWS_MAX_DEPTH);
+        return NGX_ERROR;
+    }
+
+    if (!array || !f->has_max) {
+        return NGX_OK;
+    }
+
+    /* iat, exp, jti, and what the location adds, at the least */
+
+    members = 3 + (elcf->store ? 1 : 0) + (elcf->issuer.len ? 1 : 0)
+              + (elcf->audience.len ? 1 : 0) + parts + f->max;
+
+    if (elcf->mint->origins != NGX_HTTP_ES_MINT_ORIGINS_OFF
+        && !(claim->len == elcf->origin_claim.len
+             && ngx_strncmp(claim->data, elcf->origin_claim.data,
+                            claim->len) == 0))
+    {
+        oparts = 1;
+        last = elcf->origin_claim.data + elcf->origin_claim.len;
+
+        for (p = elcf->origin_claim.data; p < last; p++) {
+            if (*p == '.') {
+                oparts++;
+            }
+        }
+
+        members += oparts + 1;
+    }
+
+    if (members > NGX_HTTP_ES_JWS_MAX_MEMBERS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V: max=%i items in the claim \"%V\", with the "
+                           "claims the module writes, make at least %ui "
+                           "members and items, more than the %d the verifier "
+                           "accepts", &what, f->max, claim, members,
+                           NGX_HTTP_ES_JWS_MAX_MEMBERS);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -1147,7 +1147,7 @@ ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_es_loc_conf_t *elcf = conf;
 
-    ngx_str_t  *value;
+    ngx_str_t  *value, s;
 
     if (elcf->type.data) {
         return "is duplicate";
@@ -1162,6 +1162,34 @@ ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (value[1].len == 0 || value[1].len > NGX_HTTP_ES_JWS_MAX_TYP) {
         return "must be 1 to 64 bytes long";
+    }
+
+    /*
+     * the session type is what verify locations accept and what the mint
+     * signs as a session: the renew type there would make renew tokens,
+     * which live as long as the session, session tokens (rule 19).  Media
+     * types compare without case and may omit "application/" (RFC 7515)
+     */
+
+    s = value[1];
+
+    if (s.len > sizeof("application/") - 1
+        && ngx_strncasecmp(s.data, (u_char *) "application/",
+                           sizeof("application/") - 1) == 0)
+    {
+        s.data += sizeof("application/") - 1;
+        s.len -= sizeof("application/") - 1;
+    }
+
+    if (s.len == sizeof(NGX_HTTP_ES_RENEW_TYPE) - 1
+        && ngx_strncasecmp(s.data, (u_char *) NGX_HTTP_ES_RENEW_TYPE, s.len)
+           == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_type %V\" is the type of renew "
+                           "tokens: a renew token would pass as a session "
+                           "token", &value[1]);
+        return NGX_CONF_ERROR;
     }
 
     elcf->type = value[1];

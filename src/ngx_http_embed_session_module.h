@@ -216,6 +216,18 @@ typedef struct {
 } ngx_http_es_token_t;
 
 
+/*
+ * A token under verification: what the checks found, kept apart from the
+ * request's context until every check passed (ngx_http_es_publish)
+ */
+
+typedef struct {
+    ngx_http_es_token_t         token;      /* holds a claims reference */
+    ngx_str_t                   origin;     /* the request origin matched */
+    const char                 *reason;     /* why it failed */
+} ngx_http_es_candidate_t;
+
+
 typedef struct {
     ngx_flag_t                  verify;
 
@@ -324,8 +336,11 @@ ngx_int_t ngx_http_es_verify_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_token_source(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_uint_t *kind);
 ngx_http_es_code_t ngx_http_es_verify_token(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
-    ngx_str_t *type, ngx_http_es_token_t *token);
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_str_t *type,
+    ngx_http_es_candidate_t *cand);
+ngx_int_t ngx_http_es_publish(ngx_http_request_t *r, ngx_http_es_ctx_t *ctx,
+    ngx_http_es_code_t code, ngx_http_es_candidate_t *cand);
+void ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code);
 ngx_int_t ngx_http_es_token_ids(ngx_http_es_jws_claims_t *claims,
     u_char *sid, u_char *jti);
 ngx_http_es_ctx_t *ngx_http_es_get_ctx(ngx_http_request_t *r,

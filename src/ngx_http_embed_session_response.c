@@ -169,7 +169,7 @@ static ngx_str_t  ngx_http_es_content_type = ngx_string("application/json");
 
 
 static ngx_int_t ngx_http_es_answer(ngx_http_request_t *r,
-    ngx_http_es_error_t *err, ngx_array_t *details);
+    ngx_http_es_code_t code, ngx_http_es_error_t *err, ngx_array_t *details);
 static ngx_int_t ngx_http_es_send(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
 
@@ -281,7 +281,7 @@ ngx_http_es_error_details(ngx_http_request_t *r, ngx_http_es_code_t code,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_es_answer(r, &err, details);
+    return ngx_http_es_answer(r, code, &err, details);
 }
 
 
@@ -320,7 +320,7 @@ ngx_http_es_error_denied(ngx_http_request_t *r, ngx_http_es_api_deny_t *deny)
     err.status = deny->status;
     ngx_str_null(&err.authenticate);
 
-    return ngx_http_es_answer(r, &err, NULL);
+    return ngx_http_es_answer(r, NGX_HTTP_ES_DENIED, &err, NULL);
 }
 
 
@@ -361,8 +361,8 @@ ngx_http_es_header_str(ngx_http_request_t *r, char *name, ngx_str_t *value)
 
 
 static ngx_int_t
-ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_error_t *err,
-    ngx_array_t *details)
+ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_code_t code,
+    ngx_http_es_error_t *err, ngx_array_t *details)
 {
     u_char                     *p, *body;
     size_t                      len;
@@ -382,6 +382,13 @@ ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_error_t *err,
     }
 
     ctx->error = err->code;
+
+    /*
+     * a refused request carries no claims, whichever check refused it:
+     * not to an error_page's upstream, nor to the answer's headers
+     */
+
+    ngx_http_es_ctx_refuse(ctx, code);
 
     if (err->authenticate.len) {
         h = ngx_http_es_header(r, "WWW-Authenticate",

@@ -3024,11 +3024,15 @@ ngx_http_es_store_revoke_owner(ngx_cycle_t *cycle, u_char *owner)
 }
 
 
-/* a ticket, exactly once: its claims are copied out to payload */
+/*
+ * a ticket, exactly once: its claims are copied out to payload; with an
+ * owner, only the API key that minted it may (another's is unknown)
+ */
 
 ngx_http_es_exchange_rc_t
 ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
-    time_t now, time_t leeway, u_char *payload, ngx_http_es_store_rec_t *rec)
+    u_char *owner, time_t now, time_t leeway, u_char *payload,
+    ngx_http_es_store_rec_t *rec)
 {
     u_char                     *claims;
     ngx_http_es_store_sh_t     *sh;
@@ -3042,7 +3046,9 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
     n = ngx_http_es_store_lookup(sh, id, now);
 
     if (n == NULL || !(n->rec.flags & NGX_HTTP_ES_STORE_TICKET)
-        || (n->rec.flags & NGX_HTTP_ES_STORE_REVOKED))
+        || (n->rec.flags & NGX_HTTP_ES_STORE_REVOKED)
+        || (owner
+            && ngx_memcmp(n->rec.owner, owner, NGX_HTTP_ES_OWNER_LEN) != 0))
     {
         rc = NGX_HTTP_ES_TICKET_UNKNOWN;
 

@@ -176,8 +176,8 @@ ngx_int_t ngx_http_es_store_revoke(ngx_http_es_store_t *store, u_char *sid,
     u_char *owner);
 ngx_uint_t ngx_http_es_store_revoke_owner(ngx_cycle_t *cycle, u_char *owner);
 ngx_http_es_exchange_rc_t ngx_http_es_store_exchange(
-    ngx_http_es_store_t *store, u_char *id, time_t now, time_t leeway,
-    u_char *payload, ngx_http_es_store_rec_t *rec);
+    ngx_http_es_store_t *store, u_char *id, u_char *owner, time_t now,
+    time_t leeway, u_char *payload, ngx_http_es_store_rec_t *rec);
 void ngx_http_es_store_stats(ngx_http_es_store_t *store,
     ngx_http_es_store_stats_t *st);
 

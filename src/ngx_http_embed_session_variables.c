@@ -146,7 +146,11 @@ ngx_http_es_verified(ngx_http_request_t *r)
 
     ctx = ngx_http_es_get_ctx(r->main, 0);
 
-    if (ctx == NULL || ctx->claims == NULL) {
+    /* both, should a path ever refuse a request and keep its claims */
+
+    if (ctx == NULL || ctx->claims == NULL
+        || ctx->code != NGX_HTTP_ES_PASSED)
+    {
         return NULL;
     }
 

@@ -16,17 +16,27 @@ typedef struct {
 } ngx_http_es_origin_match_t;
 
 
+/*
+ * The context of a request lives in a pool cleanup, and subrequests share
+ * the main request's pool: the cleanup says whose context it is.
+ */
+
+typedef struct {
+    ngx_http_es_ctx_t          ctx;        /* first: the cleanup's data */
+    ngx_http_request_t        *request;
+} ngx_http_es_ctx_cln_t;
+
+
 static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data);
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data,
+    ngx_http_es_candidate_t *cand);
 static ngx_http_es_code_t ngx_http_es_verify_store(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx,
-    ngx_http_es_token_t *token);
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_candidate_t *cand);
 static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
-    ngx_http_es_token_t *token);
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data,
+    ngx_http_es_candidate_t *cand);
 static ngx_http_es_code_t ngx_http_es_check_claims(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx,
-    ngx_http_es_token_t *token);
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_candidate_t *cand);
 static const char *ngx_http_es_require_reason(ngx_http_request_t *r,
     ngx_str_t *claim);
 static int ngx_http_es_origin_match(void *data, const unsigned char *s,
@@ -38,12 +48,13 @@ static void ngx_http_es_ctx_cleanup(void *data);
 ngx_int_t
 ngx_http_es_verify_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                rc;
-    ngx_str_t                data;
-    ngx_uint_t               kind;
-    ngx_http_es_ctx_t       *ctx;
-    ngx_http_es_code_t       code;
-    ngx_http_es_loc_conf_t  *elcf;
+    ngx_int_t                 rc;
+    ngx_str_t                 data;
+    ngx_uint_t                kind;
+    ngx_http_es_ctx_t        *ctx;
+    ngx_http_es_code_t        code;
+    ngx_http_es_candidate_t   cand;
+    ngx_http_es_loc_conf_t   *elcf;
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
 
@@ -75,9 +86,11 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    code = ngx_http_es_verify(r, elcf, ctx, &data);
+    code = ngx_http_es_verify(r, elcf, &data, &cand);
 
-    ctx->code = code;
+    if (ngx_http_es_publish(r, ctx, code, &cand) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (code == NGX_HTTP_ES_PASSED) {
 
@@ -104,13 +117,11 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        /* claims unfit for the upstream's headers: nothing of them stays */
+
         code = NGX_HTTP_ES_SESSION_INVALID;
-        ctx->code = code;
+        ngx_http_es_ctx_refuse(ctx, code);
     }
-
-    /* nothing of a token that failed stays visible in variables */
-
-    ngx_http_es_ctx_clear(ctx);
 
     if (ngx_http_es_upstream_headers(r, elcf, ctx, NULL) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -131,23 +142,23 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
 
 static ngx_http_es_code_t
 ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx, ngx_str_t *data)
+    ngx_str_t *data, ngx_http_es_candidate_t *cand)
 {
-    ngx_http_es_code_t    code;
-    ngx_http_es_token_t   token;
+    ngx_http_es_code_t  code;
 
     if (data->len == 0) {
-        ctx->reason = "no token";
+        ngx_memzero(cand, sizeof(ngx_http_es_candidate_t));
+        cand->reason = "no token";
         return NGX_HTTP_ES_SESSION_REQUIRED;
     }
 
-    code = ngx_http_es_verify_token(r, elcf, ctx, data, &elcf->type, &token);
+    code = ngx_http_es_verify_token(r, elcf, data, &elcf->type, cand);
 
     if (code != NGX_HTTP_ES_PASSED || elcf->store == NULL) {
         return code;
     }
 
-    return ngx_http_es_verify_store(r, elcf, ctx, &token);
+    return ngx_http_es_verify_store(r, elcf, cand);
 }
 
 
@@ -197,18 +208,27 @@ ngx_http_es_token_source(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
  * A token against a type: the session type of the location, or the renew
  * type at a refresh.  A renew token is never a session token, even where
  * the type is not checked.
+ *
+ * Everything found out goes into the candidate, never into the request's
+ * context: the claims of a token become the request's only through
+ * ngx_http_es_publish(), once the caller's last check passed.  Whatever
+ * the outcome, the candidate holds the claims' reference, if any, until
+ * publish() takes it over or drops it.
  */
 
 ngx_http_es_code_t
 ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx, ngx_str_t *data, ngx_str_t *type,
-    ngx_http_es_token_t *token)
+    ngx_str_t *data, ngx_str_t *type, ngx_http_es_candidate_t *cand)
 {
+    ngx_http_es_token_t  *token;
+
+    ngx_memzero(cand, sizeof(ngx_http_es_candidate_t));
+
+    token = &cand->token;
+
     if (ngx_http_es_cache_get(elcf->keyset, data, token) != NGX_OK) {
 
-        if (ngx_http_es_verify_signature(r, elcf, ctx, data, token)
-            != NGX_OK)
-        {
+        if (ngx_http_es_verify_signature(r, elcf, data, cand) != NGX_OK) {
             return NGX_HTTP_ES_SESSION_INVALID;
         }
 
@@ -216,15 +236,11 @@ ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                               r->connection->log);
     }
 
-    /* from here on, the request's context owns a reference to the claims */
-
-    ctx->claims = token->claims;
-
     if (type->len
         && (!token->has_typ || token->typ_len != type->len
             || ngx_memcmp(token->typ, type->data, token->typ_len) != 0))
     {
-        ctx->reason = "wrong \"typ\"";
+        cand->reason = "wrong \"typ\"";
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 
@@ -233,19 +249,80 @@ ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         && ngx_memcmp(token->typ, NGX_HTTP_ES_RENEW_TYPE,
                       token->typ_len) == 0)
     {
-        ctx->reason = "wrong \"typ\"";
+        cand->reason = "wrong \"typ\"";
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 
-    ctx->kid.data = ngx_pnalloc(r->pool, token->kid_len);
-    if (ctx->kid.data == NULL) {
-        return NGX_HTTP_ES_SESSION_INVALID;
+    return ngx_http_es_check_claims(r, elcf, cand);
+}
+
+
+/*
+ * The one place where claims become the request's: a token that passed
+ * every check its caller makes (the store's included) gives the context
+ * its claims, kid and origin; any other outcome leaves the context with
+ * none of them and with the code of the failure.  The candidate's
+ * reference to the claims is taken over or released: the caller has
+ * nothing left to free.
+ */
+
+ngx_int_t
+ngx_http_es_publish(ngx_http_request_t *r, ngx_http_es_ctx_t *ctx,
+    ngx_http_es_code_t code, ngx_http_es_candidate_t *cand)
+{
+    ngx_http_es_token_t  *token;
+
+    token = &cand->token;
+
+    ngx_http_es_ctx_refuse(ctx, code);
+    ctx->reason = cand->reason;
+
+    if (code != NGX_HTTP_ES_PASSED) {
+        ngx_http_es_jws_claims_free(token->claims);
+        token->claims = NULL;
+        return NGX_OK;
     }
 
-    ngx_memcpy(ctx->kid.data, token->kid, token->kid_len);
-    ctx->kid.len = token->kid_len;
+    if (token->kid_len) {
+        ctx->kid.data = ngx_pnalloc(r->pool, token->kid_len);
+        if (ctx->kid.data == NULL) {
+            ngx_http_es_jws_claims_free(token->claims);
+            token->claims = NULL;
+            ctx->code = NGX_HTTP_ES_SESSION_INVALID;
+            return NGX_ERROR;
+        }
 
-    return ngx_http_es_check_claims(r, elcf, ctx, token);
+        ngx_memcpy(ctx->kid.data, token->kid, token->kid_len);
+        ctx->kid.len = token->kid_len;
+    }
+
+    ctx->origin = cand->origin;
+    ctx->claims = token->claims;
+    token->claims = NULL;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A request refused, by whatever check: whatever claims an earlier check
+ * gave the context go, and the code says why.  Claims in a context whose
+ * code is not PASSED would reach variables, upstream headers and
+ * frame-ancestors.
+ */
+
+void
+ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code)
+{
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+
+    ctx->code = code;
 }
 
 
@@ -253,31 +330,32 @@ ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
 static ngx_http_es_code_t
 ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx, ngx_http_es_token_t *token)
+    ngx_http_es_candidate_t *cand)
 {
     u_char     sid[NGX_HTTP_ES_ID_LEN], jti[NGX_HTTP_ES_ID_LEN];
     ngx_int_t  rc;
 
     /* a token without our ids was not minted by a store: nothing to ask */
 
-    if (ngx_http_es_token_ids(ctx->claims, sid, jti) != NGX_OK) {
+    if (ngx_http_es_token_ids(cand->token.claims, sid, jti) != NGX_OK) {
         return NGX_HTTP_ES_PASSED;
     }
 
-    rc = ngx_http_es_store_check(elcf->store, sid, jti, token->times.iat);
+    rc = ngx_http_es_store_check(elcf->store, sid, jti,
+                                 cand->token.times.iat);
 
     if (rc == NGX_DECLINED) {
-        ctx->reason = "session revoked";
+        cand->reason = "session revoked";
         return NGX_HTTP_ES_SESSION_REVOKED;
     }
 
     if (rc == NGX_BUSY) {
-        ctx->reason = "session replaced by a refresh";
+        cand->reason = "session replaced by a refresh";
         return NGX_HTTP_ES_SESSION_REVOKED;
     }
 
     if (rc == NGX_ABORT) {
-        ctx->reason = "session issued before the store lost state";
+        cand->reason = "session issued before the store lost state";
         return NGX_HTTP_ES_SESSION_REVOKED;
     }
 
@@ -319,15 +397,18 @@ ngx_http_es_token_ids(ngx_http_es_jws_claims_t *claims, u_char *sid,
 
 static ngx_int_t
 ngx_http_es_verify_signature(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *data,
-    ngx_http_es_token_t *token)
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data,
+    ngx_http_es_candidate_t *cand)
 {
     int                     rc;
     const u_char           *kid;
     ngx_http_es_jws_t       jws;
+    ngx_http_es_token_t    *token;
     ngx_http_es_jws_key_t  *key, **keys;
 
-    if (ngx_http_es_jws_parse(&jws, data->data, data->len, &ctx->reason)
+    token = &cand->token;
+
+    if (ngx_http_es_jws_parse(&jws, data->data, data->len, &cand->reason)
         != NGX_HTTP_ES_JWS_OK)
     {
         return NGX_DECLINED;
@@ -339,7 +420,7 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
         key = ngx_http_es_keys_find(elcf->keyset, jws.kid, jws.kid_len);
 
         if (key == NULL) {
-            ctx->reason = "unknown \"kid\"";
+            cand->reason = "unknown \"kid\"";
             return NGX_DECLINED;
         }
 
@@ -348,21 +429,21 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
         key = keys[0];
 
     } else {
-        ctx->reason = "no \"kid\" and several keys";
+        cand->reason = "no \"kid\" and several keys";
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_es_jws_check(&jws, key, &ctx->reason);
+    rc = ngx_http_es_jws_check(&jws, key, &cand->reason);
 
     if (rc == NGX_HTTP_ES_JWS_OK) {
-        rc = ngx_http_es_jws_claims_parse(&token->claims, &jws, &ctx->reason);
+        rc = ngx_http_es_jws_claims_parse(&token->claims, &jws, &cand->reason);
     }
 
     if (rc != NGX_HTTP_ES_JWS_OK) {
         if (rc == NGX_HTTP_ES_JWS_ERROR) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "embed_session: %s", ctx->reason);
-            ctx->reason = NULL;
+                          "embed_session: %s", cand->reason);
+            cand->reason = NULL;
         }
 
         return NGX_DECLINED;
@@ -385,7 +466,7 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
 
 static ngx_http_es_code_t
 ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
-    ngx_http_es_ctx_t *ctx, ngx_http_es_token_t *token)
+    ngx_http_es_candidate_t *cand)
 {
     int                          rc;
     ngx_http_es_jws_claims_t    *claims;
@@ -394,15 +475,17 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_uint_t                   i;
     ngx_http_es_require_t       *req;
     ngx_http_es_jws_time_t       tp;
+    ngx_http_es_token_t         *token;
     ngx_http_es_origin_match_t   m;
 
+    token = &cand->token;
     claims = token->claims;
 
     tp.now = ngx_time();
     tp.leeway = elcf->leeway;
     tp.max_lifetime = elcf->max_lifetime;
 
-    rc = ngx_http_es_jws_check_times(&token->times, &tp, &ctx->reason);
+    rc = ngx_http_es_jws_check_times(&token->times, &tp, &cand->reason);
 
     if (rc == NGX_HTTP_ES_JWS_EXPIRED) {
         return NGX_HTTP_ES_SESSION_EXPIRED;
@@ -417,7 +500,7 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                        elcf->issuer.data, elcf->issuer.len)
            != NGX_HTTP_ES_JWS_OK)
     {
-        ctx->reason = "wrong \"iss\"";
+        cand->reason = "wrong \"iss\"";
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 
@@ -427,7 +510,7 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                        elcf->audience.len)
            != NGX_HTTP_ES_JWS_OK)
     {
-        ctx->reason = "wrong \"aud\"";
+        cand->reason = "wrong \"aud\"";
         return NGX_HTTP_ES_SESSION_INVALID;
     }
 
@@ -435,13 +518,13 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         orc = ngx_http_es_origin_get(r, elcf->origin_referer, &origin);
 
         if (orc == NGX_ERROR) {
-            ctx->reason = "unusable origin";
+            cand->reason = "unusable origin";
             return NGX_HTTP_ES_ORIGIN_NOT_ALLOWED;
         }
 
         if (orc == NGX_DECLINED) {
             if (elcf->origin_absent == NGX_HTTP_ES_ORIGIN_ABSENT_DENY) {
-                ctx->reason = "no origin";
+                cand->reason = "no origin";
                 return NGX_HTTP_ES_ORIGIN_NOT_ALLOWED;
             }
 
@@ -454,11 +537,11 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                                elcf->origin_claim.len,
                                                ngx_http_es_origin_match, &m);
             if (rc != 1) {
-                ctx->reason = "origin not in the token";
+                cand->reason = "origin not in the token";
                 return NGX_HTTP_ES_ORIGIN_NOT_ALLOWED;
             }
 
-            ctx->origin = origin;
+            cand->origin = origin;
         }
     }
 
@@ -467,7 +550,7 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
         for (i = 0; i < elcf->requires->nelts; i++) {
             if (ngx_http_complex_value(r, &req[i].value, &value) != NGX_OK) {
-                ctx->reason = NULL;
+                cand->reason = NULL;
                 return NGX_HTTP_ES_SCOPE_NOT_GRANTED;
             }
 
@@ -476,7 +559,7 @@ ngx_http_es_check_claims(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                             value.len)
                 != NGX_HTTP_ES_JWS_OK)
             {
-                ctx->reason = ngx_http_es_require_reason(r, &req[i].claim);
+                cand->reason = ngx_http_es_require_reason(r, &req[i].claim);
                 return NGX_HTTP_ES_SCOPE_NOT_GRANTED;
             }
         }
@@ -542,18 +625,29 @@ ngx_http_es_origin_match(void *data, const unsigned char *s, size_t len)
 ngx_http_es_ctx_t *
 ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
 {
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_es_ctx_t   *ctx;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_es_ctx_t      *ctx;
+    ngx_http_es_ctx_cln_t  *c;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_embed_session_module);
 
-    /* a subrequest shares the pool, never the main request's context */
+    /*
+     * a subrequest shares the pool, never the main request's context: a
+     * subrequest's context, made after the main request's and so found
+     * first, is not this request's
+     */
 
     if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
 
         for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_es_ctx_cleanup) {
-                ctx = cln->data;
+            if (cln->handler != ngx_http_es_ctx_cleanup) {
+                continue;
+            }
+
+            c = cln->data;
+
+            if (c->request == r) {
+                ctx = &c->ctx;
                 break;
             }
         }
@@ -567,13 +661,16 @@ ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
         return ctx;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_cln_t));
     if (cln == NULL) {
         return NULL;
     }
 
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_es_ctx_t));
+    c = cln->data;
+    ngx_memzero(c, sizeof(ngx_http_es_ctx_cln_t));
+
+    c->request = r;
+    ctx = &c->ctx;
 
     cln->handler = ngx_http_es_ctx_cleanup;
 

@@ -188,10 +188,10 @@ add_block_preprocessor(sub {
         root html;
     }
 
-    location /renew/ {
+    location /other/ {
         embed_session_verify on;
         embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
-        embed_session_type embed-renew+jwt;
+        embed_session_type embed-other+jwt;
         root html;
     }
 
@@ -227,7 +227,7 @@ _EOC_
 
     $block->set_value('user_files', join '',
                       map { ">>> $_/index.html\nok\n" }
-                          qw(app aud renew typoff leeway0 life0 life1h))
+                          qw(app aud other typoff leeway0 life0 life1h))
         unless defined $block->user_files;
 
     $block->set_value('request', "GET /app/\n")
@@ -961,11 +961,11 @@ SESSION_INVALID: wrong "typ"
 
 
 
-=== TEST 62: rule 19: control: a location expecting renew tokens accepts one
+=== TEST 62: rule 19: control: a location expecting another type accepts it
 --- request
-GET /renew/
+GET /other/
 --- more_headers eval
-::h(::token(header => { typ => 'embed-renew+jwt' }))
+::h(::token(header => { typ => 'embed-other+jwt' }))
 --- response_body
 ok
 --- no_error_log
@@ -973,9 +973,9 @@ ok
 
 
 
-=== TEST 63: rule 19: a location expecting renew tokens rejects a session token
+=== TEST 63: rule 19: a location expecting another type rejects a session token
 --- request
-GET /renew/
+GET /other/
 --- more_headers eval
 ::h(::token())
 --- error_code: 401

@@ -688,7 +688,7 @@ ok
 --- pipelined_requests eval
 ["GET /t", "GET /t"]
 --- more_headers eval
-["X-Session-Token: " . ::token(header => { typ => 'embed-renew+jwt' })
+["X-Session-Token: " . ::token(header => { typ => 'embed-other+jwt' })
  . "\nOrigin: https://app.example.com",
  "X-Session-Token: " . ::token(header => { typ => 'embed-session+jwt' })
  . "\nOrigin: https://app.example.com"]
@@ -732,7 +732,7 @@ ok
 
     location /t {
         embed_session_verify on;
-        embed_session_type embed-renew+jwt;
+        embed_session_type embed-other+jwt;
         embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
     }
 --- user_files
@@ -743,7 +743,7 @@ ok
 --- more_headers eval
 ["X-Session-Token: " . ::token()
  . "\nOrigin: https://app.example.com",
- "X-Session-Token: " . ::token(header => { typ => 'embed-renew+jwt' })
+ "X-Session-Token: " . ::token(header => { typ => 'embed-other+jwt' })
  . "\nOrigin: https://app.example.com"]
 --- error_code eval
 [401, 200]

@@ -524,7 +524,7 @@ ok
 --- more_headers eval
 [::hdr(::token(header => { typ => 'JWT' })),
  ::hdr(::token(header => { typ => undef })),
- ::hdr(::token(header => { typ => 'embed-renew+jwt' })),
+ ::hdr(::token(header => { typ => 'embed-other+jwt' })),
  ::hdr(::token(header => { typ => 'Embed-Session+JWT' })),
  ::hdr(::token(header => { typ => 'embed-session+jwt ' }))]
 --- error_code eval
@@ -548,13 +548,13 @@ qr/\[info\].*typ/
 --- config
     location /t {
         embed_session_verify on;
-        embed_session_type embed-renew+jwt;
+        embed_session_type embed-other+jwt;
         embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
     }
 --- pipelined_requests eval
 [("GET /t") x 3]
 --- more_headers eval
-[::hdr(::token(header => { typ => 'embed-renew+jwt' })),
+[::hdr(::token(header => { typ => 'embed-other+jwt' })),
  ::hdr(::token()),
  ::hdr(::token(header => { typ => undef }))]
 --- error_code eval
