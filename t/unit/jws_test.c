@@ -24,6 +24,9 @@
  *   7 claims      claim types, time checks, lookups
  *   8 header      JOSE header and compact serialization rules
  *   9 keys        alg names, key loading rules, alg binding, PEM
+ *  10 printable   json_printable(), the log text of what a client sent
+ *                 (src/ngx_http_embed_session_json.c), and the parser's
+ *                 error messages that use it
  *
  * The last line is "N passed, N failed" (parsed by CI); the exit status is
  * non-zero when anything failed.
@@ -42,6 +45,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_json.h"
 
 
 #define OK        NGX_HTTP_ES_JWS_OK
@@ -4370,6 +4374,138 @@ test_keys(void)
 }
 
 
+/* group 10: the log text of what a client sent */
+
+static void
+printable_is(const char *in, size_t len, size_t size, const char *expect)
+{
+    char    dst[600];
+    size_t  n;
+
+    memset(dst, '#', sizeof(dst));
+
+    n = ngx_http_es_json_printable((unsigned char *) dst, size,
+                                   (const unsigned char *) in, len);
+
+    check(n == strlen(expect) && memcmp(dst, expect, n) == 0
+          && dst[n] == '\0' && dst[size] == '#',
+          "printable(%s, size %zu): expected %s, got %s", show(in, len), size,
+          shows(expect), show(dst, n));
+}
+
+
+static void
+test_printable(void)
+{
+    int                  bad;
+    char                 err[160], err8[8], all[256];
+    size_t               i, k;
+    ngx_http_es_json_t  *json;
+
+    static const struct {
+        const char  *body;
+        size_t       len;
+    } bodies[] = {
+        { "{\"a\":\"\r\nX: y", 13 },
+        { "{\"u\r\nser: injected\":1}", 22 },
+        { "\xff\xfe{}", 4 },
+        { "{\"a\":1,\"a\":\"\x01\"}", 16 },
+        { "{\"a\x00\":1}", 9 },
+        { "[\"\xc3\x28\"]", 6 },
+        { "{\"a\":\"\\u0000\"}", 14 },
+        { "\x1b[31m", 5 },
+    };
+
+    group_begin("printable");
+
+    printable_is("abc", 3, 100, "abc");
+    printable_is("", 0, 100, "");
+    printable_is("u\r\nser: injected", 16, 100,
+                 "u\\x0D\\x0Aser: injected");
+    printable_is("a\"b\\c", 5, 100, "a\\x22b\\x5Cc");
+    printable_is("\x7f\x80\xff", 3, 100, "\\x7F\\x80\\xFF");
+    printable_is("a\0b", 3, 100, "a\\x00b");
+    printable_is("\t", 1, 100, "\\x09");
+    printable_is("\xc3\xa9t\xc3\xa9", 5, 100, "\\xC3\\xA9t\\xC3\\xA9");
+
+    /* exactly fits: no cut */
+    printable_is("abcdefg", 7, 8, "abcdefg");
+    printable_is("ab\n", 3, 7, "ab\\x0A");
+
+    /* cut: "..." in place of the rest, an escape never split */
+    printable_is("abcdefgh", 8, 8, "abcd...");
+    printable_is("ab\n\n\n", 5, 8, "ab...");
+    printable_is("\n\n\n", 3, 8, "\\x0A...");
+    printable_is("abcdefgh", 8, 4, "...");
+    printable_is("abcdefgh", 8, 3, "..");
+    printable_is("abcdefgh", 8, 1, "");
+
+    /* every byte: the text is printable ASCII, no '"', every escape whole */
+
+    for (i = 0; i < 256; i++) {
+        all[i] = (char) i;
+    }
+
+    {
+        char    out[1100];
+        size_t  n;
+
+        n = ngx_http_es_json_printable((unsigned char *) out, sizeof(out),
+                                       (unsigned char *) all, 256);
+        bad = 0;
+
+        for (k = 0; k < n; k++) {
+            if (out[k] < 0x20 || out[k] >= 0x7f || out[k] == '"') {
+                bad = 1;
+            }
+        }
+
+        check(!bad && n == 95 - 2 + 4 * (256 - 95 + 2) && out[n] == '\0',
+              "printable() of all 256 bytes: printable ASCII without '\"' "
+              "of %zu bytes expected, got %zu (bad %d)",
+              (size_t) (95 - 2 + 4 * (256 - 95 + 2)), n, bad);
+    }
+
+    /* size 0 writes nothing */
+
+    err8[0] = '#';
+    check(ngx_http_es_json_printable((unsigned char *) err8, 0,
+                                     (unsigned char *) "x", 1) == 0
+          && err8[0] == '#', "printable(size 0) must write nothing");
+
+    /* parse errors: jansson quotes the body, the message never does */
+
+    for (i = 0; i < nelems(bodies); i++) {
+        json = ngx_http_es_json_parse((const unsigned char *) bodies[i].body,
+                                      bodies[i].len, err, sizeof(err));
+
+        bad = (json != NULL);
+        ngx_http_es_json_free(json);
+
+        for (k = 0; !bad && err[k]; k++) {
+            if (err[k] < 0x20 || err[k] >= 0x7f || err[k] == '"') {
+                bad = 1;
+            }
+        }
+
+        check(!bad && err[0] != '\0', "parse(%s): expected refused with a "
+              "printable message, got %s", show(bodies[i].body,
+                                                bodies[i].len), shows(err));
+
+        json = ngx_http_es_json_parse((const unsigned char *) bodies[i].body,
+                                      bodies[i].len, err8, sizeof(err8));
+        ngx_http_es_json_free(json);
+
+        check(strlen(err8) > 0 && strlen(err8) < sizeof(err8),
+              "parse(%s) into 8 bytes: expected a cut message, got %s",
+              show(bodies[i].body, bodies[i].len), shows(err8));
+    }
+
+    group_end();
+}
+
+
+
 int
 main(int argc, char **argv)
 {
@@ -4403,6 +4539,7 @@ main(int argc, char **argv)
     test_claims();
     test_header();
     test_keys();
+    test_printable();
 
     passed = failed = skipped = 0;
 
