@@ -297,9 +297,10 @@ ngx_http_es_mint_cleanup(void *data)
 static ngx_int_t
 ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
 {
-    ngx_int_t   rc;
-    ngx_str_t   body;
-    char        err[160];
+    ngx_int_t              rc;
+    ngx_str_t              body;
+    ngx_http_es_detail_t  *d;
+    char                   err[160];
 
     rc = ngx_http_es_read_body(r, m->mcf->body_max, &body);
 
@@ -345,11 +346,14 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
     }
 
     if (m->details.nelts) {
+        d = m->details.elts;
+
+        /* a path may hold a member name from the body, any bytes */
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session mint: %ui problem(s) in the body, "
                       "the first: %V %V", m->details.nelts,
-                      &((ngx_http_es_detail_t *) m->details.elts)->path,
-                      &((ngx_http_es_detail_t *) m->details.elts)->message);
+                      ngx_http_es_log_text(r->pool, &d->path), &d->message);
 
         return ngx_http_es_error_details(r, NGX_HTTP_ES_VALIDATION_FAILED,
                                          &m->details);
@@ -975,7 +979,8 @@ ngx_http_es_mint_authorize(ngx_http_es_mint_t *m)
             if (!ngx_http_es_str_in(&m->key->origins, &o[i])) {
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "embed_session mint: origin \"%V\" is not "
-                              "one of API key \"%V\"'s", &o[i],
+                              "one of API key \"%V\"'s",
+                              ngx_http_es_log_text(r->pool, &o[i]),
                               &m->key->id);
                 return ngx_http_es_error(r, NGX_HTTP_ES_ORIGIN_NOT_ALLOWED);
             }
@@ -1216,7 +1221,8 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session mint: session %V for API key \"%V\", "
                   "%T s, origin \"%V\"%s", &ctx->minted_jti, &m->key->id,
-                  ttl, m->origins.nelts ? &o[0] : &elcf->origin_claim,
+                  ttl, m->origins.nelts ? ngx_http_es_log_text(r->pool, &o[0])
+                                        : &elcf->origin_claim,
                   m->origins.nelts > 1 ? " and more" : "");
 
     return NGX_OK;

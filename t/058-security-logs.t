@@ -1,0 +1,185 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+
+# What a client sends, in logs and upstream headers (security review of
+# f2a3823, items L3, L4, I3 and two suspected issues):
+#
+#   log text     every string a client sent reaches the error log escaped
+#                ("\xNN" for CR, LF, quotes, backslashes, control and
+#                non-ASCII bytes) and cut to 256 bytes: JSON member names
+#                in a mint body's details, jansson's messages (L3)
+#
+# Tests named "control:" pass before and after the fixes; every other one
+# fails on f2a3823.
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmbedSessionTest;
+use EmbedSessionMint;
+
+repeat_each(2);
+no_shuffle();
+
+plan 'no_plan';
+
+filters_delay();
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+our $RAW = 'ms_LogsTest0123456789abcdefghijklmnopqrstuv';
+
+our $KEY_FILE = "k1 key=" . stored($RAW) . " scope=tenant tenant=t1\n";
+
+our $AUTH = "Authorization: Bearer $RAW\nContent-Type: application/json";
+
+our $O1 = '"allowedOrigins":["https://app.example.com"]';
+
+# a URL token: the error log must never hold its signature
+
+our $T;
+our $SIG;
+
+# an error log line that is an access log line (log_format acc below)
+
+sub acc {
+    my ($line, $status) = @_;
+
+    my $re = quotemeta $line;
+    return qr/^ACCESS req="$re" esl="$re" $status$/;
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $T = token();
+    $SIG = (split /\./, $T)[2];
+
+    $block->run_filters unless $block->is_filtered;
+
+    for my $s (qw(more_headers request raw_request error_log
+                  no_error_log)) {
+        my $v = $block->$s;
+        next unless defined $v;
+
+        for my $x (ref $v eq 'ARRAY' ? @$v : $v) {
+            die "TEST \"" . $block->name . "\": $s: eval failed: $x\n"
+                if defined $x && !ref $x
+                   && $x =~ /\bat \S+ line \d+\.?$/m;
+        }
+    }
+
+    if (!defined $block->http_config) {
+        $block->set_value('http_config', <<"_EOC_");
+    embed_session_api_keys zone=log_keys:1m
+                           file=$ENV{TEST_NGINX_HTML_DIR}/log.api-keys;
+
+    log_format acc 'ACCESS req="\$request" esl="\$embed_session_request_line" \$status';
+
+    server {
+        listen unix:$ENV{TEST_NGINX_HTML_DIR}/backend.sock;
+        underscores_in_headers on;
+
+        location / {
+            return 200 "sub=[\$http_x_embed_sub] tok=[\$http_x_session_token]\\n";
+        }
+    }
+_EOC_
+    }
+
+    if (!defined $block->user_files) {
+        $block->set_value('user_files', [['log.api-keys', $KEY_FILE]]);
+    }
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: L3: CR and LF in a member name of a mint body reach the error log escaped, on the line of the mint
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_mint_output  token  token;
+    }
+--- log_level: info
+--- request eval
+"POST /mint\n{$::O1,\"u\\r\\nser: injected\":1}"
+--- more_headers eval
+$::AUTH
+--- error_code: 400
+--- response_body_like chomp
+"code":"VALIDATION_FAILED".*"path":"u\\r\\nser: injected"
+--- error_log eval
+qr/the first: u\\x0D\\x0Aser: injected is not allowed, client: /
+--- no_error_log eval
+[qr/^ser: injected/, qr/\r/, '[error]']
+
+
+
+=== TEST 2: L3: quotes, backslashes, control and non-ASCII bytes of a member name are escaped; a quoted value cannot end early
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_mint_output  token  token;
+    }
+--- log_level: info
+--- request eval
+"POST /mint\n{$::O1,\"a\\\"b\\\\c\\u00e9\\u0001\\u001b[31m\":1}"
+--- more_headers eval
+$::AUTH
+--- error_code: 400
+--- error_log eval
+qr/the first: a\\x22b\\x5Cc\\xC3\\xA9\\x01\\x1B\[31m is not allowed, client: /
+--- no_error_log eval
+[qr/\x1b/, qr/a"b/, qr/\xc3\xa9/, '[error]']
+
+
+
+=== TEST 3: L3: a member name of 1,000 bytes is cut to 256 in the log, "..." marking the cut
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_mint_output  token  token;
+    }
+--- log_level: info
+--- request eval
+"POST /mint\n{$::O1,\"" . ('n' x 1000) . "\":1}"
+--- more_headers eval
+$::AUTH
+--- error_code: 400
+--- error_log eval
+qr/the first: n{253}\.\.\. is not allowed, client: /
+--- no_error_log eval
+[qr/n{254}/, '[error]']
+
+
+
+=== TEST 4: L3: what jansson quotes of an invalid body is escaped, not replaced
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_mint_output  token  token;
+    }
+--- log_level: info
+--- request eval
+"POST /mint\n{\"a\":\"Jos\xc3\xa9\x01\"}"
+--- more_headers eval
+$::AUTH
+--- error_code: 400
+--- response_body_like chomp
+"code":"INVALID_JSON"
+--- error_log eval
+qr/invalid JSON body: line 1, column \d+: control character 0x1 near '\\x22Jos\\xC3\\xA9', client: /
+--- no_error_log eval
+[qr/\xc3\xa9/, '[error]']
