@@ -560,7 +560,9 @@ ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name)
  * A token in the URL never reaches a log: from the moment the request line
  * is read, $request and the "request:" of every error log line hold it
  * with the token's value "[redacted]".  Every argument that any level
- * reads a token from counts: the location is not known yet.
+ * reads a token from counts: the location is not known yet.  In the log
+ * phase as well, where a line that nginx refused has no r->args: the line
+ * itself is read, not what nginx made of it.
  */
 
 ngx_int_t
@@ -569,7 +571,7 @@ ngx_http_es_request_line_handler(ngx_http_request_t *r)
     ngx_str_t                 line;
     ngx_http_es_main_conf_t  *emcf;
 
-    if (r->args.len == 0 || r != r->main) {
+    if (r != r->main) {
         return NGX_DECLINED;
     }
 

@@ -7,6 +7,11 @@
 #                ("\xNN" for CR, LF, quotes, backslashes, control and
 #                non-ASCII bytes) and cut to 256 bytes: JSON member names
 #                in a mint body's details, jansson's messages (L3)
+#   request line a URL token in a request line that nginx refuses itself
+#                (a space or a tab in the query, a control byte, "%00" in
+#                the path, an invalid method, HTTP/9.9, no protocol) is
+#                "[redacted]" in $request and $embed_session_request_line
+#                of the access log (L4)
 #
 # Tests named "control:" pass before and after the fixes; every other one
 # fails on f2a3823.
@@ -183,3 +188,230 @@ $::AUTH
 qr/invalid JSON body: line 1, column \d+: control character 0x1 near '\\x22Jos\\xC3\\xA9', client: /
 --- no_error_log eval
 [qr/\xc3\xa9/, '[error]']
+
+
+
+=== TEST 5: L4: a space in the query: nginx refuses the line (400), the access log masks every token argument after it
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $http_x_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/x?a=1 2&session=$::T&b=3&Session=$::T HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+::acc('GET /u/x?a=1 2&session=[redacted]&b=3&Session=[redacted] HTTP/1.1',
+      400)
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 6: L4: a tab in the query
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/x?a=1\t2&session=$::T HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+qr/^ACCESS req="GET \/u\/x\?a=1\\x092&session=\[redacted\] HTTP\/1\.1" esl="GET \/u\/x\?a=1\\x092&session=\[redacted\] HTTP\/1\.1" 400$/
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 7: L4: a control byte in the query, the token before it
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/x?session=$::T&b=\x01 HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+qr/^ACCESS req="GET \/u\/x\?session=\[redacted\]&b=\\x01 HTTP\/1\.1" esl="GET \/u\/x\?session=\[redacted\]&b=\\x01 HTTP\/1\.1" 400$/
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 8: L4: "%00" in the path: a line nginx parsed, then refused (no $args)
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/%00?session=$::T HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+::acc('GET /u/%00?session=[redacted] HTTP/1.1', 400)
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 9: L4: an invalid method
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"G\@T /u/x?session=$::T HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+::acc('G@T /u/x?session=[redacted] HTTP/1.1', 400)
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 10: L4: HTTP/9.9 (505)
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/x?session=$::T HTTP/9.9\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 505
+--- error_log eval
+::acc('GET /u/x?session=[redacted] HTTP/9.9', 505)
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 11: L4: no protocol after the arguments: they run to the end of the line
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/x?session=$::T HTTP/1.1x\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+::acc('GET /u/x?session=[redacted]', 400)
+--- no_error_log eval
+[$::SIG]
+
+
+
+=== TEST 12: L4: with the error log at info, nginx has set $request from the refused line itself: the access log masks it all the same
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        return 200;
+    }
+--- log_level: info
+--- raw_request eval
+"GET /u/x?a=1 2&session=$::T HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- error_log eval
+::acc('GET /u/x?a=1 2&session=[redacted] HTTP/1.1', 400)
+--- no_error_log eval
+[qr/^ACCESS .*\Q$::SIG\E/]
+
+
+
+=== TEST 13: control: a line nginx accepts is masked as before, and the protocol is kept
+--- config
+    access_log logs/error.log acc;
+
+    location /u/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token $arg_session;
+        embed_session_origin_absent allow;
+        return 200;
+    }
+--- log_level: warn
+--- raw_request eval
+"GET /u/x?session=$::T&a=1 HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+\r
+"
+--- error_code: 200
+--- error_log eval
+::acc('GET /u/x?session=[redacted]&a=1 HTTP/1.1', 200)
+--- no_error_log eval
+[$::SIG]
