@@ -12,6 +12,9 @@
 #                the path, an invalid method, HTTP/9.9, no protocol) is
 #                "[redacted]" in $request and $embed_session_request_line
 #                of the access log (L4)
+#   claim header with underscores_in_headers on (or ignore_invalid_headers
+#                off), X_Embed_Sub, X-Embed_Sub and x_embed-sub never
+#                reach the upstream beside the module's X-Embed-Sub (I3)
 #
 # Tests named "control:" pass before and after the fixes; every other one
 # fails on f2a3823.
@@ -415,3 +418,97 @@ Connection: close\r
 ::acc('GET /u/x?session=[redacted]&a=1 HTTP/1.1', 200)
 --- no_error_log eval
 [$::SIG]
+
+
+
+=== TEST 14: I3: underscores_in_headers on: X_Embed_Sub, X-Embed_Sub and x_embed-sub never reach the upstream beside X-Embed-Sub
+--- config
+    underscores_in_headers on;
+
+    location /c/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_claim_header X-Embed-Sub sub;
+        embed_session_strip_token on;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- more_headers eval
+"X-Session-Token: $::T\nOrigin: https://app.example.com\n"
+. "X_Embed_Sub: forged1\nX-Embed_Sub: forged2\nx_embed-sub: forged3\n"
+. "X-EMBED-SUB: forged4"
+--- request
+GET /c/x
+--- response_body
+sub=[user-1] tok=[]
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: I3: a request that fails verification loses the variants too (error_page may still proxy it)
+--- config
+    underscores_in_headers on;
+
+    location /c/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_claim_header X-Embed-Sub sub;
+        error_page 401 = @up;
+    }
+
+    location @up {
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- more_headers
+X_Embed_Sub: forged1
+X-Embed_Sub: forged2
+--- request
+GET /c/x
+--- response_body
+sub=[] tok=[]
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: I3: ignore_invalid_headers off passes X_Embed_Sub without underscores_in_headers: dropped as well
+--- config
+    ignore_invalid_headers off;
+
+    location /c/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_claim_header X-Embed-Sub sub;
+        embed_session_strip_token on;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- more_headers eval
+"X-Session-Token: $::T\nOrigin: https://app.example.com\n"
+. "X_Embed_Sub: forged1"
+--- request
+GET /c/x
+--- response_body
+sub=[user-1] tok=[]
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: control: the token's own header is stripped with underscores too (X_Session_Token is what $http_x_session_token reads)
+--- config
+    underscores_in_headers on;
+
+    location /c/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_strip_token on;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- more_headers eval
+"X_Session_Token: $::T\nOrigin: https://app.example.com"
+--- request
+GET /c/x
+--- response_body
+sub=[] tok=[]
+--- no_error_log
+[error]
