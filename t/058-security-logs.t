@@ -15,6 +15,10 @@
 #   claim header with underscores_in_headers on (or ignore_invalid_headers
 #                off), X_Embed_Sub, X-Embed_Sub and x_embed-sub never
 #                reach the upstream beside the module's X-Embed-Sub (I3)
+#   mint claim   an embed_session_mint_claim value from the request that is
+#                not UTF-8 is 400 VALIDATION_FAILED naming the claim, logged
+#                at info; a constant one fails nginx -t; every 500
+#                MINT_FAILED has a log line at alert
 #
 # Tests named "control:" pass before and after the fixes; every other one
 # fails on f2a3823.
@@ -512,3 +516,107 @@ GET /c/x
 sub=[] tok=[]
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: mint claim: a value from the request that is not UTF-8 is 400 VALIDATION_FAILED naming the claim, logged at info, escaped
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_mint_claim   name  $http_x_user;
+        embed_session_mint_output  token  token;
+        add_header  X-Minted-Jti  $embed_session_minted_jti  always;
+    }
+--- log_level: info
+--- request eval
+"POST /mint\n{$::O1}"
+--- more_headers eval
+"$::AUTH\nX-User: ab\xff\xfe\r"
+--- error_code: 400
+--- response_headers
+X-Minted-Jti:
+--- response_body_like chomp
+"code":"VALIDATION_FAILED".*"path":"name","message":"is not valid UTF-8
+--- error_log eval
+qr/\[info\] .*the value of claim "name" is not valid UTF-8: "ab\\xFF\\xFE", client: /
+--- no_error_log eval
+[qr/\xff/, '[error]', '[alert]']
+
+
+
+=== TEST 19: control: a UTF-8 value from the request goes into the token
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_mint_claim   name  $http_x_user;
+        embed_session_mint_output  token  token;
+    }
+
+    location = /show {
+        embed_session_verify  on;
+        embed_session_keys    $TEST_NGINX_ES_DATA/keys/ed25519.pub.jwks;
+        embed_session_origin_absent allow;
+        embed_session_strip_token on;
+        proxy_set_header X-Embed-Sub $embed_session_claim_name;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- request eval
+"POST /mint\n{$::O1}"
+--- more_headers eval
+"$::AUTH\nX-User: Jos\xc3\xa9"
+--- error_code: 201
+--- response_body_filters eval
+sub {
+    my $t = (JSON::PP->new->decode($_[0]))->{token};
+    my $res = http('GET', '/show', { 'X-Session-Token' => $t });
+    return $res->{status} . ' ' . $res->{content};
+}
+--- response_body eval
+"200 sub=[Jos\xc3\xa9] tok=[]\n"
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: mint claim: a constant value that is not UTF-8 fails nginx -t
+--- config eval
+"location = /mint {
+    embed_session_api_key  log_keys;
+    embed_session_keys     \$TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+    embed_session_mint     on;
+    embed_session_field    allowedOrigins  origins  required;
+    embed_session_mint_claim   plan  \"gold\xff\";
+    embed_session_mint_output  token  token;
+}"
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*the value of claim "plan" is not valid UTF-8/
+
+
+
+=== TEST 21: mint: every 500 MINT_FAILED has a line at alert (a claim that cannot be set: a field's string is in its way)
+--- config
+    location = /mint {
+        embed_session_api_key  log_keys;
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
+        embed_session_mint     on;
+        embed_session_field    allowedOrigins  origins  required;
+        embed_session_field    user  string  required  claim=user;
+        embed_session_mint_claim   user.name  $http_x_user;
+        embed_session_mint_output  token  token;
+    }
+--- request eval
+"POST /mint\n{$::O1,\"user\":\"u1\"}"
+--- more_headers eval
+"$::AUTH\nX-User: bob"
+--- error_code: 500
+--- response_body_like chomp
+"code":"MINT_FAILED"
+--- error_log eval
+qr/\[alert\] .*embed_session mint: claim "user\.name" could not be set/
