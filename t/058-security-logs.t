@@ -19,6 +19,8 @@
 #                not UTF-8 is 400 VALIDATION_FAILED naming the claim, logged
 #                at info; a constant one fails nginx -t; every 500
 #                MINT_FAILED has a log line at alert
+#   rsa sizes    JWKs of 3072- and 4096-bit RSA keys load and verify; more
+#                than 4096 bits is refused
 #
 # Tests named "control:" pass before and after the fixes; every other one
 # fails on f2a3823.
@@ -620,3 +622,61 @@ qr/\[emerg\] .*the value of claim "plan" is not valid UTF-8/
 "code":"MINT_FAILED"
 --- error_log eval
 qr/\[alert\] .*embed_session mint: claim "user\.name" could not be set/
+
+
+
+=== TEST 22: rsa sizes: a 4096-bit RSA public JWK loads, and a token signed with its private key passes
+--- config
+    location /r/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/rs256-4096.pub.jwks;
+        embed_session_strip_token on;
+        proxy_set_header X-Embed-Sub "$embed_session_sub $embed_session_kid";
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- request
+GET /r/x
+--- more_headers eval
+"X-Session-Token: " . token(key => 'rs256-4096')
+. "\nOrigin: https://app.example.com"
+--- response_body
+sub=[user-1 rs4096-1] tok=[]
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: rsa sizes: 3072 and 4096 bits, private JWKs in one location, and a token of each passes
+--- config
+    location /r/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/rs256-3072.jwks;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/rs256-4096.jwks;
+        embed_session_strip_token on;
+        proxy_set_header X-Embed-Sub $embed_session_kid;
+        proxy_pass http://unix:$TEST_NGINX_HTML_DIR/backend.sock;
+    }
+--- pipelined_requests eval
+["GET /r/a", "GET /r/b"]
+--- more_headers eval
+["X-Session-Token: " . token(key => 'rs256-3072')
+ . "\nOrigin: https://app.example.com",
+ "X-Session-Token: " . token(key => 'rs256-4096')
+ . "\nOrigin: https://app.example.com"]
+--- response_body eval
+["sub=[rs3072-1] tok=[]\n", "sub=[rs4096-1] tok=[]\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 24: control: an RSA key of more than 4096 bits (4098) fails nginx -t
+--- config
+    location /r/ {
+        embed_session_verify on;
+        embed_session_keys $TEST_NGINX_ES_DATA/keys/bad-rsa-4098.jwks;
+        return 200;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*bad-rsa-4098\.jwks.*\bbig-rsa\b/
