@@ -28,7 +28,9 @@
  *   an object, or with an empty path part returns -1, releases the value
  *   (LeakSanitizer) and leaves the document as it was;
  * - parse(input), rejected: err is a non-empty NUL-terminated message
- *   inside err_len (160 bytes, as the module, and 8), and the rejection
+ *   inside err_len (160 bytes, as the module, and 8) as a log may show a
+ *   client's bytes (printable ASCII without '"'; the 8-byte one is the
+ *   same message cut: 4 bytes and "..."), and the rejection
  *   has a documented reason: jansson itself with JSON_DECODE_ANY |
  *   JSON_REJECT_DUPLICATES refuses the text, or the document is deeper or
  *   larger than the limits; and what it accepts, jansson with those flags
@@ -38,7 +40,12 @@
  *   UTF-8; the quoted text is a JSON string literal, written within the
  *   advertised length; without NUL it parses (parse() takes any value at
  *   the root) to a string equal to the input, with a NUL in it parse()
- *   must refuse it.
+ *   must refuse it;
+ * - printable(input), the log text of a client's bytes: printable ASCII
+ *   without '"', every other byte, '"' and '\\' as "\xNN" and no other
+ *   escape, so that it decodes to exactly the input; into a smaller
+ *   buffer (1, 8, 17 bytes, exact size) the same text cut before an
+ *   escape, with "..." after it, NUL-terminated inside the buffer.
  */
 
 
@@ -944,11 +951,121 @@ fz_check_rejection(const unsigned char *input, size_t size)
 static void
 fz_check_err(const char *err, size_t len)
 {
-    const char  *nul;
+    const char  *nul, *p;
 
     nul = memchr(err, '\0', len);
     fz_assert(nul != NULL);
     fz_assert(nul > err);
+
+    for (p = err; p < nul; p++) {
+        fz_assert(*p >= 0x20 && *p < 0x7f && *p != '"');
+    }
+}
+
+
+static int
+fz_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+
+    return -1;
+}
+
+
+/* printable() text decoded back, up to its end: the bytes it shows */
+
+static size_t
+fz_unprintable(const unsigned char *t, size_t len, unsigned char *out)
+{
+    size_t  i, n;
+    int     hi, lo, c;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        fz_assert(t[i] >= 0x20 && t[i] < 0x7f && t[i] != '"');
+
+        if (t[i] != '\\') {
+            out[n++] = t[i];
+            continue;
+        }
+
+        fz_assert(i + 3 < len && t[i + 1] == 'x');
+
+        hi = fz_hex(t[i + 2]);
+        lo = fz_hex(t[i + 3]);
+        fz_assert(hi >= 0 && lo >= 0);
+
+        /* only what must be escaped is */
+
+        c = hi << 4 | lo;
+        fz_assert(c < 0x20 || c >= 0x7f || c == '"' || c == '\\');
+
+        out[n++] = (unsigned char) c;
+        i += 3;
+    }
+
+    return n;
+}
+
+
+static void
+fz_check_printable(const unsigned char *in, size_t size)
+{
+    size_t          full, len, n, cut, dots, k;
+    unsigned char  *text, *small, *back;
+
+    static const size_t  sizes[] = { 1, 8, 17 };
+
+    full = 4 * size + 1;
+    text = malloc(full);
+    back = malloc(size + 1);
+    fz_assert(text != NULL && back != NULL);
+
+    len = ngx_http_es_json_printable(text, full, in, size);
+    fz_assert(len < full && text[len] == '\0');
+
+    n = fz_unprintable(text, len, back);
+    fz_assert(n == size && memcmp(back, in, size) == 0);
+
+    for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        small = malloc(sizes[k]);
+        fz_assert(small != NULL);
+
+        n = ngx_http_es_json_printable(small, sizes[k], in, size);
+        fz_assert(n < sizes[k] && small[n] == '\0');
+
+        if (len < sizes[k]) {
+            fz_assert(n == len && memcmp(small, text, len) == 0);
+
+        } else {
+            /*
+             * as much of the text as leaves room for "...", never half an
+             * escape, then the dots (fewer when the buffer is tiny)
+             */
+
+            dots = (sizes[k] - 1 < 3) ? sizes[k] - 1 : 3;
+            fz_assert(n >= dots && memcmp(small + n - dots, "...", dots) == 0);
+
+            n -= dots;
+            cut = sizes[k] - 1 - dots;
+
+            fz_assert(n <= cut && memcmp(small, text, n) == 0);
+            fz_assert(n + (text[n] == '\\' ? 4 : 1) > cut);
+            (void) fz_unprintable(small, n, back);
+        }
+
+        free(small);
+    }
+
+    free(back);
+    free(text);
 }
 
 
@@ -1081,7 +1198,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         fz_assert(ngx_http_es_json_parse(in, size, small, 8) == NULL);
         fz_check_err(small, 8);
-        fz_assert(strlen(small) == 7 && memcmp(small, err, 7) == 0);
+        fz_assert(strlen(small) == 7 && memcmp(small, err, 4) == 0
+                  && memcmp(small + 4, "...", 3) == 0);
 
         free(small);
 
@@ -1091,6 +1209,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(err);
 
     fz_check_quote(in, size);
+    fz_check_printable(in, size);
 
     free(in);
 

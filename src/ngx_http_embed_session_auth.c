@@ -816,7 +816,8 @@ ngx_http_es_api_log(ngx_http_request_t *r, ngx_int_t code,
     if (what) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session: %V: %s \"%V\"",
-                      ngx_http_es_code_name(code), reason, what);
+                      ngx_http_es_code_name(code), reason,
+                      ngx_http_es_log_text(r->pool, what));
 
     } else {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

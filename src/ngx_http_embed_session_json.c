@@ -15,12 +15,17 @@
 
 #define ngx_http_es_j(json)   ((json_t *) (json))
 
+/* a byte a log line shows as it is */
+#define ngx_http_es_json_plain(c)                                            \
+    ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+
 
 ngx_http_es_json_t *
 ngx_http_es_json_parse(const unsigned char *buf, size_t len, char *err,
     size_t err_len)
 {
-    char          *p;
+    int            n;
+    char           text[JSON_ERROR_TEXT_LENGTH + 64];
     json_t        *root;
     size_t         members;
     json_error_t   jerr;
@@ -29,18 +34,9 @@ ngx_http_es_json_parse(const unsigned char *buf, size_t len, char *err,
                       JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, &jerr);
 
     if (root == NULL) {
-        snprintf(err, err_len, "line %d, column %d: %s",
-                 jerr.line, jerr.column, jerr.text);
-
-        /* jansson quotes the input: keep a client's bytes out of logs */
-
-        for (p = err; *p; p++) {
-            if (*p < 0x20 || *p >= 0x7f) {
-                *p = '?';
-            }
-        }
-
-        return NULL;
+        n = snprintf(text, sizeof(text), "line %d, column %d: %s",
+                     jerr.line, jerr.column, jerr.text);
+        goto failed;
     }
 
     members = 0;
@@ -49,14 +45,30 @@ ngx_http_es_json_parse(const unsigned char *buf, size_t len, char *err,
                                  NGX_HTTP_ES_JSON_MAX_DEPTH,
                                  NGX_HTTP_ES_JSON_MAX_MEMBERS, &members))
     {
-        snprintf(err, err_len, "nested deeper than %d or more than %d "
-                 "members", NGX_HTTP_ES_JSON_MAX_DEPTH,
-                 NGX_HTTP_ES_JSON_MAX_MEMBERS);
+        n = snprintf(text, sizeof(text), "nested deeper than %d or more "
+                     "than %d members", NGX_HTTP_ES_JSON_MAX_DEPTH,
+                     NGX_HTTP_ES_JSON_MAX_MEMBERS);
         json_decref(root);
-        return NULL;
+        goto failed;
     }
 
     return (ngx_http_es_json_t *) root;
+
+failed:
+
+    if (n < 0) {
+        n = 0;
+
+    } else if ((size_t) n >= sizeof(text)) {
+        n = sizeof(text) - 1;
+    }
+
+    /* jansson quotes the input: a client's bytes go to logs escaped */
+
+    (void) ngx_http_es_json_printable((unsigned char *) err, err_len,
+                                      (unsigned char *) text, n);
+
+    return NULL;
 }
 
 
@@ -735,4 +747,68 @@ ngx_http_es_json_utf8(const unsigned char *s, size_t len)
     }
 
     return 1;
+}
+
+
+size_t
+ngx_http_es_json_printable(unsigned char *dst, size_t size,
+    const unsigned char *s, size_t len)
+{
+    size_t          i, n, need, room;
+    unsigned char   c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    if (size == 0) {
+        return 0;
+    }
+
+    need = 0;
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+        need += ngx_http_es_json_plain(c) ? 1 : 4;
+    }
+
+    /* all of it, or as much as leaves room for "..." */
+
+    room = size - 1;
+
+    if (need > room) {
+        room = (room > 3) ? room - 3 : 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (ngx_http_es_json_plain(c)) {
+            if (n + 1 > room) {
+                break;
+            }
+
+            dst[n++] = c;
+            continue;
+        }
+
+        if (n + 4 > room) {
+            break;
+        }
+
+        dst[n++] = '\\';
+        dst[n++] = 'x';
+        dst[n++] = hex[c >> 4];
+        dst[n++] = hex[c & 0x0f];
+    }
+
+    if (i < len) {
+        for (i = 0; i < 3 && n < size - 1; i++) {
+            dst[n++] = '.';
+        }
+    }
+
+    dst[n] = '\0';
+
+    return n;
 }

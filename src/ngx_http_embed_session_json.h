@@ -114,5 +114,15 @@ size_t ngx_http_es_json_quote(const unsigned char *s, size_t len,
     unsigned char *dst, size_t size);
 int ngx_http_es_json_utf8(const unsigned char *s, size_t len);
 
+/*
+ * printable(): s as a log line may show it, for what a client sent:
+ * printable ASCII as it is, every other byte, '"' and '\\' as "\xNN", so
+ * that nothing ends a line or a quoted value; into dst at most size - 1
+ * bytes and a NUL, an escape never cut, "..." in place of what did not
+ * fit.  Returns the length written, without the NUL.
+ */
+size_t ngx_http_es_json_printable(unsigned char *dst, size_t size,
+    const unsigned char *s, size_t len);
+
 
 #endif /* _NGX_HTTP_EMBED_SESSION_JSON_H_INCLUDED_ */

@@ -356,8 +356,20 @@ ngx_http_es_jws_b64_param(json_t *jwk, const char *name, unsigned char *dst,
         return NGX_HTTP_ES_JWS_ABSENT;
     }
 
+    /*
+     * the unpadded base64url length of MAX_PARAM bytes: 683 characters
+     * for the 512 bytes of a 4096-bit modulus
+     */
+
+    if (json_is_string(v)
+        && json_string_length(v) > (NGX_HTTP_ES_MAX_PARAM * 4 + 2) / 3)
+    {
+        snprintf(err, err_len, "\"%s\" is longer than %d bytes", name,
+                 NGX_HTTP_ES_MAX_PARAM);
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
+
     if (!json_is_string(v)
-        || json_string_length(v) > NGX_HTTP_ES_MAX_PARAM / 3 * 4
         || ngx_http_es_jws_b64_decode(dst, len,
                                       (const unsigned char *)
                                           json_string_value(v),

@@ -151,6 +151,7 @@ typedef struct {
     ngx_http_es_json_t         *root;
     ngx_http_es_json_t         *owned;      /* an array keeping made values */
     ngx_http_es_json_t        **values;     /* per field, NULL: absent */
+    ngx_str_t                  *claims;     /* per embed_session_mint_claim */
     ngx_array_t                 details;    /* ngx_http_es_detail_t */
     ngx_array_t                 origins;    /* ngx_str_t */
     ngx_uint_t                  scope_denied;
@@ -176,6 +177,7 @@ static ngx_int_t ngx_http_es_mint_detail(ngx_http_es_mint_t *m,
     ngx_str_t *path, char *fmt, ...);
 static ngx_int_t ngx_http_es_mint_value_is(ngx_http_es_json_t *v,
     ngx_str_t *s);
+static ngx_int_t ngx_http_es_mint_claims(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_authorize(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_sign(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_fits(ngx_http_es_mint_t *m,
@@ -285,6 +287,9 @@ ngx_http_es_mint_body(ngx_http_request_t *r)
     rc = ngx_http_es_mint_request(r, m);
 
     if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session mint: minting failed (out of memory, "
+                      "or an internal error)");
         rc = ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
     }
 
@@ -305,9 +310,10 @@ ngx_http_es_mint_cleanup(void *data)
 static ngx_int_t
 ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
 {
-    ngx_int_t   rc;
-    ngx_str_t   body;
-    char        err[160];
+    ngx_int_t              rc;
+    ngx_str_t              body;
+    ngx_http_es_detail_t  *d;
+    char                   err[160];
 
     rc = ngx_http_es_read_body(r, m->mcf->body_max, &body);
 
@@ -352,12 +358,19 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
         return rc;
     }
 
+    if (m->mcf->claims && ngx_http_es_mint_claims(m) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (m->details.nelts) {
+        d = m->details.elts;
+
+        /* a path may hold a member name from the body, any bytes */
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session mint: %ui problem(s) in the body, "
                       "the first: %V %V", m->details.nelts,
-                      &((ngx_http_es_detail_t *) m->details.elts)->path,
-                      &((ngx_http_es_detail_t *) m->details.elts)->message);
+                      ngx_http_es_log_text(r->pool, &d->path), &d->message);
 
         return ngx_http_es_error_details(r, NGX_HTTP_ES_VALIDATION_FAILED,
                                          &m->details);
@@ -945,6 +958,57 @@ ngx_http_es_mint_value_is(ngx_http_es_json_t *v, ngx_str_t *s)
 }
 
 
+/*
+ * embed_session_mint_claim values, with the body: a constant one was
+ * checked by nginx -t; one read from the request ($http_..., $arg_...)
+ * that is not UTF-8 cannot go into a token, and that is the caller's
+ * error, not the server's
+ */
+
+static ngx_int_t
+ngx_http_es_mint_claims(ngx_http_es_mint_t *m)
+{
+    ngx_uint_t                 i;
+    ngx_http_request_t        *r;
+    ngx_http_es_mint_claim_t  *mc;
+
+    r = m->request;
+    mc = m->mcf->claims->elts;
+
+    m->claims = ngx_pcalloc(r->pool,
+                            m->mcf->claims->nelts * sizeof(ngx_str_t));
+    if (m->claims == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < m->mcf->claims->nelts; i++) {
+        if (ngx_http_complex_value(r, &mc[i].value, &m->claims[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_es_json_utf8(m->claims[i].data, m->claims[i].len)) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: the value of claim \"%V\" is "
+                      "not valid UTF-8: \"%V\"", &mc[i].name,
+                      ngx_http_es_log_text(r->pool, &m->claims[i]));
+
+        if (ngx_http_es_mint_detail(m, &mc[i].name, "is not valid UTF-8 "
+                                    "(a value from the request)")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /* what the key may mint: origins, resources */
 
 static ngx_int_t
@@ -983,7 +1047,8 @@ ngx_http_es_mint_authorize(ngx_http_es_mint_t *m)
             if (!ngx_http_es_str_in(&m->key->origins, &o[i])) {
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "embed_session mint: origin \"%V\" is not "
-                              "one of API key \"%V\"'s", &o[i],
+                              "one of API key \"%V\"'s",
+                              ngx_http_es_log_text(r->pool, &o[i]),
                               &m->key->id);
                 return ngx_http_es_error(r, NGX_HTTP_ES_ORIGIN_NOT_ALLOWED);
             }
@@ -1150,19 +1215,19 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         mc = mcf->claims->elts;
 
         for (i = 0; i < mcf->claims->nelts; i++) {
-            if (ngx_http_complex_value(r, &mc[i].value, &value) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            if (value.len == 0) {
+            if (m->claims[i].len == 0) {
                 continue;
             }
 
             if (ngx_http_es_mint_set(claims, &mc[i].name,
-                                     ngx_http_es_mint_text(&value))
+                                     ngx_http_es_mint_text(&m->claims[i]))
                 != NGX_OK)
             {
-                return NGX_ERROR;
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "embed_session mint: claim \"%V\" could not "
+                              "be set (out of memory, or a part of its name "
+                              "is not an object)", &mc[i].name);
+                return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
             }
         }
     }
@@ -1229,7 +1294,8 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session mint: session %V for API key \"%V\", "
                   "%T s, origin \"%V\"%s", &ctx->minted_jti, &m->key->id,
-                  ttl, m->origins.nelts ? &o[0] : &elcf->origin_claim,
+                  ttl, m->origins.nelts ? ngx_http_es_log_text(r->pool, &o[0])
+                                        : &elcf->origin_claim,
                   m->origins.nelts > 1 ? " and more" : "");
 
     return NGX_OK;
@@ -2393,6 +2459,17 @@ ngx_http_es_mint_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ccv.complex_value = &mc->value;
 
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a constant is checked here; what variables give, per request */
+
+    if (mc->value.lengths == NULL
+        && !ngx_http_es_json_utf8(value[2].data, value[2].len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the value of claim \"%V\" is not valid UTF-8",
+                           &value[1]);
         return NGX_CONF_ERROR;
     }
 

@@ -21,6 +21,7 @@
 #define NGX_HTTP_ES_KEY_FILE_MAX      (1024 * 1024)
 #define NGX_HTTP_ES_CACHE_TOKEN_MAX   2048
 #define NGX_HTTP_ES_RENEW_TYPE        "embed-renew+jwt"
+#define NGX_HTTP_ES_LOG_TEXT_MAX      256   /* of a client's string, logged */
 
 #define NGX_HTTP_ES_ORIGIN_ABSENT_DENY   0
 #define NGX_HTTP_ES_ORIGIN_ABSENT_ALLOW  1
@@ -365,6 +366,7 @@ void ngx_http_es_finalize(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_es_read_body(ngx_http_request_t *r, size_t max,
     ngx_str_t *body);
 ngx_str_t *ngx_http_es_code_name(ngx_http_es_code_t code);
+ngx_str_t *ngx_http_es_log_text(ngx_pool_t *pool, ngx_str_t *s);
 ngx_int_t ngx_http_es_code_by_name(ngx_str_t *name);
 
 /* minting */

@@ -3,7 +3,8 @@
  * Copyright (C) The ngx_http_embed_session_module authors
  *
  * Error responses: a status, a stable code, a JSON body in the envelope the
- * operator chose, and WWW-Authenticate as RFC 6750 asks.
+ * operator chose, and WWW-Authenticate as RFC 6750 asks; and what the error
+ * log may show of what a client sent.
  */
 
 
@@ -321,6 +322,38 @@ ngx_http_es_error_denied(ngx_http_request_t *r, ngx_http_es_api_deny_t *deny)
     ngx_str_null(&err.authenticate);
 
     return ngx_http_es_answer(r, NGX_HTTP_ES_DENIED, &err, NULL);
+}
+
+
+/*
+ * Every string a client sent goes to the error log through this, and only
+ * through this: printable ASCII as it is, any other byte, '"' and '\\' as
+ * "\xNN" (no CR or LF can start a line of its own, no quote can end a
+ * quoted value early), cut at NGX_HTTP_ES_LOG_TEXT_MAX bytes.  Never NULL,
+ * so that a log call can use it in place of the string.
+ */
+
+ngx_str_t *
+ngx_http_es_log_text(ngx_pool_t *pool, ngx_str_t *s)
+{
+    size_t      size;
+    ngx_str_t  *text;
+
+    static ngx_str_t  nomem = ngx_string("[no memory]");
+
+    size = (s->len > NGX_HTTP_ES_LOG_TEXT_MAX / 4)
+           ? NGX_HTTP_ES_LOG_TEXT_MAX : s->len * 4;
+
+    text = ngx_palloc(pool, sizeof(ngx_str_t) + size + 1);
+    if (text == NULL) {
+        return &nomem;
+    }
+
+    text->data = (u_char *) (text + 1);
+    text->len = ngx_http_es_json_printable(text->data, size + 1, s->data,
+                                           s->len);
+
+    return text;
 }
 
 

@@ -23,6 +23,8 @@ static ngx_int_t ngx_http_es_strip_cookies(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf,
     ngx_table_elt_t *h, ngx_uint_t strip);
 static ngx_uint_t ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name);
+static ngx_uint_t ngx_http_es_header_like(ngx_table_elt_t *h,
+    ngx_str_t *name);
 static ngx_uint_t ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf,
     ngx_uint_t kind);
 static ngx_int_t ngx_http_es_unparsed_uri(ngx_http_request_t *r,
@@ -490,7 +492,7 @@ ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf, ngx_table_elt_t *h,
         ch = elcf->claim_headers->elts;
 
         for (i = 0; i < elcf->claim_headers->nelts; i++) {
-            if (ngx_http_es_header_is(h, &ch[i].lowcase)) {
+            if (ngx_http_es_header_like(h, &ch[i].lowcase)) {
                 return 1;
             }
         }
@@ -557,10 +559,41 @@ ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name)
 
 
 /*
+ * A header an upstream may take for the claim header name (lowercase, no
+ * "_"): CGI-style upstreams (FastCGI's HTTP_X_EMBED_SUB, uwsgi, WSGI, PHP)
+ * make "_" of "-", and nginx passes X_Embed_Sub with underscores_in_headers
+ * on, or with ignore_invalid_headers off
+ */
+
+static ngx_uint_t
+ngx_http_es_header_like(ngx_table_elt_t *h, ngx_str_t *name)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (h->key.len != name->len) {
+        return 0;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        c = h->lowcase_key[i];
+
+        if (c != name->data[i] && !(c == '_' && name->data[i] == '-')) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
  * A token in the URL never reaches a log: from the moment the request line
  * is read, $request and the "request:" of every error log line hold it
  * with the token's value "[redacted]".  Every argument that any level
- * reads a token from counts: the location is not known yet.
+ * reads a token from counts: the location is not known yet.  In the log
+ * phase as well, where a line that nginx refused has no r->args: the line
+ * itself is read, not what nginx made of it.
  */
 
 ngx_int_t
@@ -569,7 +602,7 @@ ngx_http_es_request_line_handler(ngx_http_request_t *r)
     ngx_str_t                 line;
     ngx_http_es_main_conf_t  *emcf;
 
-    if (r->args.len == 0 || r != r->main) {
+    if (r != r->main) {
         return NGX_DECLINED;
     }
 

@@ -35,6 +35,7 @@ static ngx_int_t ngx_http_es_variable_request_line(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_uint_t ngx_http_es_token_arg(ngx_array_t *token_args, u_char *arg,
     u_char *eq);
+static u_char *ngx_http_es_line_protocol(u_char *start, u_char *last);
 static ngx_int_t ngx_http_es_variable_str(ngx_http_variable_value_t *v,
     void *base, uintptr_t offset);
 static ngx_int_t ngx_http_es_variable_api_key(ngx_http_request_t *r,
@@ -607,19 +608,39 @@ ngx_http_es_variable_request_line(ngx_http_request_t *r,
 }
 
 
-/* the request line with the values of these arguments "[redacted]" */
+/*
+ * The request line with the values of these arguments "[redacted]", read
+ * as the client sent it rather than as nginx parsed it: a line that nginx
+ * refused (a space or a control byte in the query, "%00" in the path, an
+ * unknown method or version) has no r->args, nor maybe r->request_line
+ * yet.  The arguments run from the first "?" to the protocol that ends the
+ * line, or to its end: a space in them does not end them.
+ */
 
 ngx_int_t
 ngx_http_es_mask_request_line(ngx_http_request_t *r, ngx_array_t *token_args,
     ngx_str_t *line)
 {
-    u_char     *p, *q, *space, *last;
+    u_char     *p, *q, *end, *last;
     ngx_str_t   args, out;
 
     *line = r->request_line;
 
-    p = r->request_line.data;
-    last = p + r->request_line.len;
+    /* what $request shows of a line never parsed: all up to CR or LF */
+
+    if (line->data == NULL && r->request_start && r->header_in) {
+        for (p = r->request_start; p < r->header_in->last; p++) {
+            if (*p == CR || *p == LF) {
+                break;
+            }
+        }
+
+        line->data = r->request_start;
+        line->len = p - r->request_start;
+    }
+
+    p = line->data;
+    last = p + line->len;
 
     q = ngx_strlchr(p, last, '?');
 
@@ -627,15 +648,10 @@ ngx_http_es_mask_request_line(ngx_http_request_t *r, ngx_array_t *token_args,
         return NGX_OK;
     }
 
-    /* the arguments end at the space before the protocol, if any */
-
-    space = ngx_strlchr(q, last, ' ');
-    if (space == NULL) {
-        space = last;
-    }
+    end = ngx_http_es_line_protocol(q + 1, last);
 
     args.data = q + 1;
-    args.len = space - args.data;
+    args.len = end - args.data;
 
     if (ngx_http_es_strip_args(r, token_args, &args, &out, 1) != NGX_OK) {
         return NGX_ERROR;
@@ -645,7 +661,7 @@ ngx_http_es_mask_request_line(ngx_http_request_t *r, ngx_array_t *token_args,
         return NGX_OK;
     }
 
-    line->len = (q + 1 - p) + out.len + (last - space);
+    line->len = (q + 1 - p) + out.len + (last - end);
     line->data = ngx_pnalloc(r->pool, line->len);
     if (line->data == NULL) {
         return NGX_ERROR;
@@ -653,9 +669,48 @@ ngx_http_es_mask_request_line(ngx_http_request_t *r, ngx_array_t *token_args,
 
     q = ngx_cpymem(line->data, p, q + 1 - p);
     q = ngx_cpymem(q, out.data, out.len);
-    ngx_memcpy(q, space, last - space);
+    ngx_memcpy(q, end, last - end);
 
     return NGX_OK;
+}
+
+
+/*
+ * Where " HTTP/1.1" (blanks, "HTTP/", digits and dots, blanks) ends the
+ * line after start; last if the line ends otherwise.  What is kept of the
+ * line after the arguments can so never hold a token's bytes.
+ */
+
+static u_char *
+ngx_http_es_line_protocol(u_char *start, u_char *last)
+{
+    u_char  *p;
+
+    p = last;
+
+    while (p > start && (p[-1] == ' ' || p[-1] == '\t')) {
+        p--;
+    }
+
+    while (p > start && ((p[-1] >= '0' && p[-1] <= '9') || p[-1] == '.')) {
+        p--;
+    }
+
+    if (p - start < 6 || ngx_strncmp(p - 5, "HTTP/", 5) != 0) {
+        return last;
+    }
+
+    p -= 5;
+
+    if (p[-1] != ' ' && p[-1] != '\t') {
+        return last;
+    }
+
+    while (p > start && (p[-1] == ' ' || p[-1] == '\t')) {
+        p--;
+    }
+
+    return p;
 }
 
 

@@ -24,6 +24,13 @@
  *   7 claims      claim types, time checks, lookups
  *   8 header      JOSE header and compact serialization rules
  *   9 keys        alg names, key loading rules, alg binding, PEM
+ *  10 printable   json_printable(), the log text of what a client sent
+ *                 (src/ngx_http_embed_session_json.c), and the parser's
+ *                 error messages that use it
+ *  11 rsa sizes   RSA JWKs of 2048 to 4096 bits load, sign and verify (the
+ *                 4096-bit modulus is the longest parameter), the same key
+ *                 as PEM; 1024 and more than 4096 bits are refused; the
+ *                 longest base64url parameter, to the byte
  *
  * The last line is "N passed, N failed" (parsed by CI); the exit status is
  * non-zero when anything failed.
@@ -42,6 +49,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_json.h"
 
 
 #define OK        NGX_HTTP_ES_JWS_OK
@@ -4370,6 +4378,373 @@ test_keys(void)
 }
 
 
+/* group 10: the log text of what a client sent */
+
+static void
+printable_is(const char *in, size_t len, size_t size, const char *expect)
+{
+    char    dst[600];
+    size_t  n;
+
+    memset(dst, '#', sizeof(dst));
+
+    n = ngx_http_es_json_printable((unsigned char *) dst, size,
+                                   (const unsigned char *) in, len);
+
+    check(n == strlen(expect) && memcmp(dst, expect, n) == 0
+          && dst[n] == '\0' && dst[size] == '#',
+          "printable(%s, size %zu): expected %s, got %s", show(in, len), size,
+          shows(expect), show(dst, n));
+}
+
+
+static void
+test_printable(void)
+{
+    int                  bad;
+    char                 err[160], err8[8], all[256];
+    size_t               i, k;
+    ngx_http_es_json_t  *json;
+
+    static const struct {
+        const char  *body;
+        size_t       len;
+    } bodies[] = {
+        { "{\"a\":\"\r\nX: y", 13 },
+        { "{\"u\r\nser: injected\":1}", 22 },
+        { "\xff\xfe{}", 4 },
+        { "{\"a\":1,\"a\":\"\x01\"}", 16 },
+        { "{\"a\x00\":1}", 9 },
+        { "[\"\xc3\x28\"]", 6 },
+        { "{\"a\":\"\\u0000\"}", 14 },
+        { "\x1b[31m", 5 },
+    };
+
+    group_begin("printable");
+
+    printable_is("abc", 3, 100, "abc");
+    printable_is("", 0, 100, "");
+    printable_is("u\r\nser: injected", 16, 100,
+                 "u\\x0D\\x0Aser: injected");
+    printable_is("a\"b\\c", 5, 100, "a\\x22b\\x5Cc");
+    printable_is("\x7f\x80\xff", 3, 100, "\\x7F\\x80\\xFF");
+    printable_is("a\0b", 3, 100, "a\\x00b");
+    printable_is("\t", 1, 100, "\\x09");
+    printable_is("\xc3\xa9t\xc3\xa9", 5, 100, "\\xC3\\xA9t\\xC3\\xA9");
+
+    /* exactly fits: no cut */
+    printable_is("abcdefg", 7, 8, "abcdefg");
+    printable_is("ab\n", 3, 7, "ab\\x0A");
+
+    /* cut: "..." in place of the rest, an escape never split */
+    printable_is("abcdefgh", 8, 8, "abcd...");
+    printable_is("ab\n\n\n", 5, 8, "ab...");
+    printable_is("\n\n\n", 3, 8, "\\x0A...");
+    printable_is("abcdefgh", 8, 4, "...");
+    printable_is("abcdefgh", 8, 3, "..");
+    printable_is("abcdefgh", 8, 1, "");
+
+    /* every byte: the text is printable ASCII, no '"', every escape whole */
+
+    for (i = 0; i < 256; i++) {
+        all[i] = (char) i;
+    }
+
+    {
+        char    out[1100];
+        size_t  n;
+
+        n = ngx_http_es_json_printable((unsigned char *) out, sizeof(out),
+                                       (unsigned char *) all, 256);
+        bad = 0;
+
+        for (k = 0; k < n; k++) {
+            if (out[k] < 0x20 || out[k] >= 0x7f || out[k] == '"') {
+                bad = 1;
+            }
+        }
+
+        check(!bad && n == 95 - 2 + 4 * (256 - 95 + 2) && out[n] == '\0',
+              "printable() of all 256 bytes: printable ASCII without '\"' "
+              "of %zu bytes expected, got %zu (bad %d)",
+              (size_t) (95 - 2 + 4 * (256 - 95 + 2)), n, bad);
+    }
+
+    /* size 0 writes nothing */
+
+    err8[0] = '#';
+    check(ngx_http_es_json_printable((unsigned char *) err8, 0,
+                                     (unsigned char *) "x", 1) == 0
+          && err8[0] == '#', "printable(size 0) must write nothing");
+
+    /* parse errors: jansson quotes the body, the message never does */
+
+    for (i = 0; i < nelems(bodies); i++) {
+        json = ngx_http_es_json_parse((const unsigned char *) bodies[i].body,
+                                      bodies[i].len, err, sizeof(err));
+
+        bad = (json != NULL);
+        ngx_http_es_json_free(json);
+
+        for (k = 0; !bad && err[k]; k++) {
+            if (err[k] < 0x20 || err[k] >= 0x7f || err[k] == '"') {
+                bad = 1;
+            }
+        }
+
+        check(!bad && err[0] != '\0', "parse(%s): expected refused with a "
+              "printable message, got %s", show(bodies[i].body,
+                                                bodies[i].len), shows(err));
+
+        json = ngx_http_es_json_parse((const unsigned char *) bodies[i].body,
+                                      bodies[i].len, err8, sizeof(err8));
+        ngx_http_es_json_free(json);
+
+        check(strlen(err8) > 0 && strlen(err8) < sizeof(err8),
+              "parse(%s) into 8 bytes: expected a cut message, got %s",
+              show(bodies[i].body, bodies[i].len), shows(err8));
+    }
+
+    group_end();
+}
+
+
+/* group 11: RSA moduli of 2048 to 4096 bits, from the fixtures */
+
+static char *
+read_key_file(const char *name)
+{
+    char   path[1024], *buf;
+    long   n;
+    FILE  *f;
+
+    snprintf(path, sizeof(path), "t/data/keys/%s", name);
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        check(0, "cannot open %s", path);
+        return NULL;
+    }
+
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+
+    buf = xmalloc(n + 1);
+
+    if (n < 0 || fread(buf, 1, n, f) != (size_t) n) {
+        check(0, "cannot read %s", path);
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+
+    buf[n] = '\0';
+    fclose(f);
+
+    return buf;
+}
+
+
+/* a set of one key from a fixture file, or NULL (last_err says why) */
+
+static ngx_http_es_jws_key_t *
+load_key_file(const char *name, ngx_http_es_jws_alg_t alg)
+{
+    char                   *json;
+    ngx_http_es_jws_key_t  *key;
+
+    json = read_key_file(name);
+    if (json == NULL) {
+        return NULL;
+    }
+
+    key = load_key(json, alg);
+    free(json);
+
+    return key;
+}
+
+
+static void
+rsa_size_ok(const char *name, size_t bits)
+{
+    int                     rc;
+    char                    file[256], *pem;
+    size_t                  sl;
+    unsigned char           sig[1024];
+    ngx_http_es_jws_key_t  *priv, *pub, *pem_key;
+
+    static const unsigned char  msg[] = "header.payload";
+
+    snprintf(file, sizeof(file), "%s.jwks", name);
+    priv = load_key_file(file, NGX_HTTP_ES_JWS_RS256);
+
+    snprintf(file, sizeof(file), "%s.pub.jwks", name);
+    pub = load_key_file(file, NGX_HTTP_ES_JWS_RS256);
+
+    check(priv != NULL, "%s.jwks (RSA %zu, private JWK) must load: %s",
+          name, bits, last_err);
+    check(pub != NULL, "%s.pub.jwks (RSA %zu, public JWK) must load: %s",
+          name, bits, last_err);
+
+    snprintf(file, sizeof(file), "%s.pub.pem", name);
+    pem = read_key_file(file);
+    pem_key = NULL;
+
+    if (pem) {
+        rc = ngx_http_es_jws_pem_parse((unsigned char *) pem, strlen(pem),
+                                       NGX_HTTP_ES_JWS_RS256, NULL, 0,
+                                       &pem_key, last_err, sizeof(last_err));
+        check(rc == OK, "%s.pub.pem (RSA %zu, PEM) must load: %s (%s)",
+              name, bits, rc_name(rc), last_err);
+        free(pem);
+    }
+
+    if (priv && pub) {
+        check(ngx_http_es_jws_key_sig_length(priv) == bits / 8
+              && ngx_http_es_jws_key_sig_length(pub) == bits / 8
+              && ngx_http_es_jws_key_can_sign(priv)
+              && !ngx_http_es_jws_key_can_sign(pub),
+              "RSA %zu: expected sig_length %zu, a private key that signs "
+              "and a public one that does not", bits, bits / 8);
+
+        sl = sizeof(sig);
+        rc = ngx_http_es_jws_sign(priv, msg, sizeof(msg) - 1, sig, &sl);
+
+        if (check(rc == OK && sl == bits / 8, "RSA %zu: sign(): expected OK "
+                  "and %zu bytes, got %s and %zu", bits, bits / 8,
+                  rc_name(rc), sl))
+        {
+            rc = ngx_http_es_jws_verify(pub, msg, sizeof(msg) - 1, sig, sl);
+            check(rc == OK, "RSA %zu: the public JWK must verify, got %s",
+                  bits, rc_name(rc));
+
+            if (pem_key) {
+                rc = ngx_http_es_jws_verify(pem_key, msg, sizeof(msg) - 1,
+                                            sig, sl);
+                check(rc == OK, "RSA %zu: the same key as PEM must verify, "
+                      "got %s", bits, rc_name(rc));
+            }
+
+            sig[sl / 2] ^= 0x01;
+            rc = ngx_http_es_jws_verify(pub, msg, sizeof(msg) - 1, sig, sl);
+            check(rc != OK, "RSA %zu: a changed signature must fail, got %s",
+                  bits, rc_name(rc));
+        }
+    }
+
+    ngx_http_es_jws_key_free(priv);
+    ngx_http_es_jws_key_free(pub);
+    ngx_http_es_jws_key_free(pem_key);
+}
+
+
+static void
+rsa_size_refused(const char *json, const char *what, const char *err)
+{
+    ngx_http_es_jws_key_t  *key;
+
+    key = load_key(json, NGX_HTTP_ES_JWS_RS256);
+
+    check(key == NULL && strstr(last_err, err) != NULL,
+          "%s: expected refused with \"%s\", got %s (%s)", what, err,
+          key ? "a key" : "refused", last_err);
+
+    ngx_http_es_jws_key_free(key);
+}
+
+
+static void
+test_rsa_sizes(void)
+{
+    char                   *json, *n, *k, *x;
+    size_t                  len;
+    json_t                 *o, *set;
+    unsigned char           secret[513], *b;
+    ngx_http_es_jws_key_t  *key;
+
+    group_begin("rsa sizes");
+
+    rsa_size_ok("rs256", 2048);
+    rsa_size_ok("rs256-3072", 3072);
+    rsa_size_ok("rs256-4096", 4096);
+
+    json = read_key_file("bad-rsa-1024.jwks");
+    if (json) {
+        rsa_size_refused(json, "RSA 1024 (bad-rsa-1024.jwks)",
+                         "RSA modulus of 1024 bits");
+        free(json);
+    }
+
+    json = read_key_file("bad-rsa-4098.jwks");
+    if (json) {
+        rsa_size_refused(json, "RSA 4098 (bad-rsa-4098.jwks)",
+                         "\"n\" is longer than 512 bytes");
+        free(json);
+    }
+
+    /* 4097 bits: the 4096-bit modulus with a byte 01 in front */
+
+    json = read_key_file("rs256-4096.pub.jwks");
+
+    if (json) {
+        set = json_loads(json, 0, NULL);
+        o = json_array_get(json_object_get(set, "keys"), 0);
+        n = (char *) json_string_value(json_object_get(o, "n"));
+
+        b = xmalloc(513);
+        b[0] = 0x01;
+
+        if (check(n && ref_b64_decode(b + 1, &len, n, strlen(n)) == 0
+                  && len == 512, "rs256-4096.pub.jwks: \"n\" of 512 bytes"))
+        {
+            k = b64(b, 513);
+            json_object_set_new(o, "n", json_string(k));
+            x = json_dumps(set, JSON_COMPACT);
+            rsa_size_refused(x, "RSA 4097 (a 513-byte \"n\")",
+                             "\"n\" is longer than 512 bytes");
+            free(x);
+            free(k);
+        }
+
+        free(b);
+        json_decref(set);
+        free(json);
+    }
+
+    /*
+     * the limit itself, on the one parameter any length of which is fine:
+     * an HMAC secret of 512 bytes (683 characters) loads, 513 do not
+     */
+
+    memset(secret, 0x5a, sizeof(secret));
+
+    k = b64(secret, 512);
+    x = xmalloc(strlen(k) + 64);
+    sprintf(x, "{\"kty\":\"oct\",\"k\":\"%s\"}", k);
+    key = load_key(x, NGX_HTTP_ES_JWS_HS256);
+    check(key != NULL && strlen(k) == 683, "a 512-byte secret (683 "
+          "characters) must load: %s", last_err);
+    ngx_http_es_jws_key_free(key);
+    free(x);
+    free(k);
+
+    k = b64(secret, 513);
+    x = xmalloc(strlen(k) + 64);
+    sprintf(x, "{\"kty\":\"oct\",\"k\":\"%s\"}", k);
+    key = load_key(x, NGX_HTTP_ES_JWS_HS256);
+    check(key == NULL && strstr(last_err, "longer than 512 bytes"),
+          "a 513-byte secret must be refused as too long, got %s (%s)",
+          key ? "a key" : "refused", last_err);
+    ngx_http_es_jws_key_free(key);
+    free(x);
+    free(k);
+
+    group_end();
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -4403,6 +4778,8 @@ main(int argc, char **argv)
     test_claims();
     test_header();
     test_keys();
+    test_printable();
+    test_rsa_sizes();
 
     passed = failed = skipped = 0;
 
