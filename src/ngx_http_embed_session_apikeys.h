@@ -172,7 +172,8 @@ typedef struct {
  * RATE_LIMITED; the record is copied for all but API_KEY_INVALID.
  * change(): PASSED, API_KEY_INVALID (the caller's credential changed
  * meanwhile), VALIDATION_FAILED (no record with that ID), or NGX_ERROR
- * (the file could not be written, logged; the zone is unchanged).
+ * (the file could not be written, or its line would not load: logged;
+ * the file and the zone are unchanged).
  */
 ngx_int_t ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_query_t *q);

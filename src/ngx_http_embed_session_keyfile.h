@@ -82,6 +82,52 @@ typedef struct {
 
 
 /*
+ * One line of the key file, checked as "nginx -t" checks it, and the
+ * change of one line that regenerate and revoke make.  Neither needs a
+ * configuration, a log or a pool, so that a fuzzer can call them on any
+ * bytes; the file-wide checks (unique IDs and LOOKUPs) are load()'s.
+ *
+ * parse_line(): the line p..last (no LF) into kl->rec, which has room
+ * for NGX_HTTP_ES_KEYFILE_REC_SIZE bytes.  NGX_OK: a record; NGX_DECLINED:
+ * a blank or comment line; NGX_ERROR: kl->err says why, NUL-terminated
+ * in err_len bytes, and kl->entry is the ID when it was read (or a
+ * stand-in when it looks like a raw key).
+ *
+ * find_line(): the line of the record ID in the file p..last, as the
+ * rewrite finds it: NGX_OK with *line..*eol (no LF) and its number *at;
+ * NGX_DECLINED: none; NGX_ERROR: a second one, on line *n.
+ *
+ * edit_line(): the line p..last with the change ch made (key= and id_key=
+ * replaced, or status=revoked), every other byte kept.  The line must
+ * parse, and be the record of ch->id; the new line is parsed again and
+ * must hold the change.  As snprintf(): with out NULL or *len too small,
+ * NGX_DECLINED and *len the size needed; NGX_OK and *len the length
+ * written; NGX_ERROR with kl->err (kl->rec is then clobbered).
+ */
+
+#define NGX_HTTP_ES_KEYFILE_REC_SIZE                                         \
+    (offsetof(ngx_http_es_api_rec_t, data) + NGX_HTTP_ES_API_RECORD_MAX)
+
+typedef struct {
+    ngx_http_es_api_rec_t      *rec;
+    u_char                     *err;
+    size_t                      err_len;
+    ngx_str_t                   entry;
+    ngx_uint_t                  field;      /* number, for messages */
+} ngx_http_es_keyfile_line_t;
+
+
+ngx_int_t ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl,
+    u_char *p, u_char *last);
+ngx_int_t ngx_http_es_keyfile_find_line(u_char *p, u_char *last,
+    ngx_str_t *id, u_char **line, u_char **eol, ngx_uint_t *at,
+    ngx_uint_t *n);
+ngx_int_t ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl,
+    u_char *p, u_char *last, ngx_http_es_api_change_t *ch, u_char *out,
+    size_t *len);
+
+
+/*
  * the key file: load() reads it into zone->records under a shared lock of
  * FILE.lock; rewrite() changes one line of it, under the exclusive lock
  * that the caller took with lock()

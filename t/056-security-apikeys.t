@@ -1,0 +1,309 @@
+# Security review (2026-12-06), API keys: the regression tests of the
+# findings about the key file, the key zone and key authentication.
+#
+#   live 1-2    L1: a key line with repeated key= or status= fields is
+#               not rewritten (500 KEY_STORE_FAILED, file and zone as
+#               they were), where it overflowed the heap
+#
+# The live parts run an nginx of their own (reloads, files changed
+# between requests, "nginx -t" with a timeout); each waits for what it
+# needs (the new workers, the master blocked at a point), never a time.
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmbedSessionTest;
+
+use Digest::SHA qw(sha256_hex);
+use File::Path ();
+use HTTP::Tiny;
+use IO::Socket::INET;
+use POSIX qw(mkfifo);
+
+repeat_each(1);
+no_shuffle();
+
+# raw keys: PREFIX + 40 of [A-Za-z0-9]
+
+our $K1 = 'sk_Acme0001' . ('a' x 32);           # acme
+our $K2 = 'sk_Glbx0002' . ('g' x 32);           # globex
+our $I2 = 'skid_Glbi0002' . ('h' x 32);         # globex's id credential
+
+sub stored {
+    my ($raw) = @_;
+    my ($prefix) = $raw =~ /\A(.*_)/ ? $1 : '';
+    return $prefix . substr($raw, length $prefix, 8) . ':' . sha256_hex($raw);
+}
+
+our $KEYS = <<"_EOK_";
+# API keys of t/056
+acme key=${\ stored($K1)} scope=customer tenant=acme
+globex key=${\ stored($K2)} id_key=${\ stored($I2)} scope=customer
+_EOK_
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+our $BIN = $ENV{TEST_NGINX_BINARY} // 'nginx';
+our $ROOT = $> == 0;
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->http_config) {
+        $block->set_value('http_config', <<'_EOC_');
+    embed_session_api_keys zone=z:1m file=$TEST_NGINX_HTML_DIR/keys.txt;
+_EOC_
+    }
+
+    if (!defined $block->user_files) {
+        $block->set_value('user_files', [['keys.txt', $KEYS]]);
+    }
+});
+
+run_tests();
+
+live_rewrite_refused();
+
+Test::More::done_testing();
+
+
+# an nginx of our own ######################################################
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp')
+        or die "no free port: $!\n";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+# a prefix with conf/ and logs/, the key file conf/keys.txt
+
+sub live_new {
+    my ($name, $keys) = @_;
+
+    my $l = { prefix => server_root() . "-live-$name", port => free_port() };
+
+    File::Path::remove_tree($l->{prefix});
+    File::Path::make_path("$l->{prefix}/conf", "$l->{prefix}/logs");
+
+    put("$l->{prefix}/conf/keys.txt", $keys // $KEYS);
+    put("$l->{prefix}/conf/pause.conf", "");
+
+    return $l;
+}
+
+# conf/nginx.conf: GET /gen answers the generation, so that a reload is
+# seen done when the new workers answer
+
+sub live_conf {
+    my ($l, %o) = @_;
+
+    my $zone = $o{zone} // '1m';
+    my $gen = $o{gen} // 1;
+    my $port = $l->{port};
+    my $http = $o{http} // '';
+    my $server = $o{server} // '';
+    my $user = $o{user} ? "user $o{user};" : $ROOT ? 'user root;' : '';
+
+    put("$l->{prefix}/conf/nginx.conf", <<"_EOC_");
+load_module $ENV{TEST_NGINX_ES_MODULE};
+error_log logs/error.log info;
+pid logs/nginx.pid;
+worker_processes 2;
+events { worker_connections 64; }
+$user
+
+http {
+    access_log off;
+    embed_session_api_keys zone=live:$zone file=keys.txt;
+    include pause.conf;
+$http
+
+    server {
+        listen 127.0.0.1:$port;
+
+        embed_session_api_key_from bearer header=x-api-key
+                                   id_header=x-api-key-id;
+
+        location = /gen {
+            return 200 "$gen";
+        }
+
+        location /api {
+            embed_session_api_key live;
+            proxy_set_header X-Key-Id \$embed_session_api_key_id;
+            proxy_pass http://127.0.0.1:$port/echo;
+        }
+
+        location /echo {
+            return 200 "ok \$http_x_key_id\\n";
+        }
+
+        location = /regenerate {
+            embed_session_api_key live;
+            embed_session_api_key_regenerate on;
+        }
+
+        location = /revoke {
+            embed_session_api_key live;
+            embed_session_api_key_revoke on;
+        }
+$server
+    }
+}
+_EOC_
+}
+
+sub live_start {
+    my ($l, %o) = @_;
+
+    live_conf($l, %o);
+
+    system($BIN, '-p', "$l->{prefix}/", '-c', 'conf/nginx.conf') == 0
+        or return 0;
+
+    return wait_for(sub { (live_get($l, '/gen')->{content} // '') eq
+                          ($o{gen} // 1) });
+}
+
+sub live_req {
+    my ($l, $method, $path, $body, %h) = @_;
+
+    return HTTP::Tiny->new(timeout => 10)->request(
+        $method, "http://127.0.0.1:$l->{port}$path",
+        { headers => \%h, defined $body ? (content => $body) : () });
+}
+
+sub live_get { my ($l, $path, %h) = @_; live_req($l, 'GET', $path, undef, %h) }
+
+sub live_post {
+    my ($l, $path, $body, %h) = @_;
+    return live_req($l, 'POST', $path, $body // '', %h);
+}
+
+sub live_pid {
+    my ($l) = @_;
+    my $pid = eval { get("$l->{prefix}/logs/nginx.pid") } // '';
+    chomp $pid;
+    return $pid;
+}
+
+# a reload to generation GEN (the configuration written before), done when
+# the new workers answer
+
+sub live_reload {
+    my ($l, $gen) = @_;
+
+    kill 'HUP', live_pid($l);
+
+    return wait_for(sub { (live_get($l, '/gen')->{content} // '') eq $gen });
+}
+
+sub live_stop {
+    my ($l) = @_;
+    my $pid = live_pid($l);
+
+    return unless $pid;
+
+    kill 'QUIT', $pid;
+    wait_for(sub { !kill 0, $pid });
+}
+
+sub live_log {
+    my ($l) = @_;
+    return eval { get("$l->{prefix}/logs/error.log") } // '';
+}
+
+# polls COND for up to 20 s; what it waits for is named by the caller
+
+sub wait_for {
+    my ($cond) = @_;
+
+    for (1 .. 200) {
+        return 1 if $cond->();
+        select undef, undef, undef, 0.1;
+    }
+
+    return 0;
+}
+
+sub put {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "$path: $!\n";
+    print {$fh} $text;
+    close $fh;
+}
+
+sub get {
+    my ($path) = @_;
+    open my $fh, '<', $path or die "$path: $!\n";
+    local $/;
+    return scalar <$fh>;
+}
+
+
+# live 1-2: L1, a line that would not load is not rewritten ################
+
+sub live_rewrite_refused {
+    my $l = live_new('rewrite');
+
+    live_start($l) or return Test::More::fail('live 1: nginx started');
+
+    my $r = live_get($l, '/api', 'x-api-key' => $K1);
+    Test::More::is($r->{content}, "ok acme\n", 'live 1: acme authenticates');
+
+    # key= 400 times more on acme's line: the rewrite wrote each as a new
+    # key of 80 bytes into 768 bytes of room
+
+    my $file = get("$l->{prefix}/conf/keys.txt");
+    (my $bad = $file) =~ s/^(acme .*)$/$1 . (' key=x' x 400)/me;
+    put("$l->{prefix}/conf/keys.txt", $bad);
+
+    $r = live_post($l, '/regenerate', '', 'x-api-key' => $K1);
+    Test::More::is($r->{status}, 500, 'live 1: regenerate refused: 500');
+    Test::More::like($r->{content}, qr/"code":"KEY_STORE_FAILED"/,
+                     'live 1: KEY_STORE_FAILED');
+    Test::More::is(get("$l->{prefix}/conf/keys.txt"), $bad,
+                   'live 1: the key file is not changed');
+
+    $r = live_get($l, '/api', 'x-api-key' => $K1);
+    Test::More::is($r->{content}, "ok acme\n",
+                   'live 1: the zone is not changed: the key still works');
+
+    Test::More::like(live_log($l),
+                     qr/\[error\].*keys\.txt", line 2, entry "acme": field "key" given twice: the key file is not changed/,
+                     'live 1: logged with file, line, entry and reason');
+
+    # status=x 130 times: revoke wrote "status=revoked" for each
+
+    ($bad = $file) =~ s/^(acme .*)$/$1 . (' status=x' x 130)/me;
+    put("$l->{prefix}/conf/keys.txt", $bad);
+
+    $r = live_post($l, '/revoke', '', 'x-api-key' => $K1);
+    Test::More::is($r->{status}, 500, 'live 2: revoke refused: 500');
+    Test::More::is(get("$l->{prefix}/conf/keys.txt"), $bad,
+                   'live 2: the key file is not changed');
+
+    $r = live_get($l, '/api', 'x-api-key' => $K1);
+    Test::More::is($r->{content}, "ok acme\n",
+                   'live 2: not revoked in the zone');
+
+    # the file fixed: the same requests work, every other byte kept
+
+    put("$l->{prefix}/conf/keys.txt", $file);
+
+    $r = live_post($l, '/revoke', '', 'x-api-key' => $K1);
+    Test::More::is($r->{content}, '{"id":"acme","status":"revoked"}',
+                   'live 2: with the line fixed, revoke works');
+    (my $want = $file) =~ s/^(acme .*)$/$1 status=revoked/m;
+    Test::More::is(get("$l->{prefix}/conf/keys.txt"), $want,
+                   'live 2: status=revoked added, the rest kept');
+
+    Test::More::unlike(live_log($l), qr/exited on signal|\[alert\]/,
+                       'live 1-2: no crash, no alert');
+
+    live_stop($l);
+}
+
+__DATA__
