@@ -798,8 +798,10 @@ ngx_http_es_api_change(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     ngx_fd_t   fd;
     ngx_int_t  rc;
 
-    fd = ngx_http_es_keyfile_lock(&zone->lock, 1, r->connection->log);
-    if (fd == NGX_INVALID_FILE) {
+    if (ngx_http_es_keyfile_lock((ngx_cycle_t *) ngx_cycle, &zone->lock, 1,
+                                 r->connection->log, NGX_LOG_ERR, &fd)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

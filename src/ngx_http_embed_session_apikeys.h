@@ -194,7 +194,9 @@ ngx_int_t ngx_http_es_api_zone_check(ngx_conf_t *cf,
  * A whole key file of at most max bytes (the API key file, or a verifier's
  * key file), read at configuration time with cf or for a request with r;
  * NGX_DECLINED, not logged, when it is larger.  Other errors are logged,
- * who ("" or "directive: ") before the message.
+ * who ("" or "directive: ") before the message.  The file must be one
+ * nginx may trust (keyfile.c, ngx_http_es_keyfile_open()): a regular
+ * file, not a symbolic link, of a trusted owner and mode.
  */
 ngx_int_t ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
     const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,

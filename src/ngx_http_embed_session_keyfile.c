@@ -8,7 +8,8 @@
  * written to FILE.tmp.PID, synced and renamed over the file.  Both under
  * a POSIX lock on FILE.lock: shared while the master reads, exclusive for
  * a change.  Also the reading of a whole key file of limited size, which
- * the verifier's key files share.
+ * the verifier's key files share, and the rule of which files nginx may
+ * trust with keys.
  */
 
 
@@ -25,6 +26,11 @@
 /* a lock is held for the few milliseconds of one rewrite */
 #define NGX_HTTP_ES_KEYFILE_LOCK_TRIES    100       /* of 10 ms each */
 #define NGX_HTTP_ES_KEYFILE_READ_TRIES    500
+
+/* how ngx_http_es_keyfile_open() opens */
+#define NGX_HTTP_ES_KEYFILE_WRITE         0x01      /* read-write, create */
+#define NGX_HTTP_ES_KEYFILE_MAY_MISS      0x02      /* absent: NGX_DECLINED */
+#define NGX_HTTP_ES_KEYFILE_LOCKFILE      0x04      /* for messages */
 
 
 /*
@@ -78,6 +84,13 @@ typedef struct {
 } ngx_http_es_keyfile_out_t;
 
 
+static ngx_int_t ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf,
+    ngx_log_t *log, ngx_uint_t level, const char *who, ngx_str_t *name,
+    ngx_uint_t flags, ngx_fd_t *fdp, ngx_file_info_t *fi);
+static const char *ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle,
+    ngx_file_info_t *fi, ngx_uint_t *details);
+static ngx_int_t ngx_http_es_keyfile_workers(ngx_cycle_t *cycle,
+    ngx_uid_t *uid, ngx_gid_t *gid);
 static ngx_uint_t ngx_http_es_keyfile_writable(ngx_file_info_t *fi,
     ngx_uid_t uid, ngx_gid_t gid);
 static void ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log,
@@ -144,7 +157,12 @@ ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone)
     ngx_str_t                     buf;
     ngx_http_es_keyfile_parse_t   ps;
 
-    lfd = ngx_http_es_keyfile_lock(&zone->lock, 0, cf->log);
+    if (ngx_http_es_keyfile_lock(cf->cycle, &zone->lock, 0, cf->log,
+                                 NGX_LOG_EMERG, &lfd)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     rv = NGX_CONF_ERROR;
 
@@ -203,17 +221,20 @@ ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
     ngx_log_t        *log;
     ngx_uint_t        level;
     ngx_pool_t       *pool;
+    ngx_cycle_t      *cycle;
     ngx_file_info_t   info;
 
     if (cf) {
         log = cf->log;
         pool = cf->temp_pool;
         level = NGX_LOG_EMERG;
+        cycle = cf->cycle;
 
     } else {
         log = r->connection->log;
         pool = r->pool;
         level = NGX_LOG_ERR;
+        cycle = (ngx_cycle_t *) ngx_cycle;
     }
 
     if (fi == NULL) {
@@ -222,11 +243,10 @@ ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
 
     ngx_str_null(buf);
 
-    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_open_file_n " \"%V\" failed",
-                                who, name);
+    if (ngx_http_es_keyfile_open(cycle, cf, log, level, who, name, 0, &fd,
+                                 fi)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -234,19 +254,14 @@ ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
     p = NULL;
     size = 0;
 
-    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_fd_info_n " \"%V\" failed",
-                                who, name);
+    /* the size of a regular file: what is read is bounded by it */
+
+    if (ngx_file_size(fi) > (off_t) max) {
+        rc = NGX_DECLINED;
         goto done;
     }
 
     size = (size_t) ngx_file_size(fi);
-
-    if (size > max) {
-        rc = NGX_DECLINED;
-        goto done;
-    }
 
     p = ngx_pnalloc(pool, size + 1);
     if (p == NULL) {
@@ -287,6 +302,242 @@ done:
     }
 
     return rc;
+}
+
+
+/*
+ * A file that nginx may trust with keys.  The master reads key files as
+ * root, and the API key file's directory must be writable by the workers'
+ * user (regenerate and revoke rename a new file into it): whoever runs
+ * as that user must not be able to make the master read another file, or
+ * hang it.  So a key file (and FILE.lock) is a regular file, never a
+ * symbolic link (the last component: O_NOFOLLOW), a FIFO (whose open
+ * would block "nginx -t"), a device or a directory; nothing but its owner
+ * and root may write it; and with the master running as root, it belongs
+ * to root or to the workers' user, has one link (a hard link can name
+ * any file), and only root's group or the workers' may write it.
+ *
+ * The type is checked before the open, so that a device is never opened,
+ * and again on the descriptor, which is what was read.  NGX_OK with *fdp
+ * and *fi; NGX_DECLINED when the file is absent and may be; NGX_ERROR,
+ * logged.
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf, ngx_log_t *log,
+    ngx_uint_t level, const char *who, ngx_str_t *name, ngx_uint_t flags,
+    ngx_fd_t *fdp, ngx_file_info_t *fi)
+{
+    int          mode, create, access;
+    char        *what;
+    ngx_fd_t     fd;
+    ngx_err_t    err;
+    ngx_uint_t   details;
+    const char  *why;
+
+    what = (flags & NGX_HTTP_ES_KEYFILE_LOCKFILE) ? "lock file" : "key file";
+
+    *fdp = NGX_INVALID_FILE;
+
+    if (ngx_link_info(name->data, fi) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS)) {
+            return NGX_DECLINED;
+        }
+
+        if (err != NGX_ENOENT || !(flags & NGX_HTTP_ES_KEYFILE_WRITE)) {
+            ngx_http_es_keyfile_log(cf, log, level, err,
+                                    "%s" ngx_link_info_n " \"%V\" failed",
+                                    who, name);
+            return NGX_ERROR;
+        }
+
+        /* a lock file that is made now */
+
+    } else {
+        why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
+
+        if (why) {
+            goto untrusted;
+        }
+    }
+
+    if (flags & NGX_HTTP_ES_KEYFILE_WRITE) {
+        mode = NGX_FILE_RDWR;
+        create = NGX_FILE_CREATE_OR_OPEN;
+        access = S_IRUSR|S_IWUSR;
+
+    } else {
+        mode = NGX_FILE_RDONLY;
+        create = NGX_FILE_OPEN;
+        access = 0;
+    }
+
+    fd = ngx_open_file(name->data, mode|NGX_FILE_NONBLOCK|O_NOFOLLOW|O_NOCTTY,
+                       create, access);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS)) {
+            return NGX_DECLINED;
+        }
+
+        /* Linux says ELOOP for a symbolic link and O_NOFOLLOW, BSD EMLINK */
+
+        if (err == NGX_ELOOP || err == EMLINK) {
+            why = "is a symbolic link: name the file itself";
+            details = 0;
+            goto untrusted;
+        }
+
+        ngx_http_es_keyfile_log(cf, log, level, err,
+                                "%s" ngx_open_file_n " \"%V\" failed",
+                                who, name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_fd_info_n " \"%V\" failed",
+                                who, name);
+        goto failed;
+    }
+
+    why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
+
+    if (why) {
+        (void) ngx_close_file(fd);
+        goto untrusted;
+    }
+
+    /* a regular file: reads never wait anyway, but say so */
+
+    if (ngx_blocking(fd) == -1) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_blocking_n " \"%V\" failed",
+                                who, name);
+        goto failed;
+    }
+
+    *fdp = fd;
+
+    return NGX_OK;
+
+failed:
+
+    (void) ngx_close_file(fd);
+
+    return NGX_ERROR;
+
+untrusted:
+
+    if (details) {
+        /* the mode in octal, which ngx_sprintf() does not write */
+
+        ngx_http_es_keyfile_log(cf, log, level, 0,
+                                "%s%s \"%V\" %s (owner uid %d, group gid %d, "
+                                "mode %ui%ui%ui%ui)", who, what, name, why,
+                                (int) fi->st_uid, (int) fi->st_gid,
+                                (ngx_uint_t) (fi->st_mode >> 9) & 7,
+                                (ngx_uint_t) (fi->st_mode >> 6) & 7,
+                                (ngx_uint_t) (fi->st_mode >> 3) & 7,
+                                (ngx_uint_t) fi->st_mode & 7);
+
+    } else {
+        ngx_http_es_keyfile_log(cf, log, level, 0, "%s%s \"%V\" %s",
+                                who, what, name, why);
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* NULL, or why nginx may not trust the file: see above */
+
+static const char *
+ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle, ngx_file_info_t *fi,
+    ngx_uint_t *details)
+{
+    ngx_uid_t  uid;
+    ngx_gid_t  gid;
+    ngx_int_t  known;
+
+    *details = 0;
+
+    if (S_ISLNK(fi->st_mode)) {
+        return "is a symbolic link: name the file itself";
+    }
+
+    if (!S_ISREG(fi->st_mode)) {
+        return "is not a regular file";
+    }
+
+    *details = 1;
+
+    if (fi->st_mode & S_IWOTH) {
+        return "is writable by other users";
+    }
+
+    /* not root: the master reads nothing the workers could not */
+
+    if (geteuid() != 0) {
+        return NULL;
+    }
+
+    known = (ngx_http_es_keyfile_workers(cycle, &uid, &gid) == NGX_OK);
+
+    if (fi->st_uid != 0 && !(known && fi->st_uid == uid)) {
+        return "belongs to neither root nor the workers' user";
+    }
+
+    if ((fi->st_mode & S_IWGRP)
+        && fi->st_gid != 0 && !(known && fi->st_gid == gid))
+    {
+        return "is writable by a group other than root's and the workers'";
+    }
+
+    if (fi->st_nlink != 1) {
+        return "has more than one hard link";
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The user and group of the worker processes: "user", or nginx's default
+ * when it is not given (or not yet read: it belongs before "http").
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_workers(ngx_cycle_t *cycle, ngx_uid_t *uid,
+    ngx_gid_t *gid)
+{
+    struct group     *grp;
+    struct passwd    *pwd;
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        *uid = ccf->user;
+        *gid = ccf->group;
+        return NGX_OK;
+    }
+
+    pwd = getpwnam(NGX_USER);
+    if (pwd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    grp = getgrnam(NGX_GROUP);
+
+    *uid = pwd->pw_uid;
+    *gid = grp ? grp->gr_gid : pwd->pw_gid;
+
+    return NGX_OK;
 }
 
 
@@ -1095,33 +1346,16 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     size_t            len;
     ngx_uid_t         uid;
     ngx_gid_t         gid;
-    struct passwd    *pwd;
     ngx_file_info_t   fi;
-    ngx_core_conf_t  *ccf;
 
     if (geteuid() != 0) {
         uid = geteuid();
         gid = getegid();
 
     } else {
-        ccf = (ngx_core_conf_t *) ngx_get_conf(zone->cycle->conf_ctx,
-                                               ngx_core_module);
-
-        if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
-            uid = ccf->user;
-            gid = ccf->group;
-
-        } else {
-            pwd = getpwnam(NGX_USER);
-            if (pwd == NULL) {
-                return;
-            }
-
-            uid = pwd->pw_uid;
-            gid = pwd->pw_gid;
-        }
-
-        if (uid == 0) {
+        if (ngx_http_es_keyfile_workers(zone->cycle, &uid, &gid) != NGX_OK
+            || uid == 0)
+        {
             return;
         }
     }
@@ -1731,37 +1965,41 @@ failed:
 
 /*
  * FILE.lock: exclusive for a change, shared for reading the file (and
- * then only if the lock file exists and can be opened: no change has
- * happened otherwise).  A bounded wait: the lock is held only for the
- * time of a rewrite.
+ * then only if the lock file exists: no change has happened otherwise).
+ * A bounded wait: the lock is held only for the time of a rewrite.  The
+ * lock file must be one nginx may trust, as the key file: it lies in a
+ * directory the workers' user can write.
  */
 
-ngx_fd_t
-ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
+ngx_int_t
+ngx_http_es_keyfile_lock(ngx_cycle_t *cycle, ngx_str_t *name,
+    ngx_uint_t write, ngx_log_t *log, ngx_uint_t level, ngx_fd_t *fdp)
 {
-    ngx_fd_t      fd;
-    ngx_err_t     err;
-    ngx_uint_t    i, tries;
-    struct flock  fl;
+    ngx_fd_t          fd;
+    ngx_err_t         err;
+    ngx_int_t         rc;
+    ngx_uint_t        i, tries;
+    struct flock      fl;
+    ngx_file_info_t   fi;
+
+    *fdp = NGX_INVALID_FILE;
 
     tries = write ? NGX_HTTP_ES_KEYFILE_LOCK_TRIES
                   : NGX_HTTP_ES_KEYFILE_READ_TRIES;
 
-    if (write) {
-        fd = ngx_open_file(name->data, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN,
-                           S_IRUSR|S_IWUSR);
-        if (fd == NGX_INVALID_FILE) {
-            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                          "embed_session_api_keys: " ngx_open_file_n
-                          " \"%V\" failed", name);
-            return NGX_INVALID_FILE;
-        }
+    rc = ngx_http_es_keyfile_open(cycle, NULL, log, level,
+                                  "embed_session_api_keys: ", name,
+                                  NGX_HTTP_ES_KEYFILE_LOCKFILE
+                                  | (write ? NGX_HTTP_ES_KEYFILE_WRITE
+                                           : NGX_HTTP_ES_KEYFILE_MAY_MISS),
+                                  &fd, &fi);
 
-    } else {
-        fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-        if (fd == NGX_INVALID_FILE) {
-            return NGX_INVALID_FILE;
-        }
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     for (i = 0; /* void */ ; i++) {
@@ -1771,7 +2009,8 @@ ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
         fl.l_whence = SEEK_SET;
 
         if (fcntl(fd, F_SETLK, &fl) != -1) {
-            return fd;
+            *fdp = fd;
+            return NGX_OK;
         }
 
         err = ngx_errno;
@@ -1783,20 +2022,20 @@ ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
         ngx_msleep(10);
     }
 
-    if (write) {
-        ngx_log_error(NGX_LOG_ERR, log, err,
-                      "embed_session_api_keys: fcntl() lock \"%V\" failed",
-                      name);
-
-    } else {
-        ngx_log_error(NGX_LOG_WARN, log, err,
-                      "embed_session_api_keys: fcntl() lock \"%V\" failed, "
-                      "reading the key file without it", name);
-    }
-
     (void) ngx_close_file(fd);
 
-    return NGX_INVALID_FILE;
+    if (write) {
+        ngx_log_error(level, log, err,
+                      "embed_session_api_keys: fcntl() lock \"%V\" failed",
+                      name);
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, err,
+                  "embed_session_api_keys: fcntl() lock \"%V\" failed, "
+                  "reading the key file without it", name);
+
+    return NGX_OK;
 }
 
 

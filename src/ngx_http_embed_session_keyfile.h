@@ -130,15 +130,19 @@ ngx_int_t ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl,
 /*
  * the key file: load() reads it into zone->records under a shared lock of
  * FILE.lock; rewrite() changes one line of it, under the exclusive lock
- * that the caller took with lock()
+ * that the caller took with lock().  lock(): NGX_OK with *fd, which is
+ * NGX_INVALID_FILE when reading and no change has ever been made (no
+ * FILE.lock), or when the lock could not be had in time; NGX_ERROR,
+ * logged at level, when FILE.lock is not a file nginx may trust (or,
+ * writing, cannot be opened or locked).
  */
 char *ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone);
 void ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     ngx_log_t *log);
 ngx_int_t ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
-ngx_fd_t ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write,
-    ngx_log_t *log);
+ngx_int_t ngx_http_es_keyfile_lock(ngx_cycle_t *cycle, ngx_str_t *name,
+    ngx_uint_t write, ngx_log_t *log, ngx_uint_t level, ngx_fd_t *fd);
 void ngx_http_es_keyfile_unlock(ngx_fd_t fd, ngx_str_t *name,
     ngx_log_t *log);
 

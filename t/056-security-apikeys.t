@@ -4,6 +4,9 @@
 #   live 1-2    L1: a key line with repeated key= or status= fields is
 #               not rewritten (500 KEY_STORE_FAILED, file and zone as
 #               they were), where it overflowed the heap
+#   live 3-6    files nginx trusts with keys: a FIFO fails "nginx -t" at
+#               once (it hung), symbolic links, other users' files, o+w,
+#               g+w for another group, hard links
 #
 # The live parts run an nginx of their own (reloads, files changed
 # between requests, "nginx -t" with a timeout); each waits for what it
@@ -62,6 +65,7 @@ _EOC_
 run_tests();
 
 live_rewrite_refused();
+live_trusted_files();
 
 Test::More::done_testing();
 
@@ -304,6 +308,148 @@ sub live_rewrite_refused {
                        'live 1-2: no crash, no alert');
 
     live_stop($l);
+}
+
+
+# live 3-6: the files nginx trusts with keys ################################
+
+# "nginx -t" of a configuration with the key file, a lock file and a JWKS
+# (all under conf/): (exit code, output); killed after 10 s
+
+sub nginx_t {
+    my ($l, %o) = @_;
+
+    live_conf($l, %o);
+
+    my $out = `timeout 10 $BIN -t -p $l->{prefix}/ -c conf/nginx.conf 2>&1`;
+
+    return ($? >> 8, $out);
+}
+
+sub live_trusted_files {
+    my $l = live_new('files');
+    my $conf = "$l->{prefix}/conf";
+    my $jwks = "$ENV{TEST_NGINX_ES_DATA}/keys/hs256.jwks";
+    my $with_keys = "embed_session_keys $conf/edge.jwks;";
+    my ($rc, $out);
+
+    put("$conf/edge.jwks", get($jwks));
+
+    ($rc, $out) = nginx_t($l, http => $with_keys);
+    Test::More::is($rc, 0, 'live 3: the files as they should be pass')
+        or Test::More::diag($out);
+
+    # a FIFO: the master hung in open() for ever
+
+    for my $f ('keys.txt', 'keys.txt.lock', 'edge.jwks') {
+        my $keep = -e "$conf/$f" ? get("$conf/$f") : undef;
+
+        unlink "$conf/$f";
+        mkfifo("$conf/$f", 0600) or die "mkfifo: $!\n";
+
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::is($rc, 1, "live 3: a FIFO as $f fails nginx -t at once");
+        Test::More::like($out, qr/\Q$conf\/$f\E" is not a regular file/,
+                         "live 3: a FIFO as $f is named");
+
+        unlink "$conf/$f";
+        put("$conf/$f", $keep) if defined $keep;
+    }
+
+    # symbolic links: the workers' user could point them anywhere
+
+    for my $f ('keys.txt', 'keys.txt.lock', 'edge.jwks') {
+        my $keep = -e "$conf/$f" ? get("$conf/$f") : '';
+
+        put("$conf/$f.real", $keep);
+        unlink "$conf/$f";
+        symlink("$conf/$f.real", "$conf/$f") or die "symlink: $!\n";
+
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::is($rc, 1, "live 4: a symbolic link as $f fails");
+        Test::More::like($out,
+                         qr/\Q$conf\/$f\E" is a symbolic link: name the file itself/,
+                         "live 4: a symbolic link as $f is named");
+
+        unlink "$conf/$f";
+        rename("$conf/$f.real", "$conf/$f") or die "rename: $!\n";
+        unlink "$conf/$f" if $f eq 'keys.txt.lock';
+    }
+
+    # writable by anyone
+
+    chmod 0666, "$conf/keys.txt";
+    ($rc, $out) = nginx_t($l, http => $with_keys);
+    Test::More::like($out,
+                     qr/key file "\Q$conf\E\/keys\.txt" is writable by other users \(owner uid \d+, group gid \d+, mode 0666\)/,
+                     'live 5: a key file writable by others fails');
+    chmod 0644, "$conf/keys.txt";
+
+    chmod 0646, "$conf/edge.jwks";
+    ($rc, $out) = nginx_t($l, http => $with_keys);
+    Test::More::like($out,
+                     qr/key file "\Q$conf\E\/edge\.jwks" is writable by other users/,
+                     'live 5: a JWKS writable by others fails');
+    chmod 0644, "$conf/edge.jwks";
+
+    SKIP: {
+        Test::More::skip('live 6: owners: not root', 8) unless $ROOT;
+
+        # the workers' user may own the API key file: it writes it
+
+        my ($nobody, $gid) = (getpwnam('nobody'))[2, 3];
+        my $group = getgrgid($gid);
+
+        chown $nobody, 0, "$conf/keys.txt";
+        ($rc, $out) = nginx_t($l, http => $with_keys,
+                              user => "nobody $group");
+        Test::More::is($rc, 0, "live 6: owned by the workers' user: passes")
+            or Test::More::diag($out);
+
+        chown 4242, 0, "$conf/keys.txt";
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::like($out,
+                         qr/keys\.txt" belongs to neither root nor the workers' user \(owner uid 4242/,
+                         "live 6: another user's key file fails");
+        chown 0, 0, "$conf/keys.txt";
+
+        chown 4242, 0, "$conf/edge.jwks";
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::like($out, qr/edge\.jwks" belongs to neither root/,
+                         "live 6: another user's JWKS fails");
+        chown 0, 0, "$conf/edge.jwks";
+
+        chown 0, 4242, "$conf/keys.txt";
+        chmod 0664, "$conf/keys.txt";
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::like($out,
+                         qr/keys\.txt" is writable by a group other than root's and the workers' \(owner uid 0, group gid 4242, mode 0664\)/,
+                         'live 6: writable by another group fails');
+
+        chown 0, 0, "$conf/keys.txt";
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::is($rc, 0, "live 6: writable by root's group passes")
+            or Test::More::diag($out);
+        chmod 0644, "$conf/keys.txt";
+
+        link("$conf/keys.txt", "$conf/keys.link") or die "link: $!\n";
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::like($out, qr/keys\.txt" has more than one hard link/,
+                         'live 6: a hard link fails');
+        unlink "$conf/keys.link";
+
+        put("$conf/keys.txt.lock", '');
+        chown 4242, 0, "$conf/keys.txt.lock";
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::like($out,
+                         qr/lock file "\Q$conf\E\/keys\.txt\.lock" belongs to neither root/,
+                         "live 6: another user's lock file fails");
+        unlink "$conf/keys.txt.lock";
+
+        ($rc, $out) = nginx_t($l, http => $with_keys);
+        Test::More::is($rc, 0, 'live 6: and all is well again')
+            or Test::More::diag($out);
+    }
 }
 
 __DATA__
