@@ -963,6 +963,18 @@ ngx_http_es_api_apply(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
         return;
     }
 
+    /* whose sessions end with a revoked key */
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &ch->owner);
+
+    if (ch->owner.len <= NGX_HTTP_ES_API_OWNER_MAX) {
+        ngx_memcpy(ch->owner_data, ch->owner.data, ch->owner.len);
+        ch->owner.data = ch->owner_data;
+
+    } else {
+        ngx_str_null(&ch->owner);
+    }
+
     if (ch->revoke) {
         rec->revoked = 1;
 
@@ -1050,7 +1062,7 @@ void
 ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 {
     u_char                   owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_str_t                id;
+    ngx_str_t                id, key_owner;
     ngx_uint_t               i, n;
     ngx_queue_t             *q;
     ngx_list_part_t         *part;
@@ -1092,7 +1104,8 @@ ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
             }
 
             ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
-            ngx_http_es_owner(owner, &id);
+            ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &key_owner);
+            ngx_http_es_owner(owner, &key_owner);
 
             n = ngx_http_es_store_revoke_owner(cycle, owner);
 

@@ -20,6 +20,7 @@
 #define NGX_HTTP_ES_API_KEY_RANDOM    40    /* [A-Za-z0-9] after the prefix */
 #define NGX_HTTP_ES_API_KEY_LOOKUP    8     /* of them, in the lookup part */
 #define NGX_HTTP_ES_API_KEY_MAX       256   /* longest credential accepted */
+#define NGX_HTTP_ES_API_OWNER_MAX     128   /* "ID:SERIAL", at most 97 */
 
 
 typedef struct ngx_http_es_api_zone_s  ngx_http_es_api_zone_t;
@@ -76,6 +77,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                       id;
+    ngx_str_t                       owner;      /* STR_OWNER, below */
     ngx_str_t                       scope;
     ngx_str_t                       tenant;
     ngx_array_t                     resources;  /* ngx_str_t */
@@ -97,7 +99,9 @@ typedef struct {
  * A record's strings, packed one after the other; lists are kept as their
  * comma-joined text (items cannot hold a comma), origins in normal form.
  * LOOKUP to FLAGS are in the order of the key file's fields key= to
- * flags= (keyfile.c).
+ * flags= (keyfile.c).  OWNER is what ngx_http_es_owner() makes the owner
+ * of the key's sessions from: "ID:SERIAL", or "ID" for a record without
+ * serial= (the owner every record had before serials existed).
  */
 
 #define NGX_HTTP_ES_API_RECORD_MAX    8192  /* all strings of one record */
@@ -113,6 +117,7 @@ typedef enum {
     NGX_HTTP_ES_API_STR_GRANTS,
     NGX_HTTP_ES_API_STR_ORIGINS,
     NGX_HTTP_ES_API_STR_FLAGS,
+    NGX_HTTP_ES_API_STR_OWNER,
     NGX_HTTP_ES_API_NSTR
 } ngx_http_es_api_str_e;
 
@@ -163,6 +168,10 @@ typedef struct {
     u_char                          new_hash[NGX_HTTP_ES_API_HASH_LEN];
     ngx_str_t                       new_id_lookup;
     u_char                          new_id_hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    /* out: the OWNER string of the record changed */
+    ngx_str_t                       owner;
+    u_char                          owner_data[NGX_HTTP_ES_API_OWNER_MAX];
 } ngx_http_es_api_change_t;
 
 

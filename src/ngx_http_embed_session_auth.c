@@ -731,6 +731,7 @@ ngx_http_es_api_auth(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
     key = &auth->key;
 
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_ID, &key->id);
+    ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_OWNER, &key->owner);
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_SCOPE, &key->scope);
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_TENANT, &key->tenant);
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_LOOKUP, &auth->key_lookup);
@@ -1296,10 +1297,14 @@ ngx_http_es_api_revoke(ngx_http_request_t *r)
         return ngx_http_es_error(r, rc);
     }
 
-    /* its sessions end with it */
+    /* its sessions end with it: the owner is the record's, as changed */
 
-    ngx_http_es_owner(owner, &id);
-    n = ngx_http_es_store_revoke_owner((ngx_cycle_t *) ngx_cycle, owner);
+    n = 0;
+
+    if (ch.owner.len) {
+        ngx_http_es_owner(owner, &ch.owner);
+        n = ngx_http_es_store_revoke_owner((ngx_cycle_t *) ngx_cycle, owner);
+    }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session: API key \"%V\" revoked by \"%V\", "

@@ -20,6 +20,7 @@
 #define NGX_HTTP_ES_KEYFILE_ID_MAX        64
 #define NGX_HTTP_ES_KEYFILE_SCOPE_MAX     32
 #define NGX_HTTP_ES_KEYFILE_ITEM_MAX      128
+#define NGX_HTTP_ES_KEYFILE_SERIAL_LEN    32        /* hex digits */
 #define NGX_HTTP_ES_KEYFILE_PREFIX_MAX                                       \
     (NGX_HTTP_ES_API_KEY_MAX - NGX_HTTP_ES_API_KEY_RANDOM)
 
@@ -50,6 +51,7 @@ typedef enum {
     NGX_HTTP_ES_KEYFILE_F_RATE,
     NGX_HTTP_ES_KEYFILE_F_STATUS,
     NGX_HTTP_ES_KEYFILE_F_EXPIRES,
+    NGX_HTTP_ES_KEYFILE_F_SERIAL,
     NGX_HTTP_ES_KEYFILE_NFIELDS
 } ngx_http_es_keyfile_field_e;
 
@@ -105,6 +107,8 @@ static ngx_int_t ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_line_t *kl,
 static ngx_int_t ngx_http_es_keyfile_parse_list(
     ngx_http_es_keyfile_line_t *kl, ngx_uint_t field, ngx_str_t *name,
     ngx_str_t *value);
+static ngx_int_t ngx_http_es_keyfile_owner(ngx_http_es_keyfile_line_t *kl,
+    ngx_str_t *id, ngx_str_t *serial);
 static char *ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps);
 static char *ngx_http_es_keyfile_unique(ngx_http_es_keyfile_parse_t *ps,
     ngx_rbtree_t *tree, ngx_str_t *name, const char *what);
@@ -140,7 +144,8 @@ static ngx_str_t  ngx_http_es_keyfile_fields[] = {
     ngx_string("flags"),
     ngx_string("rate"),
     ngx_string("status"),
-    ngx_string("expires")
+    ngx_string("expires"),
+    ngx_string("serial")
 };
 
 
@@ -621,7 +626,7 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
 {
     u_char                 *q, *start, *eq;
     ngx_int_t               rc;
-    ngx_str_t               id, name, value;
+    ngx_str_t               id, name, value, serial;
     ngx_uint_t              i, seen;
     ngx_http_es_api_rec_t  *rec;
 
@@ -688,6 +693,7 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
     (void) ngx_http_es_keyfile_put(rec, NGX_HTTP_ES_API_STR_ID, id.data,
                                    id.len);
 
+    ngx_str_null(&serial);
     seen = 0;
     kl->field = 0;
 
@@ -745,7 +751,8 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
             return ngx_http_es_keyfile_fail(kl, "unknown field \"%V\" "
                                             "(known: key id_key scope tenant "
                                             "resources grants origins flags "
-                                            "rate status expires)", &name);
+                                            "rate status expires serial)",
+                                            &name);
         }
 
         if (seen & (1 << i)) {
@@ -763,13 +770,17 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
         if (rc != NGX_OK) {
             return rc;
         }
+
+        if (i == NGX_HTTP_ES_KEYFILE_F_SERIAL) {
+            serial = value;
+        }
     }
 
     if (!(seen & (1 << NGX_HTTP_ES_KEYFILE_F_KEY))) {
         return ngx_http_es_keyfile_fail(kl, "no key= field");
     }
 
-    return NGX_OK;
+    return ngx_http_es_keyfile_owner(kl, &id, &serial);
 }
 
 
@@ -866,6 +877,27 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_line_t *kl,
             return ngx_http_es_keyfile_fail(kl, "status=%V: not \"active\" or "
                                             "\"revoked\"", value);
         }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_KEYFILE_F_SERIAL:
+
+        /* not a secret, but never quoted: it could be anything pasted */
+
+        for (i = 0; i < value->len; i++) {
+            if (!((value->data[i] >= '0' && value->data[i] <= '9')
+                  || (value->data[i] >= 'a' && value->data[i] <= 'f')))
+            {
+                break;
+            }
+        }
+
+        if (i < value->len || value->len != NGX_HTTP_ES_KEYFILE_SERIAL_LEN) {
+            return ngx_http_es_keyfile_fail(kl, "serial=: not 32 lowercase "
+                                            "hex digits");
+        }
+
+        rec->has_serial = 1;
 
         return NGX_OK;
 
@@ -1060,6 +1092,46 @@ ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_line_t *kl,
     rec->str[ngx_http_es_keyfile_str(field)].off = start - rec->data;
     rec->str[ngx_http_es_keyfile_str(field)].len =
                                               rec->data + rec->len - start;
+
+    return NGX_OK;
+}
+
+
+/*
+ * OWNER: "ID:SERIAL".  An ID alone for a record without serial=: the
+ * owner all records had before serial= existed, so that their sessions
+ * stay theirs across an upgrade (and a reused ID takes them over, as it
+ * did).  An ID has no ":", so the two forms never meet.
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_owner(ngx_http_es_keyfile_line_t *kl, ngx_str_t *id,
+    ngx_str_t *serial)
+{
+    u_char                 *p;
+    size_t                  len;
+    ngx_http_es_api_rec_t  *rec;
+
+    rec = kl->rec;
+
+    len = id->len + (serial->len ? 1 + serial->len : 0);
+
+    if (rec->len + len > NGX_HTTP_ES_API_RECORD_MAX) {
+        return ngx_http_es_keyfile_fail(kl, "record longer than %d bytes",
+                                        NGX_HTTP_ES_API_RECORD_MAX);
+    }
+
+    rec->str[NGX_HTTP_ES_API_STR_OWNER].off = (u_short) rec->len;
+    rec->str[NGX_HTTP_ES_API_STR_OWNER].len = (u_short) len;
+
+    p = ngx_cpymem(rec->data + rec->len, id->data, id->len);
+
+    if (serial->len) {
+        *p++ = ':';
+        ngx_memcpy(p, serial->data, serial->len);
+    }
+
+    rec->len += len;
 
     return NGX_OK;
 }

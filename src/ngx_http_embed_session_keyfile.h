@@ -40,6 +40,7 @@ typedef struct {
 
     unsigned                    revoked:1;
     unsigned                    has_id_key:1;
+    unsigned                    has_serial:1;
 
     u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
     u_char                      id_hash[NGX_HTTP_ES_API_HASH_LEN];

@@ -7,6 +7,9 @@
 #   live 3-6    files nginx trusts with keys: a FIFO fails "nginx -t" at
 #               once (it hung), symbolic links, other users' files, o+w,
 #               g+w for another group, hard links
+#   TEST 1-3,   a session's owner is the key's serial, not its ID: a
+#   live 7      reused ID inherits nothing, a regenerated key keeps its
+#               sessions; serial= in the key file
 #
 # The live parts run an nginx of their own (reloads, files changed
 # between requests, "nginx -t" with a timeout); each waits for what it
@@ -66,6 +69,7 @@ run_tests();
 
 live_rewrite_refused();
 live_trusted_files();
+live_owner_serial();
 
 Test::More::done_testing();
 
@@ -452,4 +456,172 @@ sub live_trusted_files {
     }
 }
 
+
+# live 7: the owner of a session is the key's serial, not its ID ###########
+
+sub live_owner_serial {
+    my $serial_a = 'a' x 32;
+    my $K4 = 'sk_Lgcy0004' . ('l' x 32);    # legacy, no serial
+    my $K5 = 'sk_Lgcy0005' . ('m' x 32);    # legacy again
+
+    my $keys = "acme key=${\ stored($K1)} serial=$serial_a\n"
+               . "legacy key=${\ stored($K4)}\n";
+
+    my $l = live_new('owner', $keys);
+    my $port = $l->{port};
+
+    my %o = (
+        http => <<"_EOC_",
+    embed_session_store_zone zone=sessions:1m;
+_EOC_
+        server => <<"_EOC_",
+        embed_session_keys $ENV{TEST_NGINX_ES_DATA}/keys/hs256.jwks;
+        embed_session_store sessions;
+
+        location = /mint {
+            embed_session_api_key live;
+            embed_session_mint on;
+            embed_session_field user string required claim=sub;
+            embed_session_field allowedOrigins origins required;
+            embed_session_mint_ttl 60 max=300;
+            embed_session_mint_output session_id session_id;
+            embed_session_mint_output renew_token renew_token;
+        }
+
+        location = /session/revoke {
+            embed_session_api_key live;
+            embed_session_revoke;
+        }
+
+        location = /refresh {
+            embed_session_api_key live;
+            embed_session_refresh renew body=renew_token;
+            embed_session_origin_absent allow;
+            embed_session_mint_ttl 60 max=300;
+            embed_session_mint_output session_id session_id;
+        }
+_EOC_
+    );
+
+    live_start($l, %o) or return Test::More::fail('live 7: nginx started');
+
+    my $mint = sub {
+        my ($key) = @_;
+        my $r = live_post($l, '/mint',
+                          '{"user":"u","allowedOrigins":'
+                          . '["https://app.example.com"]}',
+                          'x-api-key' => $key);
+        my ($sid) = ($r->{content} // '') =~ /"session_id":"([^"]+)"/;
+        my ($renew) = ($r->{content} // '') =~ /"renew_token":"([^"]+)"/;
+        return ($sid // 'none', $renew // 'none');
+    };
+
+    my $revoke = sub {
+        my ($sid, $key) = @_;
+        return live_post($l, '/session/revoke', "{\"session_id\":\"$sid\"}",
+                         'x-api-key' => $key)->{status};
+    };
+
+    # a regenerated key keeps its sessions, and its serial
+
+    my ($s1, $renew1) = $mint->($K1);
+    my ($s2) = $mint->($K1);
+    my ($l1) = $mint->($K4);
+
+    my $r = live_post($l, '/regenerate', '', 'x-api-key' => $K1);
+    my ($new) = ($r->{content} // '') =~ /"apiKey":"(sk_\w+)"/;
+    $new //= 'none';
+
+    Test::More::like(get("$l->{prefix}/conf/keys.txt"),
+                     qr/^acme key=sk_\w{8}:[0-9a-f]{64} serial=$serial_a$/m,
+                     'live 7: regenerate keeps serial=');
+
+    Test::More::is($revoke->($s1, $new), 200,
+                   'live 7: the regenerated key revokes its session');
+
+    # acme is deleted, and the ID given to another customer by the tool,
+    # which writes a new serial; the legacy ID, without serial, likewise
+
+    put("$l->{prefix}/conf/keys.txt", "legacy key=${\ stored($K5)}\n");
+
+    my $out = `$^X $FindBin::Bin/../tools/embed-session-apikey create --file $l->{prefix}/conf/keys.txt --id acme --prefix sk_`;
+    my ($K3) = $out =~ /^api key: (sk_\w+)$/m;
+    $K3 //= 'none';
+
+    Test::More::like(get("$l->{prefix}/conf/keys.txt"),
+                     qr/^acme key=\S+ serial=(?!$serial_a)[0-9a-f]{32}$/m,
+                     'live 7: the tool made acme again, with a new serial');
+
+    live_conf($l, %o, gen => 2);
+    Test::More::ok(live_reload($l, 2), 'live 7: reloaded');
+
+    Test::More::is($revoke->($s2, $K3), 404,
+                   "live 7: the ID's new key cannot revoke the old "
+                   . "customer's session");
+
+    $r = live_post($l, '/refresh', "{\"renew_token\":\"$renew1\"}",
+                   'x-api-key' => $K3);
+    Test::More::is($r->{status}, 404,
+                   "live 7: nor refresh it");
+
+    Test::More::is($revoke->($l1, $K5), 200,
+                   'live 7: a record without serial= is owned by its ID, '
+                   . 'as before');
+
+    Test::More::unlike(live_log($l), qr/exited on signal|\[alert\]/,
+                       'live 7: no crash, no alert');
+
+    live_stop($l);
+}
+
 __DATA__
+
+=== TEST 1: key file: serial= must be 32 lowercase hex digits
+--- config
+    location /api {
+        embed_session_api_key z;
+    }
+--- user_files eval
+[['keys.txt', "acme key=" . ::stored($::K1) . " serial=ABCDEF\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*keys\.txt", line 1, entry "acme": serial=: not 32 lowercase hex digits/
+
+
+
+=== TEST 2: key file: serial= given twice
+--- config
+    location /api {
+        embed_session_api_key z;
+    }
+--- user_files eval
+[['keys.txt', "acme key=" . ::stored($::K1) . " serial=" . ('0' x 32)
+              . " serial=" . ('1' x 32) . "\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*keys\.txt", line 1, entry "acme": field "serial" given twice/
+
+
+
+=== TEST 3: key file: a record with serial= loads
+--- config
+    location /api {
+        embed_session_api_key z;
+        proxy_set_header X-Key-Id $embed_session_api_key_id;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+
+    location /echo {
+        return 200 "ok $http_x_key_id\n";
+    }
+--- user_files eval
+[['keys.txt', "acme key=" . ::stored($::K1) . " serial=" . ('0f' x 16)
+              . " scope=customer\n"]]
+--- request
+GET /api
+--- more_headers eval
+"Authorization: Bearer $main::K1"
+--- response_body
+ok acme
+--- no_error_log
+[error]
