@@ -26,6 +26,14 @@ struct ngx_http_es_api_sh_s {
 };
 
 
+/* a revoked record, copied out of the zone */
+
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   owner;
+} ngx_http_es_api_gone_t;
+
+
 static ngx_int_t ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_es_api_build(ngx_http_es_api_zone_t *zone,
@@ -47,6 +55,8 @@ static void ngx_http_es_api_apply(ngx_http_request_t *r,
 static void ngx_http_es_api_relink(ngx_http_es_api_sh_t *sh,
     ngx_http_es_api_rec_t *rec, ngx_uint_t id, ngx_str_t *lookup,
     u_char *hash);
+static ngx_uint_t ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone,
+    ngx_pool_t *pool, ngx_http_es_api_gone_t **gone);
 
 
 /* configuration ********************************************************/
@@ -1055,19 +1065,19 @@ ngx_http_es_api_msec(void)
 /*
  * The sessions of keys that the key file revoked (a reload): ended once
  * the worker that sweeps the stores starts, as the revoke endpoint ends
- * them at once.
+ * them at once.  The records are copied out under the mutex: a second
+ * reload may rebuild them in the master meanwhile.
  */
 
 void
 ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 {
     u_char                   owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_str_t                id, key_owner;
-    ngx_uint_t               i, n;
-    ngx_queue_t             *q;
+    ngx_uint_t               i, k, n, m;
+    ngx_pool_t              *pool;
     ngx_list_part_t         *part;
     ngx_shm_zone_t          *shm;
-    ngx_http_es_api_rec_t   *rec;
+    ngx_http_es_api_gone_t  *gone;
     ngx_http_es_api_zone_t  *zone;
 
     part = &cycle->shared_memory.part;
@@ -1091,29 +1101,113 @@ ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 
         zone = shm[i].data;
 
-        /* only the master changes which records exist: no lock to walk */
+        pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, cycle->log);
+        if (pool == NULL) {
+            return;
+        }
 
-        for (q = ngx_queue_head(&zone->sh->queue);
-             q != ngx_queue_sentinel(&zone->sh->queue);
-             q = ngx_queue_next(q))
-        {
-            rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+        n = ngx_http_es_api_revoked(zone, pool, &gone);
 
-            if (!rec->revoked) {
-                continue;
-            }
+        for (k = 0; k < n; k++) {
+            ngx_http_es_owner(owner, &gone[k].owner);
 
-            ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
-            ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &key_owner);
-            ngx_http_es_owner(owner, &key_owner);
+            m = ngx_http_es_store_revoke_owner(cycle, owner);
 
-            n = ngx_http_es_store_revoke_owner(cycle, owner);
-
-            if (n) {
+            if (m) {
                 ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                               "embed_session: %ui sessions of revoked API "
-                              "key \"%V\" ended", n, &id);
+                              "key \"%V\" ended", m, &gone[k].id);
             }
         }
+
+        ngx_destroy_pool(pool);
     }
+}
+
+
+/*
+ * The IDs and owners of the revoked records, in two passes under the
+ * mutex (no pool allocation under it): the count, then the copy, of at
+ * most that many.
+ */
+
+static ngx_uint_t
+ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
+    ngx_http_es_api_gone_t **gone)
+{
+    u_char                  *data;
+    ngx_str_t                id, owner;
+    ngx_uint_t               n, max;
+    ngx_queue_t             *q;
+    ngx_slab_pool_t         *shpool;
+    ngx_http_es_api_rec_t   *rec;
+    ngx_http_es_api_gone_t  *g;
+
+    shpool = zone->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    max = 0;
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+        max += rec->revoked;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (max == 0) {
+        return 0;
+    }
+
+    g = ngx_palloc(pool, max * sizeof(ngx_http_es_api_gone_t));
+    data = ngx_pnalloc(pool, max * (NGX_HTTP_ES_API_OWNER_MAX
+                                    + NGX_HTTP_ES_API_OWNER_MAX));
+
+    if (g == NULL || data == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue) && n < max;
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+
+        if (!rec->revoked) {
+            continue;
+        }
+
+        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
+        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &owner);
+
+        if (id.len > NGX_HTTP_ES_API_OWNER_MAX
+            || owner.len > NGX_HTTP_ES_API_OWNER_MAX)
+        {
+            continue;
+        }
+
+        g[n].id.data = data;
+        g[n].id.len = id.len;
+        data = ngx_cpymem(data, id.data, id.len);
+
+        g[n].owner.data = data;
+        g[n].owner.len = owner.len;
+        data = ngx_cpymem(data, owner.data, owner.len);
+
+        n++;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    *gone = g;
+
+    return n;
 }
