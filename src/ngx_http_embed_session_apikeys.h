@@ -181,8 +181,8 @@ typedef struct {
  * RATE_LIMITED; the record is copied for all but API_KEY_INVALID.
  * change(): PASSED, API_KEY_INVALID (the caller's credential changed
  * meanwhile), VALIDATION_FAILED (no record with that ID), or NGX_ERROR
- * (the file could not be written, or its line would not load: logged;
- * the file and the zone are unchanged).
+ * (the file could not be written, or its line would not load, or a
+ * reload replaced the zone: logged; the file and the zone are unchanged).
  */
 ngx_int_t ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_query_t *q);
@@ -251,6 +251,9 @@ ngx_int_t ngx_http_es_api_content_auth(ngx_http_request_t *r,
 ngx_int_t ngx_http_es_api_regenerate_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_api_revoke_handler(ngx_http_request_t *r);
 void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);
+
+/* the master, once a cycle is committed: zones a reload resized */
+ngx_int_t ngx_http_es_api_init_module(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_APIKEYS_H_INCLUDED_ */

@@ -62,6 +62,7 @@ struct ngx_http_es_api_zone_s {
     uint64_t                    parsed;     /* ms, when the file was read */
 
     ngx_cycle_t                *cycle;
+    ngx_http_es_api_zone_t     *old;        /* of another size, replaced */
 
     unsigned                    declared:1;
     unsigned                    writes:1;   /* regenerate or revoke */

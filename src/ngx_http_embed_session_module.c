@@ -492,7 +492,7 @@ ngx_module_t  ngx_http_embed_session_module = {
     ngx_http_es_commands,                  /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_es_api_init_module,           /* init module */
     ngx_http_es_init_process,              /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */

@@ -10,6 +10,10 @@
 #   TEST 1-3,   a session's owner is the key's serial, not its ID: a
 #   live 7      reused ID inherits nothing, a regenerated key keeps its
 #               sessions; serial= in the key file
+#   live 8-9    a change made while a reload resizes the key zone: taken
+#               over (it was lost until the next reload); once the new
+#               cycle runs, an old worker refuses a change the new zone
+#               would not see
 #
 # The live parts run an nginx of their own (reloads, files changed
 # between requests, "nginx -t" with a timeout); each waits for what it
@@ -70,6 +74,8 @@ run_tests();
 live_rewrite_refused();
 live_trusted_files();
 live_owner_serial();
+live_resize_takes_over();
+live_resize_retires();
 
 Test::More::done_testing();
 
@@ -570,6 +576,139 @@ _EOC_
 
     Test::More::unlike(live_log($l), qr/exited on signal|\[alert\]/,
                        'live 7: no crash, no alert');
+
+    live_stop($l);
+}
+
+
+# live 8-9: changes while a reload resizes the zone ########################
+
+# the master blocked in the open() of conf/pause.conf, a FIFO, which a
+# reload includes after reading the key file
+
+sub master_paused {
+    my ($pid) = @_;
+
+    my $wchan = eval { get("/proc/$pid/wchan") } // '';
+
+    return $wchan =~ /fifo|partner/;
+}
+
+sub live_resize_takes_over {
+    my $l = live_new('resize');
+
+    live_start($l) or return Test::More::fail('live 8: nginx started');
+
+    my $r = live_get($l, '/api', 'x-api-key' => $K1);
+    Test::More::is($r->{content}, "ok acme\n", 'live 8: acme authenticates');
+
+    # the reload: another zone size, and a pause after the file is read
+
+    my $pid = live_pid($l);
+
+    live_conf($l, zone => '2m', gen => 2);
+    unlink "$l->{prefix}/conf/pause.conf";
+    mkfifo("$l->{prefix}/conf/pause.conf", 0600) or die "mkfifo: $!\n";
+
+    kill 'HUP', $pid;
+
+    Test::More::ok(wait_for(sub { master_paused($pid) }),
+                   'live 8: the master read the key file and waits')
+        or return live_stop($l);
+
+    # the old workers serve meanwhile: acme is revoked, globex regenerated
+
+    $r = live_post($l, '/revoke', '', 'x-api-key' => $K1);
+    Test::More::is($r->{content}, '{"id":"acme","status":"revoked"}',
+                   'live 8: acme revoked during the reload');
+
+    $r = live_post($l, '/regenerate', '', 'x-api-key' => $K2);
+    my ($new, $new_id) = ($r->{content} // '')
+        =~ /"apiKey":"(sk_\w+)","apiKeyId":"(skid_\w+)"/;
+    Test::More::ok(defined $new_id, 'live 8: globex regenerated during the '
+                                    . 'reload');
+
+    # the master goes on: a writer opens the FIFO, and closes it
+
+    open my $fifo, '>', "$l->{prefix}/conf/pause.conf" or die "fifo: $!\n";
+    close $fifo;
+
+    Test::More::ok(wait_for(sub {
+                       (live_get($l, '/gen')->{content} // '') eq '2' }),
+                   'live 8: the new workers answer');
+
+    $r = live_get($l, '/api', 'x-api-key' => $K1);
+    Test::More::like($r->{content}, qr/"code":"API_KEY_REVOKED"/,
+                     'live 8: the revocation is taken over');
+
+    $r = live_get($l, '/api', 'x-api-key' => $K2);
+    Test::More::is($r->{status}, 401, 'live 8: the old globex key is refused');
+
+    $r = live_get($l, '/api', 'x-api-key' => $new // 'none');
+    Test::More::is($r->{content}, "ok globex\n",
+                   'live 8: the new globex key works');
+
+    $r = live_get($l, '/api', 'x-api-key-id' => $new_id // 'none');
+    Test::More::is($r->{content}, "ok globex\n",
+                   'live 8: the new globex key id works');
+
+    Test::More::like(live_log($l), qr/zone "live": 2 changes made during the reload taken over/,
+                     'live 8: the take-over is logged');
+
+    Test::More::unlike(live_log($l), qr/exited on signal|\[alert\]/,
+                       'live 8: no crash, no alert');
+
+    live_stop($l);
+}
+
+# A worker of the old cycle can still change a key after the reload: a
+# revoke whose body comes once the new workers run.  Its answer and the
+# new workers must agree: revoked (200) and refused, or 500 and unchanged.
+
+sub live_resize_retires {
+    my $l = live_new('retire');
+
+    live_start($l) or return Test::More::fail('live 9: nginx started');
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$l->{port}",
+                                  Proto => 'tcp')
+        or die "connect: $!\n";
+
+    print {$s} "POST /revoke HTTP/1.0\r\nHost: live\r\nX-Api-Key: $K1\r\n"
+               . "Content-Length: 2\r\n\r\n";
+
+    # the request has been authenticated by an old worker, which waits for
+    # the body; the reload resizes the zone
+
+    live_conf($l, zone => '2m', gen => 2);
+
+    Test::More::ok(live_reload($l, 2), 'live 9: the new workers answer');
+
+    print {$s} "{}";
+
+    my $answer = do { local $/; <$s> } // '';
+    close $s;
+
+    my ($status) = $answer =~ m{\AHTTP/1\.\d (\d+)};
+    my $r = live_get($l, '/api', 'x-api-key' => $K1);
+
+    if (($status // 0) == 200) {
+        Test::More::like($r->{content}, qr/API_KEY_REVOKED/,
+                         'live 9: revoked by an old worker: refused by the '
+                         . 'new ones');
+
+    } else {
+        Test::More::is($status, 500, 'live 9: the old worker refuses: 500');
+        Test::More::like($answer, qr/"code":"KEY_STORE_FAILED"/,
+                         'live 9: KEY_STORE_FAILED');
+        Test::More::is($r->{content}, "ok acme\n",
+                       'live 9: and the key is unchanged');
+        Test::More::is(get("$l->{prefix}/conf/keys.txt"), $KEYS,
+                       'live 9: and so is the file');
+        Test::More::like(live_log($l),
+                         qr/\[error\].*zone "live" was replaced by a reload that changed its size: "acme" not changed/,
+                         'live 9: the refusal is logged');
+    }
 
     live_stop($l);
 }
