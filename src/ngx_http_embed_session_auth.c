@@ -25,6 +25,10 @@ typedef struct {
     ngx_str_t                   lookup;     /* of the credential used */
     u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
 
+    /* where it came from */
+    ngx_http_es_api_source_type_t  source;
+    ngx_str_t                   header;
+
     ngx_str_t                   key_lookup; /* the record's */
     ngx_str_t                   id_lookup;  /* empty: no id_key */
     ngx_str_t                   flags;      /* comma-joined */
@@ -34,9 +38,11 @@ typedef struct {
 } ngx_http_es_api_auth_t;
 
 
+static ngx_int_t ngx_http_es_api_again(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf, ngx_http_es_api_auth_t *auth);
 static ngx_int_t ngx_http_es_api_credential(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_str_t *cred, ngx_uint_t *id,
-    const char **reason);
+    ngx_http_es_api_source_t **used, const char **reason);
 static ngx_http_es_api_auth_t *ngx_http_es_api_auth(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_query_t *q);
 static ngx_int_t ngx_http_es_api_list(ngx_http_request_t *r, ngx_array_t *a,
@@ -58,6 +64,13 @@ static ngx_int_t ngx_http_es_api_is_id(u_char *p, size_t len);
 
 static u_char  ngx_http_es_api_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+
+/* a location without embed_session_api_key_from reads bearer only */
+
+static ngx_http_es_api_source_t  ngx_http_es_api_bearer_only = {
+    NGX_HTTP_ES_API_SOURCE_BEARER, ngx_null_string, 0
+};
 
 
 /* configuration ********************************************************/
@@ -419,14 +432,15 @@ ngx_int_t
 ngx_http_es_api_authenticate(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_key_t **key)
 {
-    size_t                    i, prefix;
-    ngx_int_t                 code;
-    ngx_str_t                 cred, id;
-    ngx_uint_t                id_credential;
-    const char               *reason;
-    ngx_http_es_ctx_t        *ctx;
-    ngx_http_es_api_auth_t   *auth;
-    ngx_http_es_api_query_t   q;
+    size_t                     i, prefix;
+    ngx_int_t                  code;
+    ngx_str_t                  cred, id;
+    ngx_uint_t                 id_credential;
+    const char                *reason;
+    ngx_http_es_ctx_t         *ctx;
+    ngx_http_es_api_auth_t    *auth;
+    ngx_http_es_api_query_t    q;
+    ngx_http_es_api_source_t  *src;
 
     *key = NULL;
 
@@ -437,13 +451,22 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     /*
      * after an internal redirect the key has been counted once already:
-     * only the deny rules of this location are checked again
+     * it stands if this location takes the credential as it came (its own
+     * sources and no_bearer), and then only its deny rules are checked
      */
 
     if (ctx->api_key) {
         auth = (ngx_http_es_api_auth_t *) ctx->api_key;
 
-        if (auth->zone == conf->zone) {
+        code = (auth->zone == conf->zone)
+               ? ngx_http_es_api_again(r, conf, auth) : NGX_DECLINED;
+
+        if (code != NGX_OK && code != NGX_DECLINED) {
+            ctx->api_key = NULL;
+            return code;
+        }
+
+        if (code == NGX_OK) {
             *key = &auth->key;
 
             auth->key.denied = conf->denies
@@ -466,7 +489,7 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     ngx_str_null(&cred);
 
-    code = ngx_http_es_api_credential(r, conf, &cred, &id_credential,
+    code = ngx_http_es_api_credential(r, conf, &cred, &id_credential, &src,
                                       &reason);
     if (code != NGX_HTTP_ES_PASSED) {
         ngx_http_es_api_log(r, code, reason, NULL);
@@ -543,6 +566,9 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    auth->source = src->type;
+    auth->header = src->header;
+
     *key = &auth->key;
 
     if (code == NGX_HTTP_ES_DENIED) {
@@ -575,34 +601,32 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_es_api_credential(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_str_t *cred, ngx_uint_t *id,
-    const char **reason)
+    ngx_http_es_api_source_t **used, const char **reason)
 {
     u_char                    *p, *last;
-    ngx_uint_t                 i, j, n, nsources, bearer, bad;
+    ngx_uint_t                 i, j, n, nsources, bad;
     ngx_list_part_t           *part;
     ngx_table_elt_t           *h;
-    ngx_http_es_api_source_t  *src;
-
-    static ngx_http_es_api_source_t  bearer_only = {
-        NGX_HTTP_ES_API_SOURCE_BEARER, ngx_null_string, 0
-    };
+    ngx_http_es_api_source_t  *src, *bearer;
 
     if (conf->sources) {
         src = conf->sources->elts;
         nsources = conf->sources->nelts;
 
     } else {
-        src = &bearer_only;
+        src = &ngx_http_es_api_bearer_only;
         nsources = 1;
     }
 
-    bearer = 0;
+    bearer = NULL;
 
     for (j = 0; j < nsources; j++) {
         if (src[j].type == NGX_HTTP_ES_API_SOURCE_BEARER) {
-            bearer = 1;
+            bearer = &src[j];
         }
     }
+
+    *used = NULL;
 
     n = 0;
     bad = 0;
@@ -643,11 +667,12 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
                 return NGX_HTTP_ES_BEARER_NOT_ALLOWED;
             }
 
-            if (!bearer) {
+            if (bearer == NULL) {
                 continue;
             }
 
             n++;
+            *used = bearer;
 
             /* "Bearer" SP token, the token without white space */
 
@@ -678,6 +703,7 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
             n++;
             *cred = h[i].value;
             *id = (src[j].type == NGX_HTTP_ES_API_SOURCE_ID_HEADER);
+            *used = &src[j];
             break;
         }
     }
@@ -698,6 +724,55 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
     }
 
     return NGX_HTTP_ES_PASSED;
+}
+
+
+/*
+ * After an internal redirect: the key authenticated before stands only if
+ * this location takes the credential it came with, as it would take it
+ * in a request of its own: from one of its sources, alone, not a bearer
+ * where no_bearer.  NGX_OK: it stands; NGX_DECLINED: another credential,
+ * to authenticate afresh; else the code, logged.
+ */
+
+static ngx_int_t
+ngx_http_es_api_again(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
+    ngx_http_es_api_auth_t *auth)
+{
+    u_char                     hash[NGX_HTTP_ES_API_HASH_LEN];
+    ngx_int_t                  code;
+    ngx_str_t                  cred;
+    ngx_uint_t                 id;
+    const char                *reason;
+    ngx_http_es_api_source_t  *src;
+
+    ngx_str_null(&cred);
+    reason = NULL;
+
+    code = ngx_http_es_api_credential(r, conf, &cred, &id, &src, &reason);
+
+    if (code != NGX_HTTP_ES_PASSED) {
+        ngx_http_es_api_log(r, code, reason, NULL);
+        return code;
+    }
+
+    if (id != auth->id_credential) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_es_jws_sha256(cred.data, cred.len, hash)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "embed_session: SHA-256 failed");
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_es_jws_memeq(hash, auth->hash, NGX_HTTP_ES_API_HASH_LEN)) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -14,6 +14,9 @@
 #               over (it was lost until the next reload); once the new
 #               cycle runs, an old worker refuses a change the new zone
 #               would not see
+#   TEST 4-7    after an internal redirect the new location's
+#               embed_session_api_key_from applies (bearer, no_bearer,
+#               another header)
 #
 # The live parts run an nginx of their own (reloads, files changed
 # between requests, "nginx -t" with a timeout); each waits for what it
@@ -760,6 +763,119 @@ qr/\[emerg\].*keys\.txt", line 1, entry "acme": field "serial" given twice/
 GET /api
 --- more_headers eval
 "Authorization: Bearer $main::K1"
+--- response_body
+ok acme
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: after an internal redirect, a bearer key meets no_bearer
+--- config
+    location /a {
+        embed_session_api_key z;
+        try_files /nonexistent @b;
+    }
+
+    location @b {
+        rewrite ^ /echo break;
+        embed_session_api_key z;
+        embed_session_api_key_from header=x-api-key no_bearer;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    location /echo {
+        return 200 "ok\n";
+    }
+--- request
+GET /a
+--- more_headers eval
+"Authorization: Bearer $main::K1"
+--- error_code: 401
+--- response_body_like: "code":"BEARER_NOT_ALLOWED"
+--- error_log
+BEARER_NOT_ALLOWED: Authorization: Bearer sent
+
+
+
+=== TEST 5: after an internal redirect, a key from a header the new location does not read
+--- config
+    location /a {
+        embed_session_api_key z;
+        embed_session_api_key_from header=x-api-key;
+        try_files /nonexistent @b;
+    }
+
+    location @b {
+        rewrite ^ /echo break;
+        embed_session_api_key z;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    location /echo {
+        return 200 "ok\n";
+    }
+--- request
+GET /a
+--- more_headers eval
+"X-Api-Key: $main::K1"
+--- error_code: 401
+--- response_body_like: "code":"API_KEY_REQUIRED"
+
+
+
+=== TEST 6: after an internal redirect, the credential the new location reads is the one that counts
+--- config
+    location /a {
+        embed_session_api_key z;
+        try_files /nonexistent @b;
+    }
+
+    location @b {
+        rewrite ^ /echo break;
+        embed_session_api_key z;
+        embed_session_api_key_from header=x-api-key;
+        proxy_set_header X-Key-Id $embed_session_api_key_id;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    location /echo {
+        return 200 "ok $http_x_key_id\n";
+    }
+--- request
+GET /a
+--- more_headers eval
+"Authorization: Bearer $main::K1\nX-Api-Key: $main::K2"
+--- response_body
+ok globex
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: after an internal redirect, the same policy: the key stands, counted once
+--- config
+    location /a {
+        embed_session_api_key z;
+        embed_session_api_key_from bearer header=x-api-key;
+        try_files /nonexistent @b;
+    }
+
+    location @b {
+        rewrite ^ /echo break;
+        embed_session_api_key z;
+        embed_session_api_key_from header=x-api-key bearer;
+        proxy_set_header X-Key-Id $embed_session_api_key_id;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    location /echo {
+        return 200 "ok $http_x_key_id\n";
+    }
+--- request
+GET /a
+--- more_headers eval
+"X-Api-Key: $main::K1"
 --- response_body
 ok acme
 --- no_error_log
