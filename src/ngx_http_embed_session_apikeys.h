@@ -70,6 +70,7 @@ typedef struct {
     ngx_array_t                    *denies;     /* ngx_http_es_api_deny_t */
     ngx_flag_t                      regenerate;
     ngx_flag_t                      revoke;
+    ngx_flag_t                      strip;      /* the credential headers */
 } ngx_http_es_api_conf_t;
 
 

@@ -218,6 +218,13 @@ static ngx_command_t  ngx_http_es_commands[] = {
       0,
       NULL },
 
+    { ngx_string("embed_session_api_key_strip"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, api.strip),
+      NULL },
+
     { ngx_string("embed_session_api_key_regenerate"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,

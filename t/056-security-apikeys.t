@@ -17,6 +17,7 @@
 #   TEST 4-7    after an internal redirect the new location's
 #               embed_session_api_key_from applies (bearer, no_bearer,
 #               another header)
+#   TEST 8-11   embed_session_api_key_strip keeps keys from the upstream
 #
 # The live parts run an nginx of their own (reloads, files changed
 # between requests, "nginx -t" with a timeout); each waits for what it
@@ -880,3 +881,119 @@ GET /a
 ok acme
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: embed_session_api_key_strip: no key reaches the upstream, from any source
+--- config
+    location /api {
+        embed_session_api_key z;
+        embed_session_api_key_from bearer header=x-api-key
+                                   id_header=x-api-key-id;
+        embed_session_api_key_strip on;
+        proxy_set_header X-Seen "[$http_authorization]";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+
+    location /echo {
+        return 200 "a=[$http_authorization] k=[$http_x_api_key] i=[$http_x_api_key_id] o=[$http_x_other] seen=$http_x_seen\n";
+    }
+--- pipelined_requests eval
+["GET /api", "GET /api", "GET /api"]
+--- more_headers eval
+["Authorization: Bearer $main::K1\nX-Other: kept",
+ "X-Api-Key: $main::K1\nX-Other: kept",
+ "X-Api-Key-Id: $main::I2\nX-Other: kept"]
+--- response_body eval
+["a=[] k=[] i=[] o=[kept] seen=[]\n",
+ "a=[] k=[] i=[] o=[kept] seen=[]\n",
+ "a=[] k=[] i=[] o=[kept] seen=[]\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: embed_session_api_key_strip: another Authorization scheme is not a key and stays
+--- config
+    location /api {
+        embed_session_api_key z;
+        embed_session_api_key_from bearer header=x-api-key;
+        embed_session_api_key_strip on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+
+    location /echo {
+        return 200 "a=[$http_authorization] k=[$http_x_api_key]\n";
+    }
+--- request
+GET /api
+--- more_headers eval
+"Authorization: Basic dXNlcjpwYXNz\nX-Api-Key: $main::K1"
+--- response_body
+a=[Basic dXNlcjpwYXNz] k=[]
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: embed_session_api_key_strip is off by default: the upstream sees the key
+--- config
+    location /api {
+        embed_session_api_key z;
+        embed_session_api_key_from header=x-api-key;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+
+    location /echo {
+        return 200 "k=[$http_x_api_key]\n";
+    }
+--- request
+GET /api
+--- more_headers eval
+"X-Api-Key: $main::K1"
+--- response_body eval
+"k=[$main::K1]\n"
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: a stripped key still counts after an internal redirect, where it came from
+--- config
+    location /a {
+        embed_session_api_key z;
+        embed_session_api_key_strip on;
+        try_files /nonexistent @b;
+    }
+
+    location @b {
+        rewrite ^ /echo break;
+        embed_session_api_key z;
+        proxy_set_header X-Key-Id $embed_session_api_key_id;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    location /c {
+        embed_session_api_key z;
+        embed_session_api_key_strip on;
+        try_files /nonexistent @d;
+    }
+
+    location @d {
+        rewrite ^ /echo break;
+        embed_session_api_key z;
+        embed_session_api_key_from header=x-api-key no_bearer;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    location /echo {
+        return 200 "ok $http_x_key_id a=[$http_authorization]\n";
+    }
+--- pipelined_requests eval
+["GET /a", "GET /c"]
+--- more_headers eval
+["Authorization: Bearer $main::K1", "Authorization: Bearer $main::K1"]
+--- error_code eval
+[200, 401]
+--- response_body_like eval
+["\\Aok acme a=\\[\\]\\n\\z", '"code":"BEARER_NOT_ALLOWED"']
