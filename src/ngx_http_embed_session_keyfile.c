@@ -345,20 +345,14 @@ ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf, ngx_log_t *log,
     *fdp = NGX_INVALID_FILE;
 
     if (ngx_link_info(name->data, fi) == NGX_FILE_ERROR) {
-        err = ngx_errno;
 
-        if (err == NGX_ENOENT && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS)) {
+        if (ngx_errno == NGX_ENOENT
+            && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS))
+        {
             return NGX_DECLINED;
         }
 
-        if (err != NGX_ENOENT || !(flags & NGX_HTTP_ES_KEYFILE_WRITE)) {
-            ngx_http_es_keyfile_log(cf, log, level, err,
-                                    "%s" ngx_link_info_n " \"%V\" failed",
-                                    who, name);
-            return NGX_ERROR;
-        }
-
-        /* a lock file that is made now */
+        /* the open() below fails alike, or makes a lock file */
 
     } else {
         why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
