@@ -10,7 +10,9 @@
  * Only the master adds or frees records (when a cycle starts); workers
  * change a record in place under the zone mutex.  The file is rewritten
  * under a POSIX lock on FILE.lock, which the master takes shared while it
- * reads the file, so that a reload and a change are ordered.
+ * reads the file, so that a reload and a change are ordered, and again
+ * while it takes the changes over from a zone that a reload replaces by
+ * one of another size.
  */
 
 
@@ -23,13 +25,30 @@ struct ngx_http_es_api_sh_s {
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 queue;
     ngx_uint_t                  records;
+    ngx_uint_t                  retired;    /* a zone of another size */
 };
+
+
+/* a revoked record, copied out of the zone */
+
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   owner;
+} ngx_http_es_api_gone_t;
 
 
 static ngx_int_t ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_http_es_api_zone_t *ngx_http_es_api_old_zone(
+    ngx_shm_zone_t *shm_zone);
 static ngx_int_t ngx_http_es_api_build(ngx_http_es_api_zone_t *zone,
-    ngx_log_t *log);
+    ngx_uint_t reuse, ngx_log_t *log);
+static ngx_rbtree_t *ngx_http_es_api_index(ngx_pool_t *pool,
+    ngx_http_es_api_sh_t *sh);
+static ngx_http_es_api_rec_t *ngx_http_es_api_by_id(ngx_rbtree_t *ids,
+    ngx_http_es_api_rec_t *rec);
+static void ngx_http_es_api_takeover(ngx_http_es_api_zone_t *zone,
+    ngx_http_es_api_zone_t *ozone, ngx_log_t *log);
 static void ngx_http_es_api_carry(ngx_http_es_api_rec_t *rec,
     ngx_http_es_api_rec_t *old);
 static void ngx_http_es_api_rbtree_insert(ngx_rbtree_node_t *temp,
@@ -47,6 +66,8 @@ static void ngx_http_es_api_apply(ngx_http_request_t *r,
 static void ngx_http_es_api_relink(ngx_http_es_api_sh_t *sh,
     ngx_http_es_api_rec_t *rec, ngx_uint_t id, ngx_str_t *lookup,
     u_char *hash);
+static ngx_uint_t ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone,
+    ngx_pool_t *pool, ngx_http_es_api_gone_t **gone);
 
 
 /* configuration ********************************************************/
@@ -248,7 +269,9 @@ ngx_http_es_api_zone_check(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone,
 
 /*
  * The limit_req recipe: a zone of the same name and size is taken over on
- * reload, and its records are rebuilt from the file just read.
+ * reload, and its records are rebuilt from the file just read.  A zone
+ * whose size changed is new: the changes made in the old one are taken
+ * over once the new cycle is committed, ngx_http_es_api_init_module().
  */
 
 static ngx_int_t
@@ -269,7 +292,7 @@ ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         zone->sh = ozone->sh;
         zone->shpool = ozone->shpool;
 
-        return ngx_http_es_api_build(zone, shm_zone->shm.log);
+        return ngx_http_es_api_build(zone, 1, shm_zone->shm.log);
     }
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -290,6 +313,7 @@ ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_es_api_rbtree_insert);
     ngx_queue_init(&zone->sh->queue);
     zone->sh->records = 0;
+    zone->sh->retired = 0;
 
     len = sizeof(" in embed_session_api_keys zone \"\"")
           + shm_zone->shm.name.len;
@@ -305,7 +329,61 @@ ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     zone->shpool->log_nomem = 0;
 
-    return ngx_http_es_api_build(zone, shm_zone->shm.log);
+    zone->old = ngx_http_es_api_old_zone(shm_zone);
+
+    return ngx_http_es_api_build(zone, 0, shm_zone->shm.log);
+}
+
+
+/*
+ * The zone of this name in the cycle being replaced, when the reload
+ * changed its size: its memory stays mapped in the master until the new
+ * cycle is committed.
+ */
+
+static ngx_http_es_api_zone_t *
+ngx_http_es_api_old_zone(ngx_shm_zone_t *shm_zone)
+{
+    ngx_uint_t               i;
+    ngx_cycle_t             *old;
+    ngx_shm_zone_t          *oshm;
+    ngx_list_part_t         *part;
+    ngx_http_es_api_zone_t  *zone;
+
+    zone = shm_zone->data;
+    old = zone->cycle->old_cycle;
+
+    if (old == NULL || ngx_is_init_cycle(old)) {
+        return NULL;
+    }
+
+    part = &old->shared_memory.part;
+    oshm = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            oshm = part->elts;
+            i = 0;
+        }
+
+        if (oshm[i].init == ngx_http_es_api_init_zone
+            && oshm[i].tag == shm_zone->tag
+            && oshm[i].shm.name.len == shm_zone->shm.name.len
+            && ngx_strncmp(oshm[i].shm.name.data, shm_zone->shm.name.data,
+                           shm_zone->shm.name.len)
+               == 0
+            && oshm[i].data)
+        {
+            zone = oshm[i].data;
+            return zone->sh ? zone : NULL;
+        }
+    }
 }
 
 
@@ -314,23 +392,21 @@ ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone, void *data)
  * allocated next to the old ones first, so that a zone too small fails
  * the start or reload with the old keys intact; then, under the mutex,
  * the rate counters and the changes workers made since the file was read
- * are carried over and the trees are swapped, so that workers of the old
- * cycle never see a half-built tree.
+ * are carried over (reuse: the zone is the old cycle's) and the trees are
+ * swapped, so that workers of the old cycle never see a half-built tree.
  */
 
 static ngx_int_t
-ngx_http_es_api_build(ngx_http_es_api_zone_t *zone, ngx_log_t *log)
+ngx_http_es_api_build(ngx_http_es_api_zone_t *zone, ngx_uint_t reuse,
+    ngx_log_t *log)
 {
-    ngx_str_t                 id;
     ngx_uint_t                i, n;
     ngx_pool_t               *pool;
     ngx_queue_t              *q;
-    ngx_rbtree_t              ids;
+    ngx_rbtree_t             *ids;
     ngx_slab_pool_t          *shpool;
-    ngx_rbtree_node_t         sentinel;
     ngx_http_es_api_sh_t     *sh;
-    ngx_http_es_api_rec_t   **recs, **news, *rec;
-    ngx_http_es_api_name_t   *name;
+    ngx_http_es_api_rec_t   **recs, **news, *rec, *old;
 
     sh = zone->sh;
     shpool = zone->shpool;
@@ -368,57 +444,33 @@ ngx_http_es_api_build(ngx_http_es_api_zone_t *zone, ngx_log_t *log)
         ngx_memcpy(news[i], recs[i], recs[i]->size);
     }
 
-    /*
-     * only the master adds or removes records, so the old ones can be
-     * indexed by ID without the mutex; what workers change in them is
-     * read under it
-     */
+    ids = reuse ? ngx_http_es_api_index(pool, sh) : NULL;
 
-    ngx_rbtree_init(&ids, &sentinel, ngx_str_rbtree_insert_value);
-
-    for (q = ngx_queue_head(&sh->queue);
-         q != ngx_queue_sentinel(&sh->queue);
-         q = ngx_queue_next(q))
-    {
-        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
-
-        name = ngx_palloc(pool, sizeof(ngx_http_es_api_name_t));
-        if (name == NULL) {
-            for (i = 0; i < n; i++) {
-                ngx_slab_free(shpool, news[i]);
-            }
-
-            goto failed;
+    if (reuse && ids == NULL) {
+        for (i = 0; i < n; i++) {
+            ngx_slab_free(shpool, news[i]);
         }
 
-        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &name->sn.str);
-        name->sn.node.key = ngx_crc32_long(name->sn.str.data,
-                                           name->sn.str.len);
-        name->rec = rec;
-
-        ngx_rbtree_insert(&ids, &name->sn.node);
+        goto failed;
     }
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; reuse && i < n; i++) {
         rec = news[i];
+        old = ngx_http_es_api_by_id(ids, rec);
 
-        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
+        if (old == NULL) {
+            continue;
+        }
 
-        name = (ngx_http_es_api_name_t *)
-                   ngx_str_rbtree_lookup(&ids, &id,
-                                         ngx_crc32_long(id.data, id.len));
-
-        if (name && name->rec->updated >= zone->parsed) {
+        if (old->updated >= zone->parsed) {
             /* changed by a worker after the file was read */
-            ngx_http_es_api_carry(rec, name->rec);
+            ngx_http_es_api_carry(rec, old);
         }
 
-        if (name) {
-            rec->window = name->rec->window;
-            rec->count = name->rec->count;
-        }
+        rec->window = old->window;
+        rec->count = old->count;
     }
 
     while (!ngx_queue_empty(&sh->queue)) {
@@ -456,6 +508,213 @@ failed:
     ngx_destroy_pool(pool);
 
     return NGX_ERROR;
+}
+
+
+/*
+ * The records of a zone by ID.  Only the master adds or removes records,
+ * so the master indexes them without the mutex; what workers change in
+ * them is read under it.
+ */
+
+static ngx_rbtree_t *
+ngx_http_es_api_index(ngx_pool_t *pool, ngx_http_es_api_sh_t *sh)
+{
+    ngx_queue_t             *q;
+    ngx_rbtree_t            *ids;
+    ngx_rbtree_node_t       *sentinel;
+    ngx_http_es_api_rec_t   *rec;
+    ngx_http_es_api_name_t  *name;
+
+    ids = ngx_palloc(pool, sizeof(ngx_rbtree_t));
+    sentinel = ngx_palloc(pool, sizeof(ngx_rbtree_node_t));
+
+    if (ids == NULL || sentinel == NULL) {
+        return NULL;
+    }
+
+    ngx_rbtree_init(ids, sentinel, ngx_str_rbtree_insert_value);
+
+    for (q = ngx_queue_head(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+
+        name = ngx_palloc(pool, sizeof(ngx_http_es_api_name_t));
+        if (name == NULL) {
+            return NULL;
+        }
+
+        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &name->sn.str);
+        name->sn.node.key = ngx_crc32_long(name->sn.str.data,
+                                           name->sn.str.len);
+        name->rec = rec;
+
+        ngx_rbtree_insert(ids, &name->sn.node);
+    }
+
+    return ids;
+}
+
+
+static ngx_http_es_api_rec_t *
+ngx_http_es_api_by_id(ngx_rbtree_t *ids, ngx_http_es_api_rec_t *rec)
+{
+    ngx_str_t                id;
+    ngx_http_es_api_name_t  *name;
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
+
+    name = (ngx_http_es_api_name_t *)
+               ngx_str_rbtree_lookup(ids, &id,
+                                     ngx_crc32_long(id.data, id.len));
+
+    return name ? name->rec : NULL;
+}
+
+
+/*
+ * The new cycle is committed: the zones whose size a reload changed take
+ * over what workers changed in the old zones since the file was read, and
+ * the old zones are retired, so that a worker of the old cycle, still
+ * serving, refuses a change that the new zone would not see.  Under the
+ * shared lock of FILE.lock, every change is either wholly before (taken
+ * over) or wholly after (refused).  Called in the master, never fails.
+ */
+
+ngx_int_t
+ngx_http_es_api_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t               i;
+    ngx_shm_zone_t          *shm;
+    ngx_list_part_t         *part;
+    ngx_http_es_api_zone_t  *zone;
+
+    part = &cycle->shared_memory.part;
+    shm = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            shm = part->elts;
+            i = 0;
+        }
+
+        if (shm[i].init != ngx_http_es_api_init_zone) {
+            continue;
+        }
+
+        zone = shm[i].data;
+
+        if (zone->old) {
+            ngx_http_es_api_takeover(zone, zone->old, cycle->log);
+            zone->old = NULL;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_es_api_takeover(ngx_http_es_api_zone_t *zone,
+    ngx_http_es_api_zone_t *ozone, ngx_log_t *log)
+{
+    ngx_fd_t                 lfd;
+    ngx_uint_t               carried;
+    ngx_pool_t              *pool;
+    ngx_queue_t             *q;
+    ngx_rbtree_t            *ids;
+    ngx_http_es_api_sh_t    *sh;
+    ngx_http_es_api_rec_t   *rec, *old;
+
+    sh = zone->sh;
+    carried = 0;
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
+
+    ids = pool ? ngx_http_es_api_index(pool, ozone->sh) : NULL;
+
+    if (ngx_http_es_keyfile_lock(zone->cycle, &zone->lock, 0, log,
+                                 NGX_LOG_ALERT, &lfd)
+        != NGX_OK)
+    {
+        lfd = NGX_INVALID_FILE;
+    }
+
+    ngx_shmtx_lock(&ozone->shpool->mutex);
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (q = ngx_queue_head(&sh->queue);
+         ids && q != ngx_queue_sentinel(&sh->queue);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+        old = ngx_http_es_api_by_id(ids, rec);
+
+        if (old == NULL) {
+            continue;
+        }
+
+        rec->window = old->window;
+        rec->count = old->count;
+
+        if (old->updated < zone->parsed) {
+            continue;
+        }
+
+        /* the lookups may change: out of the tree meanwhile */
+
+        ngx_rbtree_delete(&sh->rbtree, &rec->node);
+
+        if (rec->has_id_key) {
+            ngx_rbtree_delete(&sh->rbtree, &rec->id_node);
+        }
+
+        ngx_http_es_api_carry(rec, old);
+
+        ngx_rbtree_insert(&sh->rbtree, &rec->node);
+
+        if (rec->has_id_key) {
+            ngx_rbtree_insert(&sh->rbtree, &rec->id_node);
+        }
+
+        carried++;
+    }
+
+    ozone->sh->retired = 1;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+    ngx_shmtx_unlock(&ozone->shpool->mutex);
+
+    if (lfd != NGX_INVALID_FILE) {
+        ngx_http_es_keyfile_unlock(lfd, &zone->lock, log);
+    }
+
+    if (ids == NULL) {
+        /* fail closed: what cannot be carried is refused from now on */
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "embed_session_api_keys: zone \"%V\": changes made "
+                      "during the reload could not be taken over; they take "
+                      "effect on the next reload", &zone->shm_zone->shm.name);
+    }
+
+    if (carried) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "embed_session_api_keys: zone \"%V\": %ui changes "
+                      "made during the reload taken over",
+                      &zone->shm_zone->shm.name, carried);
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
 }
 
 
@@ -798,12 +1057,23 @@ ngx_http_es_api_change(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     ngx_fd_t   fd;
     ngx_int_t  rc;
 
-    fd = ngx_http_es_keyfile_lock(&zone->lock, 1, r->connection->log);
-    if (fd == NGX_INVALID_FILE) {
+    if (ngx_http_es_keyfile_lock((ngx_cycle_t *) ngx_cycle, &zone->lock, 1,
+                                 r->connection->log, NGX_LOG_ERR, &fd)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     rc = ngx_http_es_api_check(zone, ch);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "embed_session_api_keys: zone \"%V\" was replaced by "
+                      "a reload that changed its size: \"%V\" not changed, "
+                      "the request may be repeated", &zone->shm_zone->shm.name,
+                      &ch->id);
+        rc = NGX_ERROR;
+    }
 
     if (rc == NGX_HTTP_ES_PASSED) {
         rc = ngx_http_es_keyfile_rewrite(r, zone, ch);
@@ -845,6 +1115,11 @@ ngx_http_es_api_caller(ngx_http_es_api_sh_t *sh, ngx_http_es_api_change_t *ch)
 }
 
 
+/*
+ * NGX_DECLINED: the zone is retired, the new cycle's zone would not see
+ * the change (ngx_http_es_api_init_module())
+ */
+
 static ngx_int_t
 ngx_http_es_api_check(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_change_t *ch)
@@ -854,6 +1129,11 @@ ngx_http_es_api_check(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_rec_t  *rec;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (zone->sh->retired) {
+        rc = NGX_DECLINED;
+        goto done;
+    }
 
     rc = NGX_HTTP_ES_PASSED;
 
@@ -961,6 +1241,18 @@ ngx_http_es_api_apply(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
         return;
     }
 
+    /* whose sessions end with a revoked key */
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &ch->owner);
+
+    if (ch->owner.len <= NGX_HTTP_ES_API_OWNER_MAX) {
+        ngx_memcpy(ch->owner_data, ch->owner.data, ch->owner.len);
+        ch->owner.data = ch->owner_data;
+
+    } else {
+        ngx_str_null(&ch->owner);
+    }
+
     if (ch->revoke) {
         rec->revoked = 1;
 
@@ -1041,19 +1333,19 @@ ngx_http_es_api_msec(void)
 /*
  * The sessions of keys that the key file revoked (a reload): ended once
  * the worker that sweeps the stores starts, as the revoke endpoint ends
- * them at once.
+ * them at once.  The records are copied out under the mutex: a second
+ * reload may rebuild them in the master meanwhile.
  */
 
 void
 ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 {
     u_char                   owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_str_t                id;
-    ngx_uint_t               i, n;
-    ngx_queue_t             *q;
+    ngx_uint_t               i, k, n, m;
+    ngx_pool_t              *pool;
     ngx_list_part_t         *part;
     ngx_shm_zone_t          *shm;
-    ngx_http_es_api_rec_t   *rec;
+    ngx_http_es_api_gone_t  *gone;
     ngx_http_es_api_zone_t  *zone;
 
     part = &cycle->shared_memory.part;
@@ -1077,28 +1369,113 @@ ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 
         zone = shm[i].data;
 
-        /* only the master changes which records exist: no lock to walk */
+        pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, cycle->log);
+        if (pool == NULL) {
+            return;
+        }
 
-        for (q = ngx_queue_head(&zone->sh->queue);
-             q != ngx_queue_sentinel(&zone->sh->queue);
-             q = ngx_queue_next(q))
-        {
-            rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+        n = ngx_http_es_api_revoked(zone, pool, &gone);
 
-            if (!rec->revoked) {
-                continue;
-            }
+        for (k = 0; k < n; k++) {
+            ngx_http_es_owner(owner, &gone[k].owner);
 
-            ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
-            ngx_http_es_owner(owner, &id);
+            m = ngx_http_es_store_revoke_owner(cycle, owner);
 
-            n = ngx_http_es_store_revoke_owner(cycle, owner);
-
-            if (n) {
+            if (m) {
                 ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                               "embed_session: %ui sessions of revoked API "
-                              "key \"%V\" ended", n, &id);
+                              "key \"%V\" ended", m, &gone[k].id);
             }
         }
+
+        ngx_destroy_pool(pool);
     }
+}
+
+
+/*
+ * The IDs and owners of the revoked records, in two passes under the
+ * mutex (no pool allocation under it): the count, then the copy, of at
+ * most that many.
+ */
+
+static ngx_uint_t
+ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
+    ngx_http_es_api_gone_t **gone)
+{
+    u_char                  *data;
+    ngx_str_t                id, owner;
+    ngx_uint_t               n, max;
+    ngx_queue_t             *q;
+    ngx_slab_pool_t         *shpool;
+    ngx_http_es_api_rec_t   *rec;
+    ngx_http_es_api_gone_t  *g;
+
+    shpool = zone->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    max = 0;
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+        max += rec->revoked;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (max == 0) {
+        return 0;
+    }
+
+    g = ngx_palloc(pool, max * sizeof(ngx_http_es_api_gone_t));
+    data = ngx_pnalloc(pool, max * (NGX_HTTP_ES_API_OWNER_MAX
+                                    + NGX_HTTP_ES_API_OWNER_MAX));
+
+    if (g == NULL || data == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue) && n < max;
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
+
+        if (!rec->revoked) {
+            continue;
+        }
+
+        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
+        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &owner);
+
+        if (id.len > NGX_HTTP_ES_API_OWNER_MAX
+            || owner.len > NGX_HTTP_ES_API_OWNER_MAX)
+        {
+            continue;
+        }
+
+        g[n].id.data = data;
+        g[n].id.len = id.len;
+        data = ngx_cpymem(data, id.data, id.len);
+
+        g[n].owner.data = data;
+        g[n].owner.len = owner.len;
+        data = ngx_cpymem(data, owner.data, owner.len);
+
+        n++;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    *gone = g;
+
+    return n;
 }

@@ -20,6 +20,7 @@
 #define NGX_HTTP_ES_API_KEY_RANDOM    40    /* [A-Za-z0-9] after the prefix */
 #define NGX_HTTP_ES_API_KEY_LOOKUP    8     /* of them, in the lookup part */
 #define NGX_HTTP_ES_API_KEY_MAX       256   /* longest credential accepted */
+#define NGX_HTTP_ES_API_OWNER_MAX     128   /* "ID:SERIAL", at most 97 */
 
 
 typedef struct ngx_http_es_api_zone_s  ngx_http_es_api_zone_t;
@@ -69,6 +70,7 @@ typedef struct {
     ngx_array_t                    *denies;     /* ngx_http_es_api_deny_t */
     ngx_flag_t                      regenerate;
     ngx_flag_t                      revoke;
+    ngx_flag_t                      strip;      /* the credential headers */
 } ngx_http_es_api_conf_t;
 
 
@@ -76,6 +78,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                       id;
+    ngx_str_t                       owner;      /* STR_OWNER, below */
     ngx_str_t                       scope;
     ngx_str_t                       tenant;
     ngx_array_t                     resources;  /* ngx_str_t */
@@ -97,7 +100,9 @@ typedef struct {
  * A record's strings, packed one after the other; lists are kept as their
  * comma-joined text (items cannot hold a comma), origins in normal form.
  * LOOKUP to FLAGS are in the order of the key file's fields key= to
- * flags= (keyfile.c).
+ * flags= (keyfile.c).  OWNER is what ngx_http_es_owner() makes the owner
+ * of the key's sessions from: "ID:SERIAL", or "ID" for a record without
+ * serial= (the owner every record had before serials existed).
  */
 
 #define NGX_HTTP_ES_API_RECORD_MAX    8192  /* all strings of one record */
@@ -113,6 +118,7 @@ typedef enum {
     NGX_HTTP_ES_API_STR_GRANTS,
     NGX_HTTP_ES_API_STR_ORIGINS,
     NGX_HTTP_ES_API_STR_FLAGS,
+    NGX_HTTP_ES_API_STR_OWNER,
     NGX_HTTP_ES_API_NSTR
 } ngx_http_es_api_str_e;
 
@@ -163,6 +169,10 @@ typedef struct {
     u_char                          new_hash[NGX_HTTP_ES_API_HASH_LEN];
     ngx_str_t                       new_id_lookup;
     u_char                          new_id_hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    /* out: the OWNER string of the record changed */
+    ngx_str_t                       owner;
+    u_char                          owner_data[NGX_HTTP_ES_API_OWNER_MAX];
 } ngx_http_es_api_change_t;
 
 
@@ -172,7 +182,8 @@ typedef struct {
  * RATE_LIMITED; the record is copied for all but API_KEY_INVALID.
  * change(): PASSED, API_KEY_INVALID (the caller's credential changed
  * meanwhile), VALIDATION_FAILED (no record with that ID), or NGX_ERROR
- * (the file could not be written, logged; the zone is unchanged).
+ * (the file could not be written, or its line would not load, or a
+ * reload replaced the zone: logged; the file and the zone are unchanged).
  */
 ngx_int_t ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_query_t *q);
@@ -193,7 +204,9 @@ ngx_int_t ngx_http_es_api_zone_check(ngx_conf_t *cf,
  * A whole key file of at most max bytes (the API key file, or a verifier's
  * key file), read at configuration time with cf or for a request with r;
  * NGX_DECLINED, not logged, when it is larger.  Other errors are logged,
- * who ("" or "directive: ") before the message.
+ * who ("" or "directive: ") before the message.  The file must be one
+ * nginx may trust (keyfile.c, ngx_http_es_keyfile_open()): a regular
+ * file, not a symbolic link, of a trusted owner and mode.
  */
 ngx_int_t ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
     const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,
@@ -239,6 +252,9 @@ ngx_int_t ngx_http_es_api_content_auth(ngx_http_request_t *r,
 ngx_int_t ngx_http_es_api_regenerate_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_es_api_revoke_handler(ngx_http_request_t *r);
 void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);
+
+/* the master, once a cycle is committed: zones a reload resized */
+ngx_int_t ngx_http_es_api_init_module(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_APIKEYS_H_INCLUDED_ */

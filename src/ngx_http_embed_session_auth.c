@@ -25,18 +25,31 @@ typedef struct {
     ngx_str_t                   lookup;     /* of the credential used */
     u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
 
+    /* where it came from; stripped: it no longer is in the request */
+    ngx_http_es_api_source_type_t  source;
+    ngx_str_t                   header;
+
     ngx_str_t                   key_lookup; /* the record's */
     ngx_str_t                   id_lookup;  /* empty: no id_key */
     ngx_str_t                   flags;      /* comma-joined */
     ngx_str_t                   grants;
 
     unsigned                    headers:1;  /* the rate headers are out */
+    unsigned                    stripped:1;
 } ngx_http_es_api_auth_t;
 
 
+static ngx_int_t ngx_http_es_api_again(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf, ngx_http_es_api_auth_t *auth);
+static ngx_uint_t ngx_http_es_api_reads(ngx_http_es_api_conf_t *conf,
+    ngx_http_es_api_auth_t *auth);
 static ngx_int_t ngx_http_es_api_credential(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_str_t *cred, ngx_uint_t *id,
-    const char **reason);
+    ngx_http_es_api_source_t **used, const char **reason);
+static ngx_uint_t ngx_http_es_api_is_source(ngx_http_es_api_conf_t *conf,
+    ngx_table_elt_t *h);
+static ngx_int_t ngx_http_es_api_strip(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf, ngx_http_es_api_auth_t *auth);
 static ngx_http_es_api_auth_t *ngx_http_es_api_auth(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_query_t *q);
 static ngx_int_t ngx_http_es_api_list(ngx_http_request_t *r, ngx_array_t *a,
@@ -60,6 +73,13 @@ static u_char  ngx_http_es_api_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 
+/* a location without embed_session_api_key_from reads bearer only */
+
+static ngx_http_es_api_source_t  ngx_http_es_api_bearer_only = {
+    NGX_HTTP_ES_API_SOURCE_BEARER, ngx_null_string, 0
+};
+
+
 /* configuration ********************************************************/
 
 void
@@ -71,6 +91,7 @@ ngx_http_es_api_conf_init(ngx_http_es_api_conf_t *conf)
     conf->denies = NGX_CONF_UNSET_PTR;
     conf->regenerate = NGX_CONF_UNSET;
     conf->revoke = NGX_CONF_UNSET;
+    conf->strip = NGX_CONF_UNSET;
 }
 
 
@@ -94,6 +115,7 @@ ngx_http_es_api_conf_merge(ngx_conf_t *cf, ngx_http_es_api_conf_t *prev,
     }
 
     ngx_conf_merge_ptr_value(conf->denies, prev->denies, NULL);
+    ngx_conf_merge_value(conf->strip, prev->strip, 0);
 
     /* content handlers, not inherited (as proxy_pass is not) */
 
@@ -419,14 +441,15 @@ ngx_int_t
 ngx_http_es_api_authenticate(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_key_t **key)
 {
-    size_t                    i, prefix;
-    ngx_int_t                 code;
-    ngx_str_t                 cred, id;
-    ngx_uint_t                id_credential;
-    const char               *reason;
-    ngx_http_es_ctx_t        *ctx;
-    ngx_http_es_api_auth_t   *auth;
-    ngx_http_es_api_query_t   q;
+    size_t                     i, prefix;
+    ngx_int_t                  code;
+    ngx_str_t                  cred, id;
+    ngx_uint_t                 id_credential;
+    const char                *reason;
+    ngx_http_es_ctx_t         *ctx;
+    ngx_http_es_api_auth_t    *auth;
+    ngx_http_es_api_query_t    q;
+    ngx_http_es_api_source_t  *src;
 
     *key = NULL;
 
@@ -437,13 +460,22 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     /*
      * after an internal redirect the key has been counted once already:
-     * only the deny rules of this location are checked again
+     * it stands if this location takes the credential as it came (its own
+     * sources and no_bearer), and then only its deny rules are checked
      */
 
     if (ctx->api_key) {
         auth = (ngx_http_es_api_auth_t *) ctx->api_key;
 
-        if (auth->zone == conf->zone) {
+        code = (auth->zone == conf->zone)
+               ? ngx_http_es_api_again(r, conf, auth) : NGX_DECLINED;
+
+        if (code != NGX_OK && code != NGX_DECLINED) {
+            ctx->api_key = NULL;
+            return code;
+        }
+
+        if (code == NGX_OK) {
             *key = &auth->key;
 
             auth->key.denied = conf->denies
@@ -466,7 +498,7 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     ngx_str_null(&cred);
 
-    code = ngx_http_es_api_credential(r, conf, &cred, &id_credential,
+    code = ngx_http_es_api_credential(r, conf, &cred, &id_credential, &src,
                                       &reason);
     if (code != NGX_HTTP_ES_PASSED) {
         ngx_http_es_api_log(r, code, reason, NULL);
@@ -543,6 +575,9 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    auth->source = src->type;
+    auth->header = src->header;
+
     *key = &auth->key;
 
     if (code == NGX_HTTP_ES_DENIED) {
@@ -575,34 +610,32 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_es_api_credential(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_str_t *cred, ngx_uint_t *id,
-    const char **reason)
+    ngx_http_es_api_source_t **used, const char **reason)
 {
     u_char                    *p, *last;
-    ngx_uint_t                 i, j, n, nsources, bearer, bad;
+    ngx_uint_t                 i, j, n, nsources, bad;
     ngx_list_part_t           *part;
     ngx_table_elt_t           *h;
-    ngx_http_es_api_source_t  *src;
-
-    static ngx_http_es_api_source_t  bearer_only = {
-        NGX_HTTP_ES_API_SOURCE_BEARER, ngx_null_string, 0
-    };
+    ngx_http_es_api_source_t  *src, *bearer;
 
     if (conf->sources) {
         src = conf->sources->elts;
         nsources = conf->sources->nelts;
 
     } else {
-        src = &bearer_only;
+        src = &ngx_http_es_api_bearer_only;
         nsources = 1;
     }
 
-    bearer = 0;
+    bearer = NULL;
 
     for (j = 0; j < nsources; j++) {
         if (src[j].type == NGX_HTTP_ES_API_SOURCE_BEARER) {
-            bearer = 1;
+            bearer = &src[j];
         }
     }
+
+    *used = NULL;
 
     n = 0;
     bad = 0;
@@ -643,11 +676,12 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
                 return NGX_HTTP_ES_BEARER_NOT_ALLOWED;
             }
 
-            if (!bearer) {
+            if (bearer == NULL) {
                 continue;
             }
 
             n++;
+            *used = bearer;
 
             /* "Bearer" SP token, the token without white space */
 
@@ -678,6 +712,7 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
             n++;
             *cred = h[i].value;
             *id = (src[j].type == NGX_HTTP_ES_API_SOURCE_ID_HEADER);
+            *used = &src[j];
             break;
         }
     }
@@ -698,6 +733,271 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
     }
 
     return NGX_HTTP_ES_PASSED;
+}
+
+
+/*
+ * After an internal redirect: the key authenticated before stands only if
+ * this location takes the credential it came with, as it would take it
+ * in a request of its own: from one of its sources, alone, not a bearer
+ * where no_bearer.  NGX_OK: it stands; NGX_DECLINED: another credential,
+ * to authenticate afresh; else the code, logged.  A credential stripped
+ * on the way (embed_session_api_key_strip) counts where it was.
+ */
+
+static ngx_int_t
+ngx_http_es_api_again(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
+    ngx_http_es_api_auth_t *auth)
+{
+    u_char                     hash[NGX_HTTP_ES_API_HASH_LEN];
+    ngx_int_t                  code;
+    ngx_str_t                  cred;
+    ngx_uint_t                 id;
+    const char                *reason;
+    ngx_http_es_api_source_t  *src;
+
+    ngx_str_null(&cred);
+    reason = NULL;
+
+    code = ngx_http_es_api_credential(r, conf, &cred, &id, &src, &reason);
+
+    if (auth->stripped) {
+
+        if (auth->source == NGX_HTTP_ES_API_SOURCE_BEARER && conf->no_bearer) {
+            code = NGX_HTTP_ES_BEARER_NOT_ALLOWED;
+            reason = "Authorization: Bearer sent";
+        }
+
+        if (!ngx_http_es_api_reads(conf, auth)) {
+            if (code == NGX_HTTP_ES_PASSED) {
+                return NGX_DECLINED;
+            }
+
+            ngx_http_es_api_log(r, code, reason, NULL);
+            return code;
+        }
+
+        if (code == NGX_HTTP_ES_API_KEY_REQUIRED) {
+            return NGX_OK;
+        }
+
+        if (code == NGX_HTTP_ES_PASSED) {
+            code = NGX_HTTP_ES_API_KEY_INVALID;
+            reason = "more than one API key credential";
+        }
+
+        ngx_http_es_api_log(r, code, reason, NULL);
+        return code;
+    }
+
+    if (code != NGX_HTTP_ES_PASSED) {
+        ngx_http_es_api_log(r, code, reason, NULL);
+        return code;
+    }
+
+    if (id != auth->id_credential) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_es_jws_sha256(cred.data, cred.len, hash)
+        != NGX_HTTP_ES_JWS_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "embed_session: SHA-256 failed");
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_es_jws_memeq(hash, auth->hash, NGX_HTTP_ES_API_HASH_LEN)) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the location reads the source the credential came from */
+
+static ngx_uint_t
+ngx_http_es_api_reads(ngx_http_es_api_conf_t *conf,
+    ngx_http_es_api_auth_t *auth)
+{
+    ngx_uint_t                 i, n;
+    ngx_http_es_api_source_t  *src;
+
+    if (conf->sources) {
+        src = conf->sources->elts;
+        n = conf->sources->nelts;
+
+    } else {
+        src = &ngx_http_es_api_bearer_only;
+        n = 1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (src[i].type != auth->source) {
+            continue;
+        }
+
+        if (src[i].type == NGX_HTTP_ES_API_SOURCE_BEARER
+            || (src[i].header.len == auth->header.len
+                && ngx_strncmp(src[i].header.data, auth->header.data,
+                               auth->header.len)
+                   == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a header this location reads a credential from */
+
+static ngx_uint_t
+ngx_http_es_api_is_source(ngx_http_es_api_conf_t *conf, ngx_table_elt_t *h)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_uint_t                 i, n;
+    ngx_http_es_api_source_t  *src;
+
+    if (conf->sources) {
+        src = conf->sources->elts;
+        n = conf->sources->nelts;
+
+    } else {
+        src = &ngx_http_es_api_bearer_only;
+        n = 1;
+    }
+
+    for (i = 0; i < n; i++) {
+
+        if (src[i].type == NGX_HTTP_ES_API_SOURCE_BEARER) {
+
+            if (h->key.len != sizeof("authorization") - 1
+                || ngx_strncmp(h->lowcase_key, "authorization",
+                               sizeof("authorization") - 1) != 0)
+            {
+                continue;
+            }
+
+            /* the Bearer scheme only: Basic and others are not keys */
+
+            p = h->value.data;
+            len = h->value.len;
+
+            if (len >= 6 && ngx_strncasecmp(p, (u_char *) "bearer", 6) == 0
+                && (len == 6 || p[6] == ' ' || p[6] == '\t'))
+            {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (h->key.len == src[i].header.len
+            && ngx_strncmp(h->lowcase_key, src[i].header.data,
+                           src[i].header.len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * embed_session_api_key_strip: the headers this location reads keys from
+ * leave the request, so that no upstream (and none of its logs) sees a
+ * key.  nginx has no way to take a header out of the request: the list
+ * is made anew without them; $http_authorization reads the pointer.
+ */
+
+static ngx_int_t
+ngx_http_es_api_strip(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
+    ngx_http_es_api_auth_t *auth)
+{
+    ngx_uint_t        i, n, drop;
+    ngx_list_t        headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *copy;
+
+    n = 0;
+    drop = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        n++;
+        drop += ngx_http_es_api_is_source(conf, &h[i]);
+    }
+
+    if (drop == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_list_init(&headers, r->pool, n, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_es_api_is_source(conf, &h[i])) {
+            if (r->headers_in.authorization == &h[i]) {
+                r->headers_in.authorization = NULL;
+            }
+
+            continue;
+        }
+
+        copy = ngx_list_push(&headers);
+        if (copy == NULL) {
+            return NGX_ERROR;
+        }
+
+        *copy = h[i];
+    }
+
+    /* one part: "last" must point into the request, not this frame */
+
+    r->headers_in.headers = headers;
+    r->headers_in.headers.last = &r->headers_in.headers.part;
+
+    auth->stripped = 1;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: API key headers stripped: %ui", drop);
+
+    return NGX_OK;
 }
 
 
@@ -731,6 +1031,7 @@ ngx_http_es_api_auth(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
     key = &auth->key;
 
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_ID, &key->id);
+    ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_OWNER, &key->owner);
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_SCOPE, &key->scope);
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_TENANT, &key->tenant);
     ngx_http_es_api_copy_str(NGX_HTTP_ES_API_STR_LOOKUP, &auth->key_lookup);
@@ -900,6 +1201,14 @@ ngx_http_es_api_access_handler(ngx_http_request_t *r)
     }
 
     rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
+
+    if (rc == NGX_OK && elcf->api.strip
+        && ngx_http_es_api_strip(r, &elcf->api,
+                                 (ngx_http_es_api_auth_t *) key)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_http_es_api_answer(r, rc, key);
 }
@@ -1297,10 +1606,14 @@ ngx_http_es_api_revoke(ngx_http_request_t *r)
         return ngx_http_es_error(r, rc);
     }
 
-    /* its sessions end with it */
+    /* its sessions end with it: the owner is the record's, as changed */
 
-    ngx_http_es_owner(owner, &id);
-    n = ngx_http_es_store_revoke_owner((ngx_cycle_t *) ngx_cycle, owner);
+    n = 0;
+
+    if (ch.owner.len) {
+        ngx_http_es_owner(owner, &ch.owner);
+        n = ngx_http_es_store_revoke_owner((ngx_cycle_t *) ngx_cycle, owner);
+    }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session: API key \"%V\" revoked by \"%V\", "

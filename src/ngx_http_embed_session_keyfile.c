@@ -8,7 +8,8 @@
  * written to FILE.tmp.PID, synced and renamed over the file.  Both under
  * a POSIX lock on FILE.lock: shared while the master reads, exclusive for
  * a change.  Also the reading of a whole key file of limited size, which
- * the verifier's key files share.
+ * the verifier's key files share, and the rule of which files nginx may
+ * trust with keys.
  */
 
 
@@ -19,12 +20,18 @@
 #define NGX_HTTP_ES_KEYFILE_ID_MAX        64
 #define NGX_HTTP_ES_KEYFILE_SCOPE_MAX     32
 #define NGX_HTTP_ES_KEYFILE_ITEM_MAX      128
+#define NGX_HTTP_ES_KEYFILE_SERIAL_LEN    32        /* hex digits */
 #define NGX_HTTP_ES_KEYFILE_PREFIX_MAX                                       \
     (NGX_HTTP_ES_API_KEY_MAX - NGX_HTTP_ES_API_KEY_RANDOM)
 
 /* a lock is held for the few milliseconds of one rewrite */
 #define NGX_HTTP_ES_KEYFILE_LOCK_TRIES    100       /* of 10 ms each */
 #define NGX_HTTP_ES_KEYFILE_READ_TRIES    500
+
+/* how ngx_http_es_keyfile_open() opens */
+#define NGX_HTTP_ES_KEYFILE_WRITE         0x01      /* read-write, create */
+#define NGX_HTTP_ES_KEYFILE_MAY_MISS      0x02      /* absent: NGX_DECLINED */
+#define NGX_HTTP_ES_KEYFILE_LOCKFILE      0x04      /* for messages */
 
 
 /*
@@ -44,6 +51,7 @@ typedef enum {
     NGX_HTTP_ES_KEYFILE_F_RATE,
     NGX_HTTP_ES_KEYFILE_F_STATUS,
     NGX_HTTP_ES_KEYFILE_F_EXPIRES,
+    NGX_HTTP_ES_KEYFILE_F_SERIAL,
     NGX_HTTP_ES_KEYFILE_NFIELDS
 } ngx_http_es_keyfile_field_e;
 
@@ -51,12 +59,13 @@ typedef enum {
     (NGX_HTTP_ES_API_STR_LOOKUP + (field) - NGX_HTTP_ES_KEYFILE_F_KEY)
 
 
+/* the whole file: what one line cannot know */
+
 typedef struct {
     ngx_conf_t                 *cf;
     ngx_http_es_api_zone_t     *zone;
     ngx_uint_t                  line;
     ngx_str_t                   entry;
-    ngx_uint_t                  field;      /* number, for messages */
 
     ngx_rbtree_t                ids;
     ngx_rbtree_node_t           ids_sentinel;
@@ -67,35 +76,58 @@ typedef struct {
 } ngx_http_es_keyfile_parse_t;
 
 
+/* where edit_line() writes: with pos NULL it only counts */
+
+typedef struct {
+    u_char                     *pos;
+    u_char                     *end;
+    size_t                      len;
+    ngx_uint_t                  overflow;
+} ngx_http_es_keyfile_out_t;
+
+
+static ngx_int_t ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf,
+    ngx_log_t *log, ngx_uint_t level, const char *who, ngx_str_t *name,
+    ngx_uint_t flags, ngx_fd_t *fdp, ngx_file_info_t *fi);
+static const char *ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle,
+    ngx_file_info_t *fi, ngx_uint_t *details);
+static ngx_int_t ngx_http_es_keyfile_workers(ngx_cycle_t *cycle,
+    ngx_uid_t *uid, ngx_gid_t *gid);
 static ngx_uint_t ngx_http_es_keyfile_writable(ngx_file_info_t *fi,
     ngx_uid_t uid, ngx_gid_t gid);
 static void ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log,
     ngx_uint_t level, ngx_err_t err, const char *fmt, ...);
 static char *ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps,
     u_char *p, u_char *last);
-static char *ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps,
-    u_char *p, u_char *last);
-static char *ngx_http_es_keyfile_parse_field(
-    ngx_http_es_keyfile_parse_t *ps, ngx_uint_t field, ngx_str_t *name,
+static ngx_int_t ngx_http_es_keyfile_parse_field(
+    ngx_http_es_keyfile_line_t *kl, ngx_uint_t field, ngx_str_t *name,
     ngx_str_t *value);
-static char *ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_parse_t *ps,
+static ngx_int_t ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_line_t *kl,
     ngx_uint_t field, ngx_str_t *name, ngx_str_t *value);
-static char *ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
-    ngx_uint_t field, ngx_str_t *name, ngx_str_t *value);
-static char *ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps,
-    ngx_uint_t seen);
+static ngx_int_t ngx_http_es_keyfile_parse_list(
+    ngx_http_es_keyfile_line_t *kl, ngx_uint_t field, ngx_str_t *name,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_es_keyfile_owner(ngx_http_es_keyfile_line_t *kl,
+    ngx_str_t *id, ngx_str_t *serial);
+static char *ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps);
 static char *ngx_http_es_keyfile_unique(ngx_http_es_keyfile_parse_t *ps,
     ngx_rbtree_t *tree, ngx_str_t *name, const char *what);
 static char *ngx_http_es_keyfile_error(ngx_http_es_keyfile_parse_t *ps,
+    const char *fmt, ...);
+static ngx_int_t ngx_http_es_keyfile_fail(ngx_http_es_keyfile_line_t *kl,
     const char *fmt, ...);
 static ngx_int_t ngx_http_es_keyfile_put(ngx_http_es_api_rec_t *rec,
     ngx_uint_t n, u_char *p, size_t len);
 static ngx_int_t ngx_http_es_keyfile_is_item(ngx_str_t *s, size_t max);
 static ngx_int_t ngx_http_es_keyfile_hex(u_char *dst, u_char *src);
-static u_char *ngx_http_es_keyfile_edit_line(u_char *out, u_char *p,
-    u_char *last, ngx_http_es_api_change_t *ch);
-static u_char *ngx_http_es_keyfile_field(u_char *out, char *name,
-    ngx_str_t *lookup, u_char *hash);
+static ngx_int_t ngx_http_es_keyfile_edited(ngx_http_es_keyfile_line_t *kl,
+    ngx_http_es_api_change_t *ch);
+static void ngx_http_es_keyfile_edit(ngx_http_es_keyfile_out_t *o,
+    u_char *p, u_char *last, ngx_http_es_api_change_t *ch);
+static void ngx_http_es_keyfile_out(ngx_http_es_keyfile_out_t *o, void *p,
+    size_t len);
+static void ngx_http_es_keyfile_out_key(ngx_http_es_keyfile_out_t *o,
+    char *name, ngx_str_t *lookup, u_char *hash);
 static ngx_int_t ngx_http_es_keyfile_write(ngx_http_request_t *r,
     ngx_http_es_api_zone_t *zone, u_char *buf, size_t len,
     ngx_file_info_t *fi);
@@ -112,7 +144,8 @@ static ngx_str_t  ngx_http_es_keyfile_fields[] = {
     ngx_string("flags"),
     ngx_string("rate"),
     ngx_string("status"),
-    ngx_string("expires")
+    ngx_string("expires"),
+    ngx_string("serial")
 };
 
 
@@ -129,7 +162,12 @@ ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone)
     ngx_str_t                     buf;
     ngx_http_es_keyfile_parse_t   ps;
 
-    lfd = ngx_http_es_keyfile_lock(&zone->lock, 0, cf->log);
+    if (ngx_http_es_keyfile_lock(cf->cycle, &zone->lock, 0, cf->log,
+                                 NGX_LOG_EMERG, &lfd)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     rv = NGX_CONF_ERROR;
 
@@ -188,17 +226,20 @@ ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
     ngx_log_t        *log;
     ngx_uint_t        level;
     ngx_pool_t       *pool;
+    ngx_cycle_t      *cycle;
     ngx_file_info_t   info;
 
     if (cf) {
         log = cf->log;
         pool = cf->temp_pool;
         level = NGX_LOG_EMERG;
+        cycle = cf->cycle;
 
     } else {
         log = r->connection->log;
         pool = r->pool;
         level = NGX_LOG_ERR;
+        cycle = (ngx_cycle_t *) ngx_cycle;
     }
 
     if (fi == NULL) {
@@ -207,11 +248,10 @@ ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
 
     ngx_str_null(buf);
 
-    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_open_file_n " \"%V\" failed",
-                                who, name);
+    if (ngx_http_es_keyfile_open(cycle, cf, log, level, who, name, 0, &fd,
+                                 fi)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -219,19 +259,14 @@ ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
     p = NULL;
     size = 0;
 
-    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_fd_info_n " \"%V\" failed",
-                                who, name);
+    /* the size of a regular file: what is read is bounded by it */
+
+    if (ngx_file_size(fi) > (off_t) max) {
+        rc = NGX_DECLINED;
         goto done;
     }
 
     size = (size_t) ngx_file_size(fi);
-
-    if (size > max) {
-        rc = NGX_DECLINED;
-        goto done;
-    }
 
     p = ngx_pnalloc(pool, size + 1);
     if (p == NULL) {
@@ -275,6 +310,236 @@ done:
 }
 
 
+/*
+ * A file that nginx may trust with keys.  The master reads key files as
+ * root, and the API key file's directory must be writable by the workers'
+ * user (regenerate and revoke rename a new file into it): whoever runs
+ * as that user must not be able to make the master read another file, or
+ * hang it.  So a key file (and FILE.lock) is a regular file, never a
+ * symbolic link (the last component: O_NOFOLLOW), a FIFO (whose open
+ * would block "nginx -t"), a device or a directory; nothing but its owner
+ * and root may write it; and with the master running as root, it belongs
+ * to root or to the workers' user, has one link (a hard link can name
+ * any file), and only root's group or the workers' may write it.
+ *
+ * The type is checked before the open, so that a device is never opened,
+ * and again on the descriptor, which is what was read.  NGX_OK with *fdp
+ * and *fi; NGX_DECLINED when the file is absent and may be; NGX_ERROR,
+ * logged.
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf, ngx_log_t *log,
+    ngx_uint_t level, const char *who, ngx_str_t *name, ngx_uint_t flags,
+    ngx_fd_t *fdp, ngx_file_info_t *fi)
+{
+    int          mode, create, access;
+    char        *what;
+    ngx_fd_t     fd;
+    ngx_err_t    err;
+    ngx_uint_t   details;
+    const char  *why;
+
+    what = (flags & NGX_HTTP_ES_KEYFILE_LOCKFILE) ? "lock file" : "key file";
+
+    *fdp = NGX_INVALID_FILE;
+
+    if (ngx_link_info(name->data, fi) == NGX_FILE_ERROR) {
+
+        if (ngx_errno == NGX_ENOENT
+            && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS))
+        {
+            return NGX_DECLINED;
+        }
+
+        /* the open() below fails alike, or makes a lock file */
+
+    } else {
+        why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
+
+        if (why) {
+            goto untrusted;
+        }
+    }
+
+    if (flags & NGX_HTTP_ES_KEYFILE_WRITE) {
+        mode = NGX_FILE_RDWR;
+        create = NGX_FILE_CREATE_OR_OPEN;
+        access = S_IRUSR|S_IWUSR;
+
+    } else {
+        mode = NGX_FILE_RDONLY;
+        create = NGX_FILE_OPEN;
+        access = 0;
+    }
+
+    fd = ngx_open_file(name->data, mode|NGX_FILE_NONBLOCK|O_NOFOLLOW|O_NOCTTY,
+                       create, access);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS)) {
+            return NGX_DECLINED;
+        }
+
+        /* Linux says ELOOP for a symbolic link and O_NOFOLLOW, BSD EMLINK */
+
+        if (err == NGX_ELOOP || err == EMLINK) {
+            why = "is a symbolic link: name the file itself";
+            details = 0;
+            goto untrusted;
+        }
+
+        ngx_http_es_keyfile_log(cf, log, level, err,
+                                "%s" ngx_open_file_n " \"%V\" failed",
+                                who, name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_fd_info_n " \"%V\" failed",
+                                who, name);
+        goto failed;
+    }
+
+    why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
+
+    if (why) {
+        (void) ngx_close_file(fd);
+        goto untrusted;
+    }
+
+    /* a regular file: reads never wait anyway, but say so */
+
+    if (ngx_blocking(fd) == -1) {
+        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
+                                "%s" ngx_blocking_n " \"%V\" failed",
+                                who, name);
+        goto failed;
+    }
+
+    *fdp = fd;
+
+    return NGX_OK;
+
+failed:
+
+    (void) ngx_close_file(fd);
+
+    return NGX_ERROR;
+
+untrusted:
+
+    if (details) {
+        /* the mode in octal, which ngx_sprintf() does not write */
+
+        ngx_http_es_keyfile_log(cf, log, level, 0,
+                                "%s%s \"%V\" %s (owner uid %d, group gid %d, "
+                                "mode %ui%ui%ui%ui)", who, what, name, why,
+                                (int) fi->st_uid, (int) fi->st_gid,
+                                (ngx_uint_t) (fi->st_mode >> 9) & 7,
+                                (ngx_uint_t) (fi->st_mode >> 6) & 7,
+                                (ngx_uint_t) (fi->st_mode >> 3) & 7,
+                                (ngx_uint_t) fi->st_mode & 7);
+
+    } else {
+        ngx_http_es_keyfile_log(cf, log, level, 0, "%s%s \"%V\" %s",
+                                who, what, name, why);
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* NULL, or why nginx may not trust the file: see above */
+
+static const char *
+ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle, ngx_file_info_t *fi,
+    ngx_uint_t *details)
+{
+    ngx_uid_t  uid;
+    ngx_gid_t  gid;
+    ngx_int_t  known;
+
+    *details = 0;
+
+    if (S_ISLNK(fi->st_mode)) {
+        return "is a symbolic link: name the file itself";
+    }
+
+    if (!S_ISREG(fi->st_mode)) {
+        return "is not a regular file";
+    }
+
+    *details = 1;
+
+    if (fi->st_mode & S_IWOTH) {
+        return "is writable by other users";
+    }
+
+    /* not root: the master reads nothing the workers could not */
+
+    if (geteuid() != 0) {
+        return NULL;
+    }
+
+    known = (ngx_http_es_keyfile_workers(cycle, &uid, &gid) == NGX_OK);
+
+    if (fi->st_uid != 0 && !(known && fi->st_uid == uid)) {
+        return "belongs to neither root nor the workers' user";
+    }
+
+    if ((fi->st_mode & S_IWGRP)
+        && fi->st_gid != 0 && !(known && fi->st_gid == gid))
+    {
+        return "is writable by a group other than root's and the workers'";
+    }
+
+    if (fi->st_nlink != 1) {
+        return "has more than one hard link";
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The user and group of the worker processes: "user", or nginx's default
+ * when it is not given (or not yet read: it belongs before "http").
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_workers(ngx_cycle_t *cycle, ngx_uid_t *uid,
+    ngx_gid_t *gid)
+{
+    struct group     *grp;
+    struct passwd    *pwd;
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        *uid = ccf->user;
+        *gid = ccf->group;
+        return NGX_OK;
+    }
+
+    pwd = getpwnam(NGX_USER);
+    if (pwd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    grp = getgrnam(NGX_GROUP);
+
+    *uid = pwd->pw_uid;
+    *gid = grp ? grp->gr_gid : pwd->pw_gid;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log, ngx_uint_t level,
     ngx_err_t err, const char *fmt, ...)
@@ -299,19 +564,24 @@ static char *
 ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps, u_char *p,
     u_char *last)
 {
-    char    *rv;
-    u_char  *eol;
+    u_char                      *eol, err[NGX_MAX_CONF_ERRSTR];
+    ngx_int_t                    rc;
+    ngx_http_es_keyfile_line_t   kl;
 
     ngx_rbtree_init(&ps->ids, &ps->ids_sentinel, ngx_str_rbtree_insert_value);
     ngx_rbtree_init(&ps->lookups, &ps->lookups_sentinel,
                     ngx_str_rbtree_insert_value);
 
-    ps->rec = ngx_palloc(ps->cf->temp_pool,
-                         offsetof(ngx_http_es_api_rec_t, data)
-                         + NGX_HTTP_ES_API_RECORD_MAX);
+    ps->rec = ngx_palloc(ps->cf->temp_pool, NGX_HTTP_ES_KEYFILE_REC_SIZE);
     if (ps->rec == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    ngx_memzero(&kl, sizeof(ngx_http_es_keyfile_line_t));
+
+    kl.rec = ps->rec;
+    kl.err = err;
+    kl.err_len = sizeof(err);
 
     while (p < last) {
         ps->line++;
@@ -321,9 +591,18 @@ ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps, u_char *p,
             eol = last;
         }
 
-        rv = ngx_http_es_keyfile_parse_line(ps, p, eol);
-        if (rv != NGX_CONF_OK) {
-            return rv;
+        rc = ngx_http_es_keyfile_parse_line(&kl, p, eol);
+
+        ps->entry = kl.entry;
+
+        if (rc == NGX_ERROR) {
+            return ngx_http_es_keyfile_error(ps, "%s", err);
+        }
+
+        if (rc == NGX_OK) {
+            if (ngx_http_es_keyfile_parse_done(ps) != NGX_CONF_OK) {
+                return NGX_CONF_ERROR;
+            }
         }
 
         p = eol + 1;
@@ -333,28 +612,30 @@ ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps, u_char *p,
 }
 
 
-static char *
-ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps, u_char *p,
+/* one line: the checks of "nginx -t" that need no other line */
+
+ngx_int_t
+ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
     u_char *last)
 {
-    char                   *rv;
     u_char                 *q, *start, *eq;
-    ngx_str_t               id, name, value;
+    ngx_int_t               rc;
+    ngx_str_t               id, name, value, serial;
     ngx_uint_t              i, seen;
     ngx_http_es_api_rec_t  *rec;
 
-    ngx_str_null(&ps->entry);
+    ngx_str_null(&kl->entry);
 
     for (q = p; q < last; q++) {
         if (*q == CR) {
-            return ngx_http_es_keyfile_error(ps, "carriage return in the line "
-                                             "(save the file with Unix line "
-                                             "ends)");
+            return ngx_http_es_keyfile_fail(kl, "carriage return in the line "
+                                            "(save the file with Unix line "
+                                            "ends)");
         }
 
         if ((*q < 0x20 && *q != '\t') || *q >= 0x7f) {
-            return ngx_http_es_keyfile_error(ps, "control or non-ASCII "
-                                             "character");
+            return ngx_http_es_keyfile_fail(kl, "control or non-ASCII "
+                                            "character");
         }
     }
 
@@ -363,7 +644,7 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps, u_char *p,
     }
 
     if (p == last || *p == '#') {
-        return NGX_CONF_OK;
+        return NGX_DECLINED;
     }
 
     id.data = p;
@@ -375,39 +656,40 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps, u_char *p,
     id.len = p - id.data;
 
     if (id.len > NGX_HTTP_ES_KEYFILE_ID_MAX) {
-        return ngx_http_es_keyfile_error(ps, "invalid ID: use letters, digits, "
-                                         "\".\", \"_\", \"-\", 1 to 64 "
-                                         "characters");
+        return ngx_http_es_keyfile_fail(kl, "invalid ID: use letters, digits, "
+                                        "\".\", \"_\", \"-\", 1 to 64 "
+                                        "characters");
     }
 
     for (i = 0; i < id.len; i++) {
         if (!(isalnum(id.data[i]) || id.data[i] == '_'
               || id.data[i] == '.' || id.data[i] == '-'))
         {
-            return ngx_http_es_keyfile_error(ps, "invalid ID: use letters, "
-                                             "digits, \".\", \"_\", \"-\", 1 "
-                                             "to 64 characters");
+            return ngx_http_es_keyfile_fail(kl, "invalid ID: use letters, "
+                                            "digits, \".\", \"_\", \"-\", 1 "
+                                            "to 64 characters");
         }
     }
 
     /* a raw key pasted as the ID is never quoted back */
 
     if (ngx_http_es_api_is_raw_key(id.data, id.len)) {
-        ngx_str_set(&ps->entry, "(not shown: looks like a raw key)");
+        ngx_str_set(&kl->entry, "(not shown: looks like a raw key)");
 
     } else {
-        ps->entry = id;
+        kl->entry = id;
     }
 
-    rec = ps->rec;
+    rec = kl->rec;
     ngx_memzero(rec, offsetof(ngx_http_es_api_rec_t, data));
     rec->expires = -1;
 
     (void) ngx_http_es_keyfile_put(rec, NGX_HTTP_ES_API_STR_ID, id.data,
                                    id.len);
 
+    ngx_str_null(&serial);
     seen = 0;
-    ps->field = 0;
+    kl->field = 0;
 
     for ( ;; ) {
         while (p < last && (*p == ' ' || *p == '\t')) {
@@ -424,20 +706,20 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps, u_char *p,
             p++;
         }
 
-        ps->field++;
+        kl->field++;
 
         eq = ngx_strlchr(start, p, '=');
 
         if (eq == NULL) {
             if (ngx_http_es_api_is_raw_key(start, p - start)) {
-                return ngx_http_es_keyfile_error(ps, "field %ui looks like a "
-                                                 "raw key; store its hash "
-                                                 "(key=LOOKUP:HEX64)",
-                                                 ps->field);
+                return ngx_http_es_keyfile_fail(kl, "field %ui looks like a "
+                                                "raw key; store its hash "
+                                                "(key=LOOKUP:HEX64)",
+                                                kl->field);
             }
 
-            return ngx_http_es_keyfile_error(ps, "field %ui is not NAME=VALUE",
-                                             ps->field);
+            return ngx_http_es_keyfile_fail(kl, "field %ui is not NAME=VALUE",
+                                            kl->field);
         }
 
         name.data = start;
@@ -456,39 +738,48 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_parse_t *ps, u_char *p,
 
         if (i == NGX_HTTP_ES_KEYFILE_NFIELDS) {
             if (ngx_http_es_keyfile_is_item(&name, 32) != NGX_OK) {
-                return ngx_http_es_keyfile_error(ps, "field %ui is not "
-                                                 "NAME=VALUE", ps->field);
+                return ngx_http_es_keyfile_fail(kl, "field %ui is not "
+                                                "NAME=VALUE", kl->field);
             }
 
-            return ngx_http_es_keyfile_error(ps, "unknown field \"%V\" "
-                                             "(known: key id_key scope tenant "
-                                             "resources grants origins flags "
-                                             "rate status expires)", &name);
+            return ngx_http_es_keyfile_fail(kl, "unknown field \"%V\" "
+                                            "(known: key id_key scope tenant "
+                                            "resources grants origins flags "
+                                            "rate status expires serial)",
+                                            &name);
         }
 
         if (seen & (1 << i)) {
-            return ngx_http_es_keyfile_error(ps, "field \"%V\" given twice",
-                                             &name);
+            return ngx_http_es_keyfile_fail(kl, "field \"%V\" given twice",
+                                            &name);
         }
 
         seen |= 1 << i;
 
         if (value.len == 0) {
-            return ngx_http_es_keyfile_error(ps, "%V=: empty value", &name);
+            return ngx_http_es_keyfile_fail(kl, "%V=: empty value", &name);
         }
 
-        rv = ngx_http_es_keyfile_parse_field(ps, i, &name, &value);
-        if (rv != NGX_CONF_OK) {
-            return rv;
+        rc = ngx_http_es_keyfile_parse_field(kl, i, &name, &value);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (i == NGX_HTTP_ES_KEYFILE_F_SERIAL) {
+            serial = value;
         }
     }
 
-    return ngx_http_es_keyfile_parse_done(ps, seen);
+    if (!(seen & (1 << NGX_HTTP_ES_KEYFILE_F_KEY))) {
+        return ngx_http_es_keyfile_fail(kl, "no key= field");
+    }
+
+    return ngx_http_es_keyfile_owner(kl, &id, &serial);
 }
 
 
-static char *
-ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
+static ngx_int_t
+ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_line_t *kl,
     ngx_uint_t field, ngx_str_t *name, ngx_str_t *value)
 {
     u_char                 *p, *last;
@@ -496,13 +787,13 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
     ngx_uint_t              i;
     ngx_http_es_api_rec_t  *rec;
 
-    rec = ps->rec;
+    rec = kl->rec;
 
     switch (field) {
 
     case NGX_HTTP_ES_KEYFILE_F_KEY:
     case NGX_HTTP_ES_KEYFILE_F_ID_KEY:
-        return ngx_http_es_keyfile_parse_key(ps, field, name, value);
+        return ngx_http_es_keyfile_parse_key(kl, field, name, value);
 
     case NGX_HTTP_ES_KEYFILE_F_SCOPE:
 
@@ -516,9 +807,9 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
         }
 
         if (i < value->len || value->len > NGX_HTTP_ES_KEYFILE_SCOPE_MAX) {
-            return ngx_http_es_keyfile_error(ps, "scope=: use lowercase "
-                                             "letters, digits, \"_\", \"-\", "
-                                             "1 to 32 characters");
+            return ngx_http_es_keyfile_fail(kl, "scope=: use lowercase "
+                                            "letters, digits, \"_\", \"-\", "
+                                            "1 to 32 characters");
         }
 
         break;
@@ -528,9 +819,9 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
         if (ngx_http_es_keyfile_is_item(value, NGX_HTTP_ES_KEYFILE_ITEM_MAX)
             != NGX_OK)
         {
-            return ngx_http_es_keyfile_error(ps, "tenant=: use letters, "
-                                             "digits, \"_\", \".\", \":\", "
-                                             "\"-\", 1 to 128 characters");
+            return ngx_http_es_keyfile_fail(kl, "tenant=: use letters, "
+                                            "digits, \"_\", \".\", \":\", "
+                                            "\"-\", 1 to 128 characters");
         }
 
         break;
@@ -539,7 +830,7 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
     case NGX_HTTP_ES_KEYFILE_F_GRANTS:
     case NGX_HTTP_ES_KEYFILE_F_ORIGINS:
     case NGX_HTTP_ES_KEYFILE_F_FLAGS:
-        return ngx_http_es_keyfile_parse_list(ps, field, name, value);
+        return ngx_http_es_keyfile_parse_list(kl, field, name, value);
 
     case NGX_HTTP_ES_KEYFILE_F_RATE:
 
@@ -556,15 +847,15 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
             || last - p != 2 || p[0] != '/'
             || (p[1] != 's' && p[1] != 'm' && p[1] != 'h'))
         {
-            return ngx_http_es_keyfile_error(ps, "rate=%V: not N/s, N/m or N/h "
-                                             "with N from 1 to 999999999",
-                                             value);
+            return ngx_http_es_keyfile_fail(kl, "rate=%V: not N/s, N/m or N/h "
+                                            "with N from 1 to 999999999",
+                                            value);
         }
 
         rec->rate = n;
         rec->period = (p[1] == 's') ? 1 : (p[1] == 'm') ? 60 : 3600;
 
-        return NGX_CONF_OK;
+        return NGX_OK;
 
     case NGX_HTTP_ES_KEYFILE_F_STATUS:
 
@@ -577,11 +868,32 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
             rec->revoked = 1;
 
         } else {
-            return ngx_http_es_keyfile_error(ps, "status=%V: not \"active\" or "
-                                             "\"revoked\"", value);
+            return ngx_http_es_keyfile_fail(kl, "status=%V: not \"active\" or "
+                                            "\"revoked\"", value);
         }
 
-        return NGX_CONF_OK;
+        return NGX_OK;
+
+    case NGX_HTTP_ES_KEYFILE_F_SERIAL:
+
+        /* not a secret, but never quoted: it could be anything pasted */
+
+        for (i = 0; i < value->len; i++) {
+            if (!((value->data[i] >= '0' && value->data[i] <= '9')
+                  || (value->data[i] >= 'a' && value->data[i] <= 'f')))
+            {
+                break;
+            }
+        }
+
+        if (i < value->len || value->len != NGX_HTTP_ES_KEYFILE_SERIAL_LEN) {
+            return ngx_http_es_keyfile_fail(kl, "serial=: not 32 lowercase "
+                                            "hex digits");
+        }
+
+        rec->has_serial = 1;
+
+        return NGX_OK;
 
     default: /* NGX_HTTP_ES_KEYFILE_F_EXPIRES */
 
@@ -589,39 +901,39 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_parse_t *ps,
                                : NGX_ERROR;
 
         if (n == NGX_ERROR) {
-            return ngx_http_es_keyfile_error(ps, "expires=%V: not Unix seconds "
-                                             "(an integer)", value);
+            return ngx_http_es_keyfile_fail(kl, "expires=%V: not Unix seconds "
+                                            "(an integer)", value);
         }
 
         rec->expires = (time_t) n;
 
-        return NGX_CONF_OK;
+        return NGX_OK;
     }
 
     if (ngx_http_es_keyfile_put(rec, ngx_http_es_keyfile_str(field),
                                 value->data, value->len)
         != NGX_OK)
     {
-        return ngx_http_es_keyfile_error(ps, "record longer than %d bytes",
-                                         NGX_HTTP_ES_API_RECORD_MAX);
+        return ngx_http_es_keyfile_fail(kl, "record longer than %d bytes",
+                                        NGX_HTTP_ES_API_RECORD_MAX);
     }
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
 /* key=LOOKUP:HEX64, id_key=LOOKUP:HEX64; never quoted in a message */
 
-static char *
-ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t field,
-    ngx_str_t *name, ngx_str_t *value)
+static ngx_int_t
+ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_line_t *kl,
+    ngx_uint_t field, ngx_str_t *name, ngx_str_t *value)
 {
     u_char                 *colon;
     size_t                  i, prefix;
     ngx_str_t               lookup;
     ngx_http_es_api_rec_t  *rec;
 
-    rec = ps->rec;
+    rec = kl->rec;
 
     colon = ngx_strlchr(value->data, value->data + value->len, ':');
 
@@ -629,8 +941,8 @@ ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t field,
         || (colon && ngx_http_es_api_is_raw_key(value->data,
                                                 colon - value->data)))
     {
-        return ngx_http_es_keyfile_error(ps, "%V=: looks like a raw key; store "
-                                         "its hash (LOOKUP:HEX64)", name);
+        return ngx_http_es_keyfile_fail(kl, "%V=: looks like a raw key; store "
+                                        "its hash (LOOKUP:HEX64)", name);
     }
 
     if (colon == NULL) {
@@ -678,24 +990,24 @@ ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t field,
                                 lookup.data, lookup.len)
         != NGX_OK)
     {
-        return ngx_http_es_keyfile_error(ps, "record longer than %d bytes",
-                                         NGX_HTTP_ES_API_RECORD_MAX);
+        return ngx_http_es_keyfile_fail(kl, "record longer than %d bytes",
+                                        NGX_HTTP_ES_API_RECORD_MAX);
     }
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 
 invalid:
 
-    return ngx_http_es_keyfile_error(ps, "%V=: not LOOKUP:HEX64 (PREFIX + 8 of "
-                                     "[A-Za-z0-9], \":\", 64 lowercase hex "
-                                     "digits)", name);
+    return ngx_http_es_keyfile_fail(kl, "%V=: not LOOKUP:HEX64 (PREFIX + 8 of "
+                                    "[A-Za-z0-9], \":\", 64 lowercase hex "
+                                    "digits)", name);
 }
 
 
 /* resources, grants, flags: items; origins: normalised origins */
 
-static char *
-ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
+static ngx_int_t
+ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_line_t *kl,
     ngx_uint_t field, ngx_str_t *name, ngx_str_t *value)
 {
     u_char                 *p, *last, *comma, *start;
@@ -704,7 +1016,7 @@ ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
     ngx_str_t               item;
     ngx_http_es_api_rec_t  *rec;
 
-    rec = ps->rec;
+    rec = kl->rec;
     start = rec->data + rec->len;
 
     p = value->data;
@@ -717,15 +1029,15 @@ ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
         item.len = (comma ? comma : last) - p;
 
         if (item.len == 0) {
-            return ngx_http_es_keyfile_error(ps, "%V=: empty item (commas must "
-                                             "separate items)", name);
+            return ngx_http_es_keyfile_fail(kl, "%V=: empty item (commas must "
+                                            "separate items)", name);
         }
 
         /* the item and a comma must fit; origins only get shorter */
 
         if (rec->len + item.len + 1 > NGX_HTTP_ES_API_RECORD_MAX) {
-            return ngx_http_es_keyfile_error(ps, "record longer than %d bytes",
-                                             NGX_HTTP_ES_API_RECORD_MAX);
+            return ngx_http_es_keyfile_fail(kl, "record longer than %d bytes",
+                                            NGX_HTTP_ES_API_RECORD_MAX);
         }
 
         if (field == NGX_HTTP_ES_KEYFILE_F_ORIGINS) {
@@ -748,17 +1060,17 @@ ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
             }
 
             if (field == NGX_HTTP_ES_KEYFILE_F_ORIGINS) {
-                return ngx_http_es_keyfile_error(ps, "origins=: \"%V\" is not "
-                                                 "an origin (http or https://"
-                                                 "host[:port], no path, no "
-                                                 "trailing slash, no wildcard)",
-                                                 &item);
+                return ngx_http_es_keyfile_fail(kl, "origins=: \"%V\" is not "
+                                                "an origin (http or https://"
+                                                "host[:port], no path, no "
+                                                "trailing slash, no wildcard)",
+                                                &item);
             }
 
-            return ngx_http_es_keyfile_error(ps, "%V=: \"%V\": use "
-                                             "letters, digits, \"_\", \".\", "
-                                             "\":\", \"-\", 1 to 128 "
-                                             "characters", name, &item);
+            return ngx_http_es_keyfile_fail(kl, "%V=: \"%V\": use "
+                                            "letters, digits, \"_\", \".\", "
+                                            "\":\", \"-\", 1 to 128 "
+                                            "characters", name, &item);
         }
 
         rec->len += len;
@@ -775,12 +1087,54 @@ ngx_http_es_keyfile_parse_list(ngx_http_es_keyfile_parse_t *ps,
     rec->str[ngx_http_es_keyfile_str(field)].len =
                                               rec->data + rec->len - start;
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
+/*
+ * OWNER: "ID:SERIAL".  An ID alone for a record without serial=: the
+ * owner all records had before serial= existed, so that their sessions
+ * stay theirs across an upgrade (and a reused ID takes them over, as it
+ * did).  An ID has no ":", so the two forms never meet.
+ */
+
+static ngx_int_t
+ngx_http_es_keyfile_owner(ngx_http_es_keyfile_line_t *kl, ngx_str_t *id,
+    ngx_str_t *serial)
+{
+    u_char                 *p;
+    size_t                  len;
+    ngx_http_es_api_rec_t  *rec;
+
+    rec = kl->rec;
+
+    len = id->len + (serial->len ? 1 + serial->len : 0);
+
+    if (rec->len + len > NGX_HTTP_ES_API_RECORD_MAX) {
+        return ngx_http_es_keyfile_fail(kl, "record longer than %d bytes",
+                                        NGX_HTTP_ES_API_RECORD_MAX);
+    }
+
+    rec->str[NGX_HTTP_ES_API_STR_OWNER].off = (u_short) rec->len;
+    rec->str[NGX_HTTP_ES_API_STR_OWNER].len = (u_short) len;
+
+    p = ngx_cpymem(rec->data + rec->len, id->data, id->len);
+
+    if (serial->len) {
+        *p++ = ':';
+        ngx_memcpy(p, serial->data, serial->len);
+    }
+
+    rec->len += len;
+
+    return NGX_OK;
+}
+
+
+/* the checks across lines, and the record kept for the zone */
+
 static char *
-ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t seen)
+ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps)
 {
     char                   *rv;
     size_t                  size;
@@ -788,10 +1142,6 @@ ngx_http_es_keyfile_parse_done(ngx_http_es_keyfile_parse_t *ps, ngx_uint_t seen)
     ngx_http_es_api_rec_t  *rec, **recp;
 
     rec = ps->rec;
-
-    if (!(seen & (1 << NGX_HTTP_ES_KEYFILE_F_KEY))) {
-        return ngx_http_es_keyfile_error(ps, "no key= field");
-    }
 
     ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &s);
 
@@ -919,6 +1269,29 @@ ngx_http_es_keyfile_error(ngx_http_es_keyfile_parse_t *ps, const char *fmt, ...)
 }
 
 
+/* the reason of a line's failure, NUL-terminated in kl->err */
+
+static ngx_int_t
+ngx_http_es_keyfile_fail(ngx_http_es_keyfile_line_t *kl, const char *fmt,
+    ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    if (kl->err_len == 0) {
+        return NGX_ERROR;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(kl->err, kl->err + kl->err_len - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_http_es_keyfile_put(ngx_http_es_api_rec_t *rec, ngx_uint_t n, u_char *p,
     size_t len)
@@ -1039,33 +1412,16 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     size_t            len;
     ngx_uid_t         uid;
     ngx_gid_t         gid;
-    struct passwd    *pwd;
     ngx_file_info_t   fi;
-    ngx_core_conf_t  *ccf;
 
     if (geteuid() != 0) {
         uid = geteuid();
         gid = getegid();
 
     } else {
-        ccf = (ngx_core_conf_t *) ngx_get_conf(zone->cycle->conf_ctx,
-                                               ngx_core_module);
-
-        if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
-            uid = ccf->user;
-            gid = ccf->group;
-
-        } else {
-            pwd = getpwnam(NGX_USER);
-            if (pwd == NULL) {
-                return;
-            }
-
-            uid = pwd->pw_uid;
-            gid = pwd->pw_gid;
-        }
-
-        if (uid == 0) {
+        if (ngx_http_es_keyfile_workers(zone->cycle, &uid, &gid) != NGX_OK
+            || uid == 0)
+        {
             return;
         }
     }
@@ -1126,18 +1482,24 @@ ngx_http_es_keyfile_writable(ngx_file_info_t *fi, ngx_uid_t uid, ngx_gid_t gid)
 
 /*
  * The file with the line of ch->id changed and every other byte kept;
- * NGX_ERROR, logged, when it cannot be, or the ID is not in the file.
+ * NGX_ERROR, logged, when it cannot be: the ID is not in the file, or
+ * twice, or its line would not load (the file may have been edited since
+ * the last reload).  Then the file is not touched.
  */
 
 ngx_int_t
 ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch)
 {
-    u_char           *out, *p, *q, *last, *eol, *o;
-    ngx_int_t         rc;
-    ngx_str_t         buf;
-    ngx_log_t        *log;
-    ngx_file_info_t   fi;
+    u_char                      *out, *last, *eol, *line, *o;
+    u_char                       err[NGX_MAX_CONF_ERRSTR];
+    size_t                       len;
+    ngx_int_t                    rc;
+    ngx_str_t                    buf;
+    ngx_log_t                   *log;
+    ngx_uint_t                   n, at;
+    ngx_file_info_t              fi;
+    ngx_http_es_keyfile_line_t   kl;
 
     log = r->connection->log;
 
@@ -1155,52 +1517,256 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* room for the line to grow by a status= or an id_key= field */
+    last = buf.data + buf.len;
 
-    out = ngx_pnalloc(r->pool, buf.len + 2 * NGX_HTTP_ES_API_KEY_MAX + 256);
-    if (out == NULL) {
+    rc = ngx_http_es_keyfile_find_line(buf.data, last, &ch->id, &line, &eol,
+                                       &at, &n);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "embed_session_api_keys: entry \"%V\" is no longer in "
+                      "\"%V\"", &ch->id, &zone->file);
         return NGX_ERROR;
     }
 
-    last = buf.data + buf.len;
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "embed_session_api_keys: \"%V\", line %ui, entry "
+                      "\"%V\": duplicate ID (first on line %ui): the key "
+                      "file is not changed", &zone->file, n, &ch->id, at);
+        return NGX_ERROR;
+    }
 
-    for (p = buf.data; p < last; p = eol + 1) {
-        eol = ngx_strlchr(p, last, LF);
-        if (eol == NULL) {
-            eol = last;
+    /* the line checked as a reload would, then sized, then written */
+
+    kl.rec = ngx_palloc(r->pool, NGX_HTTP_ES_KEYFILE_REC_SIZE);
+    if (kl.rec == NULL) {
+        return NGX_ERROR;
+    }
+
+    kl.err = err;
+    kl.err_len = sizeof(err);
+
+    ngx_cpystrn(err, (u_char *) "cannot be changed", sizeof(err));
+
+    out = NULL;
+    o = NULL;
+    len = 0;
+
+    rc = ngx_http_es_keyfile_edit_line(&kl, line, eol, ch, NULL, &len);
+
+    if (rc == NGX_DECLINED) {
+        out = ngx_pnalloc(r->pool, (line - buf.data) + len + (last - eol));
+        if (out == NULL) {
+            return NGX_ERROR;
         }
 
-        for (q = p; q < eol && (*q == ' ' || *q == '\t'); q++) {
+        o = ngx_cpymem(out, buf.data, line - buf.data);
+
+        rc = ngx_http_es_keyfile_edit_line(&kl, line, eol, ch, o, &len);
+
+        if (rc == NGX_OK) {
+            o = ngx_cpymem(o + len, eol, last - eol);
+        }
+    }
+
+    if (rc != NGX_OK) {
+        if (kl.entry.len) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "embed_session_api_keys: \"%V\", line %ui, entry "
+                          "\"%V\": %s: the key file is not changed",
+                          &zone->file, at, &kl.entry, err);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "embed_session_api_keys: \"%V\", line %ui: %s: the "
+                          "key file is not changed", &zone->file, at, err);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (o - out) > NGX_HTTP_ES_KEY_FILE_MAX) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "embed_session_api_keys: \"%V\" would grow "
+                      "larger than %uz bytes", &zone->file,
+                      (size_t) NGX_HTTP_ES_KEY_FILE_MAX);
+        return NGX_ERROR;
+    }
+
+    return ngx_http_es_keyfile_write(r, zone, out, o - out, &fi);
+}
+
+
+/* the line of the record ID: see keyfile.h */
+
+ngx_int_t
+ngx_http_es_keyfile_find_line(u_char *p, u_char *last, ngx_str_t *id,
+    u_char **line, u_char **eol, ngx_uint_t *at, ngx_uint_t *n)
+{
+    u_char  *q, *o;
+
+    *line = NULL;
+    *at = 0;
+
+    for (*n = 1; p < last; p = q + 1, (*n)++) {
+        q = ngx_strlchr(p, last, LF);
+        if (q == NULL) {
+            q = last;
+        }
+
+        for (o = p; o < q && (*o == ' ' || *o == '\t'); o++) {
             /* void */
         }
 
-        if ((size_t) (eol - q) <= ch->id.len
-            || ngx_memcmp(q, ch->id.data, ch->id.len) != 0
-            || (q[ch->id.len] != ' ' && q[ch->id.len] != '\t'))
+        if ((size_t) (q - o) < id->len
+            || ngx_memcmp(o, id->data, id->len) != 0
+            || (o + id->len < q && o[id->len] != ' ' && o[id->len] != '\t'))
         {
             continue;
         }
 
-        o = ngx_cpymem(out, buf.data, p - buf.data);
-        o = ngx_http_es_keyfile_edit_line(o, p, eol, ch);
-        o = ngx_cpymem(o, eol, last - eol);
+        /* a second one would fail the next reload */
 
-        if ((size_t) (o - out) > NGX_HTTP_ES_KEY_FILE_MAX) {
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "embed_session_api_keys: \"%V\" would grow "
-                          "larger than %uz bytes", &zone->file,
-                          (size_t) NGX_HTTP_ES_KEY_FILE_MAX);
+        if (*line) {
             return NGX_ERROR;
         }
 
-        return ngx_http_es_keyfile_write(r, zone, out, o - out, &fi);
+        *line = p;
+        *eol = q;
+        *at = *n;
     }
 
-    ngx_log_error(NGX_LOG_ERR, log, 0,
-                  "embed_session_api_keys: entry \"%V\" is no longer in "
-                  "\"%V\"", &ch->id, &zone->file);
+    return *line ? NGX_OK : NGX_DECLINED;
+}
 
-    return NGX_ERROR;
+
+/* one line changed: see keyfile.h */
+
+ngx_int_t
+ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
+    u_char *last, ngx_http_es_api_change_t *ch, u_char *out, size_t *len)
+{
+    u_char                      reason[NGX_MAX_CONF_ERRSTR];
+    ngx_int_t                   rc;
+    ngx_str_t                   id;
+    ngx_http_es_keyfile_out_t   o;
+
+    rc = ngx_http_es_keyfile_parse_line(kl, p, last);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_es_keyfile_fail(kl, "not a record");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_es_api_str(kl->rec, NGX_HTTP_ES_API_STR_ID, &id);
+
+    if (id.len != ch->id.len || ngx_memcmp(id.data, ch->id.data, id.len)) {
+        return ngx_http_es_keyfile_fail(kl, "not the record of \"%V\"",
+                                        &ch->id);
+    }
+
+    /*
+     * A line that loads has each field once; the size is still counted
+     * by the walk that writes, and the writes are bounded by it.
+     */
+
+    ngx_memzero(&o, sizeof(ngx_http_es_keyfile_out_t));
+
+    ngx_http_es_keyfile_edit(&o, p, last, ch);
+
+    if (out == NULL || *len < o.len) {
+        *len = o.len;
+        return NGX_DECLINED;
+    }
+
+    o.pos = out;
+    o.end = out + *len;
+    o.len = 0;
+
+    ngx_http_es_keyfile_edit(&o, p, last, ch);
+
+    if (o.overflow) {
+        return ngx_http_es_keyfile_fail(kl, "the line changed while it was "
+                                        "written");
+    }
+
+    *len = o.len;
+
+    /* what is written must load, and hold the change */
+
+    rc = ngx_http_es_keyfile_parse_line(kl, out, out + o.len);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            ngx_cpystrn(reason, (u_char *) "not a record", sizeof(reason));
+
+        } else {
+            ngx_cpystrn(reason, kl->err, sizeof(reason));
+        }
+
+        return ngx_http_es_keyfile_fail(kl, "the changed line would not "
+                                        "load: %s", reason);
+    }
+
+    if (ngx_http_es_keyfile_edited(kl, ch) != NGX_OK) {
+        return ngx_http_es_keyfile_fail(kl, "the changed line does not hold "
+                                        "the change");
+    }
+
+    return NGX_OK;
+}
+
+
+/* the record parsed from a changed line holds the change */
+
+static ngx_int_t
+ngx_http_es_keyfile_edited(ngx_http_es_keyfile_line_t *kl,
+    ngx_http_es_api_change_t *ch)
+{
+    ngx_str_t               s;
+    ngx_http_es_api_rec_t  *rec;
+
+    rec = kl->rec;
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &s);
+
+    if (s.len != ch->id.len || ngx_memcmp(s.data, ch->id.data, s.len)) {
+        return NGX_ERROR;
+    }
+
+    if (ch->revoke) {
+        return rec->revoked ? NGX_OK : NGX_ERROR;
+    }
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_LOOKUP, &s);
+
+    if (s.len != ch->new_lookup.len
+        || ngx_memcmp(s.data, ch->new_lookup.data, s.len) != 0
+        || ngx_memcmp(rec->hash, ch->new_hash, NGX_HTTP_ES_API_HASH_LEN) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ch->new_id_lookup.len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID_LOOKUP, &s);
+
+    if (!rec->has_id_key
+        || s.len != ch->new_id_lookup.len
+        || ngx_memcmp(s.data, ch->new_id_lookup.data, s.len) != 0
+        || ngx_memcmp(rec->id_hash, ch->new_id_hash, NGX_HTTP_ES_API_HASH_LEN)
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1209,9 +1775,9 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
  * every other field as they were; a missing field is added at the end.
  */
 
-static u_char *
-ngx_http_es_keyfile_edit_line(u_char *out, u_char *p, u_char *last,
-    ngx_http_es_api_change_t *ch)
+static void
+ngx_http_es_keyfile_edit(ngx_http_es_keyfile_out_t *o, u_char *p,
+    u_char *last, ngx_http_es_api_change_t *ch)
 {
     u_char      *start, *ws;
     size_t       len;
@@ -1233,7 +1799,7 @@ ngx_http_es_keyfile_edit_line(u_char *out, u_char *p, u_char *last,
             break;
         }
 
-        out = ngx_cpymem(out, ws, p - ws);
+        ngx_http_es_keyfile_out(o, ws, p - ws);
         ws = last;
 
         start = p;
@@ -1245,8 +1811,8 @@ ngx_http_es_keyfile_edit_line(u_char *out, u_char *p, u_char *last,
         len = p - start;
 
         if (!ch->revoke && len > 4 && ngx_strncmp(start, "key=", 4) == 0) {
-            out = ngx_http_es_keyfile_field(out, "key=", &ch->new_lookup,
-                                            ch->new_hash);
+            ngx_http_es_keyfile_out_key(o, "key=", &ch->new_lookup,
+                                        ch->new_hash);
             key = 1;
             continue;
         }
@@ -1254,55 +1820,80 @@ ngx_http_es_keyfile_edit_line(u_char *out, u_char *p, u_char *last,
         if (!ch->revoke && ch->new_id_lookup.len && len > 7
             && ngx_strncmp(start, "id_key=", 7) == 0)
         {
-            out = ngx_http_es_keyfile_field(out, "id_key=", &ch->new_id_lookup,
-                                            ch->new_id_hash);
+            ngx_http_es_keyfile_out_key(o, "id_key=", &ch->new_id_lookup,
+                                        ch->new_id_hash);
             id_key = 1;
             continue;
         }
 
         if (ch->revoke && len > 7 && ngx_strncmp(start, "status=", 7) == 0) {
-            out = ngx_cpymem(out, "status=revoked", 14);
+            ngx_http_es_keyfile_out(o, "status=revoked", 14);
             status = 1;
             continue;
         }
 
-        out = ngx_cpymem(out, start, len);
+        ngx_http_es_keyfile_out(o, start, len);
     }
 
     if (ch->revoke) {
         if (!status) {
-            out = ngx_cpymem(out, " status=revoked", 15);
+            ngx_http_es_keyfile_out(o, " status=revoked", 15);
         }
 
     } else {
         if (!key) {
-            out = ngx_http_es_keyfile_field(out, " key=", &ch->new_lookup,
-                                            ch->new_hash);
+            ngx_http_es_keyfile_out_key(o, " key=", &ch->new_lookup,
+                                        ch->new_hash);
         }
 
         if (ch->new_id_lookup.len && !id_key) {
-            out = ngx_http_es_keyfile_field(out, " id_key=", &ch->new_id_lookup,
-                                            ch->new_id_hash);
+            ngx_http_es_keyfile_out_key(o, " id_key=", &ch->new_id_lookup,
+                                        ch->new_id_hash);
         }
     }
 
     /* the trailing white space, if any */
 
-    return ngx_cpymem(out, ws, last - ws);
+    ngx_http_es_keyfile_out(o, ws, last - ws);
+}
+
+
+/* counted always, written while it fits */
+
+static void
+ngx_http_es_keyfile_out(ngx_http_es_keyfile_out_t *o, void *p, size_t len)
+{
+    o->len += len;
+
+    if (o->pos == NULL) {
+        return;
+    }
+
+    if ((size_t) (o->end - o->pos) < len) {
+        o->pos = NULL;
+        o->overflow = 1;
+        return;
+    }
+
+    o->pos = ngx_cpymem(o->pos, p, len);
 }
 
 
 /* NAME=LOOKUP:HEX64 */
 
-static u_char *
-ngx_http_es_keyfile_field(u_char *out, char *name, ngx_str_t *lookup,
-    u_char *hash)
+static void
+ngx_http_es_keyfile_out_key(ngx_http_es_keyfile_out_t *o, char *name,
+    ngx_str_t *lookup, u_char *hash)
 {
-    out = ngx_cpymem(out, name, ngx_strlen(name));
-    out = ngx_cpymem(out, lookup->data, lookup->len);
-    *out++ = ':';
+    u_char  hex[2 * NGX_HTTP_ES_API_HASH_LEN];
 
-    return ngx_hex_dump(out, hash, NGX_HTTP_ES_API_HASH_LEN);
+    ngx_http_es_keyfile_out(o, name, ngx_strlen(name));
+    ngx_http_es_keyfile_out(o, lookup->data, lookup->len);
+    ngx_http_es_keyfile_out(o, ":", 1);
+
+    (void) ngx_hex_dump(hex, hash, NGX_HTTP_ES_API_HASH_LEN);
+
+    ngx_http_es_keyfile_out(o, hex, sizeof(hex));
 }
 
 
@@ -1440,37 +2031,41 @@ failed:
 
 /*
  * FILE.lock: exclusive for a change, shared for reading the file (and
- * then only if the lock file exists and can be opened: no change has
- * happened otherwise).  A bounded wait: the lock is held only for the
- * time of a rewrite.
+ * then only if the lock file exists: no change has happened otherwise).
+ * A bounded wait: the lock is held only for the time of a rewrite.  The
+ * lock file must be one nginx may trust, as the key file: it lies in a
+ * directory the workers' user can write.
  */
 
-ngx_fd_t
-ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
+ngx_int_t
+ngx_http_es_keyfile_lock(ngx_cycle_t *cycle, ngx_str_t *name,
+    ngx_uint_t write, ngx_log_t *log, ngx_uint_t level, ngx_fd_t *fdp)
 {
-    ngx_fd_t      fd;
-    ngx_err_t     err;
-    ngx_uint_t    i, tries;
-    struct flock  fl;
+    ngx_fd_t          fd;
+    ngx_err_t         err;
+    ngx_int_t         rc;
+    ngx_uint_t        i, tries;
+    struct flock      fl;
+    ngx_file_info_t   fi;
+
+    *fdp = NGX_INVALID_FILE;
 
     tries = write ? NGX_HTTP_ES_KEYFILE_LOCK_TRIES
                   : NGX_HTTP_ES_KEYFILE_READ_TRIES;
 
-    if (write) {
-        fd = ngx_open_file(name->data, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN,
-                           S_IRUSR|S_IWUSR);
-        if (fd == NGX_INVALID_FILE) {
-            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                          "embed_session_api_keys: " ngx_open_file_n
-                          " \"%V\" failed", name);
-            return NGX_INVALID_FILE;
-        }
+    rc = ngx_http_es_keyfile_open(cycle, NULL, log, level,
+                                  "embed_session_api_keys: ", name,
+                                  NGX_HTTP_ES_KEYFILE_LOCKFILE
+                                  | (write ? NGX_HTTP_ES_KEYFILE_WRITE
+                                           : NGX_HTTP_ES_KEYFILE_MAY_MISS),
+                                  &fd, &fi);
 
-    } else {
-        fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-        if (fd == NGX_INVALID_FILE) {
-            return NGX_INVALID_FILE;
-        }
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     for (i = 0; /* void */ ; i++) {
@@ -1480,7 +2075,8 @@ ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
         fl.l_whence = SEEK_SET;
 
         if (fcntl(fd, F_SETLK, &fl) != -1) {
-            return fd;
+            *fdp = fd;
+            return NGX_OK;
         }
 
         err = ngx_errno;
@@ -1492,20 +2088,20 @@ ngx_http_es_keyfile_lock(ngx_str_t *name, ngx_uint_t write, ngx_log_t *log)
         ngx_msleep(10);
     }
 
-    if (write) {
-        ngx_log_error(NGX_LOG_ERR, log, err,
-                      "embed_session_api_keys: fcntl() lock \"%V\" failed",
-                      name);
-
-    } else {
-        ngx_log_error(NGX_LOG_WARN, log, err,
-                      "embed_session_api_keys: fcntl() lock \"%V\" failed, "
-                      "reading the key file without it", name);
-    }
-
     (void) ngx_close_file(fd);
 
-    return NGX_INVALID_FILE;
+    if (write) {
+        ngx_log_error(level, log, err,
+                      "embed_session_api_keys: fcntl() lock \"%V\" failed",
+                      name);
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, err,
+                  "embed_session_api_keys: fcntl() lock \"%V\" failed, "
+                  "reading the key file without it", name);
+
+    return NGX_OK;
 }
 
 

@@ -522,7 +522,7 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     cand.token.claims = NULL;
 
     if (ctx->api_key) {
-        ngx_http_es_owner(rot.owner, &ctx->api_key->id);
+        ngx_http_es_owner(rot.owner, &ctx->api_key->owner);
         rot.has_owner = 1;
     }
 
@@ -765,7 +765,7 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
             && ngx_strncmp(key->scope.data, elcf->life->admin.data,
                            key->scope.len) == 0;
 
-    ngx_http_es_owner(owner, &key->id);
+    ngx_http_es_owner(owner, &key->owner);
 
     if (ngx_http_es_store_revoke(elcf->store, sid, admin ? NULL : owner)
         != NGX_OK)
@@ -840,7 +840,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     key = elcf->api.zone ? ctx->api_key : NULL;
 
     if (key) {
-        ngx_http_es_owner(owner, &key->id);
+        ngx_http_es_owner(owner, &key->owner);
     }
 
     xrc = ngx_http_es_store_exchange(elcf->store, tid, key ? owner : NULL,

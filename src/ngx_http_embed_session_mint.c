@@ -1371,7 +1371,7 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
 
     ngx_memcpy(rec.id, id, NGX_HTTP_ES_ID_LEN);
     ngx_memcpy(rec.gen, id, NGX_HTTP_ES_ID_LEN);
-    ngx_http_es_owner(rec.owner, &m->key->id);
+    ngx_http_es_owner(rec.owner, &m->key->owner);
 
     ngx_str_null(&payload);
 

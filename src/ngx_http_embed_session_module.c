@@ -220,6 +220,13 @@ static ngx_command_t  ngx_http_es_commands[] = {
       0,
       NULL },
 
+    { ngx_string("embed_session_api_key_strip"),
+      NGX_HTTP_ES_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_es_loc_conf_t, api.strip),
+      NULL },
+
     { ngx_string("embed_session_api_key_regenerate"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -823,11 +830,18 @@ ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
 }
 
 
-/* the master, with a new configuration in place: the stores' epochs */
+/*
+ * The master, with a new configuration in place: API key changes carried
+ * over from a zone that a reload resized, the stores' epochs
+ */
 
 static ngx_int_t
 ngx_http_es_init_module(ngx_cycle_t *cycle)
 {
+    if (ngx_http_es_api_init_module(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_es_store_init_module(cycle);
 }
 

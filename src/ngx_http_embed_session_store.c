@@ -2737,12 +2737,20 @@ ngx_http_es_id_text(u_char *p, u_char *id)
 }
 
 
+/*
+ * The owner of an API key's sessions: SHA-256 of the key record's OWNER
+ * string, cut.  That is "ID:SERIAL", a serial made once per key that its
+ * regenerations keep: a key keeps its sessions, and an ID given again to
+ * another key does not inherit them.  A record without serial= gives its
+ * ID alone, the owner every key had before.
+ */
+
 void
-ngx_http_es_owner(u_char *owner, ngx_str_t *api_key_id)
+ngx_http_es_owner(u_char *owner, ngx_str_t *key_owner)
 {
     u_char  md[NGX_HTTP_ES_JWS_SHA256_LEN];
 
-    if (ngx_http_es_jws_sha256(api_key_id->data, api_key_id->len, md)
+    if (ngx_http_es_jws_sha256(key_owner->data, key_owner->len, md)
         != NGX_HTTP_ES_JWS_OK)
     {
         /* an owner no key has: the request's key owns nothing here */

@@ -20,7 +20,7 @@
 
 
 #define NGX_HTTP_ES_ID_LEN            16    /* a UUID, raw */
-#define NGX_HTTP_ES_OWNER_LEN         8     /* SHA-256 of an API key ID, cut */
+#define NGX_HTTP_ES_OWNER_LEN         8     /* SHA-256 of a key's OWNER, cut */
 #define NGX_HTTP_ES_TICKET_MAX        8192  /* a ticket's claims, bytes */
 
 #define NGX_HTTP_ES_STORE_REVOKED     0x01
@@ -163,7 +163,7 @@ void ngx_http_es_store_exit_master(ngx_cycle_t *cycle);
 /* ids */
 ngx_int_t ngx_http_es_id_parse(u_char *id, u_char *text, size_t len);
 u_char *ngx_http_es_id_text(u_char *p, u_char *id);   /* 36 bytes */
-void ngx_http_es_owner(u_char *owner, ngx_str_t *api_key_id);
+void ngx_http_es_owner(u_char *owner, ngx_str_t *key_owner);
 
 /* what requests ask */
 ngx_int_t ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,

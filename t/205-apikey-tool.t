@@ -21,9 +21,10 @@ BEGIN {
     unshift @INC, "$top/tools/lib";
 }
 
-use EmbedSession::ApiKey qw(generate_key lookup_of record_hash is_raw_key
-                            parse_file parse_text format_record
-                            normalize_origin parse_expires edit_line
+use EmbedSession::ApiKey qw(generate_key generate_serial lookup_of
+                            record_hash is_raw_key parse_file parse_text
+                            format_record normalize_origin parse_expires
+                            edit_line check_field
                             lock_file unlock_file lock_holder);
 
 my $TOOL = "$top/tools/embed-session-apikey";
@@ -131,6 +132,23 @@ my $hex0 = '0' x 64;
     is($p->{records}[0]{line}, 3, 'record line number');
     is_deeply($p->{records}[0]{grants}, [qw(a b)], 'list field');
     is($p->{records}[0]{status}, 'active', 'status defaults to active');
+
+    # serial=: what the owner of the key's sessions is made from
+
+    my $serial = generate_serial();
+    like($serial, qr/\A[0-9a-f]{32}\z/, 'generate_serial: 32 hex digits');
+    isnt(generate_serial(), $serial, 'generate_serial: another each time');
+    ok(!defined check_field('serial', $serial), 'check_field: serial');
+    like(check_field('serial', $_), qr/32 lowercase hex/,
+         "check_field: serial \"$_\" refused")
+        for uc($serial), substr($serial, 1), "${serial}0", 'x' x 32;
+
+    $line = format_record({ id => 'k2', key => "ps_abcdefgh:$hex0",
+                            serial => $serial, scope => 'admin' });
+    is($line, "k2 key=ps_abcdefgh:$hex0 scope=admin serial=$serial",
+       'format_record: serial= last');
+    is(parse_text("$line\n", 'f')->{records}[0]{serial}, $serial,
+       'parse_text: serial');
 }
 
 
@@ -158,9 +176,10 @@ my ($raw, $raw_id);
         . ' id_key=' . substr($raw_id, 0, 13) . ':' . sha256_hex($raw_id)
         . ' scope=number tenant=acme resources=r1,r2 grants=g1'
         . ' origins=https://a.example,http://b.example:8080 flags=f1'
-        . " rate=60/m expires=1893456000\n";
+        . " rate=60/m expires=1893456000 serial=";
 
-    is(slurp($file), $want, 'create: the record line');
+    like(slurp($file), qr/\A\Q$want\E[0-9a-f]{32}\n\z/,
+         'create: the record line, a serial last');
     is(mode($file), 0600, 'create: new file mode 0600');
     ok(-e "$file.lock", 'create: lock file');
     unlike(slurp($file), qr/\Q$raw\E|\Q$raw_id\E/, 'no raw key in the file');
@@ -187,8 +206,12 @@ chmod 0640, $file;
 
     my $text = slurp($file);
     is(substr($text, 0, length $head), $head, 'create #2: head kept');
-    like($text, qr/\Q$other$tail\E\nweb key=\Q@{[ record_hash($k) ]}\E rate=5\/s\n\z/,
+    like($text, qr/\Q$other$tail\E\nweb key=\Q@{[ record_hash($k) ]}\E rate=5\/s serial=[0-9a-f]{32}\n\z/,
          'create #2: appended after a newline, the rest kept');
+
+    my @serials = $text =~ /serial=([0-9a-f]{32})/g;
+    is(scalar @serials, 2, 'create #2: a serial each');
+    isnt($serials[0], $serials[1], 'create #2: serials differ');
     is(mode($file), 0640, 'create #2: mode kept');
 }
 
@@ -386,6 +409,7 @@ my $r_tail = "\n# last\n";
 
     is($text, $rhead . $r_other . $want . $r_tail,
        'rotate: hashes replaced, every other byte kept');
+    like($want, qr/ serial=[0-9a-f]{32}$/m, 'rotate: the serial kept');
 
     ($rc, $out) = run("$new\n", 'hash');
     ok(index($text, $out =~ s/\n//r) >= 0, 'rotate: hash of the new key');
@@ -398,7 +422,10 @@ my $r_tail = "\n# last\n";
     my ($rc, $out, $err) = run(undef, 'check', '--file', $file);
 
     is($rc, 0, 'check good file: exit 0') or diag $err;
-    is($out, "ok: 3 keys (2 revoked)\n", 'check good file: ok: N keys');
+    is($out, "ok: 3 keys (2 revoked, 1 without serial)\n",
+       'check good file: ok: N keys');
+    like($err, qr/note: no serial= on line 5: the sessions of such a key belong to its ID/,
+         'check good file: a note on the record without serial=');
 
     my $bad = "$dir/bad";
     spew($bad, <<"EOT");
@@ -413,6 +440,7 @@ t1 key=ps_fghijklm:$hex0 rate=10/d
 e1 key=ps_ghijklmn:$hex0 expires=2030-01-01
 n1 scope=x
 l1 key=ps_abcdefgh:$hex0
+z1 key=ps_hijklmno:$hex0 serial=XYZ
 EOT
 
     ($rc, $out, $err) = run(undef, 'check', '--file', $bad);
@@ -428,7 +456,8 @@ EOT
                [ 8, 't1', qr/rate=10\/d/ ],
                [ 9, 'e1', qr/expires=2030-01-01/ ],
                [ 10, 'n1', qr/no key= field/ ],
-               [ 11, 'l1', qr/duplicate LOOKUP "ps_abcdefgh" .*line 2/ ])
+               [ 11, 'l1', qr/duplicate LOOKUP "ps_abcdefgh" .*line 2/ ],
+               [ 12, 'z1', qr/serial=XYZ: not 32 lowercase hex digits/ ])
     {
         my ($n, $id, $re) = @$t;
         like($err, qr/^\Q$bad\E:$n: entry "$id": .*$re/m,
@@ -437,7 +466,7 @@ EOT
 
     unlike($err, qr/0123456789012345678901234567890123456789/,
            'check: a raw key is not echoed');
-    like($err, qr/^\Q$bad\E: 9 errors$/m, 'check: error count');
+    like($err, qr/^\Q$bad\E: 10 errors$/m, 'check: error count');
 
     eval { parse_file($bad) };
     like($@, qr/\A\Q$bad\E:3: /, 'parse_file dies with FILE:LINE');

@@ -17,6 +17,12 @@ package EmbedSession::ApiKey;
 #   ID key=LOOKUP:HEX64 [id_key=LOOKUP:HEX64] [scope=S] [tenant=T]
 #      [resources=a,b] [grants=a,b] [origins=o1,o2] [flags=a,b]
 #      [rate=N/s|N/m|N/h] [status=active|revoked] [expires=UNIX]
+#      [serial=HEX32]
+#
+# serial= is made once per key (generate_serial) and never changes: the
+# module makes the owner of a key's sessions from "ID:SERIAL", so that a
+# rotated key keeps its sessions and a new key given an old ID does not
+# inherit them.
 #
 # Raw keys are never part of an error message.
 
@@ -36,7 +42,7 @@ use Time::Local qw(timegm_modern);
 our $VERSION = '0.1';
 
 our @EXPORT_OK = qw(
-    generate_key lookup_of prefix_of record_hash is_raw_key
+    generate_key generate_serial lookup_of prefix_of record_hash is_raw_key
     parse_file parse_text format_record
     check_field normalize_origin parse_expires
     lock_file unlock_file lock_holder write_file_atomic
@@ -57,7 +63,7 @@ our $URANDOM = '/dev/urandom';
 # them
 
 our @FIELDS = qw(key id_key scope tenant resources grants origins flags
-                 rate status expires);
+                 rate status expires serial);
 
 my %LIST = map { $_ => 1 } qw(resources grants origins flags);
 
@@ -110,6 +116,12 @@ sub generate_key {
     }
 
     return $prefix . $out;
+}
+
+# serial=: 128 random bits, 32 lowercase hex digits
+
+sub generate_serial {
+    return unpack 'H*', _random_bytes(16);
 }
 
 sub _prefix_error {
@@ -310,6 +322,10 @@ sub check_field {
     } elsif ($name eq 'expires') {
         return 'not Unix seconds (an integer)'
             unless $v =~ /\A[0-9]{1,12}\z/;
+
+    } elsif ($name eq 'serial') {
+        return 'not 32 lowercase hex digits'
+            unless $v =~ /\A[0-9a-f]{32}\z/;
 
     } else {
         return 'unknown field (known: ' . join(' ', @FIELDS) . ')';
