@@ -91,10 +91,6 @@ static ngx_int_t ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf,
     ngx_uint_t flags, ngx_fd_t *fdp, ngx_file_info_t *fi);
 static const char *ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle,
     ngx_file_info_t *fi, ngx_uint_t *details);
-static ngx_int_t ngx_http_es_keyfile_workers(ngx_cycle_t *cycle,
-    ngx_uid_t *uid, ngx_gid_t *gid);
-static ngx_uint_t ngx_http_es_keyfile_writable(ngx_file_info_t *fi,
-    ngx_uid_t uid, ngx_gid_t gid);
 static void ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log,
     ngx_uint_t level, ngx_err_t err, const char *fmt, ...);
 static char *ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps,
@@ -485,7 +481,7 @@ ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle, ngx_file_info_t *fi,
         return NULL;
     }
 
-    known = (ngx_http_es_keyfile_workers(cycle, &uid, &gid) == NGX_OK);
+    known = (ngx_http_es_workers(cycle, &uid, &gid) == NGX_OK);
 
     if (fi->st_uid != 0 && !(known && fi->st_uid == uid)) {
         return "belongs to neither root nor the workers' user";
@@ -502,41 +498,6 @@ ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle, ngx_file_info_t *fi,
     }
 
     return NULL;
-}
-
-
-/*
- * The user and group of the worker processes: "user", or nginx's default
- * when it is not given (or not yet read: it belongs before "http").
- */
-
-static ngx_int_t
-ngx_http_es_keyfile_workers(ngx_cycle_t *cycle, ngx_uid_t *uid,
-    ngx_gid_t *gid)
-{
-    struct group     *grp;
-    struct passwd    *pwd;
-    ngx_core_conf_t  *ccf;
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-
-    if (ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
-        *uid = ccf->user;
-        *gid = ccf->group;
-        return NGX_OK;
-    }
-
-    pwd = getpwnam(NGX_USER);
-    if (pwd == NULL) {
-        return NGX_DECLINED;
-    }
-
-    grp = getgrnam(NGX_GROUP);
-
-    *uid = pwd->pw_uid;
-    *gid = grp ? grp->gr_gid : pwd->pw_gid;
-
-    return NGX_OK;
 }
 
 
@@ -1414,16 +1375,10 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     ngx_gid_t         gid;
     ngx_file_info_t   fi;
 
-    if (geteuid() != 0) {
-        uid = geteuid();
-        gid = getegid();
-
-    } else {
-        if (ngx_http_es_keyfile_workers(zone->cycle, &uid, &gid) != NGX_OK
-            || uid == 0)
-        {
-            return;
-        }
+    if (ngx_http_es_workers(zone->cycle, &uid, &gid) != NGX_OK
+        || uid == 0)
+    {
+        return;
     }
 
     p = zone->file.data + zone->file.len;
@@ -1441,7 +1396,7 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     ngx_cpystrn(dir, zone->file.data, len + 1);
 
     if (ngx_file_info(dir, &fi) != NGX_FILE_ERROR
-        && !ngx_http_es_keyfile_writable(&fi, uid, gid))
+        && !ngx_http_es_writable(&fi, uid, gid))
     {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "embed_session_api_keys: the directory \"%s\" of "
@@ -1452,7 +1407,7 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     }
 
     if (ngx_file_info(zone->lock.data, &fi) != NGX_FILE_ERROR
-        && !ngx_http_es_keyfile_writable(&fi, uid, gid))
+        && !ngx_http_es_writable(&fi, uid, gid))
     {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "embed_session_api_keys: the lock file \"%V\" is not "
@@ -1460,23 +1415,6 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
                       "regeneration and revocation will fail",
                       &zone->lock, (int) uid);
     }
-}
-
-
-/* by the mode bits alone: supplementary groups and ACLs are not seen */
-
-static ngx_uint_t
-ngx_http_es_keyfile_writable(ngx_file_info_t *fi, ngx_uid_t uid, ngx_gid_t gid)
-{
-    if (fi->st_uid == uid) {
-        return (fi->st_mode & S_IWUSR) != 0;
-    }
-
-    if (fi->st_gid == gid) {
-        return (fi->st_mode & S_IWGRP) != 0;
-    }
-
-    return (fi->st_mode & S_IWOTH) != 0;
 }
 
 

@@ -1462,3 +1462,61 @@ ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size)
 
     return ngx_array_push(*a);
 }
+
+
+/*
+ * The user and group of the worker processes: the master's own when it
+ * does not run as root; else "user", or nginx's default when it is not
+ * given (or not read yet: it belongs before "http")
+ */
+
+ngx_int_t
+ngx_http_es_workers(ngx_cycle_t *cycle, ngx_uid_t *uid, ngx_gid_t *gid)
+{
+    struct group     *grp;
+    struct passwd    *pwd;
+    ngx_core_conf_t  *ccf;
+
+    if (geteuid() != 0) {
+        *uid = geteuid();
+        *gid = getegid();
+        return NGX_OK;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        *uid = ccf->user;
+        *gid = ccf->group;
+        return NGX_OK;
+    }
+
+    pwd = getpwnam(NGX_USER);
+    if (pwd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    grp = getgrnam(NGX_GROUP);
+
+    *uid = pwd->pw_uid;
+    *gid = grp ? grp->gr_gid : pwd->pw_gid;
+
+    return NGX_OK;
+}
+
+
+/* by the mode bits alone: supplementary groups and ACLs are not seen */
+
+ngx_uint_t
+ngx_http_es_writable(ngx_file_info_t *fi, ngx_uid_t uid, ngx_gid_t gid)
+{
+    if (fi->st_uid == uid) {
+        return (fi->st_mode & S_IWUSR) != 0;
+    }
+
+    if (fi->st_gid == gid) {
+        return (fi->st_mode & S_IWGRP) != 0;
+    }
+
+    return (fi->st_mode & S_IWOTH) != 0;
+}

@@ -174,8 +174,6 @@ static ngx_int_t ngx_http_es_epoch_read(ngx_http_es_store_t *store,
     ngx_log_t *log);
 static ngx_int_t ngx_http_es_epoch_parse(ngx_http_es_store_t *store,
     uint64_t *gen, ngx_log_t *log);
-static ngx_int_t ngx_http_es_store_workers(ngx_cycle_t *cycle,
-    ngx_uid_t *uid, ngx_gid_t *gid);
 static ngx_int_t ngx_http_es_store_dir_safe(ngx_str_t *name, ngx_uid_t uid,
     ngx_gid_t gid);
 static void ngx_http_es_epoch_write(ngx_http_es_store_t *store,
@@ -2229,7 +2227,7 @@ ngx_http_es_epoch_read(ngx_http_es_store_t *store, ngx_log_t *log)
 
     store->epoch_gen = 0;
 
-    if (ngx_http_es_store_workers(store->cycle, &uid, &gid) != NGX_OK
+    if (ngx_http_es_workers(store->cycle, &uid, &gid) != NGX_OK
         || uid == geteuid())
     {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
@@ -2350,51 +2348,13 @@ invalid:
 }
 
 
-/* the user and group of the worker processes */
-
-static ngx_int_t
-ngx_http_es_store_workers(ngx_cycle_t *cycle, ngx_uid_t *uid, ngx_gid_t *gid)
-{
-    struct passwd    *pwd;
-    ngx_core_conf_t  *ccf;
-
-    if (geteuid() != 0) {
-        *uid = geteuid();
-        *gid = getegid();
-        return NGX_OK;
-    }
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-
-    if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
-        *uid = ccf->user;
-        *gid = ccf->group;
-        return NGX_OK;
-    }
-
-    pwd = getpwnam(NGX_USER);
-    if (pwd == NULL) {
-        return NGX_ERROR;
-    }
-
-    *uid = pwd->pw_uid;
-    *gid = pwd->pw_gid;
-
-    return NGX_OK;
-}
-
-
-/*
- * NGX_OK: the directory of name exists and uid/gid cannot write to it, by
- * its mode bits (supplementary groups and ACLs are not seen)
- */
+/* NGX_OK: the directory of name exists and uid/gid cannot write to it */
 
 static ngx_int_t
 ngx_http_es_store_dir_safe(ngx_str_t *name, ngx_uid_t uid, ngx_gid_t gid)
 {
     u_char           *p;
     ngx_int_t         rc;
-    ngx_uint_t        w;
     ngx_file_info_t   fi;
 
     p = name->data + name->len;
@@ -2420,17 +2380,7 @@ ngx_http_es_store_dir_safe(ngx_str_t *name, ngx_uid_t uid, ngx_gid_t gid)
         return NGX_ERROR;
     }
 
-    if (fi.st_uid == uid) {
-        w = fi.st_mode & S_IWUSR;
-
-    } else if (fi.st_gid == gid) {
-        w = fi.st_mode & S_IWGRP;
-
-    } else {
-        w = fi.st_mode & S_IWOTH;
-    }
-
-    return w ? NGX_ERROR : NGX_OK;
+    return ngx_http_es_writable(&fi, uid, gid) ? NGX_ERROR : NGX_OK;
 }
 
 
