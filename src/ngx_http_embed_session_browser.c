@@ -18,6 +18,7 @@ typedef struct {
 } ngx_http_es_frame_ctx_t;
 
 
+static ngx_int_t ngx_http_es_filter_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_es_browser_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_fetch_check(ngx_http_request_t *r,
     ngx_str_t *name, ngx_http_es_list_t *list);
@@ -48,6 +49,45 @@ static char *ngx_http_es_list_merge(ngx_conf_t *cf, ngx_http_es_list_t *conf,
     ngx_http_es_list_t *prev, ngx_uint_t kind, char *deflt);
 static char *ngx_http_es_list_text(ngx_conf_t *cf, ngx_http_es_list_t *list,
     ngx_str_t *values, ngx_uint_t n);
+
+
+/*
+ * The response-header filter is a module of its own, of the HTTP_FILTER
+ * kind (see config): nginx initialises it after its own header filter
+ * module, which starts the chain, and after the headers filter module
+ * (add_header, expires).  It therefore runs before add_header: what the
+ * upstream says is replaced, what the location adds itself is not.
+ */
+
+static ngx_http_module_t  ngx_http_embed_session_filter_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_es_filter_init,               /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_embed_session_filter_module = {
+    NGX_MODULE_V1,
+    &ngx_http_embed_session_filter_module_ctx, /* module context */
+    NULL,                                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 static ngx_http_output_header_filter_pt  ngx_http_es_next_header_filter;
@@ -95,6 +135,39 @@ ngx_http_es_browser_init(ngx_conf_t *cf)
                                   ngx_http_es_browser_handler, 1)
         != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_es_main_conf_t  *emcf;
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_embed_session_module);
+
+    if (!emcf->browser) {
+        return NGX_OK;
+    }
+
+    /*
+     * A filter installed before nginx's header filter module finds no
+     * chain, and that module's init then starts the chain afresh without
+     * it: the frame-ancestors and CORS headers would silently be missing.
+     * It happens when this module is initialised out of nginx's filter
+     * order (a build that does not use this repository's config).
+     */
+
+    if (ngx_http_top_header_filter == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ngx_http_embed_session_filter_module is "
+                           "initialised before ngx_http_header_filter_module: "
+                           "the frame-ancestors and CORS headers would be "
+                           "lost; build the module with its own \"config\"");
         return NGX_ERROR;
     }
 

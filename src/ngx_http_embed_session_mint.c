@@ -48,7 +48,11 @@ typedef struct {
     ngx_int_t                   min;
     ngx_int_t                   max;
     ngx_array_t                *enums;      /* ngx_str_t */
+#if (NGX_PCRE)
     ngx_regex_t                *pattern;
+#else
+    void                       *pattern;    /* NULL: pattern= needs PCRE */
+#endif
     ngx_uint_t                  format;
     ngx_str_t                   deflt;
     ngx_str_t                   claim;
@@ -676,7 +680,9 @@ static ngx_int_t
 ngx_http_es_mint_string(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
     ngx_str_t *path, ngx_http_es_json_t *v)
 {
+#if (NGX_PCRE)
     int         captures[3];
+#endif
     u_char     *at, *dot, *p, *last;
     size_t      chars;
     ngx_str_t   s;
@@ -709,6 +715,8 @@ ngx_http_es_mint_string(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
                                        "allowed values");
     }
 
+#if (NGX_PCRE)
+
     /*
      * PCRE's "$" also matches before a final newline: a pattern that ends
      * with "$" must match up to the end of the string
@@ -721,6 +729,8 @@ ngx_http_es_mint_string(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
         return ngx_http_es_mint_detail(m, path, "does not match the "
                                        "pattern");
     }
+
+#endif
 
     last = s.data + s.len;
 
@@ -2000,13 +2010,16 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_es_loc_conf_t  *elcf = conf;
 
-    u_char                    *dot, errstr[NGX_MAX_CONF_ERRSTR];
+    u_char                    *dot;
     ngx_str_t                 *value, s, parent, *e;
     ngx_int_t                  n, p;
     ngx_uint_t                 i, k;
-    ngx_regex_compile_t        rc;
     ngx_http_es_field_t       *f, *fields;
     ngx_http_es_mint_conf_t   *mcf;
+#if (NGX_PCRE)
+    u_char                     errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_regex_compile_t        rc;
+#endif
 
     mcf = ngx_http_es_mint_conf(cf, elcf);
     if (mcf == NULL) {
@@ -2199,6 +2212,7 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         if (s.len > 8 && ngx_strncmp(s.data, "pattern=", 8) == 0) {
+#if (NGX_PCRE)
             ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
 
             rc.pattern.data = s.data + 8;
@@ -2221,6 +2235,13 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             f->pattern_end = (rc.pattern.data[n - 1] == '$'
                               && (n < 2 || rc.pattern.data[n - 2] != '\\'));
             continue;
+#else
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": \"pattern=\" requires PCRE "
+                               "library, and nginx was built without it",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+#endif
         }
 
         if (ngx_strcmp(s.data, "format=email") == 0) {

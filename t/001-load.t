@@ -18,13 +18,13 @@ sub nginx_t {
 
     my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
     my $dir = tempdir('es-load-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $load = es_load_module();
 
     mkdir "$dir/$_" or die "mkdir $dir/$_: $!\n" for qw(logs conf);
 
     open my $fh, '>', "$dir/conf/nginx.conf" or die "$dir: $!\n";
     print {$fh} <<"_EOC_";
-load_module $ENV{TEST_NGINX_ES_MODULE};
-error_log logs/error.log;
+${load}error_log logs/error.log;
 pid logs/nginx.pid;
 events { worker_connections 16; }
 http {

@@ -8,8 +8,11 @@ package EmbedSessionTest;
 #   use EmbedSessionTest;
 #
 # Every block gets "load_module $TEST_NGINX_ES_MODULE;" in front of its
-# main_config.  Configurations name fixture files as
-# $TEST_NGINX_ES_DATA/keys/hs256.jwks.
+# main_config.  An empty TEST_NGINX_ES_MODULE means that the module is
+# built into TEST_NGINX_BINARY (--add-module): no load_module then, and
+# es_load_module() is the line a configuration written by hand puts in
+# front ("" or "load_module ...;\n").  Configurations name fixture files
+# as $TEST_NGINX_ES_DATA/keys/hs256.jwks.
 
 use strict;
 use warnings;
@@ -36,7 +39,7 @@ use EmbedSession::Token qw(load_jwks sign_token b64url_encode
                            b64url_decode);
 
 our @EXPORT = qw(token jwk b64url_encode b64url_decode sign_token
-                 load_jwks es_data);
+                 load_jwks es_data es_load_module);
 
 # "--- more_headers eval" sections run in package Test::Base::Filter:
 # make the helpers callable there without a package prefix
@@ -49,12 +52,17 @@ our @EXPORT = qw(token jwk b64url_encode b64url_decode sign_token
     }
 }
 
+sub es_load_module () {
+    my $so = $ENV{TEST_NGINX_ES_MODULE};
+
+    return $so eq '' ? '' : "load_module $so;\n";
+}
+
 add_block_preprocessor(sub {
     my $block = shift;
     my $main = $block->main_config // '';
 
-    $block->set_value('main_config',
-                      "load_module $ENV{TEST_NGINX_ES_MODULE};\n$main");
+    $block->set_value('main_config', es_load_module() . $main);
 });
 
 sub es_data () { $ENV{TEST_NGINX_ES_DATA} }
