@@ -69,7 +69,7 @@ sub hdr {
 sub pl {
     my $now = time;
 
-    return members({ sub => 'user-1', iat => $now, exp => $now + 300,
+    return members({ sub => 'user-1', iat => $now, exp => $now + 3600,
                      jti => sprintf('sess-%08x', int rand 2**32),
                      origins => [$ORIGIN] }, @_);
 }

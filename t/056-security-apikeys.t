@@ -125,8 +125,7 @@ sub live_conf {
     my $user = $o{user} ? "user $o{user};" : $ROOT ? 'user root;' : '';
 
     put("$l->{prefix}/conf/nginx.conf", <<"_EOC_");
-load_module $ENV{TEST_NGINX_ES_MODULE};
-error_log logs/error.log info;
+@{[ EmbedSessionTest::es_load_module() ]}error_log logs/error.log info;
 pid logs/nginx.pid;
 worker_processes 2;
 events { worker_connections 64; }

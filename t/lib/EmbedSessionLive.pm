@@ -324,8 +324,7 @@ sub write_conf {
     my $tail = server_conf($PORT) . ($o{locations} // '') . "    }\n}\n";
 
     put("$PREFIX/conf/nginx.conf", <<"_EOC_" . $tail);
-load_module $ENV{TEST_NGINX_ES_MODULE};
-error_log logs/error.log info;
+@{[ EmbedSessionTest::es_load_module() ]}error_log logs/error.log info;
 pid logs/nginx.pid;
 master_process on;
 daemon on;
