@@ -160,7 +160,8 @@ static ngx_int_t ngx_http_es_state_record(ngx_http_es_store_t *store,
     ngx_http_es_state_file_t *sf, u_char *p, ngx_http_es_store_rec_t *rec,
     size_t *stride, const char **why);
 static u_char *ngx_http_es_state_resync(ngx_http_es_store_t *store,
-    ngx_http_es_state_file_t *sf, u_char *p, size_t *budget);
+    ngx_http_es_state_file_t *sf, u_char *declined, u_char *p,
+    size_t *budget);
 static ngx_int_t ngx_http_es_state_read(ngx_http_es_store_t *store,
     ngx_str_t *buf, ngx_log_t *log);
 static ngx_int_t ngx_http_es_state_write(ngx_http_es_store_t *store,
@@ -1195,8 +1196,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
         rc = ngx_http_es_state_record(store, sf, p, &rec, &stride, &why);
 
         if (rc == NGX_ERROR) {
-            next = ngx_http_es_state_resync(store, sf,
-                                            declined ? declined : p,
+            next = ngx_http_es_state_resync(store, sf, declined, p,
                                             &budget);
             declined = NULL;
             p = next;
@@ -1250,8 +1250,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
              * the wrong one, or after this one
              */
 
-            next = ngx_http_es_state_resync(store, sf,
-                                            declined ? declined : p,
+            next = ngx_http_es_state_resync(store, sf, declined, p,
                                             &budget);
 
             if (next == last) {
@@ -1454,19 +1453,32 @@ ngx_http_es_state_record(ngx_http_es_store_t *store,
 
 
 /*
- * After a broken length: where the next valid record starts, or the end.
- * Every position tried costs a checksum of up to a record's length, so
- * the search stops when its budget (bytes checked) is spent.
+ * After a broken length at p: where the next valid record starts, or the
+ * end.  Every position tried costs a checksum of up to a record's length,
+ * so the search stops when its budget (bytes checked) is spent.
+ *
+ * The search starts after the damaged record just before p (declined),
+ * when there is one, whose length may have been the wrong one: that
+ * record was checked whole once, and the walk after the search reads its
+ * bytes again, so they count.  Uncounted, a file of damaged records that
+ * each hold a valid one and end at a broken length had each of its bytes
+ * checked some sixty times, whatever the budget.
  */
 
 static u_char *
 ngx_http_es_state_resync(ngx_http_es_store_t *store,
-    ngx_http_es_state_file_t *sf, u_char *p, size_t *budget)
+    ngx_http_es_state_file_t *sf, u_char *declined, u_char *p,
+    size_t *budget)
 {
     size_t                    stride;
     uint32_t                  rlen;
     const char               *why;
     ngx_http_es_store_rec_t   rec;
+
+    if (declined) {
+        *budget -= ngx_min(*budget, (size_t) (p - declined));
+        p = declined;
+    }
 
     for (p++; sf->end - p >= 8; p++) {
 
