@@ -3435,6 +3435,7 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_rec_t *rec, u_char *payload, time_t now)
 {
     u_char                    *claims;
+    time_t                     expires;
     ngx_uint_t                 revoked, revoke;
     ngx_http_es_store_sh_t    *sh;
     ngx_http_es_store_node_t  *n;
@@ -3509,8 +3510,19 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
 
     ngx_http_es_store_count(sh, &n->rec, 1);
 
-    if (rec->expires > n->rec.expires && !revoked) {
-        n->rec.expires = rec->expires;
+    /*
+     * A revoked record goes once its last token has expired: the other
+     * side may have issued a later one than those it knew of (a rotation
+     * in the other zone), and the record must stay until that one has
+     * expired too, else the token is taken for one of an unknown session
+     */
+
+    expires = revoked ? ngx_min(rec->expires,
+                                n->rec.horizon + store->leeway)
+                      : rec->expires;
+
+    if (expires > n->rec.expires) {
+        n->rec.expires = expires;
         ngx_queue_remove(&n->queue);
         ngx_http_es_store_queue(sh, n);
     }
