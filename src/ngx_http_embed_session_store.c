@@ -3550,8 +3550,17 @@ ngx_http_es_store_alloc_locked(ngx_http_es_store_t *store,
 
     for (tries = 0; tries < 2; tries++) {
 
-        if (tries && ngx_http_es_store_expire_locked(store, now) == 0) {
-            break;
+        if (tries) {
+            if (ngx_http_es_store_expire_locked(store, now) == 0) {
+                break;
+            }
+
+            /*
+             * The records that expired may have been the last ones of
+             * this owner, and its node went with them
+             */
+
+            o = NULL;
         }
 
         if (o == NULL) {
