@@ -92,6 +92,7 @@ typedef struct {
     ngx_rbtree_node_t           node;
     ngx_queue_t                 queue;
     u_char                     *payload;
+    ngx_atomic_uint_t           revoked;    /* sh->changes, when it was */
     ngx_http_es_store_rec_t     rec;
 } ngx_http_es_store_node_t;
 
@@ -3440,11 +3441,28 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_sh_t    *sh;
     ngx_http_es_store_node_t  *n;
 
+    sh = store->sh;
+
     if (rec->expires <= now) {
+
+        /*
+         * Revoked, and its last token has expired: nothing to keep, but
+         * a record that is live here must not outlive the revocation (the
+         * other zone forgot the session once it had written it revoked)
+         */
+
+        if (rec->flags & NGX_HTTP_ES_STORE_REVOKED) {
+            n = ngx_http_es_store_lookup(sh, rec->id, 0);
+
+            if (n && !(n->rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
+                n->rec.horizon = ngx_max(n->rec.horizon, rec->horizon);
+                ngx_http_es_store_revoke_locked(store, n);
+            }
+        }
+
         return NGX_OK;
     }
 
-    sh = store->sh;
     n = ngx_http_es_store_lookup(sh, rec->id, 0);
 
     if (n == NULL) {
@@ -3634,6 +3652,7 @@ ngx_http_es_store_link(ngx_http_es_store_t *store,
     if (n->rec.flags & NGX_HTTP_ES_STORE_REVOKED) {
         n->rec.expires = ngx_min(n->rec.expires,
                                  n->rec.horizon + store->leeway);
+        n->revoked = sh->changes;
     }
 
     ngx_rbtree_insert(&sh->rbtree, &n->node);
@@ -3688,8 +3707,8 @@ ngx_http_es_store_queue(ngx_http_es_store_sh_t *sh,
 /*
  * Revoked: kept while a token of it can be presented, that is until the
  * latest exp of its tokens plus the leeway, in the queue of revoked
- * records.  A renew token lives longer, but nothing takes it without the
- * record.
+ * records, and until a snapshot holds it revoked (expire_locked()).  A
+ * renew token lives longer, but nothing takes it without the record.
  */
 
 static void
@@ -3711,6 +3730,7 @@ ngx_http_es_store_revoke_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_count(sh, &n->rec, 1);
 
     n->rec.expires = ngx_min(n->rec.expires, n->rec.horizon + store->leeway);
+    n->revoked = sh->changes;
 
     ngx_http_es_store_queue(sh, n);
 }
@@ -3765,6 +3785,19 @@ ngx_http_es_store_expire_locked(ngx_http_es_store_t *store, time_t now)
             n = ngx_queue_data(q, ngx_http_es_store_node_t, queue);
 
             if (n->rec.expires > now) {
+                break;
+            }
+
+            /*
+             * A revocation that no state file holds yet: the file holds
+             * the record as it was, and the next writer, merging the file
+             * in, would bring it back to life, renew token and all
+             */
+
+            if (k == 1 && store->state.len
+                && (ngx_atomic_int_t) (store->sh->persisted - n->revoked)
+                   <= 0)
+            {
                 break;
             }
 

@@ -133,6 +133,27 @@ sub merge_state {
     return state_file(records => [ state_rec($first), state_rec($second) ]);
 }
 
+# the other way round: the first record live, the second revoked after
+# its last token expired, so that its own expiry has passed too (a zone
+# writes such a record before it lets it go): it still ends the session
+# (it was taken for nothing: the zone kept the session live)
+
+sub merge_state_expired {
+    my ($sid, $jti) = merge_ids();
+    my $now = time;
+
+    my $live = record_body(id => $sid, gen => $jti, prev => $sid, seq => 1,
+                           rotated => $now - 10,
+                           expires => $now + 3600, end => $now + 3600,
+                           iat => $now - 10, exp => $now + 300);
+
+    my $revoked = record_body(id => $sid, flags => $F_REVOKED,
+                              expires => $now - 570, end => $now + 3600,
+                              iat => $now - 900, exp => $now - 600);
+
+    return state_file(records => [ state_rec($live), state_rec($revoked) ]);
+}
+
 sub merge_token {
     my ($sid, $jti) = merge_ids();
     my $now = time;
@@ -1477,6 +1498,21 @@ GET /verify
     embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/merge.state;
 --- user_files eval
 [['store.api-keys', $main::KEY_FILE], ['merge.state', main::merge_state(1)]]
+--- more_headers eval
+"X-Session-Token: " . main::merge_token() . "\nOrigin: $main::ORIGIN"
+--- request
+GET /verify
+--- error_code: 401
+--- response_body_like: "SESSION_REVOKED"
+
+
+
+=== TEST 23: one session in two records, live in the first, revoked in the second when its tokens had expired (its record's expiry past): revoked
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/merge.state;
+--- user_files eval
+[['store.api-keys', $main::KEY_FILE], ['merge.state', main::merge_state_expired()]]
 --- more_headers eval
 "X-Session-Token: " . main::merge_token() . "\nOrigin: $main::ORIGIN"
 --- request
