@@ -92,6 +92,7 @@ typedef struct {
     ngx_rbtree_node_t           node;
     ngx_queue_t                 queue;
     u_char                     *payload;
+    ngx_atomic_uint_t           revoked;    /* sh->changes, when it was */
     ngx_http_es_store_rec_t     rec;
 } ngx_http_es_store_node_t;
 
@@ -160,7 +161,8 @@ static ngx_int_t ngx_http_es_state_record(ngx_http_es_store_t *store,
     ngx_http_es_state_file_t *sf, u_char *p, ngx_http_es_store_rec_t *rec,
     size_t *stride, const char **why);
 static u_char *ngx_http_es_state_resync(ngx_http_es_store_t *store,
-    ngx_http_es_state_file_t *sf, u_char *p, size_t *budget);
+    ngx_http_es_state_file_t *sf, u_char *declined, u_char *p,
+    size_t *budget);
 static ngx_int_t ngx_http_es_state_read(ngx_http_es_store_t *store,
     ngx_str_t *buf, ngx_log_t *log);
 static ngx_int_t ngx_http_es_state_write(ngx_http_es_store_t *store,
@@ -1193,8 +1195,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
         rc = ngx_http_es_state_record(store, sf, p, &rec, &stride, &why);
 
         if (rc == NGX_ERROR) {
-            next = ngx_http_es_state_resync(store, sf,
-                                            declined ? declined : p,
+            next = ngx_http_es_state_resync(store, sf, declined, p,
                                             &budget);
             declined = NULL;
             p = next;
@@ -1248,8 +1249,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
              * the wrong one, or after this one
              */
 
-            next = ngx_http_es_state_resync(store, sf,
-                                            declined ? declined : p,
+            next = ngx_http_es_state_resync(store, sf, declined, p,
                                             &budget);
 
             if (next == last) {
@@ -1452,19 +1452,32 @@ ngx_http_es_state_record(ngx_http_es_store_t *store,
 
 
 /*
- * After a broken length: where the next valid record starts, or the end.
- * Every position tried costs a checksum of up to a record's length, so
- * the search stops when its budget (bytes checked) is spent.
+ * After a broken length at p: where the next valid record starts, or the
+ * end.  Every position tried costs a checksum of up to a record's length,
+ * so the search stops when its budget (bytes checked) is spent.
+ *
+ * The search starts after the damaged record just before p (declined),
+ * when there is one, whose length may have been the wrong one: that
+ * record was checked whole once, and the walk after the search reads its
+ * bytes again, so they count.  Uncounted, a file of damaged records that
+ * each hold a valid one and end at a broken length had each of its bytes
+ * checked some sixty times, whatever the budget.
  */
 
 static u_char *
 ngx_http_es_state_resync(ngx_http_es_store_t *store,
-    ngx_http_es_state_file_t *sf, u_char *p, size_t *budget)
+    ngx_http_es_state_file_t *sf, u_char *declined, u_char *p,
+    size_t *budget)
 {
     size_t                    stride;
     uint32_t                  rlen;
     const char               *why;
     ngx_http_es_store_rec_t   rec;
+
+    if (declined) {
+        *budget -= ngx_min(*budget, (size_t) (p - declined));
+        p = declined;
+    }
 
     for (p++; sf->end - p >= 8; p++) {
 
@@ -3387,15 +3400,33 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_rec_t *rec, u_char *payload, time_t now)
 {
     u_char                    *claims;
+    time_t                     expires;
     ngx_uint_t                 revoked, revoke;
     ngx_http_es_store_sh_t    *sh;
     ngx_http_es_store_node_t  *n;
 
+    sh = store->sh;
+
     if (rec->expires <= now) {
+
+        /*
+         * Revoked, and its last token has expired: nothing to keep, but
+         * a record that is live here must not outlive the revocation (the
+         * other zone forgot the session once it had written it revoked)
+         */
+
+        if (rec->flags & NGX_HTTP_ES_STORE_REVOKED) {
+            n = ngx_http_es_store_lookup(sh, rec->id, 0);
+
+            if (n && !(n->rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
+                n->rec.horizon = ngx_max(n->rec.horizon, rec->horizon);
+                ngx_http_es_store_revoke_locked(store, n);
+            }
+        }
+
         return NGX_OK;
     }
 
-    sh = store->sh;
     n = ngx_http_es_store_lookup(sh, rec->id, 0);
 
     if (n == NULL) {
@@ -3461,8 +3492,19 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
 
     ngx_http_es_store_count(sh, &n->rec, 1);
 
-    if (rec->expires > n->rec.expires && !revoked) {
-        n->rec.expires = rec->expires;
+    /*
+     * A revoked record goes once its last token has expired: the other
+     * side may have issued a later one than those it knew of (a rotation
+     * in the other zone), and the record must stay until that one has
+     * expired too, else the token is taken for one of an unknown session
+     */
+
+    expires = revoked ? ngx_min(rec->expires,
+                                n->rec.horizon + store->leeway)
+                      : rec->expires;
+
+    if (expires > n->rec.expires) {
+        n->rec.expires = expires;
         ngx_queue_remove(&n->queue);
         ngx_http_es_store_queue(sh, n);
     }
@@ -3490,8 +3532,17 @@ ngx_http_es_store_alloc_locked(ngx_http_es_store_t *store,
 
     for (tries = 0; tries < 2; tries++) {
 
-        if (tries && ngx_http_es_store_expire_locked(store, now) == 0) {
-            break;
+        if (tries) {
+            if (ngx_http_es_store_expire_locked(store, now) == 0) {
+                break;
+            }
+
+            /*
+             * The records that expired may have been the last ones of
+             * this owner, and its node went with them
+             */
+
+            o = NULL;
         }
 
         if (o == NULL) {
@@ -3565,6 +3616,7 @@ ngx_http_es_store_link(ngx_http_es_store_t *store,
     if (n->rec.flags & NGX_HTTP_ES_STORE_REVOKED) {
         n->rec.expires = ngx_min(n->rec.expires,
                                  n->rec.horizon + store->leeway);
+        n->revoked = sh->changes;
     }
 
     ngx_rbtree_insert(&sh->rbtree, &n->node);
@@ -3619,8 +3671,8 @@ ngx_http_es_store_queue(ngx_http_es_store_sh_t *sh,
 /*
  * Revoked: kept while a token of it can be presented, that is until the
  * latest exp of its tokens plus the leeway, in the queue of revoked
- * records.  A renew token lives longer, but nothing takes it without the
- * record.
+ * records, and until a snapshot holds it revoked (expire_locked()).  A
+ * renew token lives longer, but nothing takes it without the record.
  */
 
 static void
@@ -3642,6 +3694,7 @@ ngx_http_es_store_revoke_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_count(sh, &n->rec, 1);
 
     n->rec.expires = ngx_min(n->rec.expires, n->rec.horizon + store->leeway);
+    n->revoked = sh->changes;
 
     ngx_http_es_store_queue(sh, n);
 }
@@ -3696,6 +3749,19 @@ ngx_http_es_store_expire_locked(ngx_http_es_store_t *store, time_t now)
             n = ngx_queue_data(q, ngx_http_es_store_node_t, queue);
 
             if (n->rec.expires > now) {
+                break;
+            }
+
+            /*
+             * A revocation that no state file holds yet: the file holds
+             * the record as it was, and the next writer, merging the file
+             * in, would bring it back to life, renew token and all
+             */
+
+            if (k == 1 && store->state.len
+                && (ngx_atomic_int_t) (store->sh->persisted - n->revoked)
+                   <= 0)
+            {
                 break;
             }
 

@@ -100,6 +100,69 @@ signed_live();
 Test::More::done_testing();
 
 
+# one session in two records, as two zones side by side write them (a
+# reload that changed the zone's size, a binary upgrade): the first zone
+# revoked it when its last token had expired; the second rotated it since,
+# and issued a later token (then revoked it too, or not).  The record they
+# merge into is revoked, and kept until that later token has expired: it
+# used to go with the first zone's last token, and the later token was then
+# taken for one of a session the zone does not know (found by
+# fuzz/fuzz_state).
+
+sub merge_ids {
+    return (pack('H*', '5e55104e00004000800000000000aaaa'),
+            pack('H*', '5e55104e00004000800000000000bbbb'));
+}
+
+sub merge_state {
+    my ($revoked) = @_;
+    my ($sid, $jti) = merge_ids();
+    my $now = time;
+
+    my $first = record_body(id => $sid, flags => $F_REVOKED,
+                            expires => $now + 3600, end => $now + 3600,
+                            iat => $now - 900, exp => $now - 600);
+
+    my $second = record_body(id => $sid, gen => $jti, prev => $sid,
+                             seq => 1,
+                             rotated => $now - 10,
+                             flags => $revoked ? $F_REVOKED : 0,
+                             expires => $now + 3600, end => $now + 3600,
+                             iat => $now - 10, exp => $now + 300);
+
+    return state_file(records => [ state_rec($first), state_rec($second) ]);
+}
+
+# the other way round: the first record live, the second revoked after
+# its last token expired, so that its own expiry has passed too (a zone
+# writes such a record before it lets it go): it still ends the session
+# (it was taken for nothing: the zone kept the session live)
+
+sub merge_state_expired {
+    my ($sid, $jti) = merge_ids();
+    my $now = time;
+
+    my $live = record_body(id => $sid, gen => $jti, prev => $sid, seq => 1,
+                           rotated => $now - 10,
+                           expires => $now + 3600, end => $now + 3600,
+                           iat => $now - 10, exp => $now + 300);
+
+    my $revoked = record_body(id => $sid, flags => $F_REVOKED,
+                              expires => $now - 570, end => $now + 3600,
+                              iat => $now - 900, exp => $now - 600);
+
+    return state_file(records => [ state_rec($live), state_rec($revoked) ]);
+}
+
+sub merge_token {
+    my ($sid, $jti) = merge_ids();
+    my $now = time;
+
+    return token(claims => { sid => uuid_text($sid), jti => uuid_text($jti),
+                             iat => $now - 10, exp => $now + 300 });
+}
+
+
 # the live nginx ##############################################################
 
 sub store_live {
@@ -1411,3 +1474,48 @@ qr/\[emerg\].*"state_key=[^"]*rotation\.jwks" must hold exactly one key/
 --- must_die
 --- error_log eval
 qr/\[emerg\].*invalid parameter "state_key="/
+
+
+
+=== TEST 21: one session in two records, revoked in the first with its tokens expired, rotated in the second: revoked till the later token expires
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/merge.state;
+--- user_files eval
+[['store.api-keys', $main::KEY_FILE], ['merge.state', main::merge_state(0)]]
+--- more_headers eval
+"X-Session-Token: " . main::merge_token() . "\nOrigin: $main::ORIGIN"
+--- request
+GET /verify
+--- error_code: 401
+--- response_body_like: "SESSION_REVOKED"
+
+
+
+=== TEST 22: the same, revoked in the second record too
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/merge.state;
+--- user_files eval
+[['store.api-keys', $main::KEY_FILE], ['merge.state', main::merge_state(1)]]
+--- more_headers eval
+"X-Session-Token: " . main::merge_token() . "\nOrigin: $main::ORIGIN"
+--- request
+GET /verify
+--- error_code: 401
+--- response_body_like: "SESSION_REVOKED"
+
+
+
+=== TEST 23: one session in two records, live in the first, revoked in the second when its tokens had expired (its record's expiry past): revoked
+--- http_config
+    embed_session_api_keys    zone=keys:1m file=$TEST_NGINX_HTML_DIR/store.api-keys;
+    embed_session_store_zone  zone=sessions:1m state=$TEST_NGINX_HTML_DIR/merge.state;
+--- user_files eval
+[['store.api-keys', $main::KEY_FILE], ['merge.state', main::merge_state_expired()]]
+--- more_headers eval
+"X-Session-Token: " . main::merge_token() . "\nOrigin: $main::ORIGIN"
+--- request
+GET /verify
+--- error_code: 401
+--- response_body_like: "SESSION_REVOKED"

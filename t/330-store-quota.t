@@ -6,7 +6,9 @@
 # revocation makes useless goes early: a revoked session's record stays
 # only while one of its tokens can still be presented (its latest exp plus
 # the leeway), not until its absolute end, so a revoked key's sessions
-# give their room back within a token's lifetime.
+# give their room back within a token's lifetime; but not before a
+# snapshot of the state file holds the revocation: the file holds the
+# session live until then, and a writer merges the file in.
 #
 # On an nginx of our own (t/lib/EmbedSessionLive.pm): two API keys, a
 # mint with a 2-second token in a 1-hour session, leeway 1s.
@@ -132,6 +134,8 @@ sub quota_live {
     stop_nginx('quota: stop again') or return;
 
     early_free(%conf);
+
+    late_revoke(%conf);
 }
 
 # a revoked session's record goes once its last token has expired (2 s
@@ -187,6 +191,65 @@ sub early_free {
 
     Test::More::is(outcome(mint_as('/mint-short', 'short-4', auth())), '201',
                    "$w: the key mints again");
+    invariant_ok($w);
+
+    stop_nginx("$w: stop");
+}
+
+
+# a session revoked when its last token had expired already: its record
+# may go at once, its tokens being of no use, but not before a snapshot
+# holds it revoked.  The state file written before holds it live, and the
+# sync timer merges the file into the zone before it writes the next one:
+# the record came back to life, and the renew token, which lives an hour,
+# refreshed the session (200) after the revocation (found by
+# fuzz/fuzz_state)
+
+sub late_revoke {
+    my (%conf) = @_;
+
+    my $w = 'late revoke';
+
+    unlink $STATE;
+    write_conf(%conf, per_key => 10);
+    start_nginx("$w: start") or return;
+
+    my $r = mint_as('/mint-short', 'late-1', auth());
+    Test::More::is(outcome($r), '201', "$w: mint a 2-second token");
+    my $s = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+
+    wait_snapshot("$w: the session is in the state file");
+
+    # the token's 2 s and the leeway's 1 s
+    Time::HiRes::sleep(3.5);
+
+    Test::More::is(outcome(call('POST', '/revoke',
+                                { session_id => $s->{session_id} // '' },
+                                auth())),
+                   '200', "$w: revoke it, its token expired");
+
+    wait_snapshot("$w: a snapshot after the revocation");
+
+    Test::More::is(outcome(call('POST', '/refresh',
+                                { renew_token => $s->{renew_token} })),
+                   '404 SESSION_NOT_FOUND',
+                   "$w: its renew token refreshes nothing");
+
+    my $n;
+
+    for (1 .. 200) {
+        $n = entries('revoked');
+        last if defined $n && $n == 0;
+        Time::HiRes::sleep(0.05);
+    }
+
+    Test::More::is($n, 0, "$w: the revoked record goes, once a snapshot "
+                          . 'holds it');
+
+    Test::More::is(outcome(call('POST', '/refresh',
+                                { renew_token => $s->{renew_token} })),
+                   '404 SESSION_NOT_FOUND',
+                   "$w: ... and the renew token still refreshes nothing");
     invariant_ok($w);
 
     stop_nginx("$w: stop");
