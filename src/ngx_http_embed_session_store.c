@@ -1020,6 +1020,7 @@ ngx_http_es_store_lost(ngx_http_es_store_t *store, const char *why,
     }
 
     sh->since = now + 1;
+    sh->changes++;
 
     ngx_shmtx_unlock(&store->shpool->mutex);
 
