@@ -96,6 +96,10 @@ static ngx_http_es_gauge_t  ngx_http_es_gauges[] = {
       "The generation of the state file last written or read.",
       ngx_http_es_stat(generation) },
 
+    { "state_unwritten", "", "gauge",
+      "Changes of the zone that no state file holds yet.",
+      ngx_http_es_stat(unwritten) },
+
     { "state_losses_total", "", "counter",
       "Starts that found the state file missing, older than the epoch, "
       "or not whole.", ngx_http_es_stat(losses) },

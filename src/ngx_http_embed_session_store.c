@@ -3210,6 +3210,8 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
     st->free = store->shpool->pfree * ngx_pagesize;
     st->used = st->size - st->free;
     st->generation = (ngx_uint_t) sh->generation;
+    st->unwritten = (store->state.len && sh->changes != sh->persisted)
+                    ? (ngx_uint_t) (sh->changes - sh->persisted) : 0;
 
     ngx_shmtx_unlock(&store->shpool->mutex);
 

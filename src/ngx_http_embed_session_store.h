@@ -143,6 +143,7 @@ typedef struct {
     ngx_uint_t                  writes;
     ngx_uint_t                  write_failures;
     ngx_uint_t                  generation; /* of the last state file */
+    ngx_uint_t                  unwritten;  /* changes not in it yet */
     ngx_uint_t                  losses;     /* state lost, at start */
     ngx_uint_t                  quota;      /* refusals, per_key= */
     ngx_uint_t                  ok;         /* the invariant walk passed */
