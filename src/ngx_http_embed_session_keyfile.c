@@ -1657,6 +1657,13 @@ ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
     rc = ngx_http_es_keyfile_parse_line(kl, out, out + o.len);
 
     if (rc != NGX_OK) {
+
+        /* without room for a reason, fail() wrote none to copy */
+
+        if (kl->err_len == 0) {
+            return NGX_ERROR;
+        }
+
         if (rc == NGX_DECLINED) {
             ngx_cpystrn(reason, (u_char *) "not a record", sizeof(reason));
 
