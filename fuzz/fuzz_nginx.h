@@ -18,7 +18,8 @@
  *   ngx_init_zone_pool() makes one on a shared zone; fz_slab_mark() notes
  *   what is in use once the caller made its own structures, and
  *   fz_slab_pool_free() checks that exactly that is in use again, pages
- *   and chunks of each size (a leak in the zone), and frees the pool.
+ *   and chunks of each size (a leak in the zone), and frees the pool
+ *   (inline: a harness without a zone, fuzz_keyfile, uses none of them).
  *
  * Include it after <ngx_config.h> and <ngx_core.h>.
  */
@@ -138,7 +139,7 @@ fz_nginx_setup(void)
  * fresh mapping has at 0)
  */
 
-static ngx_slab_pool_t *
+static ngx_inline ngx_slab_pool_t *
 fz_slab_pool_create(ngx_uint_t pages)
 {
     size_t            size;
@@ -168,7 +169,7 @@ fz_slab_pool_create(ngx_uint_t pages)
 }
 
 
-static void
+static ngx_inline void
 fz_slab_mark(ngx_slab_pool_t *sp, fz_slab_mark_t *mark)
 {
     ngx_uint_t  i, n;
@@ -186,7 +187,7 @@ fz_slab_mark(ngx_slab_pool_t *sp, fz_slab_mark_t *mark)
 }
 
 
-static void
+static ngx_inline void
 fz_slab_pool_free(ngx_slab_pool_t *sp, fz_slab_mark_t *mark)
 {
     fz_slab_mark_t  now;

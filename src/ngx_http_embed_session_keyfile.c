@@ -115,6 +115,7 @@ static ngx_int_t ngx_http_es_keyfile_fail(ngx_http_es_keyfile_line_t *kl,
 static ngx_int_t ngx_http_es_keyfile_put(ngx_http_es_api_rec_t *rec,
     ngx_uint_t n, u_char *p, size_t len);
 static ngx_int_t ngx_http_es_keyfile_is_item(ngx_str_t *s, size_t max);
+static ngx_str_t *ngx_http_es_keyfile_shown(ngx_str_t *value);
 static ngx_int_t ngx_http_es_keyfile_hex(u_char *dst, u_char *src);
 static ngx_int_t ngx_http_es_keyfile_edited(ngx_http_es_keyfile_line_t *kl,
     ngx_http_es_api_change_t *ch);
@@ -810,7 +811,7 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_line_t *kl,
         {
             return ngx_http_es_keyfile_fail(kl, "rate=%V: not N/s, N/m or N/h "
                                             "with N from 1 to 999999999",
-                                            value);
+                                            ngx_http_es_keyfile_shown(value));
         }
 
         rec->rate = n;
@@ -830,7 +831,8 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_line_t *kl,
 
         } else {
             return ngx_http_es_keyfile_fail(kl, "status=%V: not \"active\" or "
-                                            "\"revoked\"", value);
+                                            "\"revoked\"",
+                                            ngx_http_es_keyfile_shown(value));
         }
 
         return NGX_OK;
@@ -863,7 +865,8 @@ ngx_http_es_keyfile_parse_field(ngx_http_es_keyfile_line_t *kl,
 
         if (n == NGX_ERROR) {
             return ngx_http_es_keyfile_fail(kl, "expires=%V: not Unix seconds "
-                                            "(an integer)", value);
+                                            "(an integer)",
+                                            ngx_http_es_keyfile_shown(value));
         }
 
         rec->expires = (time_t) n;
@@ -1294,6 +1297,21 @@ ngx_http_es_keyfile_is_item(ngx_str_t *s, size_t max)
 }
 
 
+/* a value quoted in a message, unless it looks like a raw key */
+
+static ngx_str_t *
+ngx_http_es_keyfile_shown(ngx_str_t *value)
+{
+    static ngx_str_t  hidden = ngx_string("(not shown: looks like a raw key)");
+
+    if (ngx_http_es_api_is_raw_key(value->data, value->len)) {
+        return &hidden;
+    }
+
+    return value;
+}
+
+
 /* PREFIX ([A-Za-z0-9_]* ending in "_", or empty) + 40 of [A-Za-z0-9] */
 
 ngx_int_t
@@ -1639,6 +1657,13 @@ ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
     rc = ngx_http_es_keyfile_parse_line(kl, out, out + o.len);
 
     if (rc != NGX_OK) {
+
+        /* without room for a reason, fail() wrote none to copy */
+
+        if (kl->err_len == 0) {
+            return NGX_ERROR;
+        }
+
         if (rc == NGX_DECLINED) {
             ngx_cpystrn(reason, (u_char *) "not a record", sizeof(reason));
 

@@ -18,6 +18,9 @@
 #               embed_session_api_key_from applies (bearer, no_bearer,
 #               another header)
 #   TEST 8-11   embed_session_api_key_strip keeps keys from the upstream
+#   TEST 12-14  a raw key pasted into rate=, status= or expires= is not
+#               quoted back by "nginx -t" (fuzz_keyfile found it: those
+#               three quoted their value, whatever it was)
 #
 # The live parts run an nginx of their own (reloads, files changed
 # between requests, "nginx -t" with a timeout); each waits for what it
@@ -1006,3 +1009,48 @@ GET /api
 [200, 401]
 --- response_body_like eval
 ["\\Aok acme a=\\[\\]\\n\\z", '"code":"BEARER_NOT_ALLOWED"']
+
+
+
+=== TEST 12: key file: a raw key pasted into rate= is not quoted back
+--- config
+    location /api {
+        embed_session_api_key z;
+    }
+--- user_files eval
+[['keys.txt', "acme key=" . ::stored($::K1) . " rate=$::K2\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*keys\.txt", line 1, entry "acme": rate=\(not shown: looks like a raw key\): not N\/s, N\/m or N\/h with N from 1 to 999999999/
+--- no_error_log eval
+qr/\Q$::K2\E/
+
+
+
+=== TEST 13: key file: a raw key pasted into status= is not quoted back
+--- config
+    location /api {
+        embed_session_api_key z;
+    }
+--- user_files eval
+[['keys.txt', "acme key=" . ::stored($::K1) . " status=$::K2\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*keys\.txt", line 1, entry "acme": status=\(not shown: looks like a raw key\): not "active" or "revoked"/
+--- no_error_log eval
+qr/\Q$::K2\E/
+
+
+
+=== TEST 14: key file: a raw key pasted into expires= is not quoted back
+--- config
+    location /api {
+        embed_session_api_key z;
+    }
+--- user_files eval
+[['keys.txt', "acme key=" . ::stored($::K1) . " expires=$::K2\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*keys\.txt", line 1, entry "acme": expires=\(not shown: looks like a raw key\): not Unix seconds \(an integer\)/
+--- no_error_log eval
+qr/\Q$::K2\E/
