@@ -50,6 +50,8 @@ static ngx_uint_t ngx_http_es_api_is_source(ngx_http_es_api_conf_t *conf,
     ngx_table_elt_t *h);
 static ngx_int_t ngx_http_es_api_strip(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_auth_t *auth);
+static ngx_uint_t ngx_http_es_api_drop(ngx_http_request_t *r,
+    ngx_table_elt_t *h, void *data);
 static ngx_http_es_api_auth_t *ngx_http_es_api_auth(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_query_t *q);
 static ngx_int_t ngx_http_es_api_list(ngx_http_request_t *r, ngx_array_t *a,
@@ -919,85 +921,39 @@ static ngx_int_t
 ngx_http_es_api_strip(ngx_http_request_t *r, ngx_http_es_api_conf_t *conf,
     ngx_http_es_api_auth_t *auth)
 {
-    ngx_uint_t        i, n, drop;
-    ngx_list_t        headers;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *copy;
+    ngx_int_t  dropped;
 
-    n = 0;
-    drop = 0;
+    dropped = ngx_http_es_headers_drop(r, ngx_http_es_api_drop, conf, 0);
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        n++;
-        drop += ngx_http_es_api_is_source(conf, &h[i]);
-    }
-
-    if (drop == 0) {
-        return NGX_OK;
-    }
-
-    if (ngx_list_init(&headers, r->pool, n, sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
+    if (dropped == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (ngx_http_es_api_is_source(conf, &h[i])) {
-            if (r->headers_in.authorization == &h[i]) {
-                r->headers_in.authorization = NULL;
-            }
-
-            continue;
-        }
-
-        copy = ngx_list_push(&headers);
-        if (copy == NULL) {
-            return NGX_ERROR;
-        }
-
-        *copy = h[i];
+    if (dropped == 0) {
+        return NGX_OK;
     }
-
-    /* one part: "last" must point into the request, not this frame */
-
-    r->headers_in.headers = headers;
-    r->headers_in.headers.last = &r->headers_in.headers.part;
 
     auth->stripped = 1;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "embed_session: API key headers stripped: %ui", drop);
+                   "embed_session: API key headers stripped: %i", dropped);
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_es_api_drop(ngx_http_request_t *r, ngx_table_elt_t *h, void *data)
+{
+    if (!ngx_http_es_api_is_source(data, h)) {
+        return 0;
+    }
+
+    if (r->headers_in.authorization == h) {
+        r->headers_in.authorization = NULL;
+    }
+
+    return 1;
 }
 
 

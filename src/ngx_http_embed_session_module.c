@@ -1520,3 +1520,89 @@ ngx_http_es_writable(ngx_file_info_t *fi, ngx_uid_t uid, ngx_gid_t gid)
 
     return (fi->st_mode & S_IWOTH) != 0;
 }
+
+
+/*
+ * nginx has no way to take a header out of the request: when one has to
+ * go, the list is made anew without the headers that "drop" names, with
+ * room for "room" more (the named pointers of headers_in keep their
+ * elements, which stay valid for the request).  Returns how many went, or
+ * NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_es_headers_drop(ngx_http_request_t *r,
+    ngx_http_es_header_drop_pt drop, void *data, ngx_uint_t room)
+{
+    ngx_int_t         dropped;
+    ngx_uint_t        i, n;
+    ngx_list_t        headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *copy;
+
+    n = 0;
+    dropped = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        n++;
+        dropped += drop(r, &h[i], data);
+    }
+
+    if (dropped == 0) {
+        return 0;
+    }
+
+    if (ngx_list_init(&headers, r->pool, n + room, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (drop(r, &h[i], data)) {
+            continue;
+        }
+
+        copy = ngx_list_push(&headers);
+        if (copy == NULL) {
+            return NGX_ERROR;
+        }
+
+        *copy = h[i];
+    }
+
+    /* one part: "last" must point into the request, not this frame */
+
+    r->headers_in.headers = headers;
+    r->headers_in.headers.last = &r->headers_in.headers.part;
+
+    return dropped;
+}

@@ -314,6 +314,13 @@ ngx_uint_t ngx_http_es_writable(ngx_file_info_t *fi, ngx_uid_t uid,
 ngx_int_t ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
     ngx_http_handler_pt handler, ngx_uint_t front);
 
+/* requests */
+typedef ngx_uint_t (*ngx_http_es_header_drop_pt)(ngx_http_request_t *r,
+    ngx_table_elt_t *h, void *data);
+
+ngx_int_t ngx_http_es_headers_drop(ngx_http_request_t *r,
+    ngx_http_es_header_drop_pt drop, void *data, ngx_uint_t room);
+
 /* keys */
 char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
     ngx_str_t *file, ngx_http_es_jws_alg_t alg, ngx_str_t *kid);

@@ -16,12 +16,20 @@
     "Path=/; HttpOnly; Secure; SameSite=None; Partitioned"
 
 
+/* the headers that must not reach the upstream */
+
+typedef struct {
+    ngx_http_es_loc_conf_t     *elcf;
+    ngx_uint_t                  strip;   /* the token's sources too */
+} ngx_http_es_drop_t;
+
+
 static ngx_int_t ngx_http_es_claim_values(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *values);
 static ngx_int_t ngx_http_es_strip_cookies(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf);
-static ngx_uint_t ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf,
-    ngx_table_elt_t *h, ngx_uint_t strip);
+static ngx_uint_t ngx_http_es_drop_header(ngx_http_request_t *r,
+    ngx_table_elt_t *h, void *data);
 static ngx_uint_t ngx_http_es_header_is(ngx_table_elt_t *h, ngx_str_t *name);
 static ngx_uint_t ngx_http_es_header_like(ngx_table_elt_t *h,
     ngx_str_t *name);
@@ -64,10 +72,9 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token)
 {
     ngx_str_t                    *values, args;
-    ngx_uint_t                    i, n, drop, strip;
-    ngx_list_t                    headers;
-    ngx_list_part_t              *part;
-    ngx_table_elt_t              *h, *copy;
+    ngx_uint_t                    i, strip;
+    ngx_table_elt_t              *h;
+    ngx_http_es_drop_t            drop;
     ngx_http_es_claim_header_t   *ch;
 
     strip = (token && elcf->strip_token);
@@ -94,74 +101,15 @@ ngx_http_es_upstream_headers(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /*
-     * nginx has no way to take a header out of the request: when one has
-     * to go, the list is made anew without it (the named pointers of
-     * headers_in keep their elements, which stay valid for the request)
-     */
+    drop.elcf = elcf;
+    drop.strip = strip;
 
-    n = 0;
-    drop = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        n++;
-        drop += ngx_http_es_drop_header(elcf, &h[i], strip);
-    }
-
-    if (drop) {
-        if (ngx_list_init(&headers, r->pool,
-                          n + (elcf->claim_headers
-                               ? elcf->claim_headers->nelts : 0),
-                          sizeof(ngx_table_elt_t))
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        part = &r->headers_in.headers.part;
-        h = part->elts;
-
-        for (i = 0; /* void */ ; i++) {
-
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                h = part->elts;
-                i = 0;
-            }
-
-            if (ngx_http_es_drop_header(elcf, &h[i], strip)) {
-                continue;
-            }
-
-            copy = ngx_list_push(&headers);
-            if (copy == NULL) {
-                return NGX_ERROR;
-            }
-
-            *copy = h[i];
-        }
-
-        /* one part: "last" must point into the request, not this frame */
-
-        r->headers_in.headers = headers;
-        r->headers_in.headers.last = &r->headers_in.headers.part;
+    if (ngx_http_es_headers_drop(r, ngx_http_es_drop_header, &drop,
+                                 elcf->claim_headers
+                                 ? elcf->claim_headers->nelts : 0)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
     }
 
     if (values) {
@@ -478,12 +426,18 @@ ngx_http_es_source_kind_in(ngx_http_es_loc_conf_t *elcf, ngx_uint_t kind)
 /* a header that must not reach the upstream */
 
 static ngx_uint_t
-ngx_http_es_drop_header(ngx_http_es_loc_conf_t *elcf, ngx_table_elt_t *h,
-    ngx_uint_t strip)
+ngx_http_es_drop_header(ngx_http_request_t *r, ngx_table_elt_t *h,
+    void *data)
 {
-    ngx_uint_t                   i, k;
+    ngx_http_es_drop_t  *drop = data;
+
+    ngx_uint_t                   i, k, strip;
     ngx_http_es_source_t        *src;
+    ngx_http_es_loc_conf_t      *elcf;
     ngx_http_es_claim_header_t  *ch;
+
+    elcf = drop->elcf;
+    strip = drop->strip;
 
     static ngx_str_t  cookie = ngx_string("cookie");
     static ngx_str_t  authorization = ngx_string("authorization");
