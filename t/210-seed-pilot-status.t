@@ -1,6 +1,8 @@
 # Seed contract: Pilot Status (shared/seeds 000 "Create embed session" and
-# 001 "API Authentication"), served by configuration alone, the
-# configuration of conf-examples/pilot-status.conf with test paths.
+# 001 "API Authentication"), served by configuration alone:
+# conf-examples/pilot-status.conf as shipped (t/lib/EmbedSessionExample.pm:
+# only ports, key paths and the lines Test::Nginx writes itself change),
+# with an echo server as its application.
 #
 # Plays the seed's documented requests: POST /v1/embed/sessions with
 # x-api-key or x-api-key-id (never Authorization: Bearer), the schema rules
@@ -24,6 +26,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
+use EmbedSessionExample;
 
 use JSON::PP ();
 
@@ -254,12 +257,15 @@ sub refresh {
                   defined $origin ? (origin => $origin) : () });
 }
 
-# a request of the embedded chat with a token, from the allowed origin
+# a call of the embed API (the SDK's, with X-Session-Token) from the
+# allowed origin
+
+our $EMBED_API = '/embed/chat/conversations';
 
 sub embed {
     my ($token) = @_;
 
-    return http('GET', '/embed/chat',
+    return http('GET', $EMBED_API,
                 { 'x-session-token' => $token, origin => $ORIGIN });
 }
 
@@ -363,116 +369,60 @@ sub refreshed {
 
 # configuration ##############################################################
 #
-# What conf-examples/pilot-status.conf says, with test paths: an upstream
-# is a location of this server (/backend/) that echoes what it was sent.
-# The mint and the refresh locations are read from the example itself, so
-# that the two cannot drift apart.
+# conf-examples/pilot-status.conf as shipped (EmbedSessionExample): only its
+# ports, the two key files and the main-level lines Test::Nginx writes
+# change.  The application behind it (upstream pilot_api, 127.0.0.1:9000 in
+# the file) is a server of each block's http_config that echoes what
+# reached it: the URI, the headers the example sets, and the ones that must
+# not arrive (the API key, the session token, the cookie).
 
-our $EXAMPLE = "$FindBin::Bin/../conf-examples/pilot-status.conf";
+our %FILES = (
+    'keys/hs256.jwks'        => '$TEST_NGINX_ES_DATA/keys/hs256.jwks',
+    'keys/pilot-status.keys' => '$TEST_NGINX_HTML_DIR/pilot.keys',
+);
 
-our $MINT = example_location($EXAMPLE, '/v1/embed/sessions');
-our $REFRESH = example_location($EXAMPLE, '/api/public/embed/refresh');
+use_example('pilot-status', files => \%FILES);
 
-# the session store without state= (every block starts with an empty one)
+our $UPSTREAM_PORT = example_port(9000);
 
-our $HTTP_CONFIG = <<'_EOC_';
-    embed_session_api_keys zone=pilot:1m
-                           file=$TEST_NGINX_HTML_DIR/pilot.keys;
-    embed_session_store_zone zone=pilot_sessions:1m;
-_EOC_
+our $UPSTREAM = <<"_EOC_";
+    # the application (pilot_api): an echo
+    server {
+        listen  127.0.0.1:$UPSTREAM_PORT;
 
-our $CONFIG = <<'_EOC_';
-    embed_session_keys      $TEST_NGINX_ES_DATA/keys/hs256.jwks;
-    embed_session_issuer    https://pilotstatus.com.br;
-    embed_session_audience  pilot-status-embed;
-
-    embed_session_api_key_from  header=x-api-key id_header=x-api-key-id
-                                no_bearer;
-
-    embed_session_error_format  flat;
-    embed_session_error_code  API_KEY_REQUIRED    401 API_KEY_REQUIRED    "Unauthorized";
-    embed_session_error_code  API_KEY_INVALID     401 API_KEY_INVALID     "Unauthorized";
-    embed_session_error_code  API_KEY_REVOKED     401 API_KEY_REVOKED     "Unauthorized";
-    embed_session_error_code  API_KEY_EXPIRED     401 API_KEY_EXPIRED     "Unauthorized";
-    embed_session_error_code  BEARER_NOT_ALLOWED  401 BEARER_NOT_ALLOWED  "Unauthorized";
-    embed_session_error_code  INVALID_JSON        400 INVALID_JSON        "Validation error";
-    embed_session_error_code  VALIDATION_FAILED   400 VALIDATION_FAILED   "Validation error";
-    embed_session_error_code  RATE_LIMITED        429 RATE_LIMITED        "Too many requests";
-
-    __MINT__
-
-    __REFRESH__
-
-    location = /v1/api-keys/regenerate {
-        embed_session_api_key  pilot;
-        embed_session_api_key_deny  scope=tenant 403 TENANT_SCOPE_NOT_ALLOWED
-                                    "This endpoint requires a number-scoped API key";
-        embed_session_api_key_regenerate  on;
-    }
-
-    location /v1/messages/ {
-        embed_session_api_key  pilot;
-        embed_session_api_key_deny  scope=tenant 403 TENANT_SCOPE_NOT_ALLOWED
-                                    "This endpoint requires a number-scoped API key";
-
-        proxy_set_header  X-Pilot-Key-Id     $embed_session_api_key_id;
-        proxy_set_header  X-Pilot-Key-Scope  $embed_session_api_key_scope;
-        proxy_set_header  X-Pilot-Tenant     $embed_session_api_key_tenant;
-        proxy_set_header  x-api-key     "";
-        proxy_set_header  x-api-key-id  "";
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/messages/;
-    }
-
-    location /v1/numbers {
-        embed_session_api_key  pilot;
-        embed_session_api_key_deny  scope=number 403 NUMBER_SCOPE_NOT_ALLOWED
-                                    "This endpoint requires a tenant-scoped API key";
-
-        proxy_set_header  X-Pilot-Key-Id     $embed_session_api_key_id;
-        proxy_set_header  X-Pilot-Key-Scope  $embed_session_api_key_scope;
-        proxy_set_header  X-Pilot-Tenant     $embed_session_api_key_tenant;
-        proxy_set_header  x-api-key     "";
-        proxy_set_header  x-api-key-id  "";
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/numbers;
-    }
-
-    # the embedded chat: the minted token, sent back by the iframe
-    location /embed/ {
-        embed_session_verify  on;
-        embed_session_origin_referer  on;
-        embed_session_max_lifetime    1h;
-        embed_session_store           pilot_sessions;
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/embed/;
-    }
-
-    location /backend/ {
-        return 200 "uri=$uri key=$http_x_pilot_key_id scope=$http_x_pilot_key_scope tenant=$http_x_pilot_tenant x-api-key=$http_x_api_key x-api-key-id=$http_x_api_key_id\n";
+        location / {
+            default_type  text/plain;
+            return 200 "uri=\$request_uri key=\$http_x_pilot_key_id scope=\$http_x_pilot_key_scope tenant=\$http_x_pilot_tenant x-api-key=\$http_x_api_key x-api-key-id=\$http_x_api_key_id session=\$http_x_embed_session token=\$http_x_session_token authorization=\$http_authorization cookie=\$http_cookie\\n";
+        }
     }
 _EOC_
 
-$CONFIG =~ s/__MINT__/$MINT/ or die;
-$CONFIG =~ s/__REFRESH__/$REFRESH/ or die;
+# TEST 45 only: the example with the session's hour made 8 seconds and its
+# tokens 4 (a session's end may not come before its longest token's; wide
+# enough for a run under valgrind), since no test waits an hour.  Every
+# other line is the example's.
 
-# the same with the session's hour made 8 seconds, and its tokens 4
-# seconds (a session's end may not come before its longest token's; wide
-# enough for a run under valgrind)
+our ($MAIN_8S, $HTTP_8S) = example_config('pilot-status', files => \%FILES);
 
-our $CONFIG_8S = $CONFIG;
-
-$CONFIG_8S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  8s;/
+$HTTP_8S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  8s;/
     or die "no \"embed_session_mint_lifetime 1h\" in the example\n";
-$CONFIG_8S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  4 max=8;/g == 2
+$HTTP_8S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  4 max=8;/g == 2
     or die "not two \"embed_session_mint_ttl 900 max=3600\" in the example\n";
-$CONFIG_8S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}4;/g == 2
+$HTTP_8S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}4;/g == 2
     or die "not two \"embed_session_mint_ttl_if\" in the example\n";
 
 add_block_preprocessor(sub {
     my $block = shift;
 
-    $block->set_value('http_config', $HTTP_CONFIG)
-        unless defined $block->http_config;
+    if (defined $block->short_session) {
+        $block->set_value('main_config',
+                          ($block->main_config // '') . $MAIN_8S);
+        $block->set_value('http_config', $HTTP_8S);
+        $block->set_value('config', "# the example's servers\n");
+    }
 
-    $block->set_value('config', $CONFIG) unless defined $block->config;
+    $block->set_value('http_config',
+                      ($block->http_config // '') . $UPSTREAM);
 
     $block->set_value('user_files', ">>> pilot.keys\n$KEYS"
                                     . ($block->user_files // ''));
@@ -956,7 +906,7 @@ POST /v1/messages/send
 key('num-a') . "\nContent-Type: application/json"
 --- error_code: 200
 --- response_body
-uri=/backend/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id=
+uri=/v1/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=
 --- no_error_log
 [error]
 
@@ -986,7 +936,7 @@ uri=/backend/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api
 --- error_code eval
 [200, 403]
 --- response_body_like eval
-['^uri=/backend/numbers key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id=$',
+['^uri=/v1/numbers key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id= ',
  '^\{"error":"[^"]+","code":"NUMBER_SCOPE_NOT_ALLOWED"\}\n?$']
 --- json_check eval
 [undef,
@@ -1152,10 +1102,10 @@ mint(allowedOrigins => ['https://app.tenant.com'])
 sub {
     my ($j, $name) = @_;
     my $t = $j->{token} // '';
-    my $r = ::http('GET', '/embed/chat',
+    my $r = ::http('GET', $::EMBED_API,
                    { 'x-session-token' => $t, origin => 'https://app.tenant.com' });
     ::Test::More::is($r->{status}, 200, "$name - allowed origin: 200");
-    $r = ::http('GET', '/embed/chat',
+    $r = ::http('GET', $::EMBED_API,
                 { 'x-session-token' => $t, origin => 'https://evil.example.com' });
     ::Test::More::is($r->{status}, 403, "$name - other origin: 403");
     ::Test::More::is($r->{json}{code}, 'ORIGIN_NOT_ALLOWED',
@@ -1310,8 +1260,10 @@ sub {
 
 
 === TEST 45: never past the session's end (the example's hour made 8 seconds, its tokens 4): a refresh is capped at it, and refused after it, 401 SESSION_EXPIRED
---- config eval
-$::CONFIG_8S
+--- no_example
+the example with an 8 second session and 4 second tokens ($HTTP_8S): no
+test waits the example's hour
+--- short_session
 --- request eval
 mint(ttlSeconds => undef)
 --- error_code: 201
