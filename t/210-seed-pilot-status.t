@@ -1290,3 +1290,93 @@ sub {
 }
 --- no_error_log
 [error]
+
+
+
+=== TEST 46: the tenant key on every number-scoped family the seed names (messages send, status, cancel, groups, newsletters, templates, analytics, media) and the ones it reaches beside them (message-status, contacts, webhooks, api-keys): 403 with the seed's body, byte for byte (the module's answer: nothing reaches the application)
+--- pipelined_requests eval
+["POST /v1/messages/send\n{}", "GET /v1/messages/msg_abc",
+ "POST /v1/messages/msg_abc/cancel\n{}", "GET /v1/message-status/m1",
+ "GET /v1/groups", "POST /v1/groups/g1/participants\n{}",
+ "GET /v1/newsletters", "GET /v1/templates", "GET /v1/analytics/messages",
+ "POST /v1/media\n{}", "GET /v1/contacts/c1", "GET /v1/webhooks",
+ "POST /v1/webhooks\n{}", "POST /v1/api-keys\n{}", "GET /v1/",
+ "GET /v1/numbersx"]
+--- more_headers eval
+[(key('tenant') . "\nContent-Type: application/json") x 16]
+--- error_code eval
+[(403) x 16]
+--- response_body eval
+[('{"error":"This endpoint requires a number-scoped API key","code":"TENANT_SCOPE_NOT_ALLOWED"}') x 16]
+
+
+
+=== TEST 47: the same families with the key id of the tenant key: 403 TENANT_SCOPE_NOT_ALLOWED
+--- pipelined_requests eval
+["GET /v1/webhooks", "GET /v1/contacts/c1", "GET /v1/message-status/m1"]
+--- more_headers eval
+[(keyid('tenant')) x 3]
+--- error_code eval
+[403, 403, 403]
+--- json_check eval
+[(sub { ::flat_error(@_, 'TENANT_SCOPE_NOT_ALLOWED',
+                     'This endpoint requires a number-scoped API key') }) x 3]
+
+
+
+=== TEST 48: a number key on the same families: each reaches the application, which learns the key's id, scope and tenant and never the key
+--- pipelined_requests eval
+["POST /v1/messages/send\n{}", "GET /v1/messages/msg_abc",
+ "POST /v1/messages/msg_abc/cancel\n{}", "GET /v1/message-status/m1",
+ "GET /v1/groups", "POST /v1/groups/g1/participants\n{}",
+ "GET /v1/newsletters", "GET /v1/templates", "GET /v1/analytics/messages",
+ "POST /v1/media\n{}", "GET /v1/contacts/c1", "GET /v1/webhooks",
+ "POST /v1/webhooks\n{}"]
+--- more_headers eval
+[(key('num-a') . "\nContent-Type: application/json") x 13]
+--- error_code eval
+[(200) x 13]
+--- response_body eval
+[map { "uri=$_ key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=\n" }
+ qw(/v1/messages/send /v1/messages/msg_abc /v1/messages/msg_abc/cancel
+    /v1/message-status/m1 /v1/groups /v1/groups/g1/participants
+    /v1/newsletters /v1/templates /v1/analytics/messages /v1/media
+    /v1/contacts/c1 /v1/webhooks /v1/webhooks)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 49: the tenant key on /v1/numbers/* (create, list, get, delete, connect, status) and /v1/remote-pairing/*: each reaches the application
+--- pipelined_requests eval
+["POST /v1/numbers\n{}", "GET /v1/numbers", "GET /v1/numbers/num_01HZXAAAA",
+ "DELETE /v1/numbers/num_01HZXAAAA", "POST /v1/numbers/num_01HZXAAAA/connect\n{}",
+ "GET /v1/numbers/num_01HZXAAAA/status", "POST /v1/remote-pairing\n{}",
+ "GET /v1/remote-pairing/rp_1"]
+--- more_headers eval
+[(key('tenant') . "\nContent-Type: application/json") x 8]
+--- error_code eval
+[(200) x 8]
+--- response_body eval
+[map { "uri=$_ key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=\n" }
+ qw(/v1/numbers /v1/numbers /v1/numbers/num_01HZXAAAA
+    /v1/numbers/num_01HZXAAAA /v1/numbers/num_01HZXAAAA/connect
+    /v1/numbers/num_01HZXAAAA/status /v1/remote-pairing
+    /v1/remote-pairing/rp_1)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 50: a number key on /v1/numbers/* and /v1/remote-pairing/*: 403 NUMBER_SCOPE_NOT_ALLOWED
+--- pipelined_requests eval
+["POST /v1/numbers\n{}", "GET /v1/numbers/num_01HZXAAAA",
+ "DELETE /v1/numbers/num_01HZXAAAA", "POST /v1/remote-pairing\n{}",
+ "GET /v1/remote-pairing/rp_1"]
+--- more_headers eval
+[(key('num-a') . "\nContent-Type: application/json") x 5]
+--- error_code eval
+[(403) x 5]
+--- json_check eval
+[(sub { ::flat_error(@_, 'NUMBER_SCOPE_NOT_ALLOWED',
+                     'This endpoint requires a tenant-scoped API key') }) x 5]
