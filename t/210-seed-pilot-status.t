@@ -530,13 +530,21 @@ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
 
 
 
-=== TEST 7: ttlSeconds as a string (the schema's type): refused, the example sends a number
---- request eval
-mint(ttlSeconds => '900')
---- error_code: 400
+=== TEST 7: ttlSeconds as a string of digits (the schema's type, its example '900'): the same lifetime as the number the request example sends
+--- pipelined_requests eval
+[mint(ttlSeconds => '900'), mint(ttlSeconds => 900),
+ mint(surface => 'connect', ttlSeconds => '3600')]
+--- error_code eval
+[201, 201, 201]
 --- json_check eval
-sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
-                   'ttlSeconds') }
+[(sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                 numbers => ['num_01HZXAAAA'],
+                 origins => ['https://app.tenant.com']) }) x 2,
+ sub { ::minted(@_, key => 'num-a', surface => 'connect', ttl => 3600,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) }]
+--- no_error_log
+[error]
 
 
 
@@ -603,7 +611,7 @@ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
 
 
 
-=== TEST 12: allowedOrigins as a single string (the schema's type): refused, the example sends an array
+=== TEST 12: allowedOrigins as a bare origin string, not an array in JSON: refused (both forms the seed shows are arrays)
 --- request eval
 mint(allowedOrigins => 'https://app.tenant.com')
 --- error_code: 400
@@ -1380,3 +1388,102 @@ sub {
 --- json_check eval
 [(sub { ::flat_error(@_, 'NUMBER_SCOPE_NOT_ALLOWED',
                      'This endpoint requires a tenant-scoped API key') }) x 5]
+
+
+
+=== TEST 51: ttlSeconds strings that are not an integer within the limits: 400 naming ttlSeconds
+--- pipelined_requests eval
+[map { mint(ttlSeconds => $_) }
+ '3601', '0', '-5', 'abc', '9e2', ' 900', '900 ', '0900', '+900', '', '900.0',
+ '99999999999999999999']
+--- error_code eval
+[(400) x 12]
+--- json_check eval
+[(sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'ttlSeconds') }) x 12]
+
+
+
+=== TEST 52: allowedOrigins and whatsappNumberIds as a JSON array in a string (the schema's examples '["https://app.tenant.com"]', '["num_01HZX..."]'): 201, the body and the token hold the arrays, as for the request example's form
+--- pipelined_requests eval
+[mint(allowedOrigins => '["https://app.tenant.com"]',
+      whatsappNumberIds => '["num_01HZXAAAA"]', ttlSeconds => '900'),
+ mint(allowedOrigins => '["HTTPS://App.Tenant.COM:443","http://localhost:3000"]'),
+ mint(allowedOrigins => ['https://app.tenant.com'],
+      whatsappNumberIds => ['num_01HZXAAAA'], ttlSeconds => 900)]
+--- error_code eval
+[201, 201, 201]
+--- json_check eval
+[(sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                 numbers => ['num_01HZXAAAA'],
+                 origins => ['https://app.tenant.com']) }),
+ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com',
+                            'http://localhost:3000']) },
+ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) }]
+--- no_error_log
+[error]
+
+
+
+=== TEST 53: the tenant key names its numbers in a JSON array in a string: 201 with the numbers
+--- request eval
+mint(whatsappNumberIds => '["num_01HZXAAAA","num_01HZXBBBB"]')
+--- more_headers eval
+key('tenant') . "\nContent-Type: application/json"
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'tenant', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA', 'num_01HZXBBBB'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 54: an array in a string is checked as the array: its items, its size, the key's numbers; a string that holds no JSON array is 400
+--- pipelined_requests eval
+[mint(allowedOrigins => '["https://app.tenant.com","https://app.tenant.com/app"]'),
+ mint(allowedOrigins => '[]'),
+ mint(allowedOrigins => '[42]'),
+ mint(allowedOrigins => '["https://app.tenant.com"'),
+ mint(allowedOrigins => '{"origin":"https://app.tenant.com"}'),
+ mint(allowedOrigins => '"https://app.tenant.com"'),
+ mint(whatsappNumberIds => '["num_01HZXBBBB"]'),
+ mint(whatsappNumberIds => 'num_01HZXAAAA')]
+--- error_code eval
+[400, 400, 400, 400, 400, 400, 403, 400]
+--- json_check eval
+[sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[1]') },
+ (sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'allowedOrigins') }),
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[0]') },
+ (sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'allowedOrigins') }) x 3,
+ sub { ::Test::More::is($_[0]{code}, 'SCOPE_NOT_GRANTED', "$_[1] - code") },
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'whatsappNumberIds') }]
+
+
+
+=== TEST 55: "stringified" is for integer and array fields: on a string field nginx -t names the file, the line and the field
+--- no_example
+a configuration the example must not hold: the negative case of nginx -t
+--- http_config
+    embed_session_api_keys zone=pilot:1m file=$TEST_NGINX_HTML_DIR/pilot.keys;
+--- config
+    location = /v1/embed/sessions {
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_api_key  pilot;
+        embed_session_mint     on;
+        embed_session_field    surface  string  stringified;
+        embed_session_mint_output  token  token;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*field "surface": "stringified" is for integer and array fields in \S+nginx\.conf:\d+/
