@@ -358,10 +358,50 @@ sub refreshed {
     return $c;
 }
 
+# a request without following redirects (the URL exchange's 302)
+
+sub raw {
+    my ($method, $path, $headers, $content) = @_;
+
+    my $res = HTTP::Tiny->new(timeout => 30, max_redirect => 0)->request(
+        $method, 'http://127.0.0.1:' . Test::Nginx::Util::server_port()
+                 . $path,
+        { headers => $headers // {},
+          defined $content ? (content => $content) : () });
+
+    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
+
+    return $res;
+}
+
+# a CORS preflight as Chromium sends it for a call with X-Session-Token
+
+sub preflight {
+    my ($path, $method, $origin) = @_;
+
+    return raw('OPTIONS', $path,
+               { origin => $origin // $ORIGIN,
+                 'access-control-request-method' => $method,
+                 'access-control-request-headers'
+                     => 'content-type,x-session-token' });
+}
+
+# the iframe's document request: no Origin, the host page as Referer
+
+sub frame {
+    my ($path, %h) = @_;
+
+    return raw('GET', $path, { 'sec-fetch-dest' => 'iframe',
+                               'sec-fetch-site' => 'cross-site',
+                               referer => "$ORIGIN/inbox", %h });
+}
+
 {
     no strict 'refs';
 
-    for my $name (qw(refresh embed outcome claims_of forged refreshed)) {
+    for my $name (qw(refresh embed outcome claims_of forged refreshed raw
+                     preflight frame))
+    {
         *{"Test::Base::Filter::$name"} = \&{$name};
     }
 }
@@ -1485,5 +1525,269 @@ a configuration the example must not hold: the negative case of nginx -t
         embed_session_mint_output  token  token;
     }
 --- must_die
+--- suppress_stderr
 --- error_log eval
 qr/\[emerg\] .*field "surface": "stringified" is for integer and array fields in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 56: the SDK's preflights, before any token: OPTIONS on the refresh and on the embed API is 204 with the page's origin, the methods and X-Session-Token allowed
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+
+    for my $c ([$::REFRESH_URI, 'POST', 'POST'],
+               [$::EMBED_API, 'GET', 'GET, HEAD, POST, PUT, PATCH, DELETE'])
+    {
+        my ($path, $method, $methods) = @$c;
+        my $r = ::preflight($path, $method);
+        my $h = $r->{headers};
+
+        ::Test::More::is($r->{status}, 204, "$name - $path: 204");
+        ::Test::More::is($h->{'access-control-allow-origin'}, $::ORIGIN,
+                         "$name - $path: Access-Control-Allow-Origin");
+        ::Test::More::is($h->{'access-control-allow-methods'}, $methods,
+                         "$name - $path: Access-Control-Allow-Methods");
+        ::Test::More::like($h->{'access-control-allow-headers'} // '',
+                           qr/(?:^|, ?)X-Session-Token(?:,|$)/i,
+                           "$name - $path: X-Session-Token allowed");
+        ::Test::More::like($h->{'access-control-allow-headers'} // '',
+                           qr/(?:^|, ?)Content-Type(?:,|$)/i,
+                           "$name - $path: Content-Type allowed");
+        ::Test::More::ok(($h->{'access-control-max-age'} // 0) > 0,
+                         "$name - $path: Access-Control-Max-Age");
+        ::Test::More::is($r->{content} // '', '', "$name - $path: no body");
+    }
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 57: the preflights refuse what the SDK does not send: the refresh other than POST, a header outside the list, Origin null; none carries Access-Control-Allow-Origin
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+
+    my @cases = (
+        ['refresh GET', ::preflight($::REFRESH_URI, 'GET'),
+         '403 PREFLIGHT_REFUSED'],
+        ['origin null', ::preflight($::EMBED_API, 'GET', 'null'),
+         '403 ORIGIN_NOT_ALLOWED'],
+        ['a header outside the list',
+         ::raw('OPTIONS', $::EMBED_API,
+               { origin => $::ORIGIN,
+                 'access-control-request-method' => 'GET',
+                 'access-control-request-headers' => 'x-api-key' }),
+         '403 PREFLIGHT_REFUSED'],
+    );
+
+    for my $c (@cases) {
+        my ($what, $r, $want) = @$c;
+        ::Test::More::is(::outcome($r), $want, "$name - $what");
+        ::Test::More::is($r->{headers}{'access-control-allow-origin'}, undef,
+                         "$name - $what: no Access-Control-Allow-Origin");
+    }
+}
+
+
+
+=== TEST 58: the refresh from the page: its answer carries Access-Control-Allow-Origin for the page's origin (the new token is readable), and so do the module's errors for it (the code is readable); another origin's refusal names that origin only
+--- request eval
+mint(allowedOrigins => ['https://app.tenant.com', 'https://admin.tenant.com'])
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+
+    my $r = ::refresh($t, 'https://admin.tenant.com');
+    ::Test::More::is(::outcome($r), '200 ok', "$name - refresh");
+    ::Test::More::is($r->{headers}{'access-control-allow-origin'},
+                     'https://admin.tenant.com',
+                     "$name - refresh: Access-Control-Allow-Origin");
+    ::Test::More::like($r->{headers}{vary} // '', qr/\bOrigin\b/,
+                       "$name - refresh: Vary: Origin");
+    ::Test::More::like($r->{headers}{'cache-control'} // '', qr/no-store/,
+                       "$name - refresh: Cache-Control: no-store");
+
+    my $again = ::refresh($t, 'https://app.tenant.com');
+    ::Test::More::is(::outcome($again), '200 ok',
+                     "$name - a retry from the other allowed origin");
+    ::Test::More::is($again->{headers}{'access-control-allow-origin'},
+                     'https://app.tenant.com',
+                     "$name - the retry: Access-Control-Allow-Origin");
+
+    my $e = ::refresh('eyJhbGciOiJIUzI1NiJ9.e30.x', 'https://app.tenant.com');
+    ::Test::More::is(::outcome($e), '401 SESSION_INVALID',
+                     "$name - a bad token");
+    ::Test::More::is($e->{headers}{'access-control-allow-origin'},
+                     'https://app.tenant.com',
+                     "$name - a bad token: Access-Control-Allow-Origin");
+
+    my $x = ::refresh($r->{json}{token}, 'https://evil.example.com');
+    ::Test::More::is(::outcome($x), '403 ORIGIN_NOT_ALLOWED',
+                     "$name - another origin");
+    ::Test::More::isnt($x->{headers}{'access-control-allow-origin'} // '',
+                       'https://app.tenant.com',
+                       "$name - another origin: not the session's origin");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 59: the embed API from the page: Access-Control-Allow-Origin for the token's origin on the answer, the application gets the session, never the token; another origin reads its refusal's code
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $c = ::claims_of($j->{token});
+
+    my $r = ::embed($j->{token});
+    ::Test::More::is(::outcome($r), '200 ok', "$name - the call");
+    ::Test::More::is($r->{headers}{'access-control-allow-origin'}, $::ORIGIN,
+                     "$name - Access-Control-Allow-Origin");
+    ::Test::More::like($r->{headers}{'access-control-expose-headers'} // '',
+                       qr/Retry-After/i,
+                       "$name - Access-Control-Expose-Headers");
+    ::Test::More::is($r->{content},
+                     "uri=$::EMBED_API key= scope= tenant= x-api-key= "
+                     . "x-api-key-id= session=$c->{sid} token= "
+                     . "authorization= cookie=\n",
+                     "$name - what reached the application");
+
+    my $b = ::http('GET', $::EMBED_API,
+                   { authorization => "Bearer $j->{token}",
+                     origin => $::ORIGIN });
+    ::Test::More::is(::outcome($b), '200 ok', "$name - as a Bearer token");
+
+    my $x = ::http('GET', $::EMBED_API,
+                   { 'x-session-token' => $j->{token},
+                     origin => 'https://evil.example.com' });
+    ::Test::More::is(::outcome($x), '403 ORIGIN_NOT_ALLOWED',
+                     "$name - another origin");
+    ::Test::More::is($x->{headers}{'access-control-allow-origin'},
+                     'https://evil.example.com',
+                     "$name - another origin reads the code");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 60: the iframe document: /embed/chat?session=TOKEN is exchanged for a cookie (302 to /embed/chat, no-store), the redirected load brings the cookie and is served, framed only by the session's origins; the application sees neither token nor cookie
+--- request eval
+mint(allowedOrigins => ['https://app.tenant.com', 'https://admin.tenant.com'])
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+    my $c = ::claims_of($t);
+
+    my $r = ::frame("/embed/chat?session=$t");
+    ::Test::More::is($r->{status}, 302, "$name - the exchange: 302");
+    ::Test::More::like($r->{headers}{location} // '',
+                       qr{\A(?:http://127\.0\.0\.1:\d+)?/embed/chat\z},
+                       "$name - Location: the same URL without the token");
+    ::Test::More::like($r->{headers}{'cache-control'} // '', qr/no-store/,
+                       "$name - Cache-Control: no-store");
+
+    my $sc = $r->{headers}{'set-cookie'} // '';
+    ::Test::More::ok(index($sc, "pilot_embed=$t; ") == 0,
+                     "$name - Set-Cookie: pilot_embed=<the token>");
+
+    my ($age) = $sc =~ /; Max-Age=(\d+)/;
+    ::Test::More::ok(defined $age && $age >= 890 && $age <= 900 + 30,
+                     "$name - Max-Age: what the token has left");
+
+    for my $a ('Path=/', 'HttpOnly', 'Secure', 'SameSite=None',
+               'Partitioned')
+    {
+        ::Test::More::like($sc, qr/; \Q$a\E(?:;|$)/, "$name - $a");
+    }
+
+    my $doc = ::frame('/embed/chat', cookie => "pilot_embed=$t");
+    ::Test::More::is(::outcome($doc), '200 ok', "$name - the document");
+    ::Test::More::is($doc->{headers}{'content-security-policy'},
+                     'frame-ancestors https://app.tenant.com '
+                     . 'https://admin.tenant.com',
+                     "$name - frame-ancestors: the session's origins");
+    ::Test::More::is($doc->{content},
+                     "uri=/embed/chat key= scope= tenant= x-api-key= "
+                     . "x-api-key-id= session=$c->{sid} token= "
+                     . "authorization= cookie=\n",
+                     "$name - what reached the application");
+
+    my $bad = ::frame('/embed/chat?session=eyJhbGciOiJIUzI1NiJ9.e30.x');
+    ::Test::More::is(::outcome($bad), '401 SESSION_INVALID',
+                     "$name - a bad token in the URL");
+    ::Test::More::is($bad->{headers}{'set-cookie'}, undef,
+                     "$name - a bad token: no cookie");
+    ::Test::More::is($bad->{headers}{'content-security-policy'},
+                     "frame-ancestors 'none'",
+                     "$name - a bad token: frame-ancestors 'none'");
+
+    ::Test::More::is(::outcome(::frame('/embed/chat')), '401 SESSION_REQUIRED',
+                     "$name - neither URL token nor cookie");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 61: the iframe document is for a frame of its own surface: a top-level visit is 403 FETCH_NOT_ALLOWED (no cookie), a chat session cannot open /embed/connect, a connect session opens it; a refresh revokes the cookie's token
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+
+    my $top = ::frame("/embed/chat?session=$t", 'sec-fetch-dest' => 'document');
+    ::Test::More::is(::outcome($top), '403 FETCH_NOT_ALLOWED',
+                     "$name - a top-level visit");
+    ::Test::More::is($top->{headers}{'set-cookie'}, undef,
+                     "$name - a top-level visit: no cookie");
+
+    ::Test::More::is(::outcome(::frame("/embed/connect?session=$t")),
+                     '403 SCOPE_NOT_GRANTED',
+                     "$name - a chat session on /embed/connect");
+
+    my $m = ::http('POST', '/v1/embed/sessions',
+                   { 'x-api-key' => $::K{'num-a'}{key},
+                     'content-type' => 'application/json' },
+                   '{"surface":"connect","allowedOrigins":'
+                   . '["https://app.tenant.com"]}');
+    ::Test::More::is($m->{status}, 201, "$name - a connect session");
+    ::Test::More::is(::frame("/embed/connect?session=$m->{json}{token}")
+                         ->{status},
+                     302, "$name - a connect session on /embed/connect");
+
+    ::Test::More::is(::outcome(::frame('/embed/chat',
+                                       cookie => "pilot_embed=$t")),
+                     '200 ok', "$name - the cookie before a refresh");
+
+    my $r = ::refresh($t);
+    ::Test::More::is(::outcome($r), '200 ok', "$name - refresh");
+    ::Test::More::is(::outcome(::frame('/embed/chat',
+                                       cookie => "pilot_embed=$t")),
+                     '401 SESSION_REVOKED',
+                     "$name - the cookie's token after the refresh");
+    ::Test::More::is(::frame("/embed/chat?session=$r->{json}{token}",
+                             cookie => "pilot_embed=$t")->{status},
+                     302, "$name - the new token in the URL wins over the "
+                          . "cookie");
+}
+--- no_error_log
+[error]
