@@ -9,13 +9,19 @@
 # (surface chat|connect, allowedOrigins 1..20 exact origins, ttlSeconds up
 # to 3600 with 900 chat / 1800 connect defaults, whatsappNumberIds limited
 # to a number key's own number and required for a tenant key on chat,
-# brandingOverride), the 201 body, the flat error envelope {error, code},
+# brandingOverride), both forms a client may send where the schema and
+# the example disagree (ttlSeconds 900 or "900", arrays or a JSON array in
+# a string), the 201 body, the flat error envelope {error, code},
 # 401 "Unauthorized", 400 "Validation error", 429 "Too many requests",
-# the number- and tenant-only endpoints (TENANT_SCOPE_NOT_ALLOWED,
-# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate; and the
-# seed's "Refresh via POST /api/public/embed/refresh": the session token
-# from the browser (X-Session-Token, an allowed Origin, no API key) for the
-# next one, the replaced token refused, never past the session's hour.
+# the scope table for both key kinds over every endpoint family the seed
+# names (TENANT_SCOPE_NOT_ALLOWED with the seed's body,
+# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate; the seed's
+# "Refresh via POST /api/public/embed/refresh": the session token from the
+# browser (X-Session-Token, an allowed Origin, no API key) for the next
+# one, the replaced token refused, never past the session's hour; and the
+# browser side over HTTP: CORS preflights and Access-Control-Allow-Origin
+# on the refresh and the embed API, the iframe document's URL exchange.
+# t/browser/pilot.mjs plays the same flow in Chromium.
 #
 # Every minted token is decoded and its signature checked by an independent
 # implementation (Crypt::JWT).  Key state changes (regeneration, the rate
