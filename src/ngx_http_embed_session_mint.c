@@ -72,6 +72,7 @@ typedef struct {
     unsigned                    ttl:1;
     unsigned                    resource:1;
     unsigned                    pattern_end:1;
+    unsigned                    stringified:1;
 } ngx_http_es_field_t;
 
 
@@ -169,6 +170,8 @@ static ngx_int_t ngx_http_es_mint_request(ngx_http_request_t *r,
 static void ngx_http_es_mint_cleanup(void *data);
 static ngx_int_t ngx_http_es_mint_validate(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i);
+static ngx_int_t ngx_http_es_mint_unstring(ngx_http_es_mint_t *m,
+    ngx_uint_t i, ngx_http_es_json_t *parent, ngx_http_es_json_t **v);
 static ngx_int_t ngx_http_es_mint_check(ngx_http_es_mint_t *m,
     ngx_http_es_field_t *f, ngx_http_es_json_t *v);
 static ngx_int_t ngx_http_es_mint_string(ngx_http_es_mint_t *m,
@@ -509,6 +512,18 @@ ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i)
                                        &fields[f->excludes_field].path);
     }
 
+    if (f->stringified
+        && ngx_http_es_json_type(v) == NGX_HTTP_ES_JSON_STRING)
+    {
+        if (ngx_http_es_mint_unstring(m, i, parent, &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (v == NULL) {
+            return NGX_OK;      /* a detail says why */
+        }
+    }
+
     if (ngx_http_es_mint_check(m, f, v) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -516,6 +531,94 @@ ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i)
     m->values[i] = v;
 
     return NGX_OK;
+}
+
+
+/*
+ * "stringified": an integer sent as the string of its decimal digits
+ * ("900"), an array sent as the string of its JSON text ("[\"a\"]"), as
+ * schemas that type such fields "string" describe them.  The value decoded
+ * takes the string's place in its object, so that the checks, the claims
+ * and the echoes see what an unquoted value would have given.  A string
+ * that holds no such value: a detail, and *v is NULL.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_unstring(ngx_http_es_mint_t *m, ngx_uint_t i,
+    ngx_http_es_json_t *parent, ngx_http_es_json_t **v)
+{
+    u_char                *p, *last;
+    char                   err[128];
+    int64_t                n;
+    ngx_str_t              s;
+    ngx_uint_t             neg;
+    ngx_http_es_json_t    *d;
+    ngx_http_es_field_t   *f;
+
+    f = (ngx_http_es_field_t *) m->mcf->fields.elts + i;
+
+    s.data = (u_char *) ngx_http_es_json_string(*v, &s.len);
+
+    if (f->type == NGX_HTTP_ES_FIELD_INTEGER) {
+
+        /* JSON's integer syntax: -?(0|[1-9][0-9]*), within int64 */
+
+        p = s.data;
+        last = s.data + s.len;
+        neg = (p < last && *p == '-');
+        p += neg;
+
+        if (p == last || (*p == '0' && last - p > 1) || last - p > 18) {
+            goto not_integer;
+        }
+
+        for (n = 0; p < last; p++) {
+            if (*p < '0' || *p > '9') {
+                goto not_integer;
+            }
+
+            n = n * 10 + (*p - '0');
+        }
+
+        d = ngx_http_es_json_new_integer(neg ? -n : n);
+
+    } else {
+        d = ngx_http_es_json_parse(s.data, s.len, err, sizeof(err));
+
+        if (d && ngx_http_es_json_type(d) != NGX_HTTP_ES_JSON_ARRAY) {
+            ngx_http_es_json_free(d);
+            d = NULL;
+        }
+
+        if (d == NULL) {
+            *v = NULL;
+            return ngx_http_es_mint_detail(m, &f->path, "must be an array "
+                                           "(or a string holding one in "
+                                           "JSON)");
+        }
+    }
+
+    if (d == NULL || ngx_http_es_json_append(m->owned, d) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_es_json_set(parent, f->name.data, f->name.len,
+                             ngx_http_es_json_ref(d))
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    *v = d;
+
+    return NGX_OK;
+
+not_integer:
+
+    *v = NULL;
+
+    return ngx_http_es_mint_detail(m, &f->path, "must be an integer (or a "
+                                   "string of its decimal digits)");
 }
 
 
@@ -2143,6 +2246,22 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
             f->ttl = 1;
             mcf->ttl_field = mcf->fields.nelts - 1;
+            continue;
+        }
+
+        if (ngx_strcmp(s.data, "stringified") == 0) {
+            if (f->type != NGX_HTTP_ES_FIELD_INTEGER
+                && f->type != NGX_HTTP_ES_FIELD_ARRAY
+                && f->type != NGX_HTTP_ES_FIELD_STRINGS
+                && f->type != NGX_HTTP_ES_FIELD_ORIGINS)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "field \"%V\": \"stringified\" is for "
+                                   "integer and array fields", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            f->stringified = 1;
             continue;
         }
 

@@ -1,19 +1,27 @@
 # Seed contract: Pilot Status (shared/seeds 000 "Create embed session" and
-# 001 "API Authentication"), served by configuration alone, the
-# configuration of conf-examples/pilot-status.conf with test paths.
+# 001 "API Authentication"), served by configuration alone:
+# conf-examples/pilot-status.conf as shipped (t/lib/EmbedSessionExample.pm:
+# only ports, key paths and the lines Test::Nginx writes itself change),
+# with an echo server as its application.
 #
 # Plays the seed's documented requests: POST /v1/embed/sessions with
 # x-api-key or x-api-key-id (never Authorization: Bearer), the schema rules
 # (surface chat|connect, allowedOrigins 1..20 exact origins, ttlSeconds up
 # to 3600 with 900 chat / 1800 connect defaults, whatsappNumberIds limited
 # to a number key's own number and required for a tenant key on chat,
-# brandingOverride), the 201 body, the flat error envelope {error, code},
+# brandingOverride), both forms a client may send where the schema and
+# the example disagree (ttlSeconds 900 or "900", arrays or a JSON array in
+# a string), the 201 body, the flat error envelope {error, code},
 # 401 "Unauthorized", 400 "Validation error", 429 "Too many requests",
-# the number- and tenant-only endpoints (TENANT_SCOPE_NOT_ALLOWED,
-# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate; and the
-# seed's "Refresh via POST /api/public/embed/refresh": the session token
-# from the browser (X-Session-Token, an allowed Origin, no API key) for the
-# next one, the replaced token refused, never past the session's hour.
+# the scope table for both key kinds over every endpoint family the seed
+# names (TENANT_SCOPE_NOT_ALLOWED with the seed's body,
+# NUMBER_SCOPE_NOT_ALLOWED) and POST /v1/api-keys/regenerate; the seed's
+# "Refresh via POST /api/public/embed/refresh": the session token from the
+# browser (X-Session-Token, an allowed Origin, no API key) for the next
+# one, the replaced token refused, never past the session's hour; and the
+# browser side over HTTP: CORS preflights and Access-Control-Allow-Origin
+# on the refresh and the embed API, the iframe document's URL exchange.
+# t/browser/pilot.mjs plays the same flow in Chromium.
 #
 # Every minted token is decoded and its signature checked by an independent
 # implementation (Crypt::JWT).  Key state changes (regeneration, the rate
@@ -24,6 +32,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
+use EmbedSessionExample;
 
 use JSON::PP ();
 
@@ -254,12 +263,15 @@ sub refresh {
                   defined $origin ? (origin => $origin) : () });
 }
 
-# a request of the embedded chat with a token, from the allowed origin
+# a call of the embed API (the SDK's, with X-Session-Token) from the
+# allowed origin
+
+our $EMBED_API = '/embed/chat/conversations';
 
 sub embed {
     my ($token) = @_;
 
-    return http('GET', '/embed/chat',
+    return http('GET', $EMBED_API,
                 { 'x-session-token' => $token, origin => $ORIGIN });
 }
 
@@ -352,10 +364,50 @@ sub refreshed {
     return $c;
 }
 
+# a request without following redirects (the URL exchange's 302)
+
+sub raw {
+    my ($method, $path, $headers, $content) = @_;
+
+    my $res = HTTP::Tiny->new(timeout => 30, max_redirect => 0)->request(
+        $method, 'http://127.0.0.1:' . Test::Nginx::Util::server_port()
+                 . $path,
+        { headers => $headers // {},
+          defined $content ? (content => $content) : () });
+
+    $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
+
+    return $res;
+}
+
+# a CORS preflight as Chromium sends it for a call with X-Session-Token
+
+sub preflight {
+    my ($path, $method, $origin) = @_;
+
+    return raw('OPTIONS', $path,
+               { origin => $origin // $ORIGIN,
+                 'access-control-request-method' => $method,
+                 'access-control-request-headers'
+                     => 'content-type,x-session-token' });
+}
+
+# the iframe's document request: no Origin, the host page as Referer
+
+sub frame {
+    my ($path, %h) = @_;
+
+    return raw('GET', $path, { 'sec-fetch-dest' => 'iframe',
+                               'sec-fetch-site' => 'cross-site',
+                               referer => "$ORIGIN/inbox", %h });
+}
+
 {
     no strict 'refs';
 
-    for my $name (qw(refresh embed outcome claims_of forged refreshed)) {
+    for my $name (qw(refresh embed outcome claims_of forged refreshed raw
+                     preflight frame))
+    {
         *{"Test::Base::Filter::$name"} = \&{$name};
     }
 }
@@ -363,116 +415,60 @@ sub refreshed {
 
 # configuration ##############################################################
 #
-# What conf-examples/pilot-status.conf says, with test paths: an upstream
-# is a location of this server (/backend/) that echoes what it was sent.
-# The mint and the refresh locations are read from the example itself, so
-# that the two cannot drift apart.
+# conf-examples/pilot-status.conf as shipped (EmbedSessionExample): only its
+# ports, the two key files and the main-level lines Test::Nginx writes
+# change.  The application behind it (upstream pilot_api, 127.0.0.1:9000 in
+# the file) is a server of each block's http_config that echoes what
+# reached it: the URI, the headers the example sets, and the ones that must
+# not arrive (the API key, the session token, the cookie).
 
-our $EXAMPLE = "$FindBin::Bin/../conf-examples/pilot-status.conf";
+our %FILES = (
+    'keys/hs256.jwks'        => '$TEST_NGINX_ES_DATA/keys/hs256.jwks',
+    'keys/pilot-status.keys' => '$TEST_NGINX_HTML_DIR/pilot.keys',
+);
 
-our $MINT = example_location($EXAMPLE, '/v1/embed/sessions');
-our $REFRESH = example_location($EXAMPLE, '/api/public/embed/refresh');
+use_example('pilot-status', files => \%FILES);
 
-# the session store without state= (every block starts with an empty one)
+our $UPSTREAM_PORT = example_port(9000);
 
-our $HTTP_CONFIG = <<'_EOC_';
-    embed_session_api_keys zone=pilot:1m
-                           file=$TEST_NGINX_HTML_DIR/pilot.keys;
-    embed_session_store_zone zone=pilot_sessions:1m;
-_EOC_
+our $UPSTREAM = <<"_EOC_";
+    # the application (pilot_api): an echo
+    server {
+        listen  127.0.0.1:$UPSTREAM_PORT;
 
-our $CONFIG = <<'_EOC_';
-    embed_session_keys      $TEST_NGINX_ES_DATA/keys/hs256.jwks;
-    embed_session_issuer    https://pilotstatus.com.br;
-    embed_session_audience  pilot-status-embed;
-
-    embed_session_api_key_from  header=x-api-key id_header=x-api-key-id
-                                no_bearer;
-
-    embed_session_error_format  flat;
-    embed_session_error_code  API_KEY_REQUIRED    401 API_KEY_REQUIRED    "Unauthorized";
-    embed_session_error_code  API_KEY_INVALID     401 API_KEY_INVALID     "Unauthorized";
-    embed_session_error_code  API_KEY_REVOKED     401 API_KEY_REVOKED     "Unauthorized";
-    embed_session_error_code  API_KEY_EXPIRED     401 API_KEY_EXPIRED     "Unauthorized";
-    embed_session_error_code  BEARER_NOT_ALLOWED  401 BEARER_NOT_ALLOWED  "Unauthorized";
-    embed_session_error_code  INVALID_JSON        400 INVALID_JSON        "Validation error";
-    embed_session_error_code  VALIDATION_FAILED   400 VALIDATION_FAILED   "Validation error";
-    embed_session_error_code  RATE_LIMITED        429 RATE_LIMITED        "Too many requests";
-
-    __MINT__
-
-    __REFRESH__
-
-    location = /v1/api-keys/regenerate {
-        embed_session_api_key  pilot;
-        embed_session_api_key_deny  scope=tenant 403 TENANT_SCOPE_NOT_ALLOWED
-                                    "This endpoint requires a number-scoped API key";
-        embed_session_api_key_regenerate  on;
-    }
-
-    location /v1/messages/ {
-        embed_session_api_key  pilot;
-        embed_session_api_key_deny  scope=tenant 403 TENANT_SCOPE_NOT_ALLOWED
-                                    "This endpoint requires a number-scoped API key";
-
-        proxy_set_header  X-Pilot-Key-Id     $embed_session_api_key_id;
-        proxy_set_header  X-Pilot-Key-Scope  $embed_session_api_key_scope;
-        proxy_set_header  X-Pilot-Tenant     $embed_session_api_key_tenant;
-        proxy_set_header  x-api-key     "";
-        proxy_set_header  x-api-key-id  "";
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/messages/;
-    }
-
-    location /v1/numbers {
-        embed_session_api_key  pilot;
-        embed_session_api_key_deny  scope=number 403 NUMBER_SCOPE_NOT_ALLOWED
-                                    "This endpoint requires a tenant-scoped API key";
-
-        proxy_set_header  X-Pilot-Key-Id     $embed_session_api_key_id;
-        proxy_set_header  X-Pilot-Key-Scope  $embed_session_api_key_scope;
-        proxy_set_header  X-Pilot-Tenant     $embed_session_api_key_tenant;
-        proxy_set_header  x-api-key     "";
-        proxy_set_header  x-api-key-id  "";
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/numbers;
-    }
-
-    # the embedded chat: the minted token, sent back by the iframe
-    location /embed/ {
-        embed_session_verify  on;
-        embed_session_origin_referer  on;
-        embed_session_max_lifetime    1h;
-        embed_session_store           pilot_sessions;
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/embed/;
-    }
-
-    location /backend/ {
-        return 200 "uri=$uri key=$http_x_pilot_key_id scope=$http_x_pilot_key_scope tenant=$http_x_pilot_tenant x-api-key=$http_x_api_key x-api-key-id=$http_x_api_key_id\n";
+        location / {
+            default_type  text/plain;
+            return 200 "uri=\$request_uri key=\$http_x_pilot_key_id scope=\$http_x_pilot_key_scope tenant=\$http_x_pilot_tenant x-api-key=\$http_x_api_key x-api-key-id=\$http_x_api_key_id session=\$http_x_embed_session token=\$http_x_session_token authorization=\$http_authorization cookie=\$http_cookie\\n";
+        }
     }
 _EOC_
 
-$CONFIG =~ s/__MINT__/$MINT/ or die;
-$CONFIG =~ s/__REFRESH__/$REFRESH/ or die;
+# TEST 45 only: the example with the session's hour made 8 seconds and its
+# tokens 4 (a session's end may not come before its longest token's; wide
+# enough for a run under valgrind), since no test waits an hour.  Every
+# other line is the example's.
 
-# the same with the session's hour made 8 seconds, and its tokens 4
-# seconds (a session's end may not come before its longest token's; wide
-# enough for a run under valgrind)
+our ($MAIN_8S, $HTTP_8S) = example_config('pilot-status', files => \%FILES);
 
-our $CONFIG_8S = $CONFIG;
-
-$CONFIG_8S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  8s;/
+$HTTP_8S =~ s/embed_session_mint_lifetime\s+1h;/embed_session_mint_lifetime  8s;/
     or die "no \"embed_session_mint_lifetime 1h\" in the example\n";
-$CONFIG_8S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  4 max=8;/g == 2
+$HTTP_8S =~ s/embed_session_mint_ttl\s+900 max=3600;/embed_session_mint_ttl  4 max=8;/g == 2
     or die "not two \"embed_session_mint_ttl 900 max=3600\" in the example\n";
-$CONFIG_8S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}4;/g == 2
+$HTTP_8S =~ s/(embed_session_mint_ttl_if\s+surface\s+\w+\s+)\d+;/${1}4;/g == 2
     or die "not two \"embed_session_mint_ttl_if\" in the example\n";
 
 add_block_preprocessor(sub {
     my $block = shift;
 
-    $block->set_value('http_config', $HTTP_CONFIG)
-        unless defined $block->http_config;
+    if (defined $block->short_session) {
+        $block->set_value('main_config',
+                          ($block->main_config // '') . $MAIN_8S);
+        $block->set_value('http_config', $HTTP_8S);
+        $block->set_value('config', "# the example's servers\n");
+    }
 
-    $block->set_value('config', $CONFIG) unless defined $block->config;
+    $block->set_value('http_config',
+                      ($block->http_config // '') . $UPSTREAM);
 
     $block->set_value('user_files', ">>> pilot.keys\n$KEYS"
                                     . ($block->user_files // ''));
@@ -580,13 +576,21 @@ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
 
 
 
-=== TEST 7: ttlSeconds as a string (the schema's type): refused, the example sends a number
---- request eval
-mint(ttlSeconds => '900')
---- error_code: 400
+=== TEST 7: ttlSeconds as a string of digits (the schema's type, its example '900'): the same lifetime as the number the request example sends
+--- pipelined_requests eval
+[mint(ttlSeconds => '900'), mint(ttlSeconds => 900),
+ mint(surface => 'connect', ttlSeconds => '3600')]
+--- error_code eval
+[201, 201, 201]
 --- json_check eval
-sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
-                   'ttlSeconds') }
+[(sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                 numbers => ['num_01HZXAAAA'],
+                 origins => ['https://app.tenant.com']) }) x 2,
+ sub { ::minted(@_, key => 'num-a', surface => 'connect', ttl => 3600,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) }]
+--- no_error_log
+[error]
 
 
 
@@ -653,7 +657,7 @@ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
 
 
 
-=== TEST 12: allowedOrigins as a single string (the schema's type): refused, the example sends an array
+=== TEST 12: allowedOrigins as a bare origin string, not an array in JSON: refused (both forms the seed shows are arrays)
 --- request eval
 mint(allowedOrigins => 'https://app.tenant.com')
 --- error_code: 400
@@ -956,7 +960,7 @@ POST /v1/messages/send
 key('num-a') . "\nContent-Type: application/json"
 --- error_code: 200
 --- response_body
-uri=/backend/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id=
+uri=/v1/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=
 --- no_error_log
 [error]
 
@@ -986,7 +990,7 @@ uri=/backend/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api
 --- error_code eval
 [200, 403]
 --- response_body_like eval
-['^uri=/backend/numbers key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id=$',
+['^uri=/v1/numbers key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id= ',
  '^\{"error":"[^"]+","code":"NUMBER_SCOPE_NOT_ALLOWED"\}\n?$']
 --- json_check eval
 [undef,
@@ -1152,10 +1156,10 @@ mint(allowedOrigins => ['https://app.tenant.com'])
 sub {
     my ($j, $name) = @_;
     my $t = $j->{token} // '';
-    my $r = ::http('GET', '/embed/chat',
+    my $r = ::http('GET', $::EMBED_API,
                    { 'x-session-token' => $t, origin => 'https://app.tenant.com' });
     ::Test::More::is($r->{status}, 200, "$name - allowed origin: 200");
-    $r = ::http('GET', '/embed/chat',
+    $r = ::http('GET', $::EMBED_API,
                 { 'x-session-token' => $t, origin => 'https://evil.example.com' });
     ::Test::More::is($r->{status}, 403, "$name - other origin: 403");
     ::Test::More::is($r->{json}{code}, 'ORIGIN_NOT_ALLOWED',
@@ -1310,8 +1314,10 @@ sub {
 
 
 === TEST 45: never past the session's end (the example's hour made 8 seconds, its tokens 4): a refresh is capped at it, and refused after it, 401 SESSION_EXPIRED
---- config eval
-$::CONFIG_8S
+--- no_example
+the example with an 8 second session and 4 second tokens ($HTTP_8S): no
+test waits the example's hour
+--- short_session
 --- request eval
 mint(ttlSeconds => undef)
 --- error_code: 201
@@ -1335,6 +1341,459 @@ sub {
 
     ::Test::More::is(::outcome(::refresh($r->{json}{token})),
                      '401 SESSION_EXPIRED', "$name - after the end");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 46: the tenant key on every number-scoped family the seed names (messages send, status, cancel, groups, newsletters, templates, analytics, media) and the ones it reaches beside them (message-status, contacts, webhooks, api-keys): 403 with the seed's body, byte for byte (the module's answer: nothing reaches the application)
+--- pipelined_requests eval
+["POST /v1/messages/send\n{}", "GET /v1/messages/msg_abc",
+ "POST /v1/messages/msg_abc/cancel\n{}", "GET /v1/message-status/m1",
+ "GET /v1/groups", "POST /v1/groups/g1/participants\n{}",
+ "GET /v1/newsletters", "GET /v1/templates", "GET /v1/analytics/messages",
+ "POST /v1/media\n{}", "GET /v1/contacts/c1", "GET /v1/webhooks",
+ "POST /v1/webhooks\n{}", "POST /v1/api-keys\n{}", "GET /v1/",
+ "GET /v1/numbersx"]
+--- more_headers eval
+[(key('tenant') . "\nContent-Type: application/json") x 16]
+--- error_code eval
+[(403) x 16]
+--- response_body eval
+[('{"error":"This endpoint requires a number-scoped API key","code":"TENANT_SCOPE_NOT_ALLOWED"}') x 16]
+
+
+
+=== TEST 47: the same families with the key id of the tenant key: 403 TENANT_SCOPE_NOT_ALLOWED
+--- pipelined_requests eval
+["GET /v1/webhooks", "GET /v1/contacts/c1", "GET /v1/message-status/m1"]
+--- more_headers eval
+[(keyid('tenant')) x 3]
+--- error_code eval
+[403, 403, 403]
+--- json_check eval
+[(sub { ::flat_error(@_, 'TENANT_SCOPE_NOT_ALLOWED',
+                     'This endpoint requires a number-scoped API key') }) x 3]
+
+
+
+=== TEST 48: a number key on the same families: each reaches the application, which learns the key's id, scope and tenant and never the key
+--- pipelined_requests eval
+["POST /v1/messages/send\n{}", "GET /v1/messages/msg_abc",
+ "POST /v1/messages/msg_abc/cancel\n{}", "GET /v1/message-status/m1",
+ "GET /v1/groups", "POST /v1/groups/g1/participants\n{}",
+ "GET /v1/newsletters", "GET /v1/templates", "GET /v1/analytics/messages",
+ "POST /v1/media\n{}", "GET /v1/contacts/c1", "GET /v1/webhooks",
+ "POST /v1/webhooks\n{}"]
+--- more_headers eval
+[(key('num-a') . "\nContent-Type: application/json") x 13]
+--- error_code eval
+[(200) x 13]
+--- response_body eval
+[map { "uri=$_ key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=\n" }
+ qw(/v1/messages/send /v1/messages/msg_abc /v1/messages/msg_abc/cancel
+    /v1/message-status/m1 /v1/groups /v1/groups/g1/participants
+    /v1/newsletters /v1/templates /v1/analytics/messages /v1/media
+    /v1/contacts/c1 /v1/webhooks /v1/webhooks)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 49: the tenant key on /v1/numbers/* (create, list, get, delete, connect, status) and /v1/remote-pairing/*: each reaches the application
+--- pipelined_requests eval
+["POST /v1/numbers\n{}", "GET /v1/numbers", "GET /v1/numbers/num_01HZXAAAA",
+ "DELETE /v1/numbers/num_01HZXAAAA", "POST /v1/numbers/num_01HZXAAAA/connect\n{}",
+ "GET /v1/numbers/num_01HZXAAAA/status", "POST /v1/remote-pairing\n{}",
+ "GET /v1/remote-pairing/rp_1"]
+--- more_headers eval
+[(key('tenant') . "\nContent-Type: application/json") x 8]
+--- error_code eval
+[(200) x 8]
+--- response_body eval
+[map { "uri=$_ key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=\n" }
+ qw(/v1/numbers /v1/numbers /v1/numbers/num_01HZXAAAA
+    /v1/numbers/num_01HZXAAAA /v1/numbers/num_01HZXAAAA/connect
+    /v1/numbers/num_01HZXAAAA/status /v1/remote-pairing
+    /v1/remote-pairing/rp_1)]
+--- no_error_log
+[error]
+
+
+
+=== TEST 50: a number key on /v1/numbers/* and /v1/remote-pairing/*: 403 NUMBER_SCOPE_NOT_ALLOWED
+--- pipelined_requests eval
+["POST /v1/numbers\n{}", "GET /v1/numbers/num_01HZXAAAA",
+ "DELETE /v1/numbers/num_01HZXAAAA", "POST /v1/remote-pairing\n{}",
+ "GET /v1/remote-pairing/rp_1"]
+--- more_headers eval
+[(key('num-a') . "\nContent-Type: application/json") x 5]
+--- error_code eval
+[(403) x 5]
+--- json_check eval
+[(sub { ::flat_error(@_, 'NUMBER_SCOPE_NOT_ALLOWED',
+                     'This endpoint requires a tenant-scoped API key') }) x 5]
+
+
+
+=== TEST 51: ttlSeconds strings that are not an integer within the limits: 400 naming ttlSeconds
+--- pipelined_requests eval
+[map { mint(ttlSeconds => $_) }
+ '3601', '0', '-5', 'abc', '9e2', ' 900', '900 ', '0900', '+900', '', '900.0',
+ '99999999999999999999']
+--- error_code eval
+[(400) x 12]
+--- json_check eval
+[(sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'ttlSeconds') }) x 12]
+
+
+
+=== TEST 52: allowedOrigins and whatsappNumberIds as a JSON array in a string (the schema's examples '["https://app.tenant.com"]', '["num_01HZX..."]'): 201, the body and the token hold the arrays, as for the request example's form
+--- pipelined_requests eval
+[mint(allowedOrigins => '["https://app.tenant.com"]',
+      whatsappNumberIds => '["num_01HZXAAAA"]', ttlSeconds => '900'),
+ mint(allowedOrigins => '["HTTPS://App.Tenant.COM:443","http://localhost:3000"]'),
+ mint(allowedOrigins => ['https://app.tenant.com'],
+      whatsappNumberIds => ['num_01HZXAAAA'], ttlSeconds => 900)]
+--- error_code eval
+[201, 201, 201]
+--- json_check eval
+[(sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                 numbers => ['num_01HZXAAAA'],
+                 origins => ['https://app.tenant.com']) }),
+ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com',
+                            'http://localhost:3000']) },
+ sub { ::minted(@_, key => 'num-a', surface => 'chat', ttl => 900,
+                numbers => ['num_01HZXAAAA'],
+                origins => ['https://app.tenant.com']) }]
+--- no_error_log
+[error]
+
+
+
+=== TEST 53: the tenant key names its numbers in a JSON array in a string: 201 with the numbers
+--- request eval
+mint(whatsappNumberIds => '["num_01HZXAAAA","num_01HZXBBBB"]')
+--- more_headers eval
+key('tenant') . "\nContent-Type: application/json"
+--- error_code: 201
+--- json_check eval
+sub { ::minted(@_, key => 'tenant', surface => 'chat', ttl => 900,
+               numbers => ['num_01HZXAAAA', 'num_01HZXBBBB'],
+               origins => ['https://app.tenant.com']) }
+--- no_error_log
+[error]
+
+
+
+=== TEST 54: an array in a string is checked as the array: its items, its size, the key's numbers; a string that holds no JSON array is 400
+--- pipelined_requests eval
+[mint(allowedOrigins => '["https://app.tenant.com","https://app.tenant.com/app"]'),
+ mint(allowedOrigins => '[]'),
+ mint(allowedOrigins => '[42]'),
+ mint(allowedOrigins => '["https://app.tenant.com"'),
+ mint(allowedOrigins => '{"origin":"https://app.tenant.com"}'),
+ mint(allowedOrigins => '"https://app.tenant.com"'),
+ mint(whatsappNumberIds => '["num_01HZXBBBB"]'),
+ mint(whatsappNumberIds => 'num_01HZXAAAA')]
+--- error_code eval
+[400, 400, 400, 400, 400, 400, 403, 400]
+--- json_check eval
+[sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[1]') },
+ (sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'allowedOrigins') }),
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'allowedOrigins[0]') },
+ (sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                     'allowedOrigins') }) x 3,
+ sub { ::Test::More::is($_[0]{code}, 'SCOPE_NOT_GRANTED', "$_[1] - code") },
+ sub { ::flat_error(@_, 'VALIDATION_FAILED', 'Validation error',
+                    'whatsappNumberIds') }]
+
+
+
+=== TEST 55: "stringified" is for integer and array fields: on a string field nginx -t names the file, the line and the field
+--- no_example
+a configuration the example must not hold: the negative case of nginx -t
+--- http_config
+    embed_session_api_keys zone=pilot:1m file=$TEST_NGINX_HTML_DIR/pilot.keys;
+--- config
+    location = /v1/embed/sessions {
+        embed_session_keys     $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_api_key  pilot;
+        embed_session_mint     on;
+        embed_session_field    surface  string  stringified;
+        embed_session_mint_output  token  token;
+    }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*field "surface": "stringified" is for integer and array fields in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 56: the SDK's preflights, before any token: OPTIONS on the refresh and on the embed API is 204 with the page's origin, the methods and X-Session-Token allowed
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+
+    for my $c ([$::REFRESH_URI, 'POST', 'POST'],
+               [$::EMBED_API, 'GET', 'GET, HEAD, POST, PUT, PATCH, DELETE'])
+    {
+        my ($path, $method, $methods) = @$c;
+        my $r = ::preflight($path, $method);
+        my $h = $r->{headers};
+
+        ::Test::More::is($r->{status}, 204, "$name - $path: 204");
+        ::Test::More::is($h->{'access-control-allow-origin'}, $::ORIGIN,
+                         "$name - $path: Access-Control-Allow-Origin");
+        ::Test::More::is($h->{'access-control-allow-methods'}, $methods,
+                         "$name - $path: Access-Control-Allow-Methods");
+        ::Test::More::like($h->{'access-control-allow-headers'} // '',
+                           qr/(?:^|, ?)X-Session-Token(?:,|$)/i,
+                           "$name - $path: X-Session-Token allowed");
+        ::Test::More::like($h->{'access-control-allow-headers'} // '',
+                           qr/(?:^|, ?)Content-Type(?:,|$)/i,
+                           "$name - $path: Content-Type allowed");
+        ::Test::More::ok(($h->{'access-control-max-age'} // 0) > 0,
+                         "$name - $path: Access-Control-Max-Age");
+        ::Test::More::is($r->{content} // '', '', "$name - $path: no body");
+    }
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 57: the preflights refuse what the SDK does not send: the refresh other than POST, a header outside the list, Origin null; none carries Access-Control-Allow-Origin
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+
+    my @cases = (
+        ['refresh GET', ::preflight($::REFRESH_URI, 'GET'),
+         '403 PREFLIGHT_REFUSED'],
+        ['origin null', ::preflight($::EMBED_API, 'GET', 'null'),
+         '403 ORIGIN_NOT_ALLOWED'],
+        ['a header outside the list',
+         ::raw('OPTIONS', $::EMBED_API,
+               { origin => $::ORIGIN,
+                 'access-control-request-method' => 'GET',
+                 'access-control-request-headers' => 'x-api-key' }),
+         '403 PREFLIGHT_REFUSED'],
+    );
+
+    for my $c (@cases) {
+        my ($what, $r, $want) = @$c;
+        ::Test::More::is(::outcome($r), $want, "$name - $what");
+        ::Test::More::is($r->{headers}{'access-control-allow-origin'}, undef,
+                         "$name - $what: no Access-Control-Allow-Origin");
+    }
+}
+
+
+
+=== TEST 58: the refresh from the page: its answer carries Access-Control-Allow-Origin for the page's origin (the new token is readable), and so do the module's errors for it (the code is readable); another origin's refusal names that origin only
+--- request eval
+mint(allowedOrigins => ['https://app.tenant.com', 'https://admin.tenant.com'])
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+
+    my $r = ::refresh($t, 'https://admin.tenant.com');
+    ::Test::More::is(::outcome($r), '200 ok', "$name - refresh");
+    ::Test::More::is($r->{headers}{'access-control-allow-origin'},
+                     'https://admin.tenant.com',
+                     "$name - refresh: Access-Control-Allow-Origin");
+    ::Test::More::like($r->{headers}{vary} // '', qr/\bOrigin\b/,
+                       "$name - refresh: Vary: Origin");
+    ::Test::More::like($r->{headers}{'cache-control'} // '', qr/no-store/,
+                       "$name - refresh: Cache-Control: no-store");
+
+    my $again = ::refresh($t, 'https://app.tenant.com');
+    ::Test::More::is(::outcome($again), '200 ok',
+                     "$name - a retry from the other allowed origin");
+    ::Test::More::is($again->{headers}{'access-control-allow-origin'},
+                     'https://app.tenant.com',
+                     "$name - the retry: Access-Control-Allow-Origin");
+
+    my $e = ::refresh('eyJhbGciOiJIUzI1NiJ9.e30.x', 'https://app.tenant.com');
+    ::Test::More::is(::outcome($e), '401 SESSION_INVALID',
+                     "$name - a bad token");
+    ::Test::More::is($e->{headers}{'access-control-allow-origin'},
+                     'https://app.tenant.com',
+                     "$name - a bad token: Access-Control-Allow-Origin");
+
+    my $x = ::refresh($r->{json}{token}, 'https://evil.example.com');
+    ::Test::More::is(::outcome($x), '403 ORIGIN_NOT_ALLOWED',
+                     "$name - another origin");
+    ::Test::More::isnt($x->{headers}{'access-control-allow-origin'} // '',
+                       'https://app.tenant.com',
+                       "$name - another origin: not the session's origin");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 59: the embed API from the page: Access-Control-Allow-Origin for the token's origin on the answer, the application gets the session, never the token; another origin reads its refusal's code
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $c = ::claims_of($j->{token});
+
+    my $r = ::embed($j->{token});
+    ::Test::More::is(::outcome($r), '200 ok', "$name - the call");
+    ::Test::More::is($r->{headers}{'access-control-allow-origin'}, $::ORIGIN,
+                     "$name - Access-Control-Allow-Origin");
+    ::Test::More::like($r->{headers}{'access-control-expose-headers'} // '',
+                       qr/Retry-After/i,
+                       "$name - Access-Control-Expose-Headers");
+    ::Test::More::is($r->{content},
+                     "uri=$::EMBED_API key= scope= tenant= x-api-key= "
+                     . "x-api-key-id= session=$c->{sid} token= "
+                     . "authorization= cookie=\n",
+                     "$name - what reached the application");
+
+    my $b = ::http('GET', $::EMBED_API,
+                   { authorization => "Bearer $j->{token}",
+                     origin => $::ORIGIN });
+    ::Test::More::is(::outcome($b), '200 ok', "$name - as a Bearer token");
+
+    my $x = ::http('GET', $::EMBED_API,
+                   { 'x-session-token' => $j->{token},
+                     origin => 'https://evil.example.com' });
+    ::Test::More::is(::outcome($x), '403 ORIGIN_NOT_ALLOWED',
+                     "$name - another origin");
+    ::Test::More::is($x->{headers}{'access-control-allow-origin'},
+                     'https://evil.example.com',
+                     "$name - another origin reads the code");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 60: the iframe document: /embed/chat?session=TOKEN is exchanged for a cookie (302 to /embed/chat, no-store), the redirected load brings the cookie and is served, framed only by the session's origins; the application sees neither token nor cookie
+--- request eval
+mint(allowedOrigins => ['https://app.tenant.com', 'https://admin.tenant.com'])
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+    my $c = ::claims_of($t);
+
+    my $r = ::frame("/embed/chat?session=$t");
+    ::Test::More::is($r->{status}, 302, "$name - the exchange: 302");
+    ::Test::More::like($r->{headers}{location} // '',
+                       qr{\A(?:http://127\.0\.0\.1:\d+)?/embed/chat\z},
+                       "$name - Location: the same URL without the token");
+    ::Test::More::like($r->{headers}{'cache-control'} // '', qr/no-store/,
+                       "$name - Cache-Control: no-store");
+
+    my $sc = $r->{headers}{'set-cookie'} // '';
+    ::Test::More::ok(index($sc, "pilot_embed=$t; ") == 0,
+                     "$name - Set-Cookie: pilot_embed=<the token>");
+
+    my ($age) = $sc =~ /; Max-Age=(\d+)/;
+    ::Test::More::ok(defined $age && $age >= 890 && $age <= 900 + 30,
+                     "$name - Max-Age: what the token has left");
+
+    for my $a ('Path=/', 'HttpOnly', 'Secure', 'SameSite=None',
+               'Partitioned')
+    {
+        ::Test::More::like($sc, qr/; \Q$a\E(?:;|$)/, "$name - $a");
+    }
+
+    my $doc = ::frame('/embed/chat', cookie => "pilot_embed=$t");
+    ::Test::More::is(::outcome($doc), '200 ok', "$name - the document");
+    ::Test::More::is($doc->{headers}{'content-security-policy'},
+                     'frame-ancestors https://app.tenant.com '
+                     . 'https://admin.tenant.com',
+                     "$name - frame-ancestors: the session's origins");
+    ::Test::More::is($doc->{content},
+                     "uri=/embed/chat key= scope= tenant= x-api-key= "
+                     . "x-api-key-id= session=$c->{sid} token= "
+                     . "authorization= cookie=\n",
+                     "$name - what reached the application");
+
+    my $bad = ::frame('/embed/chat?session=eyJhbGciOiJIUzI1NiJ9.e30.x');
+    ::Test::More::is(::outcome($bad), '401 SESSION_INVALID',
+                     "$name - a bad token in the URL");
+    ::Test::More::is($bad->{headers}{'set-cookie'}, undef,
+                     "$name - a bad token: no cookie");
+    ::Test::More::is($bad->{headers}{'content-security-policy'},
+                     "frame-ancestors 'none'",
+                     "$name - a bad token: frame-ancestors 'none'");
+
+    ::Test::More::is(::outcome(::frame('/embed/chat')), '401 SESSION_REQUIRED',
+                     "$name - neither URL token nor cookie");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 61: the iframe document is for a frame of its own surface: a top-level visit is 403 FETCH_NOT_ALLOWED (no cookie), a chat session cannot open /embed/connect, a connect session opens it; a refresh revokes the cookie's token
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+
+    my $top = ::frame("/embed/chat?session=$t", 'sec-fetch-dest' => 'document');
+    ::Test::More::is(::outcome($top), '403 FETCH_NOT_ALLOWED',
+                     "$name - a top-level visit");
+    ::Test::More::is($top->{headers}{'set-cookie'}, undef,
+                     "$name - a top-level visit: no cookie");
+
+    ::Test::More::is(::outcome(::frame("/embed/connect?session=$t")),
+                     '403 SCOPE_NOT_GRANTED',
+                     "$name - a chat session on /embed/connect");
+
+    my $m = ::http('POST', '/v1/embed/sessions',
+                   { 'x-api-key' => $::K{'num-a'}{key},
+                     'content-type' => 'application/json' },
+                   '{"surface":"connect","allowedOrigins":'
+                   . '["https://app.tenant.com"]}');
+    ::Test::More::is($m->{status}, 201, "$name - a connect session");
+    ::Test::More::is(::frame("/embed/connect?session=$m->{json}{token}")
+                         ->{status},
+                     302, "$name - a connect session on /embed/connect");
+
+    ::Test::More::is(::outcome(::frame('/embed/chat',
+                                       cookie => "pilot_embed=$t")),
+                     '200 ok', "$name - the cookie before a refresh");
+
+    my $r = ::refresh($t);
+    ::Test::More::is(::outcome($r), '200 ok', "$name - refresh");
+    ::Test::More::is(::outcome(::frame('/embed/chat',
+                                       cookie => "pilot_embed=$t")),
+                     '401 SESSION_REVOKED',
+                     "$name - the cookie's token after the refresh");
+    ::Test::More::is(::frame("/embed/chat?session=$r->{json}{token}",
+                             cookie => "pilot_embed=$t")->{status},
+                     302, "$name - the new token in the URL wins over the "
+                          . "cookie");
 }
 --- no_error_log
 [error]
