@@ -438,7 +438,7 @@ our $UPSTREAM = <<"_EOC_";
 
         location / {
             default_type  text/plain;
-            return 200 "uri=\$request_uri key=\$http_x_pilot_key_id scope=\$http_x_pilot_key_scope tenant=\$http_x_pilot_tenant x-api-key=\$http_x_api_key x-api-key-id=\$http_x_api_key_id session=\$http_x_embed_session token=\$http_x_session_token authorization=\$http_authorization cookie=\$http_cookie\\n";
+            return 200 "uri=\$request_uri key=\$http_x_pilot_key_id scope=\$http_x_pilot_key_scope tenant=\$http_x_pilot_tenant x-api-key=\$http_x_api_key x-api-key-id=\$http_x_api_key_id session=\$http_x_embed_session token=\$http_x_session_token authorization=\$http_authorization cookie=\$http_cookie embed-tenant=\$http_x_embed_tenant\\n";
         }
     }
 _EOC_
@@ -960,7 +960,7 @@ POST /v1/messages/send
 key('num-a') . "\nContent-Type: application/json"
 --- error_code: 200
 --- response_body
-uri=/v1/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=
+uri=/v1/messages/send key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie= embed-tenant=
 --- no_error_log
 [error]
 
@@ -1391,7 +1391,7 @@ sub {
 --- error_code eval
 [(200) x 13]
 --- response_body eval
-[map { "uri=$_ key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=\n" }
+[map { "uri=$_ key=num-a scope=number tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie= embed-tenant=\n" }
  qw(/v1/messages/send /v1/messages/msg_abc /v1/messages/msg_abc/cancel
     /v1/message-status/m1 /v1/groups /v1/groups/g1/participants
     /v1/newsletters /v1/templates /v1/analytics/messages /v1/media
@@ -1412,7 +1412,7 @@ sub {
 --- error_code eval
 [(200) x 8]
 --- response_body eval
-[map { "uri=$_ key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie=\n" }
+[map { "uri=$_ key=tenant scope=tenant tenant=t_acme x-api-key= x-api-key-id= session= token= authorization= cookie= embed-tenant=\n" }
  qw(/v1/numbers /v1/numbers /v1/numbers/num_01HZXAAAA
     /v1/numbers/num_01HZXAAAA /v1/numbers/num_01HZXAAAA/connect
     /v1/numbers/num_01HZXAAAA/status /v1/remote-pairing
@@ -1668,7 +1668,7 @@ sub {
     ::Test::More::is($r->{content},
                      "uri=$::EMBED_API key= scope= tenant= x-api-key= "
                      . "x-api-key-id= session=$c->{sid} token= "
-                     . "authorization= cookie=\n",
+                     . "authorization= cookie= embed-tenant=t_acme\n",
                      "$name - what reached the application");
 
     my $b = ::http('GET', $::EMBED_API,
@@ -1731,7 +1731,7 @@ sub {
     ::Test::More::is($doc->{content},
                      "uri=/embed/chat key= scope= tenant= x-api-key= "
                      . "x-api-key-id= session=$c->{sid} token= "
-                     . "authorization= cookie=\n",
+                     . "authorization= cookie= embed-tenant=t_acme\n",
                      "$name - what reached the application");
 
     my $bad = ::frame('/embed/chat?session=eyJhbGciOiJIUzI1NiJ9.e30.x');
