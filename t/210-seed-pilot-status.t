@@ -20,8 +20,10 @@
 # browser (X-Session-Token, an allowed Origin, no API key) for the next
 # one, the replaced token refused, never past the session's hour; and the
 # browser side over HTTP: CORS preflights and Access-Control-Allow-Origin
-# on the refresh and the embed API, the iframe document's URL exchange.
-# t/browser/pilot.mjs plays the same flow in Chromium.
+# on the refresh and the embed API, the iframe document's URL exchange,
+# and the iframe's own API calls (/embed/api/: the partitioned cookie as
+# the credential, same-origin fetches only, the old cookie refused after a
+# refresh).  t/browser/pilot.mjs plays the same flow in Chromium.
 #
 # Every minted token is decoded and its signature checked by an independent
 # implementation (Crypt::JWT).  Key state changes (regeneration, the rate
@@ -402,11 +404,34 @@ sub frame {
                                referer => "$ORIGIN/inbox", %h });
 }
 
+# a call of the iframe's own API (/embed/api/...) as the chat document in
+# the frame makes it with fetch(): same-origin, the document as Referer,
+# the partitioned cookie; a header given as undef is not sent
+
+our $FRAME_API = '/embed/api/chat/conversations';
+
+sub inframe {
+    my ($method, $path, $cookie, %h) = @_;
+
+    my $self = 'http://127.0.0.1:' . Test::Nginx::Util::server_port();
+    my %headers = ('sec-fetch-site' => 'same-origin',
+                   'sec-fetch-dest' => 'empty',
+                   referer => "$self/embed/chat",
+                   defined $cookie ? (cookie => $cookie) : (),
+                   $method eq 'POST' ? (origin => $self) : (),
+                   %h);
+
+    delete @headers{grep { !defined $headers{$_} } keys %headers};
+
+    return raw($method, $path, \%headers,
+               $method eq 'POST' ? '{"text":"hi"}' : undef);
+}
+
 {
     no strict 'refs';
 
     for my $name (qw(refresh embed outcome claims_of forged refreshed raw
-                     preflight frame))
+                     preflight frame inframe))
     {
         *{"Test::Base::Filter::$name"} = \&{$name};
     }
@@ -1794,6 +1819,156 @@ sub {
                              cookie => "pilot_embed=$t")->{status},
                      302, "$name - the new token in the URL wins over the "
                           . "cookie");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 62: the iframe's own API: the chat document calls /embed/api/... same-origin with the cookie of the exchange; the application gets /embed/..., the session and the tenant, never the cookie; a POST with the document's own Origin passes
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+    my $c = ::claims_of($t);
+    my $echo = "key= scope= tenant= x-api-key= x-api-key-id= "
+               . "session=$c->{sid} token= authorization=";
+
+    my $r = ::inframe('GET', $::FRAME_API, "pilot_embed=$t");
+    ::Test::More::is(::outcome($r), '200 ok', "$name - GET with the cookie");
+    ::Test::More::is($r->{content},
+                     "uri=/embed/chat/conversations $echo cookie= "
+                     . "embed-tenant=t_acme\n",
+                     "$name - what reached the application");
+    ::Test::More::is($r->{headers}{'access-control-allow-origin'}, undef,
+                     "$name - no Access-Control-Allow-Origin: same-origin");
+
+    my $p = ::inframe('POST', '/embed/api/chat/messages',
+                      "theme=dark; pilot_embed=$t",
+                      'content-type' => 'application/json');
+    ::Test::More::is(::outcome($p), '200 ok',
+                     "$name - POST with Origin: the embed's own origin");
+    ::Test::More::is($p->{content},
+                     "uri=/embed/chat/messages $echo cookie=theme=dark "
+                     . "embed-tenant=t_acme\n",
+                     "$name - POST: the other cookies reach the application");
+
+    ::Test::More::is(::outcome(::inframe('GET', $::FRAME_API, undef)),
+                     '401 SESSION_REQUIRED', "$name - no cookie");
+    ::Test::More::is(::outcome(::inframe('GET', $::FRAME_API, undef,
+                                         'x-session-token' => $t)),
+                     '401 SESSION_REQUIRED',
+                     "$name - X-Session-Token is not a source here");
+    my $bad = 'pilot_embed=eyJhbGciOiJIUzI1NiJ9.e30.x';
+    ::Test::More::is(::outcome(::inframe('GET', $::FRAME_API, $bad)),
+                     '401 SESSION_INVALID',
+                     "$name - a bad token in the cookie");
+
+    my $page = ::embed($t);
+    ::Test::More::is(::outcome($page), '200 ok',
+                     "$name - the page's X-Session-Token call as before");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 63: the iframe's API refuses the same cookie from anything but its own document: Sec-Fetch-Site cross-site (the embedding page's credentialed fetch), same-site, none (a top-level visit) or absent, and a load that is not a fetch, 403 FETCH_NOT_ALLOWED without Access-Control-Allow-Origin; nothing reaches the application
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $cookie = "pilot_embed=$j->{token}";
+
+    for my $case (['cross-site, from the embedding page',
+                   'sec-fetch-site' => 'cross-site', origin => $::ORIGIN,
+                   referer => "$::ORIGIN/inbox"],
+                  ['cross-site, from another site',
+                   'sec-fetch-site' => 'cross-site',
+                   origin => 'https://evil.example.com',
+                   referer => 'https://evil.example.com/'],
+                  ['same-site', 'sec-fetch-site' => 'same-site',
+                   origin => 'http://127.0.0.1:1'],
+                  ['none (a top-level visit)', 'sec-fetch-site' => 'none',
+                   'sec-fetch-dest' => 'document', referer => undef],
+                  ['Sec-Fetch-Site absent', 'sec-fetch-site' => undef,
+                   'sec-fetch-dest' => undef],
+                  ['same-origin, but as an iframe',
+                   'sec-fetch-dest' => 'iframe'],
+                  ['same-origin, but as a script',
+                   'sec-fetch-dest' => 'script'],
+                  ['two Sec-Fetch-Site headers',
+                   'sec-fetch-site' => ['same-origin', 'cross-site']])
+    {
+        my ($what, %h) = @$case;
+
+        for my $m ('GET', 'POST') {
+            my $r = ::inframe($m, $::FRAME_API, $cookie, %h);
+            ::Test::More::is(::outcome($r), '403 FETCH_NOT_ALLOWED',
+                             "$name - $m, $what");
+            ::Test::More::is($r->{headers}{'access-control-allow-origin'},
+                             undef,
+                             "$name - $m, $what: no "
+                             . "Access-Control-Allow-Origin");
+            ::Test::More::unlike($r->{content} // '', qr/uri=/,
+                                 "$name - $m, $what: not the application's");
+        }
+    }
+
+    my $o = ::preflight($::FRAME_API, 'GET');
+    ::Test::More::is(::outcome($o), '403 FETCH_NOT_ALLOWED',
+                     "$name - no preflight is answered (cross-site)");
+    ::Test::More::is($o->{headers}{'access-control-allow-origin'}, undef,
+                     "$name - the preflight: no Access-Control-Allow-Origin");
+
+    ::Test::More::is(::outcome(::inframe('GET', $::FRAME_API, $cookie)),
+                     '200 ok', "$name - the same cookie from the document");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 64: a refresh replaces the cookie's token: the frame's calls with the old cookie are 401 SESSION_REVOKED, the cookie of the new token's exchange passes with the same session
+--- request eval
+mint()
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    my $t = $j->{token};
+    my $c = ::claims_of($t);
+
+    ::Test::More::is(::outcome(::inframe('GET', $::FRAME_API,
+                                         "pilot_embed=$t")),
+                     '200 ok', "$name - the cookie before the refresh");
+
+    my $r = ::refresh($t);
+    ::Test::More::is(::outcome($r), '200 ok', "$name - refresh");
+    my $t2 = $r->{json}{token} // '';
+
+    for my $m ('GET', 'POST') {
+        ::Test::More::is(::outcome(::inframe($m, $::FRAME_API,
+                                             "pilot_embed=$t")),
+                         '401 SESSION_REVOKED',
+                         "$name - $m with the old cookie");
+    }
+
+    my $x = ::frame("/embed/chat?session=$t2", cookie => "pilot_embed=$t");
+    ::Test::More::is($x->{status}, 302, "$name - the iframe mounted again");
+    my ($new) = ($x->{headers}{'set-cookie'} // '') =~ /^pilot_embed=([^;]+)/;
+    ::Test::More::is($new, $t2, "$name - the new cookie holds the new token");
+
+    my $ok = ::inframe('GET', $::FRAME_API, "pilot_embed=" . ($new // ''));
+    ::Test::More::is(::outcome($ok), '200 ok', "$name - the new cookie");
+    ::Test::More::like($ok->{content} // '',
+                       qr/ session=\Q$c->{sid}\E /,
+                       "$name - the same session");
 }
 --- no_error_log
 [error]
