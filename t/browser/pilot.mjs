@@ -10,6 +10,10 @@
 // the chat iframe with the token in its URL (exchanged for a cookie),
 // calls the embed API with X-Session-Token, refreshes the session and
 // goes on with the new token; every call from the page is cross-origin.
+// The chat document in the iframe calls its own API (/embed/api/),
+// same-origin, with the partitioned cookie; the page cannot use that
+// cookie, and a refresh makes the frame's old cookie useless until the
+// iframe is mounted again.
 //
 // Output: "ok N - name" / "not ok N - name" with "#" lines, then
 // "N passed, M failed"; exit status 1 when a check failed.
@@ -34,6 +38,7 @@ const out = env.ES_BROWSER_OUT;
 const logDir = path.join(env.ES_NGINX_PREFIX, 'logs');
 const COOKIE = 'pilot_embed';
 const API = `${P}/embed/chat/conversations`;
+const FRAME_API = `${P}/embed/api/chat/conversations`;
 const REFRESH = `${P}/api/public/embed/refresh`;
 const CHAT = `${P}/embed/chat`;
 
@@ -115,8 +120,10 @@ async function preflight(uri) {
     }
 }
 
-// every response the page and its frames got, with headers
+// every response the page and its frames got, with headers; every
+// request with the headers Chromium sent (cookies included)
 const responses = [];
+const requests = [];
 const pending = [];
 
 function last(pred, what) {
@@ -129,6 +136,22 @@ function last(pred, what) {
 
 async function settled() {
     await Promise.allSettled(pending);
+}
+
+// what the chat document in the frame shows of its API call: "STATUS BODY"
+async function frameApi() {
+    const frame = await (await page.$('iframe.pilot-chat')).contentFrame();
+    eq(frame.url(), CHAT, 'the frame\'s URL');
+    const text = (await frame.locator('#api').textContent()).trim();
+    const m = text.match(/^(\d+) (.*)$/s);
+    assert(m, `the frame shows ${JSON.stringify(text)}`);
+    let body = null;
+    try {
+        body = JSON.parse(m[2]);
+    } catch (e) {
+        throw new CheckError(`not JSON: ${m[2]}`);
+    }
+    return { frame, status: Number(m[1]), body };
 }
 
 
@@ -152,10 +175,16 @@ page.on('response', (r) => {
     responses.push(e);
     pending.push(r.allHeaders().then((h) => { e.headers = h; }, () => {}));
 });
+page.on('request', (r) => {
+    const e = { url: r.url(), method: r.method(), headers: {} };
+    requests.push(e);
+    pending.push(r.allHeaders().then((h) => { e.headers = h; }, () => {}));
+});
 
 const tokens = new Set();
 let first = null;
 let second = null;
+let sid = null;
 
 
 await check('A: the page gets a session from its backend, which mints with'
@@ -181,6 +210,7 @@ await check('A: the chat iframe, mounted with ?session=TOKEN, is exchanged'
     const ready = await page.evaluate((t) => window.pilot.mount(t),
                                       first.token);
     assert(ready.session, 'the chat names its session');
+    sid = ready.session;
     await settled();
 
     const x = last((e) => e.url.startsWith(`${CHAT}?session=`),
@@ -214,6 +244,30 @@ await check('A: the chat iframe, mounted with ?session=TOKEN, is exchanged'
     await page.screenshot({ path: path.join(out, 'pilot.png') });
 });
 
+await check('A: the chat in the iframe calls its own API, /embed/api/,'
+            + ' same-origin with the partitioned cookie, and shows the'
+            + ' answer: 200, its session and tenant', async () => {
+    assert(sid, 'the iframe of check 2');
+    const r = await frameApi();
+    eq(r.status, 200, `the frame's call (${JSON.stringify(r.body.code
+                                                          || '')})`);
+    eq(r.body.uri, '/embed/chat/conversations', 'the URI upstream');
+    eq(r.body.session, sid, 'X-Embed-Session upstream');
+    eq(r.body.tenant, 't_acme', 'X-Embed-Tenant upstream');
+    eq(r.body.cookie, '', 'the cookie upstream');
+    eq(r.body.token, '', 'X-Session-Token upstream');
+
+    await settled();
+    const q = requests.filter((x) => x.url === FRAME_API);
+    assert(q.length, 'no request of the frame\'s API');
+    const h = q[q.length - 1].headers;
+    eq(h['sec-fetch-site'], 'same-origin', 'Sec-Fetch-Site sent');
+    eq(h['sec-fetch-dest'], 'empty', 'Sec-Fetch-Dest sent');
+    assert((h.cookie || '').includes(`${COOKIE}=${first.token}`),
+           `the request brought the ${COOKIE} cookie`);
+    assert(!h['x-session-token'], 'no X-Session-Token: the cookie only');
+});
+
 await check('A: the page calls the embed API with X-Session-Token, cross-'
             + 'origin: the preflight is answered (204) and the answer is'
             + ' readable (Access-Control-Allow-Origin)', async () => {
@@ -229,6 +283,67 @@ await check('A: the page calls the embed API with X-Session-Token, cross-'
     const e = last((x) => x.url === API && x.method === 'GET', 'call');
     eq(e.headers['access-control-allow-origin'], A,
        'Access-Control-Allow-Origin (the upstream\'s "*" replaced)');
+});
+
+await check('A: the page cannot use the frame\'s cookie: its credentialed'
+            + ' fetch of /embed/api/ brings the cookie but is cross-site:'
+            + ' 403 FETCH_NOT_ALLOWED, unreadable', async () => {
+    assert(first, 'the session of check 1');
+
+    // what Chromium sent, from the DevTools protocol: Playwright reports
+    // only the provisional headers of a request that CORS failed
+    const cdp = await context.newCDPSession(page);
+    const ids = new Map();
+    const sent = new Map();
+    cdp.on('Network.requestWillBeSent', (e) => ids.set(e.requestId,
+                                                         e.request.url));
+    cdp.on('Network.requestWillBeSentExtraInfo',
+           (e) => sent.set(e.requestId, e.headers));
+    await cdp.send('Network.enable');
+
+    const r = await page.evaluate(async (url) => {
+        try {
+            const res = await fetch(url, { credentials: 'include' });
+            return `read ${res.status}`;
+        } catch (e) {
+            return 'failed';
+        }
+    }, FRAME_API);
+    eq(r, 'failed', 'the page\'s fetch');
+
+    let h = null;
+    for (let i = 0; i < 40 && !h; i++) {
+        for (const [id, url] of ids) {
+            if (url === FRAME_API && sent.has(id)) {
+                h = {};
+                for (const [k, v] of Object.entries(sent.get(id))) {
+                    h[k.toLowerCase()] = v;
+                }
+            }
+        }
+        if (!h) {
+            await sleep(50);
+        }
+    }
+    await cdp.detach();
+    assert(h, 'the headers Chromium sent for the page\'s fetch');
+    eq(h['sec-fetch-site'], 'cross-site', 'Sec-Fetch-Site sent');
+    assert((h.cookie || '').includes(`${COOKIE}=${first.token}`),
+           `the browser sent the ${COOKIE} cookie (partition of the page)`);
+
+    const re = new RegExp('"GET /embed/api/chat/conversations HTTP/1\\.1"'
+                          + ' (\\d+) .* error=(\\S*)$');
+    const end = Date.now() + 3000;
+    let m = [];
+    while (m.length < 2 && Date.now() < end) {
+        await sleep(50);
+        m = readLog('access.log').split('\n').map((l) => l.match(re))
+                .filter(Boolean);
+    }
+    assert(m.length >= 2, 'the frame\'s and the page\'s calls in'
+                          + ' access.log');
+    eq(`${m[m.length - 1][1]} ${m[m.length - 1][2]}`,
+       '403 FETCH_NOT_ALLOWED', 'the page\'s call in access.log');
 });
 
 await check('A: the page refreshes the session with POST'
@@ -258,12 +373,29 @@ await check('A: the page refreshes the session with POST'
     eq(old.body.code, 'SESSION_REVOKED', 'the code the page read');
 });
 
+await check('A: the iframe still mounted holds the replaced token in its'
+            + ' cookie: its API call is 401 SESSION_REVOKED', async () => {
+    assert(second, 'the refresh of check 6');
+    const { frame } = await frameApi();
+    await frame.evaluate(() => window.callApi());
+    const r = await frameApi();
+    eq(r.status, 401, 'the frame\'s call after the refresh');
+    eq(r.body.code, 'SESSION_REVOKED', 'the code the frame read');
+});
+
 await check('A: the iframe is mounted again with the new token and renders;'
-            + ' the cookie holds the new token', async () => {
-    assert(second, 'the refresh of check 4');
-    await page.evaluate((t) => window.pilot.mount(t), second.token);
+            + ' the cookie holds the new token, and the frame\'s API call'
+            + ' passes with the same session', async () => {
+    assert(second, 'the refresh of check 6');
+    const ready = await page.evaluate((t) => window.pilot.mount(t),
+                                      second.token);
+    eq(ready.session, sid, 'the session the chat names');
     const c = (await context.cookies(P)).find((k) => k.name === COOKIE);
     eq(c && c.value, second.token, 'the cookie');
+    const r = await frameApi();
+    eq(r.status, 200, `the frame's call (${JSON.stringify(r.body.code
+                                                          || '')})`);
+    eq(r.body.session, sid, 'X-Embed-Session upstream');
 });
 
 await check('no token in the access logs or the error log; the exchange is'
