@@ -1167,8 +1167,11 @@ ngx_http_es_mint_known(ngx_http_es_mint_t *m)
 static int ngx_libc_cdecl
 ngx_http_es_known_cmp(const void *a, const void *b)
 {
-    int                         rc;
-    const ngx_http_es_known_value_t  *x = a, *y = b;
+    int                               rc;
+    const ngx_http_es_known_value_t  *x, *y;
+
+    x = a;
+    y = b;
 
     rc = ngx_memcmp(x->value.data, y->value.data,
                     ngx_min(x->value.len, y->value.len));
@@ -1753,11 +1756,11 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 
             t->data = p;
             t->len = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d"
-                                      ".000Z\"", tm.ngx_tm_year,
-                                      tm.ngx_tm_mon, tm.ngx_tm_mday,
-                                      tm.ngx_tm_hour, tm.ngx_tm_min,
-                                      tm.ngx_tm_sec)
-                          - p;
+                                 ".000Z\"", tm.ngx_tm_year,
+                                 tm.ngx_tm_mon, tm.ngx_tm_mday,
+                                 tm.ngx_tm_hour, tm.ngx_tm_min,
+                                 tm.ngx_tm_sec)
+                     - p;
             continue;
 
         case NGX_HTTP_ES_OUT_EXPIRES_IN:
@@ -1833,8 +1836,7 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
             }
 
             t->data = p;
-            t->len = ngx_http_es_json_quote(value.data, value.len, p,
-                                                 len);
+            t->len = ngx_http_es_json_quote(value.data, value.len, p, len);
             continue;
         }
 
@@ -1879,7 +1881,6 @@ ngx_http_es_mint_conds(ngx_http_es_mint_t *m, u_char *pass)
 {
     u_char                *dot, *last, *buf;
     size_t                 len;
-    ngx_int_t              rc;
     ngx_uint_t             i, read;
     ngx_http_es_ctx_t     *ctx;
     ngx_http_es_json_t    *claims, *v;
@@ -1892,7 +1893,6 @@ ngx_http_es_mint_conds(ngx_http_es_mint_t *m, u_char *pass)
     o = m->mcf->outputs->elts;
     claims = NULL;
     read = 0;
-    rc = NGX_OK;
 
     for (i = 0; i < m->mcf->outputs->nelts; i++) {
         pass[i] = 1;
@@ -1947,7 +1947,7 @@ ngx_http_es_mint_conds(ngx_http_es_mint_t *m, u_char *pass)
 
     ngx_http_es_json_free(claims);
 
-    return rc;
+    return NGX_OK;
 }
 
 
