@@ -101,13 +101,46 @@ typedef enum {
 } ngx_http_es_out_type_t;
 
 
+/*
+ * One embed_session_mint_output line.  Lines of the same path make one
+ * member: the first whose condition holds (and whose value is present)
+ * answers, in the slot of the group's first line.
+ */
+
 typedef struct {
     ngx_str_t                   path;
     ngx_http_es_out_type_t      type;
     ngx_str_t                   field_path;
     ngx_int_t                   field;
     ngx_http_complex_value_t   *value;
+    ngx_str_t                   cond;       /* "if=PATH:VALUE", empty: none */
+    ngx_str_t                   cond_path;
+    ngx_str_t                   cond_value;
+    ngx_int_t                   cond_field; /* if=: a field, -1: if_claim= */
+    ngx_uint_t                  group;      /* the first line of its path */
 } ngx_http_es_output_t;
+
+
+/*
+ * embed_session_field_known PATH file=FILE|values=A|B [per=VALUE]
+ * STATUS CODE ["message"]: the known values, sorted; with per= each is
+ * "OWNER\nVALUE"
+ */
+
+typedef struct {
+    ngx_str_t                   value;
+    ngx_uint_t                  line;
+} ngx_http_es_known_value_t;
+
+
+typedef struct {
+    ngx_str_t                   path;
+    ngx_int_t                   field;
+    ngx_str_t                   source;     /* the file, or "values=" */
+    ngx_array_t                 values;     /* ngx_http_es_known_value_t */
+    ngx_http_complex_value_t   *per;
+    ngx_http_es_api_deny_t      deny;       /* status, code, message */
+} ngx_http_es_known_t;
 
 
 typedef struct ngx_http_es_out_node_s  ngx_http_es_out_node_t;
@@ -138,6 +171,7 @@ struct ngx_http_es_mint_conf_s {
     ngx_uint_t                  status;
     ngx_array_t                *outputs;    /* ngx_http_es_output_t */
     ngx_http_es_out_node_t      out_root;
+    ngx_array_t                *knowns;     /* ngx_http_es_known_t */
 
     time_t                      lifetime;   /* absolute, of a session */
     time_t                      ticket;     /* a one-time ticket's TTL */
@@ -191,7 +225,17 @@ static ngx_int_t ngx_http_es_mint_fits(ngx_http_es_mint_t *m,
     ngx_http_es_json_t *claims);
 static ngx_int_t ngx_http_es_mint_store(ngx_http_es_mint_t *m,
     ngx_http_es_json_t *claims, u_char *id, time_t now, time_t ttl);
+static ngx_int_t ngx_http_es_mint_known(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_respond(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_conds(ngx_http_es_mint_t *m, u_char *pass);
+static ngx_http_es_json_t *ngx_http_es_mint_get(ngx_http_es_json_t *obj,
+    ngx_str_t *path);
+static char *ngx_http_es_mint_conds_merge(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf);
+static char *ngx_http_es_known_add(ngx_conf_t *cf, ngx_http_es_known_t *k,
+    ngx_str_t *item, ngx_uint_t line);
+static char *ngx_http_es_known_file(ngx_conf_t *cf, ngx_http_es_known_t *k);
+static int ngx_libc_cdecl ngx_http_es_known_cmp(const void *a, const void *b);
 static size_t ngx_http_es_mint_out_size(ngx_http_es_out_node_t *node,
     ngx_str_t *text);
 static u_char *ngx_http_es_mint_out_write(u_char *p,
@@ -381,6 +425,13 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
 
         return ngx_http_es_error_details(r, NGX_HTTP_ES_VALIDATION_FAILED,
                                          &m->details);
+    }
+
+    if (m->mcf->knowns) {
+        rc = ngx_http_es_mint_known(m);
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
     rc = ngx_http_es_mint_authorize(m);
@@ -1122,6 +1173,121 @@ ngx_http_es_mint_claims(ngx_http_es_mint_t *m)
 }
 
 
+/*
+ * embed_session_field_known: a field's value must be one the configuration
+ * lists (for the value of per=, the API key's tenant say); any other is
+ * answered with the directive's status and code.  A valid body only: the
+ * schema's problems come first.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_known(ngx_http_es_mint_t *m)
+{
+    u_char                     *p;
+    ngx_int_t                   lo, hi, mid, c;
+    ngx_str_t                   text, per, key;
+    ngx_uint_t                  i;
+    ngx_http_request_t         *r;
+    ngx_http_es_known_t        *k;
+    ngx_http_es_known_value_t  *kv, probe;
+
+    r = m->request;
+    k = m->mcf->knowns->elts;
+
+    for (i = 0; i < m->mcf->knowns->nelts; i++) {
+
+        if (m->values[k[i].field] == NULL
+            || ngx_http_es_json_type(m->values[k[i].field])
+               != NGX_HTTP_ES_JSON_STRING)
+        {
+            continue;
+        }
+
+        text.data = (u_char *) ngx_http_es_json_string(m->values[k[i].field],
+                                                       &text.len);
+        key = text;
+        ngx_str_null(&per);
+
+        if (k[i].per) {
+            if (ngx_http_complex_value(r, k[i].per, &per) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            key.len = per.len + 1 + text.len;
+            key.data = ngx_pnalloc(r->pool, key.len);
+            if (key.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(key.data, per.data, per.len);
+            *p++ = LF;
+            ngx_memcpy(p, text.data, text.len);
+        }
+
+        /* a binary search of the sorted values */
+
+        probe.value = key;
+        kv = k[i].values.elts;
+        lo = 0;
+        hi = (ngx_int_t) k[i].values.nelts - 1;
+        c = -1;
+
+        while (lo <= hi) {
+            mid = lo + (hi - lo) / 2;
+            c = ngx_http_es_known_cmp(&probe, &kv[mid]);
+
+            if (c == 0) {
+                break;
+            }
+
+            if (c < 0) {
+                hi = mid - 1;
+
+            } else {
+                lo = mid + 1;
+            }
+        }
+
+        if (c == 0) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session mint: %V \"%V\" is not a known value "
+                      "(%V%s%V) for API key \"%V\"", &k[i].path,
+                      ngx_http_es_log_text(r->pool, &text), &k[i].source,
+                      k[i].per ? ", for " : "",
+                      k[i].per ? ngx_http_es_log_text(r->pool, &per) : &per,
+                      &m->key->id);
+
+        return ngx_http_es_error_denied(r, &k[i].deny);
+    }
+
+    return NGX_OK;
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_es_known_cmp(const void *a, const void *b)
+{
+    int                               rc;
+    const ngx_http_es_known_value_t  *x, *y;
+
+    x = a;
+    y = b;
+
+    rc = ngx_memcmp(x->value.data, y->value.data,
+                    ngx_min(x->value.len, y->value.len));
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (x->value.len < y->value.len) ? -1
+                                         : (x->value.len > y->value.len);
+}
+
+
 /* what the key may mint: origins, resources */
 
 static ngx_int_t
@@ -1629,10 +1795,10 @@ ngx_http_es_mint_answer(ngx_http_request_t *r, ngx_http_es_mint_conf_t *mcf,
 static ngx_int_t
 ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 {
-    u_char                   *p;
+    u_char                   *p, *pass;
     size_t                    len;
     ngx_tm_t                  tm;
-    ngx_str_t                *text, value, *origin;
+    ngx_str_t                *text, *t, value, *origin;
     ngx_uint_t                i, k;
     ngx_http_es_ctx_t        *ctx;
     ngx_http_request_t       *r;
@@ -1644,13 +1810,25 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
     ctx = ngx_http_es_get_ctx(r, 0);
 
     text = ngx_pcalloc(r->pool, mcf->outputs->nelts * sizeof(ngx_str_t));
-    if (text == NULL) {
+    pass = ngx_pnalloc(r->pool, mcf->outputs->nelts);
+
+    if (text == NULL || pass == NULL
+        || ngx_http_es_mint_conds(m, pass) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     o = mcf->outputs->elts;
 
     for (i = 0; i < mcf->outputs->nelts; i++) {
+
+        /* the group's slot: taken by an earlier line, or not this one's */
+
+        t = &text[o[i].group];
+
+        if (t->len || !pass[i]) {
+            continue;
+        }
 
         switch (o[i].type) {
 
@@ -1679,13 +1857,13 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 
             ngx_gmtime(ctx->minted_exp, &tm);
 
-            text[i].data = p;
-            text[i].len = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d"
-                                      ".000Z\"", tm.ngx_tm_year,
-                                      tm.ngx_tm_mon, tm.ngx_tm_mday,
-                                      tm.ngx_tm_hour, tm.ngx_tm_min,
-                                      tm.ngx_tm_sec)
-                          - p;
+            t->data = p;
+            t->len = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d"
+                                 ".000Z\"", tm.ngx_tm_year,
+                                 tm.ngx_tm_mon, tm.ngx_tm_mday,
+                                 tm.ngx_tm_hour, tm.ngx_tm_min,
+                                 tm.ngx_tm_sec)
+                     - p;
             continue;
 
         case NGX_HTTP_ES_OUT_EXPIRES_IN:
@@ -1694,8 +1872,8 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
                 return NGX_ERROR;
             }
 
-            text[i].data = p;
-            text[i].len = ngx_sprintf(p, "%T", m->ttl) - p;
+            t->data = p;
+            t->len = ngx_sprintf(p, "%T", m->ttl) - p;
             continue;
 
         case NGX_HTTP_ES_OUT_ORIGINS:
@@ -1714,7 +1892,7 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
                 return NGX_ERROR;
             }
 
-            text[i].data = p;
+            t->data = p;
             *p++ = '[';
 
             for (k = 0; k < m->origins.nelts; k++) {
@@ -1728,12 +1906,12 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
             }
 
             *p++ = ']';
-            text[i].len = p - text[i].data;
+            t->len = p - t->data;
             continue;
 
         case NGX_HTTP_ES_OUT_FIELD:
             if (m->values && m->values[o[i].field]
-                && ngx_http_es_mint_dump(r, m->values[o[i].field], &text[i])
+                && ngx_http_es_mint_dump(r, m->values[o[i].field], t)
                    != NGX_OK)
             {
                 return NGX_ERROR;
@@ -1760,9 +1938,8 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
                 return NGX_ERROR;
             }
 
-            text[i].data = p;
-            text[i].len = ngx_http_es_json_quote(value.data, value.len, p,
-                                                 len);
+            t->data = p;
+            t->len = ngx_http_es_json_quote(value.data, value.len, p, len);
             continue;
         }
 
@@ -1773,11 +1950,11 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
             return NGX_ERROR;
         }
 
-        text[i].data = p;
+        t->data = p;
         *p++ = '"';
         p = ngx_cpymem(p, value.data, value.len);
         *p++ = '"';
-        text[i].len = p - text[i].data;
+        t->len = p - t->data;
     }
 
     len = ngx_http_es_mint_out_size(&mcf->out_root, text);
@@ -1791,6 +1968,119 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
     value.len = ngx_http_es_mint_out_write(p, &mcf->out_root, text) - p;
 
     return ngx_http_es_send_json(r, mcf->status, value.data, value.len);
+}
+
+
+/*
+ * The conditions of the output lines: if= compares a request field (its
+ * default included), if_claim= a claim of the token the answer carries,
+ * read back from that token (a mint, a refresh, an exchange alike).  An
+ * absent field or claim, or an answer without a token (a one-time
+ * ticket), holds no condition.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_conds(ngx_http_es_mint_t *m, u_char *pass)
+{
+    u_char                *dot, *last, *buf;
+    size_t                 len;
+    ngx_uint_t             i, read;
+    ngx_http_es_ctx_t     *ctx;
+    ngx_http_es_json_t    *claims, *v;
+    ngx_http_request_t    *r;
+    ngx_http_es_output_t  *o;
+    char                   err[160];
+
+    r = m->request;
+    ctx = ngx_http_es_get_ctx(r, 0);
+    o = m->mcf->outputs->elts;
+    claims = NULL;
+    read = 0;
+
+    for (i = 0; i < m->mcf->outputs->nelts; i++) {
+        pass[i] = 1;
+
+        if (o[i].cond.len == 0) {
+            continue;
+        }
+
+        if (o[i].cond_field != -1) {
+            v = m->values ? m->values[o[i].cond_field] : NULL;
+            pass[i] = v && ngx_http_es_mint_value_is(v, &o[i].cond_value);
+            continue;
+        }
+
+        if (!read && ctx && ctx->minted.len) {
+            read = 1;
+
+            /* the payload segment of the token just signed */
+
+            last = ctx->minted.data + ctx->minted.len;
+            dot = ngx_strlchr(ctx->minted.data, last, '.');
+            last = dot ? ngx_strlchr(dot + 1, last, '.') : NULL;
+
+            if (last == NULL) {
+                return NGX_ERROR;
+            }
+
+            buf = ngx_pnalloc(r->pool, (last - dot) * 3 / 4 + 3);
+            if (buf == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_es_jws_b64_decode(buf, &len, dot + 1,
+                                           last - dot - 1)
+                != NGX_HTTP_ES_JWS_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            claims = ngx_http_es_json_parse(buf, len, err, sizeof(err));
+            if (claims == NULL) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "embed_session mint: the claims just signed "
+                              "do not parse: %s", err);
+                return NGX_ERROR;
+            }
+        }
+
+        v = claims ? ngx_http_es_mint_get(claims, &o[i].cond_path) : NULL;
+        pass[i] = v && ngx_http_es_mint_value_is(v, &o[i].cond_value);
+    }
+
+    ngx_http_es_json_free(claims);
+
+    return NGX_OK;
+}
+
+
+/* a member by its dotted path, NULL: absent */
+
+static ngx_http_es_json_t *
+ngx_http_es_mint_get(ngx_http_es_json_t *obj, ngx_str_t *path)
+{
+    u_char  *p, *dot, *end;
+
+    p = path->data;
+    end = p + path->len;
+
+    for ( ;; ) {
+        if (obj == NULL
+            || ngx_http_es_json_type(obj) != NGX_HTTP_ES_JSON_OBJECT)
+        {
+            return NULL;
+        }
+
+        dot = ngx_strlchr(p, end, '.');
+
+        obj = ngx_http_es_json_get(obj, p, (dot ? dot : end) - p);
+
+        if (dot == NULL) {
+            return obj;
+        }
+
+        p = dot + 1;
+    }
 }
 
 
@@ -2622,6 +2912,7 @@ ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_es_loc_conf_t  *elcf = conf;
 
+    u_char                            *colon;
     ngx_str_t                         *value, s;
     ngx_http_es_output_t              *o;
     ngx_http_es_mint_conf_t           *mcf;
@@ -2644,6 +2935,36 @@ ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     o->path = value[1];
     o->field = -1;
+    o->cond_field = -1;
+    o->group = mcf->outputs->nelts - 1;
+
+    /* if=FIELD:VALUE, if_claim=CLAIM:VALUE: resolved at merge time */
+
+    if (cf->args->nelts == 4) {
+        s = value[3];
+
+        if (s.len > 3 && ngx_strncmp(s.data, "if=", 3) == 0) {
+            o->cond_path.data = s.data + 3;
+
+        } else if (s.len > 9 && ngx_strncmp(s.data, "if_claim=", 9) == 0) {
+            o->cond_path.data = s.data + 9;
+
+        } else {
+            goto bad_cond;
+        }
+
+        colon = ngx_strlchr(o->cond_path.data, s.data + s.len, ':');
+
+        if (colon == NULL || colon == o->cond_path.data) {
+            goto bad_cond;
+        }
+
+        o->cond = s;
+        o->cond_path.len = colon - o->cond_path.data;
+        o->cond_value.data = colon + 1;
+        o->cond_value.len = s.data + s.len - colon - 1;
+    }
+
     s = value[2];
 
     if (ngx_strcmp(s.data, "token") == 0) {
@@ -2708,6 +3029,410 @@ ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+
+bad_cond:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid condition \"%V\": if=FIELD:VALUE (a request "
+                       "field) or if_claim=CLAIM:VALUE (a claim of the "
+                       "token)", &value[3]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * embed_session_field_known PATH file=FILE | values=A|B|C [per=VALUE]
+ *                           STATUS CODE ["message"];
+ */
+
+char *
+ngx_http_es_mint_known_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_es_loc_conf_t  *elcf = conf;
+
+    u_char                            *p, *bar, *end;
+    ngx_int_t                          status;
+    ngx_str_t                         *value, s, item;
+    ngx_uint_t                         i, n;
+    ngx_http_es_field_t               *f;
+    ngx_http_es_known_t               *k;
+    ngx_http_es_known_value_t         *kv;
+    ngx_http_es_mint_conf_t           *mcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    mcf = ngx_http_es_mint_conf(cf, elcf);
+    if (mcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+    n = cf->args->nelts;
+
+    k = ngx_http_es_conf_push(cf, &mcf->knowns, sizeof(ngx_http_es_known_t));
+    if (k == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(k, sizeof(ngx_http_es_known_t));
+
+    k->path = value[1];
+    k->field = ngx_http_es_mint_field_index(mcf, &k->path);
+
+    if (k->field == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\" is not declared before",
+                           &k->path);
+        return NGX_CONF_ERROR;
+    }
+
+    f = mcf->fields.elts;
+
+    if (f[k->field].type != NGX_HTTP_ES_FIELD_STRING) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\" is not of type \"string\": known "
+                           "values are strings", &k->path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_array_init(&k->values, cf->pool, 16,
+                       sizeof(ngx_http_es_known_value_t))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    i = 3;
+
+    if (i < n && ngx_strncmp(value[i].data, "per=", 4) == 0
+        && value[i].len > 4)
+    {
+        s.data = value[i].data + 4;
+        s.len = value[i].len - 4;
+
+        k->per = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (k->per == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &s;
+        ccv.complex_value = k->per;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        i++;
+    }
+
+    if (n - i != 2 && n - i != 3) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "takes PATH file=FILE|values=A|B [per=VALUE] "
+                           "STATUS CODE [\"message\"]");
+        return NGX_CONF_ERROR;
+    }
+
+    status = ngx_atoi(value[i].data, value[i].len);
+
+    if (status < 400 || status > 599) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid status \"%V\": 400 to 599", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    k->deny.status = status;
+    i++;
+
+    if (value[i].len == 0 || value[i].len > 64) {
+        goto bad_code;
+    }
+
+    for (p = value[i].data; p < value[i].data + value[i].len; p++) {
+        if (!isalnum(*p) && *p != '_' && *p != '-' && *p != '.') {
+            goto bad_code;
+        }
+    }
+
+    k->deny.code = value[i];
+
+    if (i + 1 < n) {
+        k->deny.message = value[i + 1];
+    }
+
+    /* the values */
+
+    if (value[2].len > 5 && ngx_strncmp(value[2].data, "file=", 5) == 0) {
+        k->source.data = value[2].data + 5;
+        k->source.len = value[2].len - 5;
+
+        if (ngx_conf_full_name(cf->cycle, &k->source, 1) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_es_known_file(cf, k) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (value[2].len > 7
+               && ngx_strncmp(value[2].data, "values=", 7) == 0)
+    {
+        ngx_str_set(&k->source, "values=");
+
+        p = value[2].data + 7;
+        end = value[2].data + value[2].len;
+
+        for ( ;; ) {
+            bar = ngx_strlchr(p, end, '|');
+
+            item.data = p;
+            item.len = (bar ? bar : end) - p;
+
+            /* per=: OWNER:VALUE, as a file's line has OWNER VALUE */
+
+            if (k->per) {
+                p = ngx_strlchr(item.data, item.data + item.len, ':');
+
+                if (p == NULL || p == item.data
+                    || p == item.data + item.len - 1)
+                {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid value \"%V\": with per=, "
+                                       "each is OWNER:VALUE", &item);
+                    return NGX_CONF_ERROR;
+                }
+
+                *p = LF;
+            }
+
+            if (ngx_http_es_known_add(cf, k, &item, 0) != NGX_CONF_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            if (bar == NULL) {
+                break;
+            }
+
+            p = bar + 1;
+        }
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\": file=FILE or values=A|B|C",
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    /* sorted, for a binary search; a value listed twice is a mistake */
+
+    kv = k->values.elts;
+
+    ngx_qsort(kv, k->values.nelts, sizeof(ngx_http_es_known_value_t),
+              ngx_http_es_known_cmp);
+
+    for (i = 1; i < k->values.nelts; i++) {
+        if (ngx_http_es_known_cmp(&kv[i - 1], &kv[i]) != 0) {
+            continue;
+        }
+
+        item = kv[i].value;
+
+        if (k->per) {
+            p = ngx_strlchr(item.data, item.data + item.len, LF);
+            item.len = item.data + item.len - p - 1;
+            item.data = p + 1;
+        }
+
+        if (kv[i].line) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%V:%ui: \"%V\" is listed twice (also on "
+                               "line %ui)", &k->source,
+                               ngx_max(kv[i].line, kv[i - 1].line), &item,
+                               ngx_min(kv[i].line, kv[i - 1].line));
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" is listed twice", &item);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+bad_code:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid code \"%V\": 1 to 64 letters, digits, "
+                       "\"_\", \".\", \"-\"", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * A file of known values: one a line, blank lines and lines starting
+ * with "#" ignored, white space around a value dropped; with per=, a line
+ * is "OWNER VALUE" (the owner one word, the value the rest).
+ */
+
+static char *
+ngx_http_es_known_file(ngx_conf_t *cf, ngx_http_es_known_t *k)
+{
+    u_char     *p, *last, *eol, *sp;
+    ngx_int_t   rc;
+    ngx_str_t   buf, item, owner, name;
+    ngx_uint_t  line;
+
+    name = k->source;
+
+    rc = ngx_http_es_keyfile_read(cf, NULL, "", &name,
+                                  NGX_HTTP_ES_KEY_FILE_MAX, &buf, NULL);
+
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is larger than %uz bytes", &name,
+                           (size_t) NGX_HTTP_ES_KEY_FILE_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    p = buf.data;
+    last = buf.data + buf.len;
+
+    for (line = 1; p < last; line++, p = eol + 1) {
+        eol = ngx_strlchr(p, last, LF);
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        item.data = p;
+        item.len = eol - p;
+
+        while (item.len && (item.data[0] == ' ' || item.data[0] == '\t')) {
+            item.data++;
+            item.len--;
+        }
+
+        while (item.len && (item.data[item.len - 1] == ' '
+                            || item.data[item.len - 1] == '\t'
+                            || item.data[item.len - 1] == CR))
+        {
+            item.len--;
+        }
+
+        if (item.len == 0 || item.data[0] == '#') {
+            continue;
+        }
+
+        if (k->per) {
+            sp = item.data;
+
+            while (sp < item.data + item.len && *sp != ' ' && *sp != '\t') {
+                sp++;
+            }
+
+            owner.data = item.data;
+            owner.len = sp - item.data;
+
+            while (sp < item.data + item.len && (*sp == ' ' || *sp == '\t')) {
+                sp++;
+            }
+
+            if (sp == item.data + item.len) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%V:%ui: expected \"OWNER VALUE\" (per= "
+                                   "is set)", &name, line);
+                return NGX_CONF_ERROR;
+            }
+
+            /* OWNER LF VALUE, in a copy of its own */
+
+            p = ngx_pnalloc(cf->pool, item.data + item.len - sp + 1
+                                      + owner.len);
+            if (p == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(p, owner.data, owner.len);
+            p[owner.len] = LF;
+            ngx_memcpy(p + owner.len + 1, sp, item.data + item.len - sp);
+
+            item.len = owner.len + 1 + (item.data + item.len - sp);
+            item.data = p;
+
+        } else {
+            p = ngx_pnalloc(cf->pool, item.len);
+            if (p == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(p, item.data, item.len);
+            item.data = p;
+        }
+
+        if (ngx_http_es_known_add(cf, k, &item, line) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (k->values.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" lists no values", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* one value (with per=, "OWNER\nVALUE"): UTF-8, no control characters */
+
+static char *
+ngx_http_es_known_add(ngx_conf_t *cf, ngx_http_es_known_t *k,
+    ngx_str_t *item, ngx_uint_t line)
+{
+    u_char                     *p;
+    ngx_http_es_known_value_t  *kv;
+
+    for (p = item->data; p < item->data + item->len; p++) {
+        if ((*p < 0x20 && !(k->per && *p == LF)) || *p == 0x7f) {
+            goto invalid;
+        }
+    }
+
+    if (item->len == 0 || !ngx_http_es_json_utf8(item->data, item->len)) {
+        goto invalid;
+    }
+
+    kv = ngx_array_push(&k->values);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    kv->value = *item;
+    kv->line = line;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    if (line) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V:%ui: a value must be valid UTF-8 without "
+                           "control characters", &k->source, line);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "an empty value, or one that is not UTF-8 or "
+                           "holds control characters, in values=");
+    }
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -3024,7 +3749,9 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_es_mint_out_tree(cf, mcf) != NGX_CONF_OK) {
+    if (ngx_http_es_mint_conds_merge(cf, mcf) != NGX_CONF_OK
+        || ngx_http_es_mint_out_tree(cf, mcf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -3360,14 +4087,94 @@ ngx_http_es_mint_claim_fits(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf,
 }
 
 
+/*
+ * The output lines' conditions: if= names a field of this location (a
+ * string, an integer or a boolean), if_claim= a claim of the token in the
+ * answer (not in a ticket's answer, which has none)
+ */
+
+static char *
+ngx_http_es_mint_conds_merge(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf)
+{
+    ngx_uint_t             i;
+    ngx_http_es_field_t   *f;
+    ngx_http_es_output_t  *o;
+
+    o = mcf->outputs->elts;
+    f = mcf->fields.elts;
+
+    for (i = 0; i < mcf->outputs->nelts; i++) {
+
+        if (o[i].cond.len == 0) {
+            continue;
+        }
+
+        if (o[i].cond.data[2] != '=') {     /* if_claim= */
+
+            if (mcf->ticket) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"embed_session_mint_output %V ... %V\": "
+                                   "a one-time ticket's answer carries no "
+                                   "token to read a claim from",
+                                   &o[i].path, &o[i].cond);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (mcf->lifecycle) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"embed_session_mint_output %V ... %V\": a "
+                               "refresh or an exchange has no request fields "
+                               "of its own: use if_claim=CLAIM:VALUE",
+                               &o[i].path, &o[i].cond);
+            return NGX_CONF_ERROR;
+        }
+
+        o[i].cond_field = ngx_http_es_mint_field_index(mcf, &o[i].cond_path);
+
+        if (o[i].cond_field == -1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"embed_session_mint_output %V ... %V\": "
+                               "\"%V\" is not a field declared with "
+                               "\"embed_session_field\" in this location",
+                               &o[i].path, &o[i].cond, &o[i].cond_path);
+            return NGX_CONF_ERROR;
+        }
+
+        switch (f[o[i].cond_field].type) {
+
+        case NGX_HTTP_ES_FIELD_STRING:
+        case NGX_HTTP_ES_FIELD_INTEGER:
+        case NGX_HTTP_ES_FIELD_BOOLEAN:
+            break;
+
+        default:
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"embed_session_mint_output %V ... %V\": "
+                               "field \"%V\" is of type \"%V\": a condition "
+                               "compares a string, an integer or a boolean",
+                               &o[i].path, &o[i].cond, &o[i].cond_path,
+                               &ngx_http_es_field_types[
+                                   f[o[i].cond_field].type]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* the tree of output paths: "data.sessionToken" is a member of "data" */
 
 static char *
 ngx_http_es_mint_out_tree(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf)
 {
     u_char                  *dot, *end, *p;
+    ngx_int_t                g;
     ngx_str_t                name;
-    ngx_uint_t               i, k;
+    ngx_uint_t               i, j, k, prev;
     ngx_http_es_output_t    *o;
     ngx_http_es_out_node_t  *node, *child;
 
@@ -3445,6 +4252,34 @@ ngx_http_es_mint_out_tree(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf)
 
             } else {
                 child = &child[k];
+
+                /*
+                 * the same member again: one more choice, after lines
+                 * that all have a condition (else it is never reached)
+                 */
+
+                if (dot == NULL && child->output != -1) {
+                    g = child->output;
+                    prev = g;
+
+                    for (j = g + 1; j < i; j++) {
+                        if (o[j].group == (ngx_uint_t) g) {
+                            prev = j;
+                        }
+                    }
+
+                    if (o[prev].cond.len == 0) {
+                        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                           "\"embed_session_mint_output "
+                                           "%V\" is given again after a line "
+                                           "without if= or if_claim=, which "
+                                           "always answers", &o[i].path);
+                        return NGX_CONF_ERROR;
+                    }
+
+                    o[i].group = g;
+                    break;
+                }
 
                 /* a member given twice, or both a value and an object */
 

@@ -292,6 +292,13 @@ static ngx_command_t  ngx_http_es_commands[] = {
       0,
       NULL },
 
+    { ngx_string("embed_session_field_known"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_es_mint_known_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("embed_session_mint_ttl"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_es_mint_ttl,
@@ -314,7 +321,7 @@ static ngx_command_t  ngx_http_es_commands[] = {
       NULL },
 
     { ngx_string("embed_session_mint_output"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
       ngx_http_es_mint_output,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,

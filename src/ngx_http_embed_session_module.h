@@ -387,6 +387,8 @@ char *ngx_http_es_mint_option(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_es_mint_known_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_es_mint_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_es_mint_ttl_if(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -1,27 +1,35 @@
 # Seed 003, CraftKit "Create an embed session" (POST /v1/embed/sessions),
-# served by the mint location of conf-examples/craftkit.conf: the location
-# block is read from that file, so the example and these tests cannot drift
-# apart.  The documented cURL request gets the documented 200; the EdDSA
-# token it carries verifies with Crypt::JWT and with the module's own
-# verifier (same keys); every error of CraftKit's table that configuration
-# can produce has its code; the key never reaches the log (rule 23).
+# served by conf-examples/craftkit.conf as shipped: every block runs the
+# whole file (t/lib/EmbedSessionExample.pm), with only its ports, the key
+# files and the catalog file substituted, and a stub of the embed
+# application on the upstream's port.  The documented cURL request gets the
+# documented 200; the EdDSA token it carries verifies with Crypt::JWT and
+# with the example's own embed server (embed.craftkit.dev: same keys, same
+# store), and its iframe_url mounts there, at the builder or, in fill mode,
+# at the form route; every error of CraftKit's table that configuration
+# can produce has its code, 404 catalog_not_found per project included;
+# the key never reaches the log (rule 23).
 #
 # The session lifecycle of the same file: the mint's single-use renew_token,
-# POST /v1/embed/sessions/refresh with the same project's key (rotation,
-# the retry within the grace period, a reused renew token revoking the
-# session), the revocation of a session by its session_id (POST
-# /v1/embed/sessions/revoke and DELETE /v1/embed/sessions/{id}, our choice
-# of paths) and the verifier with the store refusing what was revoked or
-# replaced.  These blocks run several requests each: the mint is the
-# block's request, the rest is sent from its response_body_filters with
-# http() while nginx runs.
+# POST /v1/embed/sessions/refresh with the same project's key (rotation; a
+# renew token used a second time, even at once, revokes the session), the
+# revocation of a session by its session_id (POST /v1/embed/sessions/revoke
+# and DELETE /v1/embed/sessions/{id}, our choice of paths) and the embed
+# server refusing what was revoked or replaced.  These blocks run several
+# requests each: the mint is the block's request, the rest is sent from its
+# response_body_filters with http() while nginx runs.
+#
+# The example's readings of the seed's ambiguities (its top comment):
+# expires_at with milliseconds, catalogRef.version as 3 or 3.0.
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
+use EmbedSessionExample;
 
 use Crypt::JWT qw(decode_jwt);
+use HTTP::Tiny ();
 use JSON::PP ();
 
 repeat_each(2);
@@ -61,74 +69,115 @@ sub auth {
     return "Authorization: Bearer $KEY{$name}\nContent-Type: application/json";
 }
 
-# --- the mint location of conf-examples/craftkit.conf -----------------------
-
-our $EXAMPLE = "$FindBin::Bin/../conf-examples/craftkit.conf";
-
-our $MINT = example_location($EXAMPLE, '/v1/embed/sessions');
-
-# ... and its session lifecycle locations
-
-our $REFRESH = example_location($EXAMPLE, '/v1/embed/sessions/refresh');
-our $REVOKE = example_location($EXAMPLE, '/v1/embed/sessions/revoke');
-our $REVOKE_ID = example_block($EXAMPLE,
-                               'location ~ ^/v1/embed/sessions/([^/]+)$ {');
-
-# the server around them: the example's zone names, issuer and audience;
-# the fixture Ed25519 key instead of the generated demo key; /verify is the
-# module's own verifier with the same keys and the same session store, as
-# embed.craftkit.dev would verify (the token's origins:
-# https://embed.craftkit.dev)
-
-our $SERVER = <<"_EOC_";
-    # tokens up to the verifier's own cap (8 KiB) fit in a request header
-    large_client_header_buffers  4 16k;
-
-    embed_session_keys  \$TEST_NGINX_ES_DATA/keys/ed25519.jwks;
-    embed_session_issuer    https://api.craftkit.dev;
-    embed_session_audience  embed.craftkit.dev;
-
-    $MINT
-
-    $REFRESH
-
-    $REVOKE
-
-    $REVOKE_ID
-
-    location = /verify {
-        embed_session_verify        on;
-        embed_session_max_lifetime  4h;
-        embed_session_store         craftkit_sessions;
-        proxy_set_header  X-Claims  "sub=\$embed_session_sub tenant=\$embed_session_tenant jti=\$embed_session_jti mode=\$embed_session_claim_mode project=\$embed_session_claim_project";
-        proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
-    }
-
-    location = /backend {
-        return 200 "\$http_x_claims\\n";
-    }
-_EOC_
+# --- the example as shipped ----------------------------------------------
+#
+# the test's key file and catalog file (written by --- user_files into the
+# html directory), the fixture Ed25519 key for the generated demo key; the
+# embed application behind embed.craftkit.dev is a stub that answers with
+# what the embed server passes on
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
-# the key file is written by --- user_files into the html directory; the
-# session store without state= (every block starts with an empty one)
-our $HTTP = "embed_session_api_keys zone=craftkit_keys:1m "
-            . "file=$ENV{TEST_NGINX_HTML_DIR}/craftkit.api-keys;\n"
-            . "embed_session_store_zone zone=craftkit_sessions:1m;\n";
+# the published catalogs of each project: tenant= of the key file
+
+our $CATALOGS = join '', map { "$_\n" }
+    '# PROJECT  CATALOG',
+    'prj_acme   my-catalog',
+    'prj_acme   invoices 2026',
+    'prj_acme   ' . ('c' x 120),
+    '',
+    'prj_globex globex-catalog';
+
+our %FILES = (files => {
+    'keys/craftkit.keys' => '$TEST_NGINX_HTML_DIR/craftkit.api-keys',
+    'keys/craftkit.catalogs' => '$TEST_NGINX_HTML_DIR/craftkit.catalogs',
+    'keys/demo.jwks' => '$TEST_NGINX_ES_DATA/keys/ed25519.jwks',
+    'keys/demo.pub.jwks' => '$TEST_NGINX_ES_DATA/keys/ed25519.pub.jwks',
+});
+
+# the upstream craftkit_embed (127.0.0.1:9000 in the file)
+
+example_config('craftkit', %FILES);
+
+our $UPSTREAM = example_port(9000);
+
+our $STUB = <<"_EOC_";
+    server {
+        listen  127.0.0.1:$UPSTREAM;
+
+        location / {
+            return 200 "sub=\$http_x_embed_actor tenant=\$http_x_embed_tenant session=\$http_x_embed_session route=\$uri\\n";
+        }
+    }
+_EOC_
+
+# the embed server's port in the nginx.conf of the running block
+
+sub embed_port {
+    open my $fh, '<', $Test::Nginx::Util::ConfFile or die "conf: $!\n";
+    my $conf = do { local $/; <$fh> };
+    close $fh;
+
+    $conf =~ /listen\s+127\.0\.0\.1:(\d+);\s*\n\s*server_name\s+embed\.craftkit\.dev;/
+        or die "no embed.craftkit.dev server in the configuration\n";
+
+    return $1;
+}
+
+# a GET on the embed server: "STATUS what the application saw", or
+# "STATUS CODE"; the session id written as <session_id> when given
+
+sub embed_get {
+    my ($path, $headers, $sid) = @_;
+
+    my $res = HTTP::Tiny->new(timeout => 30)->request(
+        'GET', 'http://127.0.0.1:' . embed_port() . $path,
+        { headers => $headers // {} });
+
+    my $body = $res->{content} // '';
+    chomp $body;
+
+    if ($res->{status} != 200) {
+        $body = $body =~ /"code":"([^"]+)"/ ? $1 : $body;
+    }
+
+    $body =~ s/\Q$sid\E/<session_id>/g if defined $sid && $sid ne '';
+
+    return "$res->{status} $body";
+}
 
 # --- checks on responses ----------------------------------------------------
 
 our $PUB = jwk('ed25519.pub');
 
-# a request to /verify: "STATUS claims" or "STATUS CODE", the token's jti
-# written as <session_id>
+# the token on the embed server's API (/api/, the token in X-Session-Token,
+# from the embed's own origin unless another is given)
 
 sub verify_with_module {
-    my ($token, $origin, $jti) = @_;
+    my ($token, $origin, $sid) = @_;
 
-    return verify_at($token, origin => $origin // 'https://embed.craftkit.dev',
-                     jti => $jti, jti_as => '<session_id>');
+    return embed_get('/api/check',
+                     { 'X-Session-Token' => $token,
+                       Origin => $origin // 'https://embed.craftkit.dev' },
+                     $sid);
+}
+
+# an iframe_url: "https://embed.craftkit.dev/embed/ROUTE?session_token=<token>"
+# when it is one, and what mounting it on the embed server gives
+
+sub iframe_lines {
+    my ($url, $token, $sid) = @_;
+
+    $url //= '';
+
+    (my $shown = $url) =~ s/\Q$token\E/<token>/g if $token ne '';
+    my @out = ("iframe_url: $shown");
+
+    if ($url =~ m{^https://embed\.craftkit\.dev(/[^?#]*\?[^#]*)$}) {
+        push @out, 'iframe_url mounted: ' . embed_get($1, {}, $sid);
+    }
+
+    return @out;
 }
 
 # the 200 of a mint, as lines to compare with --- response_body
@@ -147,11 +196,6 @@ sub check_minted {
     push @out, 'session_id: '
         . ($r->{session_id} =~ /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
            ? 'uuid v4' : "bad ($r->{session_id})");
-
-    push @out, 'iframe_url: '
-        . ($r->{iframe_url} eq
-           "https://embed.craftkit.dev/embed/builder?session_token=$token"
-           ? 'builder + session_token' : "bad ($r->{iframe_url})");
 
     my ($h, $c) = eval {
         decode_jwt(token => $token, key => { %$PUB }, decode_header => 1,
@@ -177,6 +221,9 @@ sub check_minted {
         $exp_iso = $t == $c->{exp} ? 'exp' : "exp" . ($t - $c->{exp});
     }
     push @out, "expires_at: ISO 8601 = " . ($exp_iso || "bad ($r->{expires_at})");
+    push @out, 'expires_at: '
+        . ($r->{expires_at} =~ /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z\z/
+           ? 'YYYY-MM-DDTHH:MM:SS.000Z' : "other ($r->{expires_at})");
     push @out, 'expires_in: '
         . (($r->{expires_in} // -1) == $c->{exp} - $c->{iat}
            ? 'exp - iat' : "bad ($r->{expires_in})");
@@ -187,7 +234,8 @@ sub check_minted {
 
     push @out, renew_lines($r->{renew_token}, $c);
 
-    push @out, 'module: ' . verify_with_module($token, undef, $c->{jti});
+    push @out, iframe_lines($r->{iframe_url}, $token, $c->{sid});
+    push @out, 'module: ' . verify_with_module($token, undef, $c->{sid});
     push @out, 'module, other origin: '
         . verify_with_module($token, 'https://evil.example.com');
 
@@ -356,10 +404,8 @@ sub check_refresh {
         . ($JSON->encode(\%a) eq $JSON->encode(\%b)
            ? "the mint's" : 'changed: ' . $JSON->encode(\%b));
 
-    push @out, 'iframe_url: '
-        . (($r->{iframe_url} // '') eq
-           "https://embed.craftkit.dev/embed/builder?session_token=$r->{session_token}"
-           ? 'builder + session_token' : "bad ($r->{iframe_url})");
+    push @out, iframe_lines($r->{iframe_url}, $r->{session_token},
+                            $c->{sid});
 
     my $t = iso_time($r->{expires_at});
     push @out, 'expires_at: '
@@ -373,8 +419,7 @@ sub check_refresh {
     push @out, renew_lines($r->{renew_token}, $c, $c0->{iat});
 
     push @out, 'module, the new token: '
-        . verify_at($r->{session_token}, origin => 'https://embed.craftkit.dev',
-                    jti => $c->{jti}, jti_as => '<new jti>');
+        . verify_with_module($r->{session_token}, undef, $c->{sid});
     push @out, "module, the mint's token: "
         . verify_with_module($m->{session_token});
     push @out, 'refresh with the new renew_token: '
@@ -388,8 +433,9 @@ sub check_refresh {
     return join "\n", @out, '';
 }
 
-# a renew token used twice: a retry within the grace period gets the same
-# answer; an older one revokes the session
+# a renew token used twice: single use, even at once.  Another project's
+# key gets nothing for it and changes nothing; the owner's second use
+# revokes the whole session
 
 sub check_reuse {
     my ($body) = @_;
@@ -399,25 +445,41 @@ sub check_reuse {
 
     my $r1 = refresh($m->{renew_token});
     push @out, 'refresh 1: ' . outcome($r1);
+    my ($h1, $c1) = decode_ck($r1->{json}{session_token});
 
-    my $again = refresh($m->{renew_token});
-    push @out, 'refresh 1 again at once: ' . outcome($again);
-    push @out, 'the same answer: '
-        . join ' ', map { ($again->{json}{$_} // '') eq ($r1->{json}{$_} // '-')
-                          ? "$_=same" : "$_=differs" }
-                    qw(session_id session_token renew_token expires_at);
+    push @out, "the mint's renew_token with another project's key: "
+        . outcome(refresh($m->{renew_token}, 'globex'));
+    push @out, 'module, the token of refresh 1: '
+        . verify_with_module($r1->{json}{session_token}, undef,
+                             $m->{session_id});
 
-    my $r2 = refresh($r1->{json}{renew_token});
-    push @out, 'refresh 2: ' . outcome($r2);
-
-    push @out, "refresh with the mint's renew_token: "
+    push @out, "the mint's renew_token again at once: "
         . outcome(refresh($m->{renew_token}));
-    push @out, 'refresh with the newest renew_token: '
-        . outcome(refresh($r2->{json}{renew_token}));
-    push @out, 'module, the newest token: '
-        . verify_with_module($r2->{json}{session_token});
+    push @out, 'the renew_token of refresh 1: '
+        . outcome(refresh($r1->{json}{renew_token}));
+    push @out, 'module, the token of refresh 1: '
+        . verify_with_module($r1->{json}{session_token});
     push @out, "module, the mint's token: "
         . verify_with_module($m->{session_token});
+
+    return join "\n", @out, '';
+}
+
+# a fill-mode session refreshed: the form route again
+
+sub check_refresh_fill {
+    my ($body) = @_;
+    my @out;
+
+    my $m = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+
+    push @out, iframe_lines($m->{iframe_url}, $m->{session_token},
+                            $m->{session_id});
+
+    my $r = refresh($m->{renew_token});
+    push @out, 'refresh: ' . outcome($r);
+    push @out, iframe_lines($r->{json}{iframe_url}, $r->{json}{session_token},
+                            $m->{session_id});
 
     return join "\n", @out, '';
 }
@@ -585,6 +647,27 @@ sub check_error {
     return $out;
 }
 
+# a catalog check: the status and code of a mint with catalogRef, or the
+# "catalog" claim as the token carries it (its JSON text)
+
+sub check_catalog {
+    my ($body) = @_;
+
+    my $r = eval { $JSON->decode($body) } or return "not JSON: $body\n";
+
+    if (!defined $r->{session_token}) {
+        my $out = 'error ' . ($r->{code} // '-');
+        $out .= ' (issues: ' . join(' ', map { $_->{path} } @{ $r->{issues} })
+                . ')' if ref $r->{issues} eq 'ARRAY';
+        return "$out\n";
+    }
+
+    my $payload = b64url_decode((split /\./, $r->{session_token})[1]);
+    my ($catalog) = $payload =~ /"catalog":(\{[^{}]*\})/;
+
+    return 'minted, catalog claim: ' . ($catalog // 'none') . "\n";
+}
+
 # the request body of the seed's cURL example, byte for byte
 
 our $CURL_BODY = <<'_EOB_';
@@ -617,12 +700,22 @@ sub body2 {
 }
 
 block_defaults(
-    http_config  => $HTTP,
-    config       => $SERVER,
-    user_files   => [['craftkit.api-keys', $KEY_FILE]],
+    user_files   => [['craftkit.api-keys', $KEY_FILE],
+                     ['craftkit.catalogs', $CATALOGS]],
     more_headers => auth('acme'),
     no_error_log => "[error]\n",
 );
+
+use_example('craftkit', %FILES);
+
+# the stub of the embed application beside the example's servers
+
+add_block_preprocessor(sub {
+    my ($block) = @_;
+
+    $block->set_value('http_config', ($block->http_config // '') . $STUB)
+        unless defined $block->no_example;
+});
 
 run_tests();
 
@@ -641,19 +734,21 @@ Content-Type: application/json
 --- response_body
 fields: expires_at expires_in iframe_url renew_token session_id session_token
 session_id: uuid v4
-iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
 sid = session_id: yes
 expires_at: ISO 8601 = exp
+expires_at: YYYY-MM-DDTHH:MM:SS.000Z
 expires_in: exp - iat
 claims: {"catalog":{"name":"my-catalog"},"email":"jane@acme.com","mode":"edit","name":"Jane Smith","origins":"https://embed.craftkit.dev","permissions":{"publish":true,"saveDraft":true},"project":"prj_acme","sub":"usr_456","template":"invoice","tenant":"org_123","tenant_name":"Acme Corp"}
 renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
 renew_token: the claims of the token but exp: yes
 renew_token: exp - the mint: 86400
 module, renew_token as a session token: 401 SESSION_INVALID
-module: 200 sub=usr_456 tenant=org_123 jti=<session_id> mode=edit project=prj_acme
+iframe_url: https://embed.craftkit.dev/embed/builder?session_token=<token>
+iframe_url mounted: 200 sub=usr_456 tenant=org_123 session=<session_id> route=/embed/builder
+module: 200 sub=usr_456 tenant=org_123 session=<session_id> route=/api/check
 module, other origin: 403 ORIGIN_NOT_ALLOWED
 module, payload changed: 401 SESSION_INVALID
 log holds the token: no
@@ -670,19 +765,21 @@ log holds the key: no
 --- response_body
 fields: expires_at expires_in iframe_url renew_token session_id session_token
 session_id: uuid v4
-iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
 sid = session_id: yes
 expires_at: ISO 8601 = exp
+expires_at: YYYY-MM-DDTHH:MM:SS.000Z
 expires_in: exp - iat
 claims: {"mode":"edit","origins":"https://embed.craftkit.dev","project":"prj_acme","sub":"usr_1","tenant":"org_1","tenant_name":"Org"}
 renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
 renew_token: the claims of the token but exp: yes
 renew_token: exp - the mint: 86400
 module, renew_token as a session token: 401 SESSION_INVALID
-module: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+iframe_url: https://embed.craftkit.dev/embed/builder?session_token=<token>
+iframe_url mounted: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/embed/builder
+module: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 module, other origin: 403 ORIGIN_NOT_ALLOWED
 module, payload changed: 401 SESSION_INVALID
 log holds the token: no
@@ -707,19 +804,21 @@ log holds the key: no
 --- response_body
 fields: expires_at expires_in iframe_url renew_token session_id session_token
 session_id: uuid v4
-iframe_url: builder + session_token
 Crypt::JWT: alg=EdDSA kid=ed-1 typ=embed-session+jwt
 lifetime: 14400
 jti = session_id: yes
 sid = session_id: yes
 expires_at: ISO 8601 = exp
+expires_at: YYYY-MM-DDTHH:MM:SS.000Z
 expires_in: exp - iat
 claims: {"appearance":{"baseTheme":"dark"},"branding":{"primaryColor":"#123456"},"callbacks":{"onCloseUrl":"https://partner.example/close"},"form":{"showPreview":true},"initial_name":"New form","limits":{"maxPublishes":5},"mode":"fill","origins":"https://embed.craftkit.dev","permissions":{"submitForm":true},"permissions_preset":"reviewer","project":"prj_acme","sub":"usr_1","template":"t1","tenant":"org_1","tenant_name":"Org","variable_catalog":{"variables":[{"key":"customer.name"}]}}
 renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
 renew_token: the claims of the token but exp: yes
 renew_token: exp - the mint: 86400
 module, renew_token as a session token: 401 SESSION_INVALID
-module: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=fill project=prj_acme
+iframe_url: https://embed.craftkit.dev/embed/form?session_token=<token>
+iframe_url mounted: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/embed/form
+module: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 module, other origin: 403 ORIGIN_NOT_ALLOWED
 module, payload changed: 401 SESSION_INVALID
 log holds the token: no
@@ -980,7 +1079,8 @@ jti: a new UUID
 sid: the session_id
 lifetime: 14400
 other claims: the mint's
-iframe_url: builder + session_token
+iframe_url: https://embed.craftkit.dev/embed/builder?session_token=<token>
+iframe_url mounted: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/embed/builder
 expires_at: exp
 expires_in: exp - iat
 renew_token: a new one
@@ -988,14 +1088,14 @@ renew_token: alg=EdDSA kid=ed-1 typ=embed-renew+jwt
 renew_token: the claims of the token but exp: yes
 renew_token: exp - the mint: 86400
 module, renew_token as a session token: 401 SESSION_INVALID
-module, the new token: 200 sub=usr_1 tenant=org_1 jti=<new jti> mode=edit project=prj_acme
+module, the new token: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 module, the mint's token: 401 SESSION_REVOKED
 refresh with the new renew_token: 200 ok
 log holds the renew token: no
 
 
 
-=== TEST 20: a renew_token used twice: a retry at once gets the same answer; an older one revokes the session (renew_token_reused), and every token of it is refused
+=== TEST 20: a renew_token is single use: used again, even at once, it revokes the session (renew_token_reused) and every token of it is refused; another project's key gets 404 for it and changes nothing
 --- request eval
 ::body()
 --- error_code: 200
@@ -1003,12 +1103,11 @@ log holds the renew token: no
 \&::check_reuse
 --- response_body
 refresh 1: 200 ok
-refresh 1 again at once: 200 ok
-the same answer: session_id=same session_token=same renew_token=same expires_at=same
-refresh 2: 200 ok
-refresh with the mint's renew_token: 401 renew_token_reused
-refresh with the newest renew_token: 401 session_revoked
-module, the newest token: 401 SESSION_REVOKED
+the mint's renew_token with another project's key: 404 session_not_found
+module, the token of refresh 1: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
+the mint's renew_token again at once: 401 renew_token_reused
+the renew_token of refresh 1: 401 session_revoked
+module, the token of refresh 1: 401 SESSION_REVOKED
 module, the mint's token: 401 SESSION_REVOKED
 
 
@@ -1020,7 +1119,7 @@ module, the mint's token: 401 SESSION_REVOKED
 --- response_body_filters eval
 \&::check_revoke_post
 --- response_body
-module, before: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+module, before: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 revoke: 200 ok
 answer: {"session_id":"<session_id>","revoked":true}
 Content-Type: application/json
@@ -1038,7 +1137,7 @@ revoke again the other way: 200 ok
 --- response_body_filters eval
 \&::check_revoke_delete
 --- response_body
-module, before: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+module, before: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 revoke: 200 ok
 answer: {"session_id":"<session_id>","revoked":true}
 Content-Type: application/json
@@ -1069,7 +1168,7 @@ DELETE, no key: 401 missing_authorization
 POST, a project without embed: 401 invalid_credentials
 POST, a revoked key: 401 invalid_credentials
 GET: 405 method_not_allowed, Allow: POST, DELETE
-module, the token: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+module, the token: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 refresh: 200 ok
 
 
@@ -1092,5 +1191,113 @@ a session the store does not know: 404 session_not_found
 expired: 401 session_expired
 not JSON: 400 invalid_json
 GET: 405 method_not_allowed, Allow: POST
-module, the token: 200 sub=usr_1 tenant=org_1 jti=<session_id> mode=edit project=prj_acme
+module, the token: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/api/check
 refresh: 200 ok
+
+
+
+=== TEST 25: fill mode: iframe_url is the form route, and stays it on a refresh (the token's "mode" claim)
+--- request eval
+::body('"scope":{"mode":"fill"}')
+--- error_code: 200
+--- response_body_filters eval
+\&::check_refresh_fill
+--- response_body
+iframe_url: https://embed.craftkit.dev/embed/form?session_token=<token>
+iframe_url mounted: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/embed/form
+refresh: 200 ok
+iframe_url: https://embed.craftkit.dev/embed/form?session_token=<token>
+iframe_url mounted: 200 sub=usr_1 tenant=org_1 session=<session_id> route=/embed/form
+
+
+
+=== TEST 26: every mode but fill mounts the builder, create and view included
+--- pipelined_requests eval
+[map { ::body(qq{"scope":{"mode":"$_"}}) } qw(create view edit fill)]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_like eval
+[('"iframe_url":"https://embed\.craftkit\.dev/embed/builder\?session_token=ey') x 3,
+ '"iframe_url":"https://embed\.craftkit\.dev/embed/form\?session_token=ey']
+
+
+
+=== TEST 27: 404 catalog_not_found: a name that is no published catalog of the key's project; the project's own names mint
+--- pipelined_requests eval
+[::body('"catalogRef":{"name":"no-such-catalog"}'),
+ ::body('"catalogRef":{"name":"globex-catalog"}'),
+ ::body('"catalogRef":{"name":"My-Catalog"}'),
+ ::body('"catalogRef":{"name":"my-catalog "}'),
+ ::body('"catalogRef":{"name":"my-catalog"}'),
+ ::body('"catalogRef":{"name":"invoices 2026"}'),
+ ::body('"catalogRef":{"name":"globex-catalog"}'),
+ ::body('"catalogRef":{"name":"my-catalog"}'),
+ ::body('"variableCatalog":{"v":1}')]
+--- more_headers eval
+[(::auth('acme')) x 6, (::auth('globex')) x 2, ::auth('acme')]
+--- error_code eval
+[404, 404, 404, 404, 200, 200, 200, 404, 200]
+--- response_body_filters eval
+\&::check_catalog
+--- response_body eval
+[("error catalog_not_found\n") x 4,
+ "minted, catalog claim: {\"name\":\"my-catalog\"}\n",
+ "minted, catalog claim: {\"name\":\"invoices 2026\"}\n",
+ "minted, catalog claim: {\"name\":\"globex-catalog\"}\n",
+ "error catalog_not_found\n",
+ "minted, catalog claim: none\n"]
+
+
+
+=== TEST 28: catalog_not_found has the flat envelope, and comes after the key and the schema
+--- pipelined_requests eval
+[::body('"catalogRef":{"name":"nope"}'),
+ ::body('"catalogRef":{"name":"nope"}'),
+ ::body('"catalogRef":{"name":"nope","version":"1"}'),
+ ::body('"catalogRef":{"name":"nope"}')]
+--- more_headers eval
+[::auth('acme'), ::auth('noembed'), ::auth('acme'),
+ "Content-Type: application/json"]
+--- error_code eval
+[404, 401, 422, 401]
+--- response_body_like eval
+['^\{"error":"Catalog not found","code":"catalog_not_found"\}\n?$',
+ '"code":"invalid_credentials"',
+ '"code":"invalid_request","issues":\[\{"path":"catalogRef\.version"',
+ '"code":"missing_authorization"']
+
+
+
+=== TEST 29: catalogRef.version "number": 3 and 3.0 are both taken, and travel as sent
+--- pipelined_requests eval
+[::body('"catalogRef":{"name":"my-catalog","version":3}'),
+ ::body('"catalogRef":{"name":"my-catalog","version":3.0}'),
+ ::body('"catalogRef":{"name":"my-catalog","version":"3"}')]
+--- error_code eval
+[200, 200, 422]
+--- response_body_filters eval
+\&::check_catalog
+--- response_body eval
+["minted, catalog claim: {\"name\":\"my-catalog\",\"version\":3}\n",
+ "minted, catalog claim: {\"name\":\"my-catalog\",\"version\":3.0}\n",
+ "error invalid_request (issues: catalogRef.version)\n"]
+
+
+
+=== TEST 30: a bad line in the catalog file: nginx does not start, and says which file and line
+--- user_files eval
+[['craftkit.api-keys', $::KEY_FILE],
+ ['craftkit.catalogs', "# catalogs\nprj_acme my-catalog\nprj_acme\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*craftkit\.catalogs:3: expected "OWNER VALUE" \(per= is set\)/
+
+
+
+=== TEST 31: a catalog listed twice in the file: nginx does not start, and names both lines
+--- user_files eval
+[['craftkit.api-keys', $::KEY_FILE],
+ ['craftkit.catalogs', "prj_acme my-catalog\nprj_acme  other\n\nprj_acme\tmy-catalog\n"]]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*craftkit\.catalogs:4: "my-catalog" is listed twice \(also on line 1\)/
