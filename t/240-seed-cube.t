@@ -15,10 +15,11 @@
 # blocks' response_body_filters with http() while nginx runs.
 #
 # Where the seed is ambiguous the example says which reading it takes, and
-# blocks 16 and 17 send both forms a client may: deploymentId as the
-# number of the schema and example (123) or as a string ("123") or a
-# fraction (123.0); ephemeralTtlSeconds as whole seconds, null, a string,
-# 0 or a fraction, and that it is a claim, not the token's lifetime.
+# blocks 16-19 send both forms a client may: deploymentId as the number of
+# the schema and example (123) or as the string of its digits ("123"),
+# both taken, the token's claim the number either way, and what is not a
+# whole number refused (123.0, "+123", ...); ephemeralTtlSeconds likewise,
+# or null, and it is a claim, not the token's lifetime.
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -566,10 +567,10 @@ log holds the key: no
 
 
 
-=== TEST 5: deploymentId: required, a number (an integer here), not null
+=== TEST 5: deploymentId: required, a whole number, not null
 --- pipelined_requests eval
 ["POST $::URI\n{}",
- "POST $::URI\n{\"deploymentId\":\"123\"}",
+ "POST $::URI\n{\"deploymentId\":\"12a\"}",
  "POST $::URI\n{\"deploymentId\":1.5}",
  "POST $::URI\n{\"deploymentId\":null}",
  "POST $::URI\n{\"deploymentId\":true}",
@@ -610,7 +611,7 @@ log holds the key: no
  ::body('"embedTheme":[]'),
  ::body('"securityContext":null'),
  ::body('"userProfile":null'),
- ::body('"ephemeralTtlSeconds":"60"'),
+ ::body('"ephemeralTtlSeconds":"sixty"'),
  ::body('"groups":[]', '"roles":["viewer","editor"]', '"securityContext":{"region":"eu","ids":[1,2]}')]
 --- error_code eval
 [(400) x 11, 200]
@@ -740,60 +741,61 @@ expiresIn: 900
 
 
 
-=== TEST 16: deploymentId as the schema's number (123): 200, and the token's deployment_id is that JSON number
---- request eval
-"POST $::URI\n{\"deploymentId\":123}"
---- error_code: 200
+=== TEST 16: deploymentId as the schema's number (123) or as the string of its digits ("123"): 200 both, and the token's deployment_id is the JSON number 123
+--- pipelined_requests eval
+["POST $::URI\n{\"deploymentId\":123}",
+ "POST $::URI\n{\"deploymentId\":\"123\"}"]
+--- error_code eval
+[200, 200]
 --- response_body_filters eval
 \&::check_claims
---- response_body
-deployment_id: 123
-ephemeral: -
-ephemeral_ttl: -
-lifetime: 900
+--- response_body eval
+[("deployment_id: 123\nephemeral: -\nephemeral_ttl: -\nlifetime: 900\n") x 2]
 
 
 
-=== TEST 17: deploymentId as a string ("123") or a fraction (123.0): 400 VALIDATION_FAILED, "must be an integer" at deploymentId
+=== TEST 17: deploymentId that is not a whole number, as a number or in a string (123.0, 1.5, "123.0", "+123", " 123", "1e2"): 400 VALIDATION_FAILED at deploymentId
 --- pipelined_requests eval
-["POST $::URI\n{\"deploymentId\":\"123\"}",
- "POST $::URI\n{\"deploymentId\":123.0}"]
+[map { "POST $::URI\n{\"deploymentId\":$_}" }
+     '123.0', '1.5', '"123.0"', '"+123"', '" 123"', '"1e2"']
 --- error_code eval
-[400, 400]
+[(400) x 6]
 --- response_body_filters eval
 \&::check_detail
 --- response_body eval
-[("VALIDATION_FAILED\ndeploymentId: must be an integer\n") x 2]
+[("VALIDATION_FAILED\ndeploymentId: must be an integer\n") x 2,
+ ("VALIDATION_FAILED\ndeploymentId: must be an integer (or a string of its decimal digits)\n") x 4]
 
 
 
-=== TEST 18: ephemeralTtlSeconds in whole seconds, or null: the claim ephemeral_ttl (or none); the token's lifetime stays 15 minutes whatever it says
+=== TEST 18: ephemeralTtlSeconds in whole seconds, as a number or a string of digits, or null: the claim ephemeral_ttl (or none); the token's lifetime stays 15 minutes whatever it says
 --- pipelined_requests eval
 [::body('"ephemeralTtlSeconds":60', '"isEphemeral":true'),
+ ::body('"ephemeralTtlSeconds":"60"', '"isEphemeral":true'),
  ::body('"ephemeralTtlSeconds":null'),
  ::body('"ephemeralTtlSeconds":86400')]
 --- error_code eval
-[200, 200, 200]
+[200, 200, 200, 200]
 --- response_body_filters eval
 \&::check_claims
 --- response_body eval
-["deployment_id: 7\nephemeral: true\nephemeral_ttl: 60\nlifetime: 900\n",
+[("deployment_id: 7\nephemeral: true\nephemeral_ttl: 60\nlifetime: 900\n") x 2,
  "deployment_id: 7\nephemeral: -\nephemeral_ttl: -\nlifetime: 900\n",
  "deployment_id: 7\nephemeral: -\nephemeral_ttl: 86400\nlifetime: 900\n"]
 
 
 
-=== TEST 19: ephemeralTtlSeconds as a string, 0 or a fraction: 400 VALIDATION_FAILED with its own message
+=== TEST 19: ephemeralTtlSeconds not whole seconds of at least 1 (0, "0", 1.5, "sixty"): 400 VALIDATION_FAILED with its own message
 --- pipelined_requests eval
-[::body('"ephemeralTtlSeconds":"60"'),
- ::body('"ephemeralTtlSeconds":0'),
- ::body('"ephemeralTtlSeconds":1.5')]
+[::body('"ephemeralTtlSeconds":0'),
+ ::body('"ephemeralTtlSeconds":"0"'),
+ ::body('"ephemeralTtlSeconds":1.5'),
+ ::body('"ephemeralTtlSeconds":"sixty"')]
 --- error_code eval
-[400, 400, 400]
+[400, 400, 400, 400]
 --- response_body_filters eval
 \&::check_detail
 --- response_body eval
-["VALIDATION_FAILED\nephemeralTtlSeconds: must be an integer\n",
- "VALIDATION_FAILED\nephemeralTtlSeconds: must be at least 1\n",
- "VALIDATION_FAILED\nephemeralTtlSeconds: must be an integer\n"]
-
+[("VALIDATION_FAILED\nephemeralTtlSeconds: must be at least 1\n") x 2,
+ "VALIDATION_FAILED\nephemeralTtlSeconds: must be an integer\n",
+ "VALIDATION_FAILED\nephemeralTtlSeconds: must be an integer (or a string of its decimal digits)\n"]
