@@ -29,11 +29,12 @@ struct ngx_http_es_api_sh_s {
 };
 
 
-/* a revoked record, copied out of the zone */
+/* a revoked record, or one with an end_sessions= flag, copied out */
 
 typedef struct {
     ngx_str_t                   id;
     ngx_str_t                   owner;
+    ngx_uint_t                  revoked;    /* else flagged */
 } ngx_http_es_api_gone_t;
 
 
@@ -68,18 +69,20 @@ static void ngx_http_es_api_relink(ngx_http_es_api_sh_t *sh,
     u_char *hash);
 static ngx_uint_t ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone,
     ngx_pool_t *pool, ngx_http_es_api_gone_t **gone);
+static ngx_uint_t ngx_http_es_api_flagged(ngx_http_es_api_zone_t *zone,
+    ngx_http_es_api_rec_t *rec);
 
 
 /* configuration ********************************************************/
 
-/* embed_session_api_keys zone=NAME:SIZE file=PATH; */
+/* embed_session_api_keys zone=NAME:SIZE file=PATH [end_sessions=F,...]; */
 
 char *
 ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    u_char                   *p;
+    u_char                   *p, *last;
     ssize_t                   size;
-    ngx_str_t                *value, name, file, s;
+    ngx_str_t                *value, name, file, s, ends, item;
     ngx_uint_t                i;
     ngx_shm_zone_t           *shm_zone;
     ngx_http_es_api_zone_t   *zone;
@@ -90,6 +93,8 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     size = 0;
     ngx_str_null(&name);
     ngx_str_null(&file);
+    ngx_str_null(&ends);
+    ngx_str_null(&item);
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -135,6 +140,35 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        /*
+         * the flags that end a key's sessions as its revocation does:
+         * checked where revoked keys are, on every start and reload
+         */
+
+        if (ngx_strncmp(value[i].data, "end_sessions=", 13) == 0) {
+            ends.data = value[i].data + 13;
+            ends.len = value[i].len - 13;
+
+            p = ends.data;
+            last = p + ends.len;
+
+            while (ngx_http_es_api_next_item(&p, last, &item) == NGX_OK) {
+                if (item.len == 0) {
+                    break;
+                }
+            }
+
+            if (ends.len == 0 || item.len == 0 || last[-1] == ',') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid parameter \"%V\": use "
+                                   "end_sessions=FLAG[,FLAG...]",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
@@ -166,6 +200,7 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     zone->declared = 1;
     zone->cycle = cf->cycle;
+    zone->end_flags = ends;
 
     /* relative to the configuration prefix, as ssl_certificate */
 
@@ -1381,10 +1416,16 @@ ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 
             m = ngx_http_es_store_revoke_owner(cycle, owner);
 
-            if (m) {
+            if (m && gone[k].revoked) {
                 ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                               "embed_session: %ui sessions of revoked API "
                               "key \"%V\" ended", m, &gone[k].id);
+
+            } else if (m) {
+                ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                              "embed_session: %ui sessions of API key "
+                              "\"%V\" ended: a flag of end_sessions=\"%V\"",
+                              m, &gone[k].id, &zone->end_flags);
             }
         }
 
@@ -1394,9 +1435,9 @@ ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 
 
 /*
- * The IDs and owners of the revoked records, in two passes under the
- * mutex (no pool allocation under it): the count, then the copy, of at
- * most that many.
+ * The IDs and owners of the revoked records and of those with a flag of
+ * end_sessions=, in two passes under the mutex (no pool allocation under
+ * it): the count, then the copy, of at most that many.
  */
 
 static ngx_uint_t
@@ -1422,7 +1463,7 @@ ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
          q = ngx_queue_next(q))
     {
         rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
-        max += rec->revoked;
+        max += rec->revoked || ngx_http_es_api_flagged(zone, rec);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -1449,7 +1490,7 @@ ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
     {
         rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
 
-        if (!rec->revoked) {
+        if (!rec->revoked && !ngx_http_es_api_flagged(zone, rec)) {
             continue;
         }
 
@@ -1470,6 +1511,8 @@ ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
         g[n].owner.len = owner.len;
         data = ngx_cpymem(data, owner.data, owner.len);
 
+        g[n].revoked = rec->revoked;
+
         n++;
     }
 
@@ -1478,4 +1521,40 @@ ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
     *gone = g;
 
     return n;
+}
+
+
+/* a record whose flags= hold one of the zone's end_sessions= flags */
+
+static ngx_uint_t
+ngx_http_es_api_flagged(ngx_http_es_api_zone_t *zone,
+    ngx_http_es_api_rec_t *rec)
+{
+    u_char     *p, *last, *e, *elast;
+    ngx_str_t   flags, flag, end;
+
+    if (zone->end_flags.len == 0) {
+        return 0;
+    }
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_FLAGS, &flags);
+
+    p = flags.data;
+    last = p + flags.len;
+
+    while (ngx_http_es_api_next_item(&p, last, &flag) == NGX_OK) {
+
+        e = zone->end_flags.data;
+        elast = e + zone->end_flags.len;
+
+        while (ngx_http_es_api_next_item(&e, elast, &end) == NGX_OK) {
+            if (flag.len == end.len
+                && ngx_memcmp(flag.data, end.data, flag.len) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
 }

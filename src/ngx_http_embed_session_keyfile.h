@@ -64,6 +64,8 @@ struct ngx_http_es_api_zone_s {
     ngx_cycle_t                *cycle;
     ngx_http_es_api_zone_t     *old;        /* of another size, replaced */
 
+    ngx_str_t                   end_flags;  /* end_sessions=, comma-joined */
+
     unsigned                    declared:1;
     unsigned                    writes:1;   /* regenerate or revoke */
 };

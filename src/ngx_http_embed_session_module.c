@@ -193,7 +193,7 @@ static ngx_command_t  ngx_http_es_commands[] = {
     /* API keys */
 
     { ngx_string("embed_session_api_keys"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
       ngx_http_es_api_keys_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,

@@ -1,11 +1,14 @@
 # Seed contract: the browser channel (shared/seeds 002 "Create a session
-# token (browser channel)"), served by configuration alone, the
-# configuration of conf-examples/browser-channel.conf with test paths.
+# token (browser channel)"), served by conf-examples/browser-channel.conf
+# as shipped: every block but the --- no_example ones runs that file,
+# with only its ports and key paths changed (t/lib/EmbedSessionExample.pm);
+# the example's upstream is a stub server of the blocks' http_config that
+# echoes what reached it.
 #
 # POST /api/v1/sessions with "Authorization: Bearer <API key>" from a
 # browser mints a one-hour session token bound to the key and to the
-# calling Origin: 201 {"data":{"sessionToken","expiresAt"}}; errors in the
-# nested envelope {"error":{"code","message","details"}}: 401
+# calling Origin: 201 {"data":{"sessionToken","expiresAt","expiresIn"}};
+# errors in the nested envelope {"error":{"code","message","details"}}: 401
 # API_KEY_REQUIRED / INVALID / REVOKED / EXPIRED, 403 ORIGIN_NOT_ALLOWED,
 # SCOPE_NOT_GRANTED, TENANT_SUSPENDED, SUBSCRIPTION_CANCELLED,
 # SUBSCRIPTION_PAST_DUE, MODULE_NOT_ENABLED, 429 RATE_LIMITED with
@@ -14,6 +17,18 @@
 # EXPIRED, ORIGIN_NOT_ALLOWED from another origin), while a server without
 # Origin uses its API key ("server-to-server callers do not need
 # sessions": embed_session_browser_channel).  CORS is the module's.
+#
+# Sessions are bound to their key (issue 12, item 7): a key revoked through
+# the example's revoke endpoint, or in the key file with a reload, or
+# given tenant_suspended or subscription_cancelled with a reload, loses
+# its sessions at once (401 SESSION_INVALID "Session revoked"), and no
+# other key's.  The reloads are SIGHUP to the master (master_on), the key
+# file changed as an operator would (tools/embed-session-apikey revoke;
+# the flags by an edit of the line).
+#
+# expiresAt: the seed's example has no milliseconds, the other seeds do;
+# the example answers with them, and a test reads both forms as a client's
+# RFC 3339 parser does.
 #
 # Every minted token is decoded and its signature checked by an independent
 # implementation (Crypt::JWT), and a Crypt::JWT token passes the verifier.
@@ -24,12 +39,18 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
+use EmbedSessionExample;
 
 use Crypt::JWT qw(encode_jwt);
 use JSON::PP ();
+use Time::HiRes ();
+use Time::Local qw(timegm);
 
 repeat_each(1);
 no_shuffle();
+
+# the reloads of the key file need a master and its workers
+master_on();
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
@@ -74,6 +95,12 @@ my @RECORDS = (
                     . "flags=module:sessions origins=$APP"],
     ['rate',        "scope=browser tenant=t_1 $GOOD origins=$APP "
                     . 'rate=2/h'],
+
+    # keys in good standing whose account a block changes (item 7)
+    ['to-suspend',  "scope=browser tenant=t_7 $GOOD origins=$APP"],
+    ['to-cancel',   "scope=browser tenant=t_8 $GOOD origins=$APP"],
+    ['to-past-due', "scope=browser tenant=t_9 $GOOD origins=$APP"],
+    ['bystander',   "scope=browser tenant=t_10 $GOOD origins=$APP"],
 );
 
 our $KEYS = "# browser channel API keys.  Made by t/220-seed-browser-channel.t\n";
@@ -160,8 +187,10 @@ sub minted {
 
     my $d = $j->{data} // {};
 
-    Test::More::is(CORE::join(',', sort keys %$d), 'expiresAt,sessionToken',
-                   "$name - data has sessionToken and expiresAt");
+    Test::More::is(CORE::join(',', sort keys %$d),
+                   'expiresAt,expiresIn,sessionToken',
+                   "$name - data has sessionToken, expiresAt (and the "
+                   . "example's expiresIn)");
 
     my $t = $d->{sessionToken} // '';
 
@@ -186,7 +215,35 @@ sub minted {
                           "$name - bound to the calling origin");
     Test::More::is($c->{sub}, $e{key}, "$name - sub is the key id");
     Test::More::is($c->{tenant}, $e{tenant} // 't_1', "$name - tenant");
-    iso_ok($d->{expiresAt}, $c->{exp} // 0, $name);
+    Test::More::is($c->{sid}, $c->{jti},
+                   "$name - a session of the store (sid, its first jti)");
+
+    # the one form the example answers: UTC, with milliseconds
+    Test::More::like($d->{expiresAt} // '',
+                     qr/\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z\z/,
+                     "$name - expiresAt is YYYY-MM-DDTHH:MM:SS.000Z");
+    Test::More::is(rfc3339($d->{expiresAt}), $c->{exp} // 0,
+                   "$name - expiresAt, read as RFC 3339, is exp");
+    Test::More::is($d->{expiresIn}, ($c->{exp} // 0) - ($c->{iat} // 0),
+                   "$name - expiresIn is exp - iat");
+
+    return $t;
+}
+
+# A client's reading of an RFC 3339 date-time (section 5.6: a fraction of
+# any length, Z or an offset): the Unix time, whole seconds, or undef.
+# What the seed's date-time allows a server to send, with or without
+# milliseconds.
+
+sub rfc3339 {
+    my ($s) = @_;
+
+    return undef unless ($s // '') =~ /\A(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:([Zz])|([+-])(\d\d):(\d\d))\z/;
+
+    my $t = eval { timegm($6, $5, $4, $3, $2 - 1, $1) };
+    return undef unless defined $t;
+
+    $t -= ($8 eq '+' ? 1 : -1) * ($9 * 3600 + $10 * 60) unless $7;
 
     return $t;
 }
@@ -202,7 +259,7 @@ sub use_token {
                    'content-type' => 'application/json' }, '{}');
 
     Test::More::is($r->{status}, 200, "$name - token from $origin: 200");
-    Test::More::like($r->{content}, qr/^sub=\S+ tenant=\S+ origin=\Q$origin\E token=$/,
+    Test::More::like($r->{content}, qr/^key=\S+ tenant=\S+ origin=\Q$origin\E token= auth=$/,
                      "$name - verified claims upstream, token stripped");
 
     $r = http('POST', '/api/v1/contacts',
@@ -250,7 +307,249 @@ sub ind_token {
 {
     no strict 'refs';
 
-    for my $name (qw(minted nested_error use_token ind_token)) {
+    for my $name (qw(minted nested_error use_token ind_token rfc3339)) {
+        *{"Test::Base::Filter::$name"} = \&{$name};
+    }
+}
+
+
+# sessions and their key (item 7) ##########################################
+#
+# A write request with a session token: "STATUS CODE message" or "200" and
+# the key the upstream saw.
+
+sub write_with {
+    my ($t, $origin) = @_;
+
+    my $r = http('POST', '/api/v1/contacts',
+                 { 'x-session-token' => $t, origin => $origin // $APP,
+                   'content-type' => 'application/json' }, '{}');
+
+    return outcome($r);
+}
+
+sub outcome {
+    my ($r) = @_;
+
+    if ($r->{status} == 200 || $r->{status} == 201) {
+        my $k = $r->{content} =~ /^key=(\S*)/ ? " key=$1" : '';
+        return "$r->{status}$k";
+    }
+
+    my $e = ref $r->{json} eq 'HASH' ? $r->{json}{error} // {} : {};
+
+    return "$r->{status} " . ($e->{code} // '-')
+           . (defined $e->{message} ? " \"$e->{message}\"" : '');
+}
+
+# a new session of a key, from an origin: its token ('' when none)
+
+sub mint {
+    my ($id, $origin) = @_;
+
+    my $r = http('POST', '/api/v1/sessions',
+                 { authorization => "Bearer $K{$id}",
+                   origin => $origin // $APP });
+
+    return ref $r->{json} eq 'HASH' ? $r->{json}{data}{sessionToken} // ''
+                                    : '';
+}
+
+# the key as a server uses it (no Origin), and a mint with it
+
+sub server_call {
+    my ($id) = @_;
+
+    return outcome(http('POST', '/api/v1/contacts',
+                        { authorization => "Bearer $K{$id}",
+                          'content-type' => 'application/json' }, '{}'));
+}
+
+sub mint_call {
+    my ($id) = @_;
+
+    return outcome(http('POST', '/api/v1/sessions',
+                        { authorization => "Bearer $K{$id}",
+                          origin => $APP }));
+}
+
+# the key file as nginx reads it, and the master's pid
+
+sub key_file () { "$ENV{TEST_NGINX_HTML_DIR}/browser-channel.keys" }
+
+sub master_pid {
+    open my $fh, '<', $Test::Nginx::Util::PidFile or return undef;
+    my $pid = <$fh>;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+# the record of ID with a flag added, as a billing system would write it
+
+sub add_flag {
+    my ($id, $flag) = @_;
+
+    my $f = key_file();
+    open my $in, '<', $f or die "$f: $!\n";
+    my $text = do { local $/; <$in> };
+    close $in;
+
+    $text =~ s/^(\Q$id\E key=\S+.*?\bflags=)(\S+)/$1$2,$flag/m
+        or die "no flags= in the record of $id\n";
+
+    open my $out, '>', "$f.new" or die "$f.new: $!\n";
+    print $out $text;
+    close $out or die "$f.new: $!\n";
+    rename "$f.new", $f or die "$f: $!\n";
+}
+
+# the flag of ID taken away again
+
+sub drop_flag {
+    my ($id, $flag) = @_;
+
+    my $f = key_file();
+    open my $in, '<', $f or die "$f: $!\n";
+    my $text = do { local $/; <$in> };
+    close $in;
+
+    $text =~ s/^(\Q$id\E key=\S+.*?\bflags=\S*?),\Q$flag\E\b/$1/m
+        or die "no flag $flag in the record of $id\n";
+
+    open my $out, '>', "$f.new" or die "$f.new: $!\n";
+    print $out $text;
+    close $out or die "$f.new: $!\n";
+    rename "$f.new", $f or die "$f: $!\n";
+}
+
+# SIGHUP, then ask with CODE until the answer starts with WANT (the
+# reload has had its effect), for at most 20 seconds: the last answer
+
+sub reload_until {
+    my ($want, $code) = @_;
+
+    my $pid = master_pid() or return 'no master';
+    kill 'HUP', $pid or return "HUP: $!";
+
+    return poll_until($want, $code);
+}
+
+# the same without a signal: a change that the same reload makes next
+
+sub poll_until {
+    my ($want, $code) = @_;
+
+    my $out;
+
+    for (1 .. 200) {
+        $out = $code->();
+        last if index($out, $want) == 0;
+        Time::HiRes::sleep(0.1);
+    }
+
+    return $out;
+}
+
+# the flows of the blocks: a line per step, the first session minted by
+# the block's request
+
+sub first_token {
+    my ($body) = @_;
+
+    my $j = eval { JSON::PP->new->decode($body) } // {};
+
+    return $j->{data}{sessionToken} // '';
+}
+
+sub revoke_by_api {
+    my ($body) = @_;
+    my @o;
+
+    my $live = first_token($body);
+    my $live2 = mint('live', $ADMIN);
+    my $other = mint('bystander');
+
+    push @o, "live: " . write_with($live),
+             "live, from its other origin: " . write_with($live2, $ADMIN),
+             "bystander: " . write_with($other);
+
+    my $r = http('POST', '/api/v1/api-keys/revoke',
+                 { authorization => "Bearer $K{live}" });
+    push @o, "revoke live: $r->{status} $r->{content}";
+
+    push @o, "live: " . write_with($live),
+             "live, from its other origin: " . write_with($live2, $ADMIN),
+             "bystander: " . write_with($other),
+             "live as a server: " . server_call('live'),
+             "live mints: " . mint_call('live'),
+             "bystander mints: " . mint_call('bystander');
+
+    return join '', map { "$_\n" } @o;
+}
+
+sub revoke_in_file {
+    my ($body) = @_;
+    my @o;
+
+    my $live = first_token($body);
+    my $other = mint('bystander');
+
+    push @o, "live: " . write_with($live),
+             "bystander: " . write_with($other);
+
+    my $rc = system($^X, "$FindBin::Bin/../tools/embed-session-apikey",
+                    'revoke', '--file', key_file(), '--id', 'live');
+    push @o, "embed-session-apikey revoke: exit " . ($rc >> 8);
+
+    push @o, "after the reload, live: "
+             . reload_until('401', sub { write_with($live) }),
+             "bystander: " . write_with($other),
+             "live as a server: " . server_call('live'),
+             "live mints: " . mint_call('live');
+
+    return join '', map { "$_\n" } @o;
+}
+
+sub suspend_in_file {
+    my ($body) = @_;
+    my @o;
+
+    my %t = map { $_ => mint($_) }
+                qw(to-suspend to-cancel to-past-due bystander);
+
+    push @o, map { "$_: " . write_with($t{$_}) } sort keys %t;
+
+    add_flag('to-suspend', 'tenant_suspended');
+    add_flag('to-cancel', 'subscription_cancelled');
+    add_flag('to-past-due', 'subscription_past_due');
+
+    push @o, "after the reload, to-suspend: "
+             . reload_until('401', sub { write_with($t{'to-suspend'}) });
+    push @o, "to-cancel: "
+             . poll_until('401', sub { write_with($t{'to-cancel'}) });
+    push @o, map { "$_: " . write_with($t{$_}) } qw(to-past-due bystander);
+    push @o, map { "$_ mints: " . mint_call($_) }
+                 qw(to-suspend to-cancel to-past-due bystander);
+
+    # the suspension lifted: new sessions, the ended one stays ended
+
+    drop_flag('to-suspend', 'tenant_suspended');
+
+    push @o, "lifted, after the reload, to-suspend mints: "
+             . reload_until('201', sub { mint_call('to-suspend') }),
+             "its ended session: " . write_with($t{'to-suspend'}),
+             "a new one: " . write_with(mint('to-suspend'));
+
+    return join '', map { "$_\n" } @o;
+}
+
+{
+    no strict 'refs';
+
+    for my $name (qw(write_with outcome mint server_call mint_call
+                     add_flag drop_flag reload_until poll_until revoke_by_api
+                     revoke_in_file suspend_in_file))
+    {
         *{"Test::Base::Filter::$name"} = \&{$name};
     }
 }
@@ -258,83 +557,36 @@ sub ind_token {
 
 # configuration ##############################################################
 #
-# What conf-examples/browser-channel.conf says, with test paths: the
-# upstream is a location of this server (/backend/).
+# conf-examples/browser-channel.conf as shipped: the signing key is the
+# fixture t/data/keys/ed25519.jwks (kid ed-1), the key file the block's
+# own; the upstream "app" (127.0.0.1:9000 in the file) is a stub server
+# that echoes the headers the example sets.
 
-our $HTTP_CONFIG = <<'_EOC_';
-    embed_session_api_keys zone=browser_channel:1m
-                           file=$TEST_NGINX_HTML_DIR/browser-channel.keys;
-_EOC_
+use_example('browser-channel', files => {
+    'keys/demo.jwks' => '$TEST_NGINX_ES_DATA/keys/ed25519.jwks',
+    'keys/browser-channel.keys' =>
+        '$TEST_NGINX_HTML_DIR/browser-channel.keys',
+});
 
-our $CONFIG = <<'_EOC_';
-    embed_session_keys      $TEST_NGINX_ES_DATA/keys/ed25519.jwks;
-    embed_session_issuer    https://demo.yourapp.com;
-    embed_session_audience  browser-channel;
+our $UPSTREAM = example_port(9000);
 
-    embed_session_error_format  nested;
+our $STUB = <<"_EOC_";
+    # the example's upstream "app": what reached it
+    server {
+        listen  127.0.0.1:$UPSTREAM;
 
-    location = /api/v1/sessions {
-        # CORS preflight: answered by the module, before the access phase
-        embed_session_cors          any;
-        embed_session_cors_methods  POST;
-        embed_session_cors_headers  Authorization Content-Type;
-        embed_session_cors_expose   Retry-After X-RateLimit-Limit
-                                    X-RateLimit-Remaining X-RateLimit-Reset;
-
-        embed_session_api_key       browser_channel;
-        embed_session_api_key_from  bearer;
-
-        embed_session_api_key_deny  flag=tenant_suspended        403 TENANT_SUSPENDED        "Tenant suspended";
-        embed_session_api_key_deny  flag=subscription_cancelled  403 SUBSCRIPTION_CANCELLED  "Subscription cancelled";
-        embed_session_api_key_deny  flag=subscription_past_due   403 SUBSCRIPTION_PAST_DUE   "Subscription past due";
-        embed_session_api_key_deny  !flag=module:sessions        403 MODULE_NOT_ENABLED      "Module not enabled";
-        embed_session_api_key_deny  !grant=sessions:create       403 SCOPE_NOT_GRANTED       "API key lacks the sessions:create scope";
-
-        embed_session_mint          on;
-        embed_session_mint_origins  request;
-        embed_session_mint_unknown  reject;
-        embed_session_mint_ttl      3600 max=3600;
-
-        embed_session_mint_claim  sub     $embed_session_api_key_id;
-        embed_session_mint_claim  tenant  $embed_session_api_key_tenant;
-
-        embed_session_mint_status  201;
-        embed_session_mint_output  data.sessionToken  token;
-        embed_session_mint_output  data.expiresAt     expires_at;
-    }
-
-    location /api/v1/ {
-        embed_session_browser_channel  on;
-
-        embed_session_verify        on;
-        embed_session_token         $http_x_session_token;
-        embed_session_max_lifetime  1h;
-
-        embed_session_api_key       browser_channel;
-        embed_session_api_key_from  bearer;
-
-        embed_session_cors          any;
-        embed_session_cors_headers  X-Session-Token Content-Type;
-
-        proxy_set_header  X-Embed-Sub      $embed_session_sub$embed_session_api_key_id;
-        proxy_set_header  X-Embed-Tenant   $embed_session_tenant$embed_session_api_key_tenant;
-        proxy_set_header  X-Embed-Origin   $embed_session_origin;
-        proxy_set_header  X-Session-Token  "";
-        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/;
-    }
-
-    location /backend/ {
-        return 200 "sub=$http_x_embed_sub tenant=$http_x_embed_tenant origin=$http_x_embed_origin token=$http_x_session_token\n";
+        location / {
+            return 200 "key=\$http_x_embed_key tenant=\$http_x_embed_tenant origin=\$http_x_embed_origin token=\$http_x_session_token auth=\$http_authorization\\n";
+        }
     }
 _EOC_
 
 add_block_preprocessor(sub {
     my $block = shift;
 
-    $block->set_value('http_config', $HTTP_CONFIG)
-        unless defined $block->http_config;
+    return if defined $block->no_example;
 
-    $block->set_value('config', $CONFIG) unless defined $block->config;
+    $block->set_value('http_config', ($block->http_config // '') . $STUB);
 
     $block->set_value('user_files', ">>> browser-channel.keys\n$KEYS"
                                     . ($block->user_files // ''));
@@ -359,12 +611,12 @@ Test::More::done_testing();
 
 __DATA__
 
-=== TEST 1: the seed's request (an empty JSON body): 201 {"data":{"sessionToken","expiresAt"}}, one hour, bound to the Origin
+=== TEST 1: the seed's request (an empty JSON body): 201 {"data":{"sessionToken","expiresAt","expiresIn"}}, one hour, bound to the Origin, expiresAt with milliseconds
 --- error_code: 201
 --- response_headers
 Content-Type: application/json
 --- response_body_like chomp
-^\{"data":\{"sessionToken":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+","expiresAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.000)?Z"\}\}\n?$
+^\{"data":\{"sessionToken":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+","expiresAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z","expiresIn":3600\}\}\n?$
 --- json_check eval
 sub { ::minted(@_, key => 'live', origin => 'https://app.example.com') }
 --- no_error_log
@@ -650,7 +902,7 @@ Access-Control-Allow-Headers: Authorization, Content-Type
 --- error_code eval
 [200, 401, 401, 403, 401]
 --- response_body_like eval
-['^sub=live tenant=t_1 origin=https://app.example.com token=$',
+['^key=live tenant=t_1 origin=https://app.example.com token= auth=$',
  '^\{"error":\{"code":"SESSION_EXPIRED",',
  '^\{"error":\{"code":"SESSION_REQUIRED",',
  '^\{"error":\{"code":"ORIGIN_NOT_ALLOWED",',
@@ -688,7 +940,7 @@ sub { ::nested_error(@_, 'SESSION_INVALID') }
 --- error_code eval
 [200, 401, 401, 401, 401]
 --- response_body_like eval
-['^sub=live tenant=t_1 origin= token=$',
+['^key=live tenant=t_1 origin= token= auth=$',
  '^\{"error":\{"code":"SESSION_REQUIRED",',
  '^\{"error":\{"code":"SESSION_REQUIRED",',
  '^\{"error":\{"code":"API_KEY_REQUIRED",',
@@ -745,3 +997,103 @@ Access-Control-Request-Headers: authorization
 Access-Control-Allow-Origin:
 --- json_check eval
 sub { ::nested_error(@_, 'PREFLIGHT_REFUSED') }
+
+
+
+=== TEST 24: expiresAt: the example writes milliseconds (UTC); an RFC 3339 reader takes the seed's form and this one alike, and the one sent is exp
+--- error_code: 201
+--- json_check eval
+sub {
+    my ($j, $name) = @_;
+    ::minted($j, $name, key => 'live', origin => 'https://app.example.com');
+    ::Test::More::is(::rfc3339('2026-04-15T12:00:00Z'), 1776254400,
+                     "$name - the seed's example, without milliseconds");
+    ::Test::More::is(::rfc3339('2026-04-15T12:00:00.000Z'), 1776254400,
+                     "$name - the example's form, the same instant");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 25: a key revoked through the example's revoke endpoint: its sessions refused at once, another key's not
+--- error_code: 201
+--- response_body_filters eval
+\&::revoke_by_api
+--- response_body
+live: 200 key=live
+live, from its other origin: 200 key=live
+bystander: 200 key=bystander
+revoke live: 200 {"id":"live","status":"revoked"}
+live: 401 SESSION_INVALID "Session revoked"
+live, from its other origin: 401 SESSION_INVALID "Session revoked"
+bystander: 200 key=bystander
+live as a server: 401 API_KEY_REVOKED "API key revoked"
+live mints: 401 API_KEY_REVOKED "API key revoked"
+bystander mints: 201
+--- error_log
+API key "live" revoked by "live", and 2 of its sessions
+--- no_error_log
+[error]
+
+
+
+=== TEST 26: a key revoked in the key file (tools/embed-session-apikey revoke) and a reload: its sessions refused, another key's not
+--- error_code: 201
+--- response_body_filters eval
+\&::revoke_in_file
+--- response_body
+live: 200 key=live
+bystander: 200 key=bystander
+embed-session-apikey revoke: exit 0
+after the reload, live: 401 SESSION_INVALID "Session revoked"
+bystander: 200 key=bystander
+live as a server: 401 API_KEY_REVOKED "API key revoked"
+live mints: 401 API_KEY_REVOKED "API key revoked"
+--- error_log
+1 sessions of revoked API key "live" ended
+--- no_error_log
+[error]
+
+
+
+=== TEST 27: a key given tenant_suspended or subscription_cancelled and a reload: its sessions refused (end_sessions=); subscription_past_due and other keys keep theirs; lifting the suspension brings new sessions, not the ended one
+--- error_code: 201
+--- response_body_filters eval
+\&::suspend_in_file
+--- response_body
+bystander: 200 key=bystander
+to-cancel: 200 key=to-cancel
+to-past-due: 200 key=to-past-due
+to-suspend: 200 key=to-suspend
+after the reload, to-suspend: 401 SESSION_INVALID "Session revoked"
+to-cancel: 401 SESSION_INVALID "Session revoked"
+to-past-due: 200 key=to-past-due
+bystander: 200 key=bystander
+to-suspend mints: 403 TENANT_SUSPENDED "Tenant suspended"
+to-cancel mints: 403 SUBSCRIPTION_CANCELLED "Subscription cancelled"
+to-past-due mints: 403 SUBSCRIPTION_PAST_DUE "Subscription past due"
+bystander mints: 201
+lifted, after the reload, to-suspend mints: 201
+its ended session: 401 SESSION_INVALID "Session revoked"
+a new one: 200 key=to-suspend
+--- error_log
+1 sessions of API key "to-suspend" ended: a flag of end_sessions="tenant_suspended,subscription_cancelled"
+1 sessions of API key "to-cancel" ended: a flag of end_sessions="tenant_suspended,subscription_cancelled"
+--- no_error_log
+[error]
+
+
+
+=== TEST 28: end_sessions= with an empty flag fails nginx -t, naming the parameter (no_example: a configuration of its own, for the bad value)
+--- no_example
+--- http_config
+    embed_session_api_keys  zone=bad_keys:1m
+        file=$TEST_NGINX_ES_DATA/keys/browser-channel.keys
+        end_sessions=tenant_suspended,;
+--- config
+--- suppress_stderr
+--- must_die
+--- error_log eval
+qr/\[emerg\] \d+#\d+: invalid parameter "end_sessions=tenant_suspended,": use end_sessions=FLAG\[,FLAG\.\.\.\] in \S+nginx\.conf:\d+/
+

@@ -1,22 +1,31 @@
 # Seed 004, Cube "Generate an embed session"
-# (POST /api/v1/embed/generate-session), served by the mint location of
-# conf-examples/cube.conf, read from that file so the example and these
-# tests cannot drift apart.  Admin-only Bearer key, 403 when embedding is
-# not enabled, GenerateSessionDTO with its null-able members and the
+# (POST /api/v1/embed/generate-session), served by conf-examples/cube.conf
+# as shipped: every block but the --- no_example one runs that file, with
+# only its ports and key paths changed (t/lib/EmbedSessionExample.pm); the
+# example's upstream "cube" is a stub server of the blocks' http_config
+# that echoes what reached it.  Admin-only Bearer key, 403 when embedding
+# is not enabled, GenerateSessionDTO with its null-able members and the
 # embedTenantName pattern.  The seed's own cURL body fails its own pattern
 # ("<string>"), so it is played twice: as documented (400, one detail) and
 # with a real tenant name (200).  The 200 carries the sessionId only, a
 # one-time ticket: POST /api/v1/embed/session/token (the example's exchange
-# location, read from the same file) trades it once for the token, which
-# verifies with Crypt::JWT and with the module's verifier; a second
-# exchange is 409, an unknown sessionId 404, an expired one 410.  The
-# exchange runs from the blocks' response_body_filters with http() while
-# nginx runs.
+# location) trades it once for the token, which verifies with Crypt::JWT
+# and on the example's /embed/ location; a second exchange is 409, an
+# unknown sessionId 404, an expired one 410.  The exchange runs from the
+# blocks' response_body_filters with http() while nginx runs.
+#
+# Where the seed is ambiguous the example says which reading it takes, and
+# blocks 16-19 send both forms a client may: deploymentId as the number of
+# the schema and example (123) or as the string of its digits ("123"),
+# both taken, the token's claim the number either way, and what is not a
+# whole number refused (123.0, "+123", ...); ephemeralTtlSeconds likewise,
+# or null, and it is a claim, not the token's lifetime.
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
+use EmbedSessionExample;
 
 use Crypt::JWT qw(decode_jwt);
 use JSON::PP ();
@@ -49,51 +58,66 @@ sub auth {
     return "Authorization: Bearer $KEY{$name}\nContent-Type: application/json";
 }
 
-# --- the mint location of conf-examples/cube.conf ---------------------------
-
-our $EXAMPLE = "$FindBin::Bin/../conf-examples/cube.conf";
-
-our $MINT = example_location($EXAMPLE, '/api/v1/embed/generate-session');
-our $EXCHANGE = example_location($EXAMPLE, '/api/v1/embed/session/token');
-
-our $SERVER = <<"_EOC_";
-    embed_session_keys  \$TEST_NGINX_ES_DATA/keys/ed25519.jwks;
-    embed_session_issuer    https://cubecloud.dev;
-    embed_session_audience  cube-embed;
-
-    $MINT
-
-    $EXCHANGE
-
-    location = /verify {
-        embed_session_verify  on;
-        embed_session_origin  off;
-        embed_session_store   cube_sessions;
-        proxy_set_header  X-Claims  "sub=\$embed_session_sub tenant=\$embed_session_tenant jti=\$embed_session_jti deployment=\$embed_session_claim_deployment_id";
-        proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
-    }
-
-    location = /backend {
-        return 200 "\$http_x_claims\\n";
-    }
-_EOC_
-
-# the same with the example's 5 minute tickets made 2 seconds
-(our $SERVER_2S = $SERVER)
-    =~ s/embed_session_mint_exchange\s+5m;/embed_session_mint_exchange  2s;/
-    or die "no \"embed_session_mint_exchange 5m\" in the example\n";
+# --- conf-examples/cube.conf as shipped -----------------------------------
+#
+# The signing key is the fixture t/data/keys/ed25519.jwks (kid ed-1), the
+# key file the block's own.  The state file (logs/cube.state) is the
+# example's: Test::Nginx empties logs/ before every block.
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
-# the key file is written by --- user_files into the html directory; the
-# session store without state= (every block starts with an empty one)
-our $HTTP = "embed_session_api_keys zone=cube_keys:1m "
-            . "file=$ENV{TEST_NGINX_HTML_DIR}/cube.api-keys;\n"
-            . "embed_session_store_zone zone=cube_sessions:1m;\n";
+our %FILES = (
+    'keys/demo.jwks' => '$TEST_NGINX_ES_DATA/keys/ed25519.jwks',
+    'keys/cube.keys' => '$TEST_NGINX_HTML_DIR/cube.api-keys',
+);
+
+use_example('cube', files => \%FILES);
+
+our $UPSTREAM = example_port(9000);
+
+# the example's upstream "cube", behind /embed/: what reached it
+
+our $STUB = <<"_EOC_";
+    server {
+        listen  127.0.0.1:$UPSTREAM;
+
+        location / {
+            return 200 "sub=\$http_x_embed_user tenant=\$http_x_embed_tenant token=\$http_x_session_token auth=\$http_authorization\\n";
+        }
+    }
+_EOC_
+
+# Block 14 only (--- no_example): the example with its 5 minute tickets
+# made 2 seconds, so that a ticket expires within the test; the same file
+# through example_config(), that one line changed.
+
+our ($MAIN_2S, $HTTP_2S) = example_config('cube', files => \%FILES);
+
+$HTTP_2S =~ s/embed_session_mint_exchange\s+5m;/embed_session_mint_exchange  2s;/
+    or die "no \"embed_session_mint_exchange 5m\" in the example\n";
 
 # --- checks on responses ----------------------------------------------------
 
 our $PUB = jwk('ed25519.pub');
+
+# a token on the example's /embed/ location: "200 what the upstream saw",
+# or "STATUS CODE"
+
+sub embed_at {
+    my ($token) = @_;
+
+    my $res = http('GET', '/embed/dashboards/1',
+                   { 'X-Session-Token' => $token });
+
+    my $body = $res->{content} // '';
+    chomp $body;
+
+    if ($res->{status} != 200) {
+        $body = $body =~ /"code":"([^"]+)"/ ? $1 : $body;
+    }
+
+    return "$res->{status} $body";
+}
 
 # POST /api/v1/embed/session/token while nginx runs: the exchange of a
 # sessionId (a reference is sent as JSON, a string as it is)
@@ -191,19 +215,17 @@ sub check_minted {
     delete @seen{qw(iat exp jti sid iss aud)};
     push @out, 'claims: ' . $JSON->encode(\%seen);
 
-    push @out, 'module: '
-        . verify_at($token, jti => $c->{jti}, jti_as => '<sessionId>');
+    push @out, 'module: ' . embed_at($token);
 
     my ($hd, $pl, $sig) = split /\./, $token;
     my $claims = $JSON->decode(b64url_decode($pl));
     $claims->{deployment_id} = 124;
     push @out, 'module, payload changed: '
-        . verify_at(join '.', $hd, b64url_encode($JSON->encode($claims)),
-                    $sig);
+        . embed_at(join '.', $hd, b64url_encode($JSON->encode($claims)),
+                   $sig);
 
     push @out, 'exchange again: ' . outcome(exchange($r->{sessionId}));
-    push @out, 'module, after the second exchange: '
-        . verify_at($token, jti => $c->{jti}, jti_as => '<sessionId>');
+    push @out, 'module, after the second exchange: ' . embed_at($token);
 
     my $log = read_log();
     push @out, 'log holds the token: '
@@ -237,7 +259,7 @@ sub check_exchange_errors {
     push @out, 'GET: ' . outcome($get) . ', Allow: '
         . ($get->{headers}{allow} // '-');
 
-    push @out, 'module, the sessionId as a token: ' . verify_at($id);
+    push @out, 'module, the sessionId as a token: ' . embed_at($id);
 
     push @out, 'the sessionId, once: ' . outcome(exchange($id));
     push @out, 'the sessionId, twice: ' . outcome(exchange($id));
@@ -302,6 +324,42 @@ sub check_error {
     }
 
     return $out;
+}
+
+# the ambiguous members as the token carries them (JSON, so that 123 and
+# "123" differ), and its lifetime: the generate's answer exchanged
+
+sub check_claims {
+    my ($body) = @_;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+
+    my $x = exchange($r->{sessionId});
+    my $c = eval {
+        decode_jwt(token => $x->{json}{token} // '', key => { %$PUB },
+                   accepted_alg => 'EdDSA', verify_exp => 1);
+    };
+
+    return 'exchange: ' . outcome($x) . ", $@\n" unless $c;
+
+    return join '', map { "$_\n" }
+        map({ "$_: " . (exists $c->{$_} ? $JSON->encode($c->{$_}) : '-') }
+            qw(deployment_id ephemeral ephemeral_ttl)),
+        'lifetime: ' . ($c->{exp} - $c->{iat});
+}
+
+# a 400's code and each detail as "path: message"
+
+sub check_detail {
+    my ($body) = @_;
+
+    my $r = eval { $JSON->decode($body) }
+        or return "not JSON: $body\n";
+
+    return join '', map { "$_\n" } $r->{code} // '-',
+        map { ($_->{path} // '?') . ': ' . ($_->{message} // '?') }
+            @{ $r->{details} // [] };
 }
 
 # the request body of the seed's cURL example (--data), byte for byte
@@ -384,9 +442,14 @@ sub bad {
     return "keys: code details error\ncode: VALIDATION_FAILED\ndetails: @_\n";
 }
 
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config', ($block->http_config // '') . $STUB)
+        unless defined $block->no_example;
+});
+
 block_defaults(
-    http_config  => $HTTP,
-    config       => $SERVER,
     user_files   => [['cube.api-keys', $KEY_FILE]],
     more_headers => auth('admin'),
     no_error_log => "[error]\n",
@@ -432,10 +495,10 @@ sid = sessionId: yes
 expiresAt: exp
 expiresIn: exp - iat
 claims: {"creator_mode":true,"dashboard":"<string>","deployment_id":123,"email":"<string>","embed_tenant":"acme-eu","ephemeral":true,"ephemeral_ttl":123,"group_definitions":[{"description":"<string>","name":"<string>"}],"groups":["<string>"],"internal_id":"<string>","profile":{"displayName":"<string>","picture":"<string>"},"roles":["<string>"],"security_context":{},"sub":"<string>","tenant":"acme","theme":{"analyticsChat":{"backgroundColor":"<string>","chatInput":{"backgroundColor":"<string>","borderColor":"<string>"}},"chat":{"inputColor":"<string>"},"font":"<string>","primaryColor":"<string>"},"user_attribute_definitions":[{"defaultValue":"<string>","description":"<string>","displayName":"<string>","name":"<string>"}],"user_attributes":[{"name":"<string>","value":"<string>"}]}
-module: 200 sub=<string> tenant=acme jti=<sessionId> deployment=123
+module: 200 sub=<string> tenant=acme token= auth=
 module, payload changed: 401 SESSION_INVALID
 exchange again: 409 EXCHANGE_USED
-module, after the second exchange: 200 sub=<string> tenant=acme jti=<sessionId> deployment=123
+module, after the second exchange: 200 sub=<string> tenant=acme token= auth=
 log holds the token: no
 log holds the key: no
 
@@ -462,10 +525,10 @@ sid = sessionId: yes
 expiresAt: exp
 expiresIn: exp - iat
 claims: {"deployment_id":7,"tenant":"acme"}
-module: 200 sub= tenant=acme jti=<sessionId> deployment=7
+module: 200 sub= tenant=acme token= auth=
 module, payload changed: 401 SESSION_INVALID
 exchange again: 409 EXCHANGE_USED
-module, after the second exchange: 200 sub= tenant=acme jti=<sessionId> deployment=7
+module, after the second exchange: 200 sub= tenant=acme token= auth=
 log holds the token: no
 log holds the key: no
 
@@ -495,19 +558,19 @@ sid = sessionId: yes
 expiresAt: exp
 expiresIn: exp - iat
 claims: {"deployment_id":7,"tenant":"acme"}
-module: 200 sub= tenant=acme jti=<sessionId> deployment=7
+module: 200 sub= tenant=acme token= auth=
 module, payload changed: 401 SESSION_INVALID
 exchange again: 409 EXCHANGE_USED
-module, after the second exchange: 200 sub= tenant=acme jti=<sessionId> deployment=7
+module, after the second exchange: 200 sub= tenant=acme token= auth=
 log holds the token: no
 log holds the key: no
 
 
 
-=== TEST 5: deploymentId: required, a number (an integer here), not null
+=== TEST 5: deploymentId: required, a whole number, not null
 --- pipelined_requests eval
 ["POST $::URI\n{}",
- "POST $::URI\n{\"deploymentId\":\"123\"}",
+ "POST $::URI\n{\"deploymentId\":\"12a\"}",
  "POST $::URI\n{\"deploymentId\":1.5}",
  "POST $::URI\n{\"deploymentId\":null}",
  "POST $::URI\n{\"deploymentId\":true}",
@@ -548,7 +611,7 @@ log holds the key: no
  ::body('"embedTheme":[]'),
  ::body('"securityContext":null'),
  ::body('"userProfile":null'),
- ::body('"ephemeralTtlSeconds":"60"'),
+ ::body('"ephemeralTtlSeconds":"sixty"'),
  ::body('"groups":[]', '"roles":["viewer","editor"]', '"securityContext":{"region":"eu","ids":[1,2]}')]
 --- error_code eval
 [(400) x 11, 200]
@@ -646,9 +709,14 @@ the sessionId, twice: 409 EXCHANGE_USED
 
 
 
-=== TEST 14: a ticket not exchanged in time: 410 EXCHANGE_EXPIRED (the example's generate with 2 second tickets)
---- config eval
-$::SERVER_2S
+=== TEST 14: a ticket not exchanged in time: 410 EXCHANGE_EXPIRED (no_example: the example with 2 second tickets instead of 5 minutes, nothing else changed)
+--- no_example
+--- main_config eval
+$::MAIN_2S
+--- http_config eval
+$::HTTP_2S . $::STUB
+--- config
+# the example's servers
 --- request eval
 ::body()
 --- error_code: 200
@@ -670,3 +738,64 @@ exchange: 200 ok
 iat: the exchange
 lifetime: 900
 expiresIn: 900
+
+
+
+=== TEST 16: deploymentId as the schema's number (123) or as the string of its digits ("123"): 200 both, and the token's deployment_id is the JSON number 123
+--- pipelined_requests eval
+["POST $::URI\n{\"deploymentId\":123}",
+ "POST $::URI\n{\"deploymentId\":\"123\"}"]
+--- error_code eval
+[200, 200]
+--- response_body_filters eval
+\&::check_claims
+--- response_body eval
+[("deployment_id: 123\nephemeral: -\nephemeral_ttl: -\nlifetime: 900\n") x 2]
+
+
+
+=== TEST 17: deploymentId that is not a whole number, as a number or in a string (123.0, 1.5, "123.0", "+123", " 123", "1e2"): 400 VALIDATION_FAILED at deploymentId
+--- pipelined_requests eval
+[map { "POST $::URI\n{\"deploymentId\":$_}" }
+     '123.0', '1.5', '"123.0"', '"+123"', '" 123"', '"1e2"']
+--- error_code eval
+[(400) x 6]
+--- response_body_filters eval
+\&::check_detail
+--- response_body eval
+[("VALIDATION_FAILED\ndeploymentId: must be an integer\n") x 2,
+ ("VALIDATION_FAILED\ndeploymentId: must be an integer (or a string of its decimal digits)\n") x 4]
+
+
+
+=== TEST 18: ephemeralTtlSeconds in whole seconds, as a number or a string of digits, or null: the claim ephemeral_ttl (or none); the token's lifetime stays 15 minutes whatever it says
+--- pipelined_requests eval
+[::body('"ephemeralTtlSeconds":60', '"isEphemeral":true'),
+ ::body('"ephemeralTtlSeconds":"60"', '"isEphemeral":true'),
+ ::body('"ephemeralTtlSeconds":null'),
+ ::body('"ephemeralTtlSeconds":86400')]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_filters eval
+\&::check_claims
+--- response_body eval
+[("deployment_id: 7\nephemeral: true\nephemeral_ttl: 60\nlifetime: 900\n") x 2,
+ "deployment_id: 7\nephemeral: -\nephemeral_ttl: -\nlifetime: 900\n",
+ "deployment_id: 7\nephemeral: -\nephemeral_ttl: 86400\nlifetime: 900\n"]
+
+
+
+=== TEST 19: ephemeralTtlSeconds not whole seconds of at least 1 (0, "0", 1.5, "sixty"): 400 VALIDATION_FAILED with its own message
+--- pipelined_requests eval
+[::body('"ephemeralTtlSeconds":0'),
+ ::body('"ephemeralTtlSeconds":"0"'),
+ ::body('"ephemeralTtlSeconds":1.5'),
+ ::body('"ephemeralTtlSeconds":"sixty"')]
+--- error_code eval
+[400, 400, 400, 400]
+--- response_body_filters eval
+\&::check_detail
+--- response_body eval
+[("VALIDATION_FAILED\nephemeralTtlSeconds: must be at least 1\n") x 2,
+ "VALIDATION_FAILED\nephemeralTtlSeconds: must be an integer\n",
+ "VALIDATION_FAILED\nephemeralTtlSeconds: must be an integer (or a string of its decimal digits)\n"]
