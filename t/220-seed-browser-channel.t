@@ -1096,4 +1096,3 @@ a new one: 200 key=to-suspend
 --- must_die
 --- error_log eval
 qr/\[emerg\] \d+#\d+: invalid parameter "end_sessions=tenant_suspended,": use end_sessions=FLAG\[,FLAG\.\.\.\] in \S+nginx\.conf:\d+/
-
