@@ -530,6 +530,8 @@ sub suspend_in_file {
     push @o, map { "$_: " . write_with($t{$_}) } qw(to-past-due bystander);
     push @o, map { "$_ mints: " . mint_call($_) }
                  qw(to-suspend to-cancel to-past-due bystander);
+    push @o, map { "$_ server to server: " . server_call($_) }
+                 qw(to-suspend to-cancel to-past-due bystander);
 
     # the suspension lifted: new sessions, the ended one stays ended
 
@@ -1057,7 +1059,7 @@ live mints: 401 API_KEY_REVOKED "API key revoked"
 
 
 
-=== TEST 27: a key given tenant_suspended or subscription_cancelled and a reload: its sessions refused (end_sessions=); subscription_past_due and other keys keep theirs; lifting the suspension brings new sessions, not the ended one
+=== TEST 27: a key given tenant_suspended or subscription_cancelled and a reload: its sessions refused (end_sessions=), its server calls 403; subscription_past_due and other keys keep theirs; lifting the suspension brings new sessions, not the ended one
 --- error_code: 201
 --- response_body_filters eval
 \&::suspend_in_file
@@ -1074,6 +1076,10 @@ to-suspend mints: 403 TENANT_SUSPENDED "Tenant suspended"
 to-cancel mints: 403 SUBSCRIPTION_CANCELLED "Subscription cancelled"
 to-past-due mints: 403 SUBSCRIPTION_PAST_DUE "Subscription past due"
 bystander mints: 201
+to-suspend server to server: 403 TENANT_SUSPENDED "Tenant suspended"
+to-cancel server to server: 403 SUBSCRIPTION_CANCELLED "Subscription cancelled"
+to-past-due server to server: 200 key=to-past-due
+bystander server to server: 200 key=bystander
 lifted, after the reload, to-suspend mints: 201
 its ended session: 401 SESSION_INVALID "Session revoked"
 a new one: 200 key=to-suspend
