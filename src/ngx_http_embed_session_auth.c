@@ -3,8 +3,8 @@
  * Copyright (C) The ngx_http_embed_session_module authors
  *
  * API key authentication of a request: the credential and where it comes
- * from, the checks of SECURITY.md rule 23 in the order of the spec, the
- * deny rules, the rate limit headers; the access phase guard; and the
+ * from, the checks of docs/security.md rule 23 in the order of the spec,
+ * the deny rules, the rate limit headers; the access phase guard; and the
  * key management content handlers, regenerate and revoke.
  */
 

@@ -2,10 +2,10 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * The compact JWS codec.  The order of checks follows SECURITY.md: size cap,
- * exactly three segments, strict decoding and parsing of the small header,
- * key and alg selection (by the caller), exact signature length, signature,
- * and only then the payload.
+ * The compact JWS codec.  The order of checks follows docs/security.md:
+ * size cap, exactly three segments, strict decoding and parsing of the
+ * small header, key and alg selection (by the caller), exact signature
+ * length, signature, and only then the payload.
  */
 
 

@@ -2,8 +2,9 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * The access phase: find the token, check it in the order of SECURITY.md
- * and either let the request through with its claims or answer it.
+ * The access phase: find the token, check it in the order of
+ * docs/security.md and either let the request through with its claims or
+ * answer it.
  */
 
 
@@ -326,7 +327,7 @@ ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code)
 }
 
 
-/* last, as SECURITY.md orders: only a verified token reaches the zone */
+/* last, as docs/security.md orders: only a verified token reaches the zone */
 
 static ngx_http_es_code_t
 ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,

@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# Security rules of shared/SECURITY.md about the token form and the JOSE
+# Security rules of docs/security.md about the token form and the JOSE
 # header: 1 (alg none), 5 (key-carrying headers), 6 (crit), 7 (signature
 # length), 8 (segments), 9 (strict base64url), 10 (duplicate header
 # members), 11 (size caps).  Each test is named after its rule.

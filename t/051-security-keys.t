@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# Security rules of shared/SECURITY.md about keys and algorithms: 2 (alg
+# Security rules of docs/security.md about keys and algorithms: 2 (alg
 # confusion), 3 (sibling downgrade), 4 (kid injection), 14 (ECDSA
 # malleability), 15 (Ed25519 small-order keys), 16 (MAC comparison), 17
 # (encryption keys), 18 (weak HMAC secrets).  Each test is named after

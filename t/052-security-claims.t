@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# Security rules of shared/SECURITY.md about the claims: 10 (duplicate
+# Security rules of docs/security.md about the claims: 10 (duplicate
 # members in the payload), 11 (payload depth, members, NUL), 12 (types of
 # exp/nbf/iat), 13 (clock skew and lifetime), 19 (token substitution: typ,
 # audience, issuer, origin).  Each test is named after its rule.

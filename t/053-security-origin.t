@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# Security rule 22 of shared/SECURITY.md: origin check bypass.  The
+# Security rule 22 of docs/security.md: origin check bypass.  The
 # request's Origin must equal one of the token's origins after
 # normalisation (lowercase scheme and host, default port removed); null,
 # several Origin headers, userinfo, paths, trailing dots, other schemes,

@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# Security rules 24 and 25 of shared/SECURITY.md: claims forwarded to the
+# Security rules 24 and 25 of docs/security.md: claims forwarded to the
 # upstream never carry CR, LF, NUL or other control characters, a client's
 # copy of a forwarded header never survives, and a token that arrives in
 # the query string reaches neither the upstream ($embed_session_args) nor

@@ -1,5 +1,5 @@
-# Store durability (issue 4; SECURITY.md rule 21: a revocation is never
-# lost on reload, restart, or reload with a changed zone size).
+# Store durability (issue 4; docs/security.md rule 21: a revocation is
+# never lost on reload, restart, or reload with a changed zone size).
 #
 # First the configuration errors of embed_session_store_zone and
 # embed_session_store, as Test::Nginx blocks (nginx -t must fail).

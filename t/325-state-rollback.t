@@ -1,9 +1,9 @@
-# The state file as a whole (security review M1, SECURITY.md rule 21): with
-# state_key= each record is signed, and so is the file, header and record
-# count included; with state_epoch= the master keeps the generation of the
-# last file in a place the workers cannot write.  Whoever can write the
-# state directory (the workers' user) cannot then bring a revocation or a
-# spent ticket back by
+# The state file as a whole (security review M1, docs/security.md rule 21):
+# with state_key= each record is signed, and so is the file, header and
+# record count included; with state_epoch= the master keeps the generation
+# of the last file in a place the workers cannot write.  Whoever can write
+# the state directory (the workers' user) cannot then bring a revocation or
+# a spent ticket back by
 #
 #   (a) deleting the state file,
 #   (b) restoring an older, correctly signed copy of it,
