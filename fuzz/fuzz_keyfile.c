@@ -49,8 +49,8 @@
  * key file's code searches, for the bound on its work.
  *
  * The oracles (abort() when broken), against a model of the format written
- * from its description (README.md "API key files", the header's comments),
- * not from the code:
+ * from its description (docs/minting.md "API key files", the header's
+ * comments), not from the code:
  *
  * - parse_line(): the model's verdict (record, blank or comment, error);
  *   an error's reason NUL-terminated inside err_len, nothing written past
@@ -159,7 +159,7 @@ fz_fsync(int fd)
 #undef fsync
 
 
-/* the format, from README.md "API key files" */
+/* the format, from docs/minting.md "API key files" */
 
 #define FZ_REC_MAX     NGX_HTTP_ES_API_RECORD_MAX      /* 8192 */
 #define FZ_HASH_LEN    NGX_HTTP_ES_API_HASH_LEN        /* 32 */

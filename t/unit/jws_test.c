@@ -1895,7 +1895,8 @@ test_wp_jwk(void)
             dup = 0;
 
             if (rc == OK && keyset_dup_kid(&ks)) {
-                /* the module refuses the set (README, embed_session_keys) */
+                /* the module refuses the set (docs/directives.md,
+                 * embed_session_keys) */
                 dup = 1;
                 info("json_web_key_test.json tcId %d: duplicate kid: "
                      "jwks_parse() accepted the set, the module's set rules "
