@@ -9,14 +9,6 @@ use EmbedSessionTest;
 repeat_each(2);
 no_shuffle();
 
-sub slurp {
-    my ($path) = @_;
-
-    open my $fh, '<:raw', $path or die "$path: $!\n";
-    local $/;
-    return scalar <$fh>;
-}
-
 # the token with one claim changed and the signature kept
 
 sub tamper_payload {

@@ -39,7 +39,7 @@ use EmbedSession::Token qw(load_jwks sign_token b64url_encode
                            b64url_decode);
 
 our @EXPORT = qw(token jwk b64url_encode b64url_decode sign_token
-                 load_jwks es_data es_load_module);
+                 load_jwks es_data es_load_module slurp);
 
 # "--- more_headers eval" sections run in package Test::Base::Filter:
 # make the helpers callable there without a package prefix
@@ -66,6 +66,16 @@ add_block_preprocessor(sub {
 });
 
 sub es_data () { $ENV{TEST_NGINX_ES_DATA} }
+
+# the bytes of a file
+
+sub slurp ($) {
+    my ($path) = @_;
+
+    open my $fh, '<:raw', $path or die "$path: $!\n";
+    local $/;
+    return scalar <$fh>;
+}
 
 # jwk('hs256') is the first key of t/data/keys/hs256.jwks,
 # jwk('rotation', 'previous') the key with that kid.
