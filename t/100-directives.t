@@ -1,6 +1,7 @@
 # Every directive of README.md: its values, its default, inheritance from
 # http to server to location, and its configuration errors.  Keys and their
-# errors are in 120-keys.t; claim semantics in 130-claims.t.
+# errors are in 120-keys-algorithms.t, 121-keys-selection.t and
+# 122-keys-config.t; claim semantics in 130-claims.t.
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
