@@ -22,7 +22,7 @@
 # and tickets exchanged only with the key that minted them (review L2).
 #
 # Flows of several requests are driven from the block's check, as in
-# t/300-lifecycle.t: the block's request is the first step (a mint), its
+# t/300-lifecycle-*.t: the block's request is the first step (a mint), its
 # --- response_body_filters sub makes the following requests with http()
 # and returns one line per step.
 
