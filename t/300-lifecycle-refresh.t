@@ -1,9 +1,10 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# The session lifecycle, mint, verify and refresh with the store zone (the
-# server, the keys and the request helpers are t/lib/EmbedSessionLifecycle.pm;
-# revoke and exchange are in 301-lifecycle-revoke-exchange.t, the status
-# location and a full zone in 302-lifecycle-status.t):
+# The session lifecycle: mint, verify and refresh with the store zone.  The
+# server, the keys and the request helpers are
+# t/lib/EmbedSessionLifecycle.pm; revoke and exchange are in
+# 301-lifecycle-revoke-exchange.t, the status location and a full zone in
+# 302-lifecycle-status.t.
 #
 #   mint with a store    the token carries jti and sid; renew_token output
 #                        (typ embed-renew+jwt, the same claims, exp = the

@@ -1,9 +1,9 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# The session lifecycle, revoke and exchange (the server, the keys and the
+# The session lifecycle: revoke and exchange.  The server, the keys and the
 # request helpers are t/lib/EmbedSessionLifecycle.pm; mint, verify and
 # refresh are in 300-lifecycle-refresh.t, the status location and a full
-# zone in 302-lifecycle-status.t):
+# zone in 302-lifecycle-status.t.
 #
 #   revoke               owner, another key, admin=, id=$1 with DELETE,
 #                        unknown and missing ids, an API key's revocation

@@ -1,9 +1,9 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 
-# The session lifecycle, the status location and a full zone (the server,
+# The session lifecycle: the status location and a full zone.  The server,
 # the keys and the request helpers are t/lib/EmbedSessionLifecycle.pm;
 # mint, verify and refresh are in 300-lifecycle-refresh.t, revoke and
-# exchange in 301-lifecycle-revoke-exchange.t):
+# exchange in 301-lifecycle-revoke-exchange.t.
 #
 #   status               Prometheus text; the counters move; the invariant
 #                        walk says 1
