@@ -42,6 +42,9 @@ use EmbedSessionTest ();
 use EmbedSessionMint;
 use EmbedSession::Token qw(b64url_decode);
 
+# EmbedSessionTest's helpers by their short names (a Test::Base class: its
+# import would bring all of Test::Nginx's functions into this package)
+
 BEGIN {
     *jwk = \&EmbedSessionTest::jwk;
     *token = \&EmbedSessionTest::token;

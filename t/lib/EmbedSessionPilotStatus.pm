@@ -34,6 +34,9 @@ use EmbedSessionMint;
 use EmbedSessionExample;
 use EmbedSession::Token qw(b64url_decode sign_token);
 
+# EmbedSessionTest's helpers by their short names (a Test::Base class: its
+# import would bring all of Test::Nginx's functions into this package)
+
 BEGIN {
     *jwk = \&EmbedSessionTest::jwk;
 }
