@@ -480,6 +480,10 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
         if (code == NGX_OK) {
             *key = &auth->key;
 
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "embed_session: API key \"%V\" from before an "
+                           "internal redirect", &auth->key.id);
+
             auth->key.denied = conf->denies
                                ? ngx_http_es_api_deny_match(conf->denies,
                                                   &auth->key.scope,
@@ -554,6 +558,10 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
     code = ngx_http_es_api_query(conf->zone, &q);
 
     if (code == NGX_HTTP_ES_API_KEY_INVALID) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "embed_session: api key lookup \"%V\": not found",
+                       &q.lookup);
+
         /* the LOOKUP is not secret: it is what the key file holds */
         ngx_http_es_api_log(r, code, "unknown API key", &q.lookup);
         return code;
@@ -561,6 +569,13 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     id.data = q.data + q.str[NGX_HTTP_ES_API_STR_ID].off;
     id.len = q.str[NGX_HTTP_ES_API_STR_ID].len;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: api key lookup \"%V\": found, id \"%V\", "
+                   "%s", &q.lookup, &id,
+                   code == NGX_HTTP_ES_API_KEY_REVOKED ? "revoked"
+                   : code == NGX_HTTP_ES_API_KEY_EXPIRED ? "expired"
+                   : "valid");
 
     if (code == NGX_HTTP_ES_API_KEY_REVOKED) {
         ngx_http_es_api_log(r, code, "revoked key", &id);

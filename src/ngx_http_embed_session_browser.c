@@ -331,6 +331,11 @@ ngx_http_es_preflight(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: preflight answered: origin \"%V\", "
+                   "method \"%V\"", ngx_http_es_log_text(r->pool, &origin),
+                   method);
+
     return ngx_http_es_send_empty(r, NGX_HTTP_NO_CONTENT);
 }
 

@@ -590,6 +590,13 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         break;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: refresh: store: sid %V %s",
+                   &ctx->minted_sid,
+                   code != NGX_HTTP_ES_PASSED ? cand.reason
+                   : rrc == NGX_HTTP_ES_REPEATED ? "renewed within grace"
+                   : "renewed");
+
     if (code != NGX_HTTP_ES_PASSED) {
         (void) ngx_http_es_publish(r, ctx, code, &cand);
         return ngx_http_es_error(r, code);
@@ -727,6 +734,7 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 {
     u_char                 *body, *p, sid[NGX_HTTP_ES_ID_LEN];
     u_char                  owner[NGX_HTTP_ES_OWNER_LEN];
+    ngx_int_t               rc;
     ngx_uint_t              admin;
     ngx_array_t             details;
     ngx_http_es_detail_t   *d;
@@ -767,9 +775,14 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     ngx_http_es_owner(owner, &key->owner);
 
-    if (ngx_http_es_store_revoke(elcf->store, sid, admin ? NULL : owner)
-        != NGX_OK)
-    {
+    rc = ngx_http_es_store_revoke(elcf->store, sid, admin ? NULL : owner);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: revoke: store: sid %V %s%s", id,
+                   rc == NGX_OK ? "revoked" : "not found",
+                   admin ? " (admin scope)" : "");
+
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "embed_session revoke: session %V is not in the store, "
                       "or is not API key \"%V\"'s", id, &key->id);
@@ -845,6 +858,13 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     xrc = ngx_http_es_store_exchange(elcf->store, tid, key ? owner : NULL,
                                      ngx_time(), emcf->leeway, p, &rec);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: exchange: store: ticket %V %s", id,
+                   xrc == NGX_HTTP_ES_TICKET_UNKNOWN ? "unknown"
+                   : xrc == NGX_HTTP_ES_TICKET_USED ? "used before"
+                   : xrc == NGX_HTTP_ES_TICKET_EXPIRED ? "expired"
+                   : "exchanged");
 
     switch (xrc) {
 

@@ -378,6 +378,9 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
 
     /* no body at all is an empty object: the schema says what is missing */
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: mint: body read, %uz bytes", body.len);
+
     if (body.len == 0) {
         ngx_str_set(&body, "{}");
     }
@@ -413,6 +416,10 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
         return NGX_ERROR;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: mint: body checked, %ui problem(s)",
+                   m->details.nelts);
+
     if (m->details.nelts) {
         d = m->details.elts;
 
@@ -438,6 +445,10 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
     if (rc != NGX_OK) {
         return rc;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: mint: authorized for API key \"%V\"",
+                   &m->key->id);
 
     rc = ngx_http_es_mint_sign(m);
     if (rc != NGX_OK) {
@@ -472,6 +483,10 @@ ngx_http_es_mint_validate(ngx_http_es_mint_t *m)
         if (ngx_http_es_mint_field(m, i) != NGX_OK) {
             return NGX_ERROR;
         }
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, m->request->connection->log, 0,
+                       "embed_session: mint: field %ui \"%V\" checked, %s",
+                       i, &f[i].path, m->values[i] ? "present" : "absent");
 
         if (f[i].has_children && m->values[i] && m->mcf->unknown_reject
             && ngx_http_es_json_type(m->values[i]) == NGX_HTTP_ES_JSON_OBJECT
@@ -1516,6 +1531,10 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         return rc;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: mint: claims built, jti %V, ttl %T",
+                   &ctx->minted_jti, ttl);
+
     if (elcf->store) {
         rc = ngx_http_es_mint_store(m, claims, rnd, now, ttl);
         if (rc != NGX_OK) {
@@ -1719,6 +1738,10 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
         return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: mint: stored in zone \"%V\"%s",
+                   &elcf->store->name, mcf->ticket ? ", a ticket" : "");
+
     return NGX_OK;
 }
 
@@ -1758,6 +1781,10 @@ ngx_http_es_mint_signed(ngx_http_request_t *r, ngx_http_es_mint_conf_t *mcf,
                       "embed_session mint: signing failed");
         return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: mint: %s token signed, %uz bytes",
+                   renew ? "renew" : "session", out->len);
 
     return NGX_OK;
 }

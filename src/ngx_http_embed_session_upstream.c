@@ -614,6 +614,10 @@ ngx_http_es_exchange_handler(ngx_http_request_t *r)
     token = ctx->exchange;
     ngx_str_null(&ctx->exchange);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: url exchange: token from the URL traded "
+                   "for cookie \"%V\"", &elcf->cookie_name);
+
     /* the cookie ends with the token */
 
     exp = exp - ngx_time();

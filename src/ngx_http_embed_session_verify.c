@@ -155,6 +155,11 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     code = ngx_http_es_verify_token(r, elcf, data, &elcf->type, cand);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: token %s",
+                   code == NGX_HTTP_ES_PASSED ? "verified"
+                   : cand->reason ? cand->reason : "refused");
+
     if (code != NGX_HTTP_ES_PASSED || elcf->store == NULL) {
         return code;
     }
@@ -191,6 +196,10 @@ ngx_http_es_token_source(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
         if (data->len) {
             *kind = src[i].kind;
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "embed_session: token from \"%V\"",
+                           &cv[i].value);
             return NGX_OK;
         }
     }
@@ -200,6 +209,10 @@ ngx_http_es_token_source(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     if (ctx && ctx->token.len) {
         *data = ctx->token;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: %s", data->len
+                   ? "token from before an internal redirect" : "no token");
 
     return NGX_OK;
 }
@@ -227,7 +240,13 @@ ngx_http_es_verify_token(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     token = &cand->token;
 
-    if (ngx_http_es_cache_get(elcf->keyset, data, token) != NGX_OK) {
+    if (ngx_http_es_cache_get(elcf->keyset, data, token) == NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "embed_session: cache hit");
+
+    } else {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "embed_session: cache miss");
 
         if (ngx_http_es_verify_signature(r, elcf, data, cand) != NGX_OK) {
             return NGX_HTTP_ES_SESSION_INVALID;
@@ -339,11 +358,28 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     /* a token without our ids was not minted by a store: nothing to ask */
 
     if (ngx_http_es_token_ids(cand->token.claims, sid, jti) != NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "embed_session: store: no sid and jti, not asked");
         return NGX_HTTP_ES_PASSED;
     }
 
     rc = ngx_http_es_store_check(elcf->store, sid, jti,
                                  cand->token.times.iat);
+
+#if (NGX_DEBUG)
+    {
+    u_char  text[36];
+
+    ngx_http_es_id_text(text, sid);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: store: sid %*s %s", (size_t) 36, text,
+                   rc == NGX_DECLINED ? "revoked"
+                   : rc == NGX_BUSY ? "replaced by a refresh"
+                   : rc == NGX_ABORT ? "issued before the state was lost"
+                   : "live");
+    }
+#endif
 
     if (rc == NGX_DECLINED) {
         cand->reason = "session revoked";
@@ -421,13 +457,32 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
         key = ngx_http_es_keys_find(elcf->keyset, jws.kid, jws.kid_len);
 
         if (key == NULL) {
+#if (NGX_DEBUG)
+            {
+            ngx_str_t  name;
+
+            name.len = jws.kid_len;
+            name.data = (u_char *) jws.kid;
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "embed_session: kid \"%V\" not found",
+                           ngx_http_es_log_text(r->pool, &name));
+            }
+#endif
             cand->reason = "unknown \"kid\"";
             return NGX_DECLINED;
         }
 
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "embed_session: kid \"%*s\" key found",
+                       jws.kid_len, jws.kid);
+
     } else if (elcf->keyset->keys.nelts == 1) {
         keys = elcf->keyset->keys.elts;
         key = keys[0];
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "embed_session: no kid, the one key");
 
     } else {
         cand->reason = "no \"kid\" and several keys";
@@ -435,6 +490,10 @@ ngx_http_es_verify_signature(ngx_http_request_t *r,
     }
 
     rc = ngx_http_es_jws_check(&jws, key, &cand->reason);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: signature %s",
+                   rc == NGX_HTTP_ES_JWS_OK ? "verified" : "not verified");
 
     if (rc == NGX_HTTP_ES_JWS_OK) {
         rc = ngx_http_es_jws_claims_parse(&token->claims, &jws, &cand->reason);
