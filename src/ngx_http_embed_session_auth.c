@@ -559,7 +559,7 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     if (code == NGX_HTTP_ES_API_KEY_INVALID) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "embed_session: api key lookup \"%V\": not found",
+                       "embed_session: api key lookup \"%V\": no match",
                        &q.lookup);
 
         /* the LOOKUP is not secret: it is what the key file holds */

@@ -155,10 +155,11 @@ ngx_http_es_verify(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     code = ngx_http_es_verify_token(r, elcf, data, &elcf->type, cand);
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "embed_session: token %s",
-                   code == NGX_HTTP_ES_PASSED ? "verified"
-                   : cand->reason ? cand->reason : "refused");
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: token %s%s",
+                   code == NGX_HTTP_ES_PASSED ? "verified" : "refused: ",
+                   code == NGX_HTTP_ES_PASSED ? ""
+                   : cand->reason ? cand->reason : "an internal error");
 
     if (code != NGX_HTTP_ES_PASSED || elcf->store == NULL) {
         return code;
@@ -377,7 +378,7 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                    rc == NGX_DECLINED ? "revoked"
                    : rc == NGX_BUSY ? "replaced by a refresh"
                    : rc == NGX_ABORT ? "issued before the state was lost"
-                   : "live");
+                   : "not revoked");
     }
 #endif
 
