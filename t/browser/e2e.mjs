@@ -15,6 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { CheckError, assert, eq, check, tally } from './checks.mjs';
+
 const env = process.env;
 for (const name of ['ES_PORT_A', 'ES_PORT_B', 'ES_PORT_C', 'ES_PORT_U',
                     'ES_BROWSER_OUT', 'ES_NGINX_PREFIX']) {
@@ -42,58 +44,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- checks -------------------------------------------------------------
 
-let n = 0;
-let passed = 0;
-let failed = 0;
 const started = Date.now();
-
-class CheckError extends Error {}
-
-function assert(cond, what) {
-    if (!cond) {
-        throw new CheckError(what);
-    }
-}
 
 function needs(value, what) {
     assert(value, `needs ${what}`);
-}
-
-function eq(actual, expected, what) {
-    if (actual !== expected) {
-        throw new CheckError(`${what}: expected ${JSON.stringify(expected)}`
-                             + `, got ${JSON.stringify(actual)}`);
-    }
-}
-
-async function check(name, fn, timeoutMs = 30000) {
-    const t = Date.now();
-    let timer;
-
-    n++;
-    try {
-        await Promise.race([
-            fn(),
-            new Promise((resolve, reject) => {
-                timer = setTimeout(() => reject(new CheckError(
-                    `timed out after ${timeoutMs} ms`)), timeoutMs);
-            }),
-        ]);
-        passed++;
-        console.log(`ok ${n} - ${name} (${((Date.now() - t) / 1000)
-                                            .toFixed(1)} s)`);
-    } catch (e) {
-        failed++;
-        console.log(`not ok ${n} - ${name}`);
-        const text = (e instanceof CheckError ? e.message
-                                              : (e && e.stack) || String(e))
-            .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<token>');
-        for (const line of text.split('\n')) {
-            console.log(`#   ${line}`);
-        }
-    } finally {
-        clearTimeout(timer);
-    }
 }
 
 
@@ -706,7 +660,8 @@ for (const rec of recs) {
 }
 await context.close();
 
-console.log(`# ${n} checks in ${((Date.now() - started) / 1000).toFixed(1)} s`
+console.log(`# ${tally.n} checks in `
+            + `${((Date.now() - started) / 1000).toFixed(1)} s`
             + `; screenshots in ${shots}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);

@@ -22,6 +22,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { CheckError, assert, eq, check as checkAll, tally }
+    from './checks.mjs';
+
 const env = process.env;
 for (const name of ['ES_PORT_A', 'ES_PORT_P', 'ES_BROWSER_OUT',
                     'ES_NGINX_PREFIX']) {
@@ -42,55 +45,12 @@ const FRAME_API = `${P}/embed/api/chat/conversations`;
 const REFRESH = `${P}/api/public/embed/refresh`;
 const CHAT = `${P}/embed/chat`;
 
-let n = 0;
-let passed = 0;
-let failed = 0;
 const started = Date.now();
 
-class CheckError extends Error {}
+// this flow's checks time out after 15 s
+const check = (name, fn, timeoutMs = 15000) =>
+    checkAll(name, fn, timeoutMs);
 
-function assert(cond, what) {
-    if (!cond) {
-        throw new CheckError(what);
-    }
-}
-
-function eq(actual, expected, what) {
-    if (actual !== expected) {
-        throw new CheckError(`${what}: expected ${JSON.stringify(expected)}`
-                             + `, got ${JSON.stringify(actual)}`);
-    }
-}
-
-async function check(name, fn, timeoutMs = 15000) {
-    const t = Date.now();
-    let timer;
-
-    n++;
-    try {
-        await Promise.race([
-            fn(),
-            new Promise((resolve, reject) => {
-                timer = setTimeout(() => reject(new CheckError(
-                    `timed out after ${timeoutMs} ms`)), timeoutMs);
-            }),
-        ]);
-        passed++;
-        console.log(`ok ${n} - ${name} (${((Date.now() - t) / 1000)
-                                            .toFixed(1)} s)`);
-    } catch (e) {
-        failed++;
-        console.log(`not ok ${n} - ${name}`);
-        const text = (e instanceof CheckError ? e.message
-                                              : (e && e.stack) || String(e))
-            .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<token>');
-        for (const line of text.split('\n')) {
-            console.log(`#   ${line}`);
-        }
-    } finally {
-        clearTimeout(timer);
-    }
-}
 
 function readLog(name) {
     try {
@@ -420,6 +380,7 @@ fs.writeFileSync(path.join(out, 'network-pilot.json'),
                  JSON.stringify({ responses, console: consoleLines }, null, 1));
 await context.close();
 
-console.log(`# ${n} checks in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`# ${tally.n} checks in `
+            + `${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);
