@@ -559,7 +559,7 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     if (code == NGX_HTTP_ES_API_KEY_INVALID) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "embed_session: api key lookup \"%V\": no match",
+                       "embed_session: API key lookup \"%V\": no match",
                        &q.lookup);
 
         /* the LOOKUP is not secret: it is what the key file holds */
@@ -571,7 +571,7 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
     id.len = q.str[NGX_HTTP_ES_API_STR_ID].len;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "embed_session: api key lookup \"%V\": found, id \"%V\", "
+                   "embed_session: API key lookup \"%V\": found, id \"%V\", "
                    "%s", &q.lookup, &id,
                    code == NGX_HTTP_ES_API_KEY_REVOKED ? "revoked"
                    : code == NGX_HTTP_ES_API_KEY_EXPIRED ? "expired"

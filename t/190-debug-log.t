@@ -210,9 +210,9 @@ embed_session: no token
 "POST /mint\n$::MINT_BODY"
 --- error_code: 201
 --- grep_error_log eval
-qr/embed_session: (?:api key lookup .*|mint: (?!claims).*|mint: claims built)/
+qr/embed_session: (?:API key lookup .*|mint: (?!claims).*|mint: claims built)/
 --- grep_error_log_out
-embed_session: api key lookup "lc_Acme0001": found, id "acme", valid
+embed_session: API key lookup "lc_Acme0001": found, id "acme", valid
 embed_session: mint: body read, 59 bytes
 embed_session: mint: field 0 "user" checked, present
 embed_session: mint: field 1 "allowedOrigins" checked, present
@@ -235,7 +235,7 @@ embed_session: mint: renew token signed, 430 bytes
 "Authorization: Bearer lc_Nobody01ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ\nContent-Type: application/json"
 --- error_code: 401
 --- error_log
-embed_session: api key lookup "lc_Nobody01": no match
+embed_session: API key lookup "lc_Nobody01": no match
 --- no_error_log eval
 ["[error]", ::ours_with('lc_Nobody01ZZZZ')]
 
