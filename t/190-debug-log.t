@@ -4,7 +4,8 @@
 # error log at level debug (or debug_connection), the module traces each
 # step of a request: the token source chosen, cache miss then hit, the kid
 # and its key, the signature, the token's verdict, the store's verdict,
-# API-key lookups, each mint step, a refresh, a revoke.  Never a secret:
+# API-key lookups, each mint step, a refresh, a revoke, a preflight, the
+# URL exchange.  Never a secret:
 # no line of the module holds a raw API key or a token (nginx core's own
 # debug lines do print request headers, a secret among them: that is the
 # debug log's nature, and why it is for test machines).
@@ -263,3 +264,56 @@ renew token signature in a module line: no
 --- error_log
 embed_session: cache miss
 embed_session: cache hit
+
+
+
+=== TEST 7: browsers: a preflight answered
+--- http_config
+    # the verifier alone: no API keys, no store
+--- config
+    location = /p {
+        embed_session_verify  on;
+        embed_session_keys    $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_cors    https://app.example.com;
+    }
+--- request
+OPTIONS /p
+--- more_headers
+Origin: https://app.example.com
+Access-Control-Request-Method: GET
+Access-Control-Request-Headers: X-Session-Token
+--- error_code: 204
+--- grep_error_log eval
+qr/\[debug\] .*?\Kembed_session: .*/
+--- grep_error_log_out
+embed_session: preflight answered: origin "https://app.example.com", method "GET"
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: browsers: a token from the URL traded for a cookie
+--- http_config
+    # the verifier alone: no API keys, no store
+--- config
+    location /u/ {
+        embed_session_verify        on;
+        embed_session_keys          $TEST_NGINX_ES_DATA/keys/hs256.jwks;
+        embed_session_token         $arg_token $cookie_es;
+        embed_session_cookie        es;
+        embed_session_url_exchange  on;
+        # the exchange answers first: nothing reaches this
+        proxy_pass  http://127.0.0.1:1;
+    }
+--- request eval
+"GET /u/page?token=$::TOK"
+--- more_headers
+Origin: https://app.example.com
+--- error_code: 302
+--- grep_error_log eval
+qr/\[debug\] .*?\Kembed_session: (?:token from|url exchange).*/
+--- grep_error_log_out
+embed_session: token from "$arg_token"
+embed_session: url exchange: token from the URL traded for cookie "es"
+--- no_error_log eval
+["[error]", ::ours_with($::SIG)]
