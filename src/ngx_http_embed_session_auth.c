@@ -82,6 +82,20 @@ static ngx_http_es_api_source_t  ngx_http_es_api_bearer_only = {
 };
 
 
+static ngx_inline ngx_http_es_api_source_t *
+ngx_http_es_api_sources(ngx_http_es_api_conf_t *conf, ngx_uint_t *n)
+{
+    if (conf->sources == NULL) {
+        *n = 1;
+        return &ngx_http_es_api_bearer_only;
+    }
+
+    *n = conf->sources->nelts;
+
+    return conf->sources->elts;
+}
+
+
 /* configuration ********************************************************/
 
 void
@@ -635,14 +649,7 @@ ngx_http_es_api_credential(ngx_http_request_t *r,
     ngx_table_elt_t           *h;
     ngx_http_es_api_source_t  *src, *bearer;
 
-    if (conf->sources) {
-        src = conf->sources->elts;
-        nsources = conf->sources->nelts;
-
-    } else {
-        src = &ngx_http_es_api_bearer_only;
-        nsources = 1;
-    }
+    src = ngx_http_es_api_sources(conf, &nsources);
 
     bearer = NULL;
 
@@ -841,14 +848,7 @@ ngx_http_es_api_reads(ngx_http_es_api_conf_t *conf,
     ngx_uint_t                 i, n;
     ngx_http_es_api_source_t  *src;
 
-    if (conf->sources) {
-        src = conf->sources->elts;
-        n = conf->sources->nelts;
-
-    } else {
-        src = &ngx_http_es_api_bearer_only;
-        n = 1;
-    }
+    src = ngx_http_es_api_sources(conf, &n);
 
     for (i = 0; i < n; i++) {
         if (src[i].type != auth->source) {
@@ -879,14 +879,7 @@ ngx_http_es_api_is_source(ngx_http_es_api_conf_t *conf, ngx_table_elt_t *h)
     ngx_uint_t                 i, n;
     ngx_http_es_api_source_t  *src;
 
-    if (conf->sources) {
-        src = conf->sources->elts;
-        n = conf->sources->nelts;
-
-    } else {
-        src = &ngx_http_es_api_bearer_only;
-        n = 1;
-    }
+    src = ngx_http_es_api_sources(conf, &n);
 
     for (i = 0; i < n; i++) {
 
