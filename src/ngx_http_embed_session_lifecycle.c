@@ -694,7 +694,7 @@ ngx_http_es_refresh_mint(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                     ctx->minted_jti.data,
                                     ctx->minted_jti.len))
            != 0
-        || ngx_http_es_mint_dump(r, claims, &payload) != NGX_OK)
+        || ngx_http_es_json_text(r->pool, claims, &payload) != NGX_OK)
     {
         goto done;
     }
@@ -709,7 +709,7 @@ ngx_http_es_refresh_mint(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     if (ngx_http_es_json_set(claims, (u_char *) "exp", 3,
                              ngx_http_es_json_new_integer(rot->end)) != 0
-        || ngx_http_es_mint_dump(r, claims, &payload) != NGX_OK)
+        || ngx_http_es_json_text(r->pool, claims, &payload) != NGX_OK)
     {
         rc = NGX_ERROR;
         goto done;

@@ -1553,7 +1553,7 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         }
     }
 
-    if (ngx_http_es_mint_dump(r, claims, &value) != NGX_OK) {
+    if (ngx_http_es_json_text(r->pool, claims, &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1571,7 +1571,7 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
                                  ngx_http_es_json_new_integer(
                                      now + mcf->lifetime))
             != 0
-            || ngx_http_es_mint_dump(r, claims, &value) != NGX_OK)
+            || ngx_http_es_json_text(r->pool, claims, &value) != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -1674,7 +1674,7 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
     ngx_str_null(&payload);
 
     if (mcf->ticket) {
-        if (ngx_http_es_mint_dump(r, claims, &payload) != NGX_OK) {
+        if (ngx_http_es_json_text(r->pool, claims, &payload) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -1938,7 +1938,7 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 
         case NGX_HTTP_ES_OUT_FIELD:
             if (m->values && m->values[o[i].field]
-                && ngx_http_es_mint_dump(r, m->values[o[i].field], t)
+                && ngx_http_es_json_text(r->pool, m->values[o[i].field], t)
                    != NGX_OK)
             {
                 return NGX_ERROR;
@@ -2172,39 +2172,6 @@ ngx_http_es_mint_out_write(u_char *p, ngx_http_es_out_node_t *node,
     *p++ = '}';
 
     return p;
-}
-
-
-/* one pass into a buffer that is usually large enough, two otherwise */
-
-ngx_int_t
-ngx_http_es_mint_dump(ngx_http_request_t *r, ngx_http_es_json_t *json,
-    ngx_str_t *out)
-{
-    size_t   size;
-    u_char  *p;
-
-    size = 1024;
-
-    for ( ;; ) {
-        p = ngx_pnalloc(r->pool, size);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        out->len = ngx_http_es_json_dump(json, p, size);
-        out->data = p;
-
-        if (out->len == 0) {
-            return NGX_ERROR;
-        }
-
-        if (out->len <= size) {
-            return NGX_OK;
-        }
-
-        size = out->len;
-    }
 }
 
 

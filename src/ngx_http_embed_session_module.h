@@ -368,6 +368,8 @@ ngx_int_t ngx_http_es_content_error(ngx_http_request_t *r,
     ngx_http_es_code_t code, ngx_http_es_api_deny_t *deny);
 ngx_int_t ngx_http_es_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
+ngx_int_t ngx_http_es_json_text(ngx_pool_t *pool, ngx_http_es_json_t *json,
+    ngx_str_t *out);
 ngx_int_t ngx_http_es_send_empty(ngx_http_request_t *r, ngx_uint_t status);
 ngx_table_elt_t *ngx_http_es_header(ngx_http_request_t *r, char *name,
     char *value);
@@ -403,8 +405,6 @@ ngx_int_t ngx_http_es_mint_signed(ngx_http_request_t *r,
     size_t len, ngx_str_t *out);
 ngx_int_t ngx_http_es_mint_answer(ngx_http_request_t *r,
     ngx_http_es_mint_conf_t *mcf, time_t ttl);
-ngx_int_t ngx_http_es_mint_dump(ngx_http_request_t *r,
-    ngx_http_es_json_t *json, ngx_str_t *out);
 
 /* the lifecycle: refresh, revoke, exchange; the status page */
 char *ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

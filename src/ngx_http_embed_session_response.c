@@ -545,6 +545,43 @@ ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_code_t code,
 }
 
 
+/*
+ * The text of a JSON document the module built, in the pool: one pass into
+ * a buffer that is usually large enough, two otherwise.  Every JSON body
+ * and claims set the module writes goes through here.
+ */
+
+ngx_int_t
+ngx_http_es_json_text(ngx_pool_t *pool, ngx_http_es_json_t *json,
+    ngx_str_t *out)
+{
+    size_t   size;
+    u_char  *p;
+
+    size = 1024;
+
+    for ( ;; ) {
+        p = ngx_pnalloc(pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->len = ngx_http_es_json_dump(json, p, size);
+        out->data = p;
+
+        if (out->len == 0) {
+            return NGX_ERROR;
+        }
+
+        if (out->len <= size) {
+            return NGX_OK;
+        }
+
+        size = out->len;
+    }
+}
+
+
 ngx_int_t
 ngx_http_es_send_json(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
     size_t len)
