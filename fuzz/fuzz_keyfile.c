@@ -1,7 +1,7 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * fuzz_keyfile: the API key file (src/ngx_http_embed_session_keyfile.c):
+ * fuzz_keyfile: the API key file (src/ngx_http_embed_session_apikey_file.c):
  * its lines, its load, and the rewrite of one line that regenerate and
  * revoke make.
  *
@@ -102,7 +102,7 @@
 
 #include "fuzz_nginx.h"
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_keyfile.h"
+#include "ngx_http_embed_session_apikey_file.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -152,7 +152,7 @@ fz_fsync(int fd)
 #define geteuid      fz_geteuid
 #define fsync        fz_fsync
 
-#include "../src/ngx_http_embed_session_keyfile.c"
+#include "../src/ngx_http_embed_session_apikey_file.c"
 
 #undef ngx_strlchr
 #undef geteuid

@@ -14,7 +14,7 @@
 
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_json.h"
-#include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_apikey.h"
 #include "ngx_http_embed_session_store.h"
 
 

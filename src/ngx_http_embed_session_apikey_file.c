@@ -14,7 +14,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_keyfile.h"
+#include "ngx_http_embed_session_apikey_file.h"
 
 
 #define NGX_HTTP_ES_KEYFILE_ID_MAX        64

@@ -8,8 +8,8 @@
  */
 
 
-#ifndef _NGX_HTTP_EMBED_SESSION_KEYFILE_H_INCLUDED_
-#define _NGX_HTTP_EMBED_SESSION_KEYFILE_H_INCLUDED_
+#ifndef _NGX_HTTP_EMBED_SESSION_APIKEY_FILE_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_APIKEY_FILE_H_INCLUDED_
 
 
 #include "ngx_http_embed_session_module.h"
@@ -154,4 +154,4 @@ void ngx_http_es_keyfile_unlock(ngx_fd_t fd, ngx_str_t *name,
 uint64_t ngx_http_es_api_msec(void);
 
 
-#endif /* _NGX_HTTP_EMBED_SESSION_KEYFILE_H_INCLUDED_ */
+#endif /* _NGX_HTTP_EMBED_SESSION_APIKEY_FILE_H_INCLUDED_ */

@@ -17,7 +17,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_keyfile.h"
+#include "ngx_http_embed_session_apikey_file.h"
 
 
 struct ngx_http_es_api_sh_s {

@@ -8,8 +8,8 @@
  */
 
 
-#ifndef _NGX_HTTP_EMBED_SESSION_APIKEYS_H_INCLUDED_
-#define _NGX_HTTP_EMBED_SESSION_APIKEYS_H_INCLUDED_
+#ifndef _NGX_HTTP_EMBED_SESSION_APIKEY_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_APIKEY_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -257,4 +257,4 @@ void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_es_api_init_module(ngx_cycle_t *cycle);
 
 
-#endif /* _NGX_HTTP_EMBED_SESSION_APIKEYS_H_INCLUDED_ */
+#endif /* _NGX_HTTP_EMBED_SESSION_APIKEY_H_INCLUDED_ */
