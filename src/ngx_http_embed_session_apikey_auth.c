@@ -10,6 +10,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_apikey_zone.h"
 
 
 #define NGX_HTTP_ES_API_BODY_MAX      4096

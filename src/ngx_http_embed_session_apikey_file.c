@@ -7,13 +7,14 @@
  * rewritten for the changes regenerate and revoke make: one line edited,
  * written to FILE.tmp.PID, synced and renamed over the file.  Both under
  * a POSIX lock on FILE.lock: shared while the master reads, exclusive for
- * a change.  Also the reading of a whole key file of limited size, which
- * the verifier's key files share, and the rule of which files nginx may
- * trust with keys.
+ * a change.  The files are opened and read as file.c opens files nginx
+ * may trust with keys.
  */
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_file.h"
+#include "ngx_http_embed_session_apikey_zone.h"
 #include "ngx_http_embed_session_apikey_file.h"
 
 
@@ -27,11 +28,6 @@
 /* a lock is held for the few milliseconds of one rewrite */
 #define NGX_HTTP_ES_KEYFILE_LOCK_TRIES    100       /* of 10 ms each */
 #define NGX_HTTP_ES_KEYFILE_READ_TRIES    500
-
-/* how ngx_http_es_keyfile_open() opens */
-#define NGX_HTTP_ES_KEYFILE_WRITE         0x01      /* read-write, create */
-#define NGX_HTTP_ES_KEYFILE_MAY_MISS      0x02      /* absent: NGX_DECLINED */
-#define NGX_HTTP_ES_KEYFILE_LOCKFILE      0x04      /* for messages */
 
 
 /*
@@ -86,13 +82,6 @@ typedef struct {
 } ngx_http_es_keyfile_out_t;
 
 
-static ngx_int_t ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf,
-    ngx_log_t *log, ngx_uint_t level, const char *who, ngx_str_t *name,
-    ngx_uint_t flags, ngx_fd_t *fdp, ngx_file_info_t *fi);
-static const char *ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle,
-    ngx_file_info_t *fi, ngx_uint_t *details);
-static void ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log,
-    ngx_uint_t level, ngx_err_t err, const char *fmt, ...);
 static char *ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps,
     u_char *p, u_char *last);
 static ngx_int_t ngx_http_es_keyfile_parse_field(
@@ -168,9 +157,9 @@ ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone)
 
     rv = NGX_CONF_ERROR;
 
-    rc = ngx_http_es_keyfile_read(cf, NULL, "embed_session_api_keys: ",
-                                  &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
-                                  &buf, NULL);
+    rc = ngx_http_es_file_read(cf, NULL, "embed_session_api_keys: ",
+                               &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
+                               &buf, NULL);
 
     if (rc == NGX_DECLINED) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -201,324 +190,6 @@ unlock:
     }
 
     return rv;
-}
-
-
-/*
- * With cf, errors are those of the directive being read (emerg, with its
- * place in the configuration), else errors of the request r.  The buffer
- * is wiped when the read fails: a key file may hold secrets.
- */
-
-ngx_int_t
-ngx_http_es_keyfile_read(ngx_conf_t *cf, ngx_http_request_t *r,
-    const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,
-    ngx_file_info_t *fi)
-{
-    u_char           *p;
-    size_t            size;
-    ssize_t           n;
-    ngx_fd_t          fd;
-    ngx_int_t         rc;
-    ngx_log_t        *log;
-    ngx_uint_t        level;
-    ngx_pool_t       *pool;
-    ngx_cycle_t      *cycle;
-    ngx_file_info_t   info;
-
-    if (cf) {
-        log = cf->log;
-        pool = cf->temp_pool;
-        level = NGX_LOG_EMERG;
-        cycle = cf->cycle;
-
-    } else {
-        log = r->connection->log;
-        pool = r->pool;
-        level = NGX_LOG_ERR;
-        cycle = (ngx_cycle_t *) ngx_cycle;
-    }
-
-    if (fi == NULL) {
-        fi = &info;
-    }
-
-    ngx_str_null(buf);
-
-    if (ngx_http_es_keyfile_open(cycle, cf, log, level, who, name, 0, &fd,
-                                 fi)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_ERROR;
-    p = NULL;
-    size = 0;
-
-    /* the size of a regular file: what is read is bounded by it */
-
-    if (ngx_file_size(fi) > (off_t) max) {
-        rc = NGX_DECLINED;
-        goto done;
-    }
-
-    size = (size_t) ngx_file_size(fi);
-
-    p = ngx_pnalloc(pool, size + 1);
-    if (p == NULL) {
-        goto done;
-    }
-
-    n = ngx_read_fd(fd, p, size);
-
-    if (n == -1) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_read_fd_n " \"%V\" failed",
-                                who, name);
-        goto done;
-    }
-
-    if ((size_t) n != size) {
-        ngx_http_es_keyfile_log(cf, log, level, 0,
-                                "%s" ngx_read_fd_n " \"%V\" returned only "
-                                "%z bytes instead of %uz", who, name, n,
-                                size);
-        goto done;
-    }
-
-    buf->data = p;
-    buf->len = size;
-
-    rc = NGX_OK;
-
-done:
-
-    if (rc != NGX_OK && p) {
-        ngx_explicit_memzero(p, size);
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_http_es_keyfile_log(cf, log, NGX_LOG_ALERT, ngx_errno,
-                                ngx_close_file_n " \"%V\" failed", name);
-    }
-
-    return rc;
-}
-
-
-/*
- * A file that nginx may trust with keys.  The master reads key files as
- * root, and the API key file's directory must be writable by the workers'
- * user (regenerate and revoke rename a new file into it): whoever runs
- * as that user must not be able to make the master read another file, or
- * hang it.  So a key file (and FILE.lock) is a regular file, never a
- * symbolic link (the last component: O_NOFOLLOW), a FIFO (whose open
- * would block "nginx -t"), a device or a directory; nothing but its owner
- * and root may write it; and with the master running as root, it belongs
- * to root or to the workers' user, has one link (a hard link can name
- * any file), and only root's group or the workers' may write it.
- *
- * The type is checked before the open, so that a device is never opened,
- * and again on the descriptor, which is what was read.  NGX_OK with *fdp
- * and *fi; NGX_DECLINED when the file is absent and may be; NGX_ERROR,
- * logged.
- */
-
-static ngx_int_t
-ngx_http_es_keyfile_open(ngx_cycle_t *cycle, ngx_conf_t *cf, ngx_log_t *log,
-    ngx_uint_t level, const char *who, ngx_str_t *name, ngx_uint_t flags,
-    ngx_fd_t *fdp, ngx_file_info_t *fi)
-{
-    int          mode, create, access;
-    char        *what;
-    ngx_fd_t     fd;
-    ngx_err_t    err;
-    ngx_uint_t   details;
-    const char  *why;
-
-    what = (flags & NGX_HTTP_ES_KEYFILE_LOCKFILE) ? "lock file" : "key file";
-
-    *fdp = NGX_INVALID_FILE;
-
-    if (ngx_link_info(name->data, fi) == NGX_FILE_ERROR) {
-
-        if (ngx_errno == NGX_ENOENT
-            && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS))
-        {
-            return NGX_DECLINED;
-        }
-
-        /* the open() below fails alike, or makes a lock file */
-
-    } else {
-        why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
-
-        if (why) {
-            goto untrusted;
-        }
-    }
-
-    if (flags & NGX_HTTP_ES_KEYFILE_WRITE) {
-        mode = NGX_FILE_RDWR;
-        create = NGX_FILE_CREATE_OR_OPEN;
-        access = S_IRUSR|S_IWUSR;
-
-    } else {
-        mode = NGX_FILE_RDONLY;
-        create = NGX_FILE_OPEN;
-        access = 0;
-    }
-
-    fd = ngx_open_file(name->data, mode|NGX_FILE_NONBLOCK|O_NOFOLLOW|O_NOCTTY,
-                       create, access);
-
-    if (fd == NGX_INVALID_FILE) {
-        err = ngx_errno;
-
-        if (err == NGX_ENOENT && (flags & NGX_HTTP_ES_KEYFILE_MAY_MISS)) {
-            return NGX_DECLINED;
-        }
-
-        /* Linux says ELOOP for a symbolic link and O_NOFOLLOW, BSD EMLINK */
-
-        if (err == NGX_ELOOP || err == EMLINK) {
-            why = "is a symbolic link: name the file itself";
-            details = 0;
-            goto untrusted;
-        }
-
-        ngx_http_es_keyfile_log(cf, log, level, err,
-                                "%s" ngx_open_file_n " \"%V\" failed",
-                                who, name);
-        return NGX_ERROR;
-    }
-
-    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_fd_info_n " \"%V\" failed",
-                                who, name);
-        goto failed;
-    }
-
-    why = ngx_http_es_keyfile_trusted(cycle, fi, &details);
-
-    if (why) {
-        (void) ngx_close_file(fd);
-        goto untrusted;
-    }
-
-    /* a regular file: reads never wait anyway, but say so */
-
-    if (ngx_blocking(fd) == -1) {
-        ngx_http_es_keyfile_log(cf, log, level, ngx_errno,
-                                "%s" ngx_blocking_n " \"%V\" failed",
-                                who, name);
-        goto failed;
-    }
-
-    *fdp = fd;
-
-    return NGX_OK;
-
-failed:
-
-    (void) ngx_close_file(fd);
-
-    return NGX_ERROR;
-
-untrusted:
-
-    if (details) {
-        /* the mode in octal, which ngx_sprintf() does not write */
-
-        ngx_http_es_keyfile_log(cf, log, level, 0,
-                                "%s%s \"%V\" %s (owner uid %d, group gid %d, "
-                                "mode %ui%ui%ui%ui)", who, what, name, why,
-                                (int) fi->st_uid, (int) fi->st_gid,
-                                (ngx_uint_t) (fi->st_mode >> 9) & 7,
-                                (ngx_uint_t) (fi->st_mode >> 6) & 7,
-                                (ngx_uint_t) (fi->st_mode >> 3) & 7,
-                                (ngx_uint_t) fi->st_mode & 7);
-
-    } else {
-        ngx_http_es_keyfile_log(cf, log, level, 0, "%s%s \"%V\" %s",
-                                who, what, name, why);
-    }
-
-    return NGX_ERROR;
-}
-
-
-/* NULL, or why nginx may not trust the file: see above */
-
-static const char *
-ngx_http_es_keyfile_trusted(ngx_cycle_t *cycle, ngx_file_info_t *fi,
-    ngx_uint_t *details)
-{
-    ngx_uid_t  uid;
-    ngx_gid_t  gid;
-    ngx_int_t  known;
-
-    *details = 0;
-
-    if (S_ISLNK(fi->st_mode)) {
-        return "is a symbolic link: name the file itself";
-    }
-
-    if (!S_ISREG(fi->st_mode)) {
-        return "is not a regular file";
-    }
-
-    *details = 1;
-
-    if (fi->st_mode & S_IWOTH) {
-        return "is writable by other users";
-    }
-
-    /* not root: the master reads nothing the workers could not */
-
-    if (geteuid() != 0) {
-        return NULL;
-    }
-
-    known = (ngx_http_es_workers(cycle, &uid, &gid) == NGX_OK);
-
-    if (fi->st_uid != 0 && !(known && fi->st_uid == uid)) {
-        return "belongs to neither root nor the workers' user";
-    }
-
-    if ((fi->st_mode & S_IWGRP)
-        && fi->st_gid != 0 && !(known && fi->st_gid == gid))
-    {
-        return "is writable by a group other than root's and the workers'";
-    }
-
-    if (fi->st_nlink != 1) {
-        return "has more than one hard link";
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_http_es_keyfile_log(ngx_conf_t *cf, ngx_log_t *log, ngx_uint_t level,
-    ngx_err_t err, const char *fmt, ...)
-{
-    u_char   *p, buf[NGX_MAX_ERROR_STR];
-    va_list   args;
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
-    va_end(args);
-
-    if (cf) {
-        ngx_conf_log_error(level, cf, err, "%*s", (size_t) (p - buf), buf);
-
-    } else {
-        ngx_log_error(level, log, err, "%*s", (size_t) (p - buf), buf);
-    }
 }
 
 
@@ -1459,9 +1130,9 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
 
     log = r->connection->log;
 
-    rc = ngx_http_es_keyfile_read(NULL, r, "embed_session_api_keys: ",
-                                  &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
-                                  &buf, &fi);
+    rc = ngx_http_es_file_read(NULL, r, "embed_session_api_keys: ",
+                               &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
+                               &buf, &fi);
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
@@ -1554,7 +1225,7 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
 }
 
 
-/* the line of the record ID: see keyfile.h */
+/* the line of the record ID: see apikey_file.h */
 
 ngx_int_t
 ngx_http_es_keyfile_find_line(u_char *p, u_char *last, ngx_str_t *id,
@@ -1597,7 +1268,7 @@ ngx_http_es_keyfile_find_line(u_char *p, u_char *last, ngx_str_t *id,
 }
 
 
-/* one line changed: see keyfile.h */
+/* one line changed: see apikey_file.h */
 
 ngx_int_t
 ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
@@ -2016,12 +1687,12 @@ ngx_http_es_keyfile_lock(ngx_cycle_t *cycle, ngx_str_t *name,
     tries = write ? NGX_HTTP_ES_KEYFILE_LOCK_TRIES
                   : NGX_HTTP_ES_KEYFILE_READ_TRIES;
 
-    rc = ngx_http_es_keyfile_open(cycle, NULL, log, level,
-                                  "embed_session_api_keys: ", name,
-                                  NGX_HTTP_ES_KEYFILE_LOCKFILE
-                                  | (write ? NGX_HTTP_ES_KEYFILE_WRITE
-                                           : NGX_HTTP_ES_KEYFILE_MAY_MISS),
-                                  &fd, &fi);
+    rc = ngx_http_es_file_open(cycle, NULL, log, level,
+                               "embed_session_api_keys: ", name,
+                               NGX_HTTP_ES_FILE_LOCKFILE
+                               | (write ? NGX_HTTP_ES_FILE_WRITE
+                                        : NGX_HTTP_ES_FILE_MAY_MISS),
+                               &fd, &fi);
 
     if (rc == NGX_DECLINED) {
         return NGX_OK;

@@ -2,9 +2,10 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * Between the API key zone (apikeys.c) and the key file (keyfile.c): the
- * record both build and keep, the zone with the names of its file, and
- * what each side asks of the other.
+ * The API key file, as the rest of the family sees it: one line parsed,
+ * found and edited (apikey_file.c, apikey_rewrite.c), the load of the
+ * whole file into a zone's records, the rewrite of one line, the lock.
+ * The record and the zone are ngx_http_embed_session_apikey_zone.h's.
  */
 
 
@@ -13,76 +14,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
-
-
-typedef struct ngx_http_es_api_sh_s  ngx_http_es_api_sh_t;
-
-
-/*
- * A record: one slab allocation with all its strings.  Two nodes in the
- * one rbtree, keyed by the crc32 of the key's and the id_key's LOOKUP;
- * node.data tells them apart (0: key, 1: id_key).
- */
-
-typedef struct {
-    ngx_rbtree_node_t           node;
-    ngx_rbtree_node_t           id_node;
-    ngx_queue_t                 queue;
-    size_t                      size;
-
-    uint64_t                    updated;    /* ms, last regenerate/revoke */
-    time_t                      expires;    /* -1: never */
-
-    ngx_uint_t                  rate;       /* 0: no limit */
-    time_t                      period;
-    time_t                      window;     /* start of the current one */
-    ngx_uint_t                  count;      /* requests in it */
-
-    unsigned                    revoked:1;
-    unsigned                    has_id_key:1;
-    unsigned                    has_serial:1;
-
-    u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
-    u_char                      id_hash[NGX_HTTP_ES_API_HASH_LEN];
-
-    ngx_http_es_api_span_t      str[NGX_HTTP_ES_API_NSTR];
-    size_t                      len;
-    u_char                      data[1];
-} ngx_http_es_api_rec_t;
-
-
-struct ngx_http_es_api_zone_s {
-    ngx_http_es_api_sh_t       *sh;
-    ngx_slab_pool_t            *shpool;
-    ngx_shm_zone_t             *shm_zone;
-
-    ngx_str_t                   file;       /* full name, NUL-terminated */
-    ngx_str_t                   lock;       /* FILE.lock */
-    ngx_array_t                 records;    /* ngx_http_es_api_rec_t * */
-    uint64_t                    parsed;     /* ms, when the file was read */
-
-    ngx_cycle_t                *cycle;
-    ngx_http_es_api_zone_t     *old;        /* of another size, replaced */
-
-    ngx_str_t                   end_flags;  /* end_sessions=, comma-joined */
-
-    unsigned                    declared:1;
-    unsigned                    writes:1;   /* regenerate or revoke */
-};
-
-
-/* an ID or a LOOKUP: while parsing, for duplicates; on reload, by ID */
-
-typedef struct {
-    ngx_str_node_t              sn;
-    ngx_uint_t                  line;
-    ngx_http_es_api_rec_t      *rec;
-} ngx_http_es_api_name_t;
-
-
-#define ngx_http_es_api_str(rec, n, s)                                       \
-    (s)->data = (rec)->data + (rec)->str[n].off;                             \
-    (s)->len = (rec)->str[n].len
+#include "ngx_http_embed_session_apikey_zone.h"
 
 
 /*
@@ -150,8 +82,8 @@ ngx_int_t ngx_http_es_keyfile_lock(ngx_cycle_t *cycle, ngx_str_t *name,
 void ngx_http_es_keyfile_unlock(ngx_fd_t fd, ngx_str_t *name,
     ngx_log_t *log);
 
-/* the zone: the wall clock that records' "updated" is kept in */
-uint64_t ngx_http_es_api_msec(void);
+/* PREFIX ([A-Za-z0-9_]* ending in "_", or empty) + 40 of [A-Za-z0-9] */
+ngx_int_t ngx_http_es_api_is_raw_key(u_char *p, size_t len);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_APIKEY_FILE_H_INCLUDED_ */

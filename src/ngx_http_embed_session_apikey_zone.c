@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_http_embed_session_module authors
  *
  * The API key store: the shared memory zone that holds the records of the
- * key file (keyfile.c) for every worker; the lookup of a credential with
+ * key file (apikey_file.c) for every worker; the lookup of a credential with
  * its rate limit; and the changes regenerate and revoke make, written to
  * the file first and to the zone after.
  *
@@ -17,6 +17,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_apikey_zone.h"
 #include "ngx_http_embed_session_apikey_file.h"
 
 

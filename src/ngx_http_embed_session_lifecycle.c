@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
 
 
 #define NGX_HTTP_ES_LIFE_BODY_MAX     (16 * 1024)

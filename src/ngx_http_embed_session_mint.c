@@ -9,6 +9,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_file.h"
 
 
 #define NGX_HTTP_ES_MINT_DETAILS_MAX  32
@@ -3281,8 +3283,8 @@ ngx_http_es_known_file(ngx_conf_t *cf, ngx_http_es_known_t *k)
 
     name = k->source;
 
-    rc = ngx_http_es_keyfile_read(cf, NULL, "", &name,
-                                  NGX_HTTP_ES_KEY_FILE_MAX, &buf, NULL);
+    rc = ngx_http_es_file_read(cf, NULL, "", &name,
+                               NGX_HTTP_ES_KEY_FILE_MAX, &buf, NULL);
 
     if (rc == NGX_ERROR) {
         return NGX_CONF_ERROR;

@@ -5,6 +5,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_keyset.h"
+#include "ngx_http_embed_session_apikey.h"
 
 
 static void *ngx_http_es_create_main_conf(ngx_conf_t *cf);

@@ -14,7 +14,6 @@
 
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_json.h"
-#include "ngx_http_embed_session_apikey.h"
 #include "ngx_http_embed_session_store.h"
 
 
@@ -118,6 +117,26 @@ typedef struct {
     ngx_str_t                   claim;
     ngx_http_complex_value_t    value;
 } ngx_http_es_require_t;
+
+
+/*
+ * API keys: the part of the location configuration that is theirs; the
+ * rest of their types is ngx_http_embed_session_apikey.h's
+ */
+
+typedef struct ngx_http_es_api_zone_s  ngx_http_es_api_zone_t;
+typedef struct ngx_http_es_api_deny_s  ngx_http_es_api_deny_t;
+typedef struct ngx_http_es_api_key_s   ngx_http_es_api_key_t;
+
+typedef struct {
+    ngx_http_es_api_zone_t     *zone;       /* NULL: off */
+    ngx_array_t                *sources;    /* ngx_http_es_api_source_t */
+    ngx_flag_t                  no_bearer;
+    ngx_array_t                *denies;     /* ngx_http_es_api_deny_t */
+    ngx_flag_t                  regenerate;
+    ngx_flag_t                  revoke;
+    ngx_flag_t                  strip;      /* the credential headers */
+} ngx_http_es_api_conf_t;
 
 
 /* embed_session_error_code CODE STATUS NEWCODE ["message"] */
@@ -320,12 +339,6 @@ typedef ngx_uint_t (*ngx_http_es_header_drop_pt)(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_es_headers_drop(ngx_http_request_t *r,
     ngx_http_es_header_drop_pt drop, void *data, ngx_uint_t room);
-
-/* keys */
-char *ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
-    ngx_str_t *file, ngx_http_es_jws_alg_t alg, ngx_str_t *kid);
-ngx_http_es_jws_key_t *ngx_http_es_keys_find(ngx_http_es_keyset_t *set,
-    u_char *kid, size_t len);
 
 /* verified-token cache, per worker */
 ngx_int_t ngx_http_es_cache_init(ngx_cycle_t *cycle, ngx_uint_t size);

@@ -35,6 +35,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_keyset.h"
+#include "ngx_http_embed_session_apikey.h"
 
 
 #define NGX_HTTP_ES_STATE_MAGIC      "ESSTATE2"

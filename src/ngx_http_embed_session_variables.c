@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
 
 
 #define NGX_HTTP_ES_CLAIM_PREFIX  "embed_session_claim_"

@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_keyset.h"
 
 
 typedef struct {

@@ -1,0 +1,197 @@
+
+/*
+ * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * The API key zone (apikey_zone.c), as the rest of the family sees it: a
+ * record and its strings, the zone with the names of its file, the
+ * question a request asks of it, the change that regenerate and revoke
+ * make.  The key file (apikey_file.c) builds the records, the request
+ * code (apikey_auth.c) asks and changes.
+ */
+
+
+#ifndef _NGX_HTTP_EMBED_SESSION_APIKEY_ZONE_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_APIKEY_ZONE_H_INCLUDED_
+
+
+#include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
+
+
+/*
+ * A record's strings, packed one after the other; lists are kept as their
+ * comma-joined text (items cannot hold a comma), origins in normal form.
+ * LOOKUP to FLAGS are in the order of the key file's fields key= to
+ * flags= (apikey_file.c).  OWNER is what ngx_http_es_owner() makes the
+ * owner of the key's sessions from: "ID:SERIAL", or "ID" for a record
+ * without serial= (the owner every record had before serials existed).
+ */
+
+#define NGX_HTTP_ES_API_RECORD_MAX    8192  /* all strings of one record */
+#define NGX_HTTP_ES_API_HASH_LEN      32    /* SHA-256 */
+
+typedef enum {
+    NGX_HTTP_ES_API_STR_ID = 0,
+    NGX_HTTP_ES_API_STR_LOOKUP,
+    NGX_HTTP_ES_API_STR_ID_LOOKUP,          /* empty: no id_key */
+    NGX_HTTP_ES_API_STR_SCOPE,
+    NGX_HTTP_ES_API_STR_TENANT,
+    NGX_HTTP_ES_API_STR_RESOURCES,
+    NGX_HTTP_ES_API_STR_GRANTS,
+    NGX_HTTP_ES_API_STR_ORIGINS,
+    NGX_HTTP_ES_API_STR_FLAGS,
+    NGX_HTTP_ES_API_STR_OWNER,
+    NGX_HTTP_ES_API_NSTR
+} ngx_http_es_api_str_e;
+
+
+typedef struct {
+    u_short                         off;
+    u_short                         len;
+} ngx_http_es_api_span_t;
+
+
+typedef struct ngx_http_es_api_sh_s  ngx_http_es_api_sh_t;
+
+
+/*
+ * A record: one slab allocation with all its strings.  Two nodes in the
+ * one rbtree, keyed by the crc32 of the key's and the id_key's LOOKUP;
+ * node.data tells them apart (0: key, 1: id_key).
+ */
+
+typedef struct {
+    ngx_rbtree_node_t           node;
+    ngx_rbtree_node_t           id_node;
+    ngx_queue_t                 queue;
+    size_t                      size;
+
+    uint64_t                    updated;    /* ms, last regenerate/revoke */
+    time_t                      expires;    /* -1: never */
+
+    ngx_uint_t                  rate;       /* 0: no limit */
+    time_t                      period;
+    time_t                      window;     /* start of the current one */
+    ngx_uint_t                  count;      /* requests in it */
+
+    unsigned                    revoked:1;
+    unsigned                    has_id_key:1;
+    unsigned                    has_serial:1;
+
+    u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
+    u_char                      id_hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    ngx_http_es_api_span_t      str[NGX_HTTP_ES_API_NSTR];
+    size_t                      len;
+    u_char                      data[1];
+} ngx_http_es_api_rec_t;
+
+
+struct ngx_http_es_api_zone_s {
+    ngx_http_es_api_sh_t       *sh;
+    ngx_slab_pool_t            *shpool;
+    ngx_shm_zone_t             *shm_zone;
+
+    ngx_str_t                   file;       /* full name, NUL-terminated */
+    ngx_str_t                   lock;       /* FILE.lock */
+    ngx_array_t                 records;    /* ngx_http_es_api_rec_t * */
+    uint64_t                    parsed;     /* ms, when the file was read */
+
+    ngx_cycle_t                *cycle;
+    ngx_http_es_api_zone_t     *old;        /* of another size, replaced */
+
+    ngx_str_t                   end_flags;  /* end_sessions=, comma-joined */
+
+    unsigned                    declared:1;
+    unsigned                    writes:1;   /* regenerate or revoke */
+};
+
+
+/* an ID or a LOOKUP: while parsing, for duplicates; on reload, by ID */
+
+typedef struct {
+    ngx_str_node_t              sn;
+    ngx_uint_t                  line;
+    ngx_http_es_api_rec_t      *rec;
+} ngx_http_es_api_name_t;
+
+
+#define ngx_http_es_api_str(rec, n, s)                                       \
+    (s)->data = (rec)->data + (rec)->str[n].off;                             \
+    (s)->len = (rec)->str[n].len
+
+
+/*
+ * One question to the zone, answered under its mutex in one go: find the
+ * record by LOOKUP, compare the hash, check status, expiry and the deny
+ * rules, count the request against the rate, and copy the record out.
+ */
+
+typedef struct {
+    ngx_uint_t                      id_credential;  /* an id_key one */
+    ngx_str_t                       lookup;
+    u_char                          hash[NGX_HTTP_ES_API_HASH_LEN];
+    ngx_array_t                    *denies;
+    time_t                          now;
+
+    ngx_http_es_api_deny_t         *denied;
+    ngx_uint_t                      rate_limit;
+    ngx_uint_t                      rate_remaining;
+    time_t                          rate_reset;
+
+    ngx_http_es_api_span_t          str[NGX_HTTP_ES_API_NSTR];
+    size_t                          len;
+    u_char                          data[NGX_HTTP_ES_API_RECORD_MAX];
+} ngx_http_es_api_query_t;
+
+
+/* what regenerate and revoke change, file first, then the zone */
+
+typedef struct {
+    ngx_uint_t                      revoke;     /* else regenerate */
+    ngx_str_t                       id;         /* the record changed */
+
+    /* the caller's credential: it must still be valid at the change */
+    ngx_uint_t                      id_credential;
+    ngx_str_t                       lookup;
+    u_char                          hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    /* regenerate: the new key (and id_key when the record has one) */
+    ngx_str_t                       new_lookup;
+    u_char                          new_hash[NGX_HTTP_ES_API_HASH_LEN];
+    ngx_str_t                       new_id_lookup;
+    u_char                          new_id_hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    /* out: the OWNER string of the record changed */
+    ngx_str_t                       owner;
+    u_char                          owner_data[NGX_HTTP_ES_API_OWNER_MAX];
+} ngx_http_es_api_change_t;
+
+
+/*
+ * query(): a ngx_http_es_code_t: PASSED (0) with q's record copy, or
+ * API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED, DENIED (q->denied),
+ * RATE_LIMITED; the record is copied for all but API_KEY_INVALID.
+ * change(): PASSED, API_KEY_INVALID (the caller's credential changed
+ * meanwhile), VALIDATION_FAILED (no record with that ID), or NGX_ERROR
+ * (the file could not be written, or its line would not load, or a
+ * reload replaced the zone: logged; the file and the zone are unchanged).
+ */
+ngx_int_t ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
+    ngx_http_es_api_query_t *q);
+ngx_int_t ngx_http_es_api_change(ngx_http_request_t *r,
+    ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
+ngx_http_es_api_deny_t *ngx_http_es_api_deny_match(ngx_array_t *denies,
+    ngx_str_t *scope, ngx_str_t *flags, ngx_str_t *grants);
+ngx_int_t ngx_http_es_api_next_item(u_char **pos, u_char *last,
+    ngx_str_t *item);
+ngx_http_es_api_zone_t *ngx_http_es_api_zone_get(ngx_conf_t *cf,
+    ngx_str_t *name);
+ngx_int_t ngx_http_es_api_zone_check(ngx_conf_t *cf,
+    ngx_http_es_api_zone_t *zone, ngx_uint_t writes);
+
+/* the wall clock that records' "updated" is kept in */
+uint64_t ngx_http_es_api_msec(void);
+
+
+#endif /* _NGX_HTTP_EMBED_SESSION_APIKEY_ZONE_H_INCLUDED_ */
