@@ -1,9 +1,10 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * fuzz_keyfile: the API key file (src/ngx_http_embed_session_apikey_file.c):
- * its lines, its load, and the rewrite of one line that regenerate and
- * revoke make.
+ * fuzz_keyfile: the API key file: its lines and its load
+ * (src/ngx_http_embed_session_apikey_file.c), and the rewrite of one line
+ * that regenerate and revoke make (..._apikey_rewrite.c), with the open
+ * and read of the files nginx trusts (src/ngx_http_embed_session_file.c).
  *
  * Four bytes choose the change, the rest is the key file:
  *
@@ -25,7 +26,7 @@
  *   byte 3  the seed of the new credentials' 8 characters and hashes
  *
  * An nginx-linked harness (fuzz/README.md): it includes the key file's
- * source for its static functions.  Each input goes through:
+ * sources for their static functions.  Each input goes through:
  *
  * - ngx_http_es_keyfile_parse_line() on every line, the record in a heap
  *   buffer of exactly NGX_HTTP_ES_KEYFILE_REC_SIZE bytes;
@@ -40,8 +41,8 @@
  *   the harness's own (under /dev/shm when there is one), with a request
  *   that is a pool and a log; then the load of the file it wrote.
  *
- * Two functions are taken over in the key file's source before it is
- * included: geteuid() says "not root", so that the checks of the files
+ * Two functions are taken over in the key file's sources (the three
+ * above) before they are included: geteuid() says "not root", so that the checks of the files
  * nginx trusts stop at "a regular file, not writable by others" (the
  * harness made them; those checks are t/056's) and no fchown() is made;
  * fsync() only checks its descriptor (durability is not the subject, and
@@ -152,7 +153,9 @@ fz_fsync(int fd)
 #define geteuid      fz_geteuid
 #define fsync        fz_fsync
 
+#include "../src/ngx_http_embed_session_file.c"
 #include "../src/ngx_http_embed_session_apikey_file.c"
+#include "../src/ngx_http_embed_session_apikey_rewrite.c"
 
 #undef ngx_strlchr
 #undef geteuid

@@ -2,8 +2,8 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * The API key file, as the rest of the family sees it: one line parsed,
- * found and edited (apikey_file.c, apikey_rewrite.c), the load of the
+ * The API key file, as the rest of the family sees it: one line parsed
+ * (apikey_file.c), found and edited (apikey_rewrite.c), the load of the
  * whole file into a zone's records, the rewrite of one line, the lock.
  * The record and the zone are ngx_http_embed_session_apikey_zone.h's.
  */
@@ -61,6 +61,10 @@ ngx_int_t ngx_http_es_keyfile_find_line(u_char *p, u_char *last,
 ngx_int_t ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl,
     u_char *p, u_char *last, ngx_http_es_api_change_t *ch, u_char *out,
     size_t *len);
+
+/* NGX_ERROR, with the reason in kl->err (printf-style, cut to fit) */
+ngx_int_t ngx_http_es_keyfile_fail(ngx_http_es_keyfile_line_t *kl,
+    const char *fmt, ...);
 
 
 /*
