@@ -5,11 +5,11 @@
  * API keys, as the rest of the module sees them: the directives, the key
  * a request authenticated with, the deny rules, the access phase guard,
  * the key management handlers and the master's work on the zones.  The
- * family is apikey_auth.c (requests), apikey_zone.c (the shared zone,
- * ngx_http_embed_session_apikey_zone.h), apikey_file.c and
- * apikey_rewrite.c (the key file, ngx_http_embed_session_apikey_file.h).
- * The part of the location configuration, ngx_http_es_api_conf_t, is in
- * the module's header, which the location configuration embeds it in.
+ * family: apikey_conf.c (the directives of a location), apikey_auth.c
+ * (requests), apikey_zone.c (the shared zone: apikey_zone.h),
+ * apikey_file.c and apikey_rewrite.c (the key file: apikey_file.h).  The
+ * API key part of the location configuration, ngx_http_es_api_conf_t, is
+ * in the module's header, as the location configuration embeds it.
  */
 
 

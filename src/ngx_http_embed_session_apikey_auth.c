@@ -5,7 +5,8 @@
  * API key authentication of a request: the credential and where it comes
  * from, the checks of docs/security.md rule 23 in the order of the spec,
  * the deny rules, the rate limit headers; the access phase guard; and the
- * key management content handlers, regenerate and revoke.
+ * key management content handlers, regenerate and revoke.  The directives
+ * that configure it are apikey_conf.c's.
  */
 
 
@@ -41,6 +42,10 @@ typedef struct {
 } ngx_http_es_api_auth_t;
 
 
+static ngx_int_t ngx_http_es_api_redirected(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf, ngx_http_es_ctx_t *ctx,
+    ngx_http_es_api_key_t **key);
+static size_t ngx_http_es_api_prefix(ngx_str_t *cred);
 static ngx_int_t ngx_http_es_api_again(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_auth_t *auth);
 static ngx_uint_t ngx_http_es_api_reads(ngx_http_es_api_conf_t *conf,
@@ -68,6 +73,8 @@ static void ngx_http_es_api_revoke_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_api_revoke(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_api_revoke_target(ngx_http_request_t *r,
     ngx_str_t *body, ngx_str_t *id);
+static ngx_int_t ngx_http_es_api_revoked_answer(ngx_http_request_t *r,
+    ngx_str_t *id);
 static ngx_int_t ngx_http_es_api_detail(ngx_http_request_t *r,
     ngx_http_es_code_t code, char *path, size_t len, char *message);
 static ngx_int_t ngx_http_es_api_is_id(u_char *p, size_t len);
@@ -98,368 +105,13 @@ ngx_http_es_api_sources(ngx_http_es_api_conf_t *conf, ngx_uint_t *n)
 }
 
 
-/* configuration ********************************************************/
-
-void
-ngx_http_es_api_conf_init(ngx_http_es_api_conf_t *conf)
-{
-    conf->zone = NGX_CONF_UNSET_PTR;
-    conf->sources = NGX_CONF_UNSET_PTR;
-    conf->no_bearer = NGX_CONF_UNSET;
-    conf->denies = NGX_CONF_UNSET_PTR;
-    conf->regenerate = NGX_CONF_UNSET;
-    conf->revoke = NGX_CONF_UNSET;
-    conf->strip = NGX_CONF_UNSET;
-}
-
-
-char *
-ngx_http_es_api_conf_merge(ngx_conf_t *cf, ngx_http_es_api_conf_t *prev,
-    ngx_http_es_api_conf_t *conf)
-{
-    ngx_uint_t                 writes;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    ngx_conf_merge_ptr_value(conf->zone, prev->zone, NULL);
-
-    if (conf->sources == NGX_CONF_UNSET_PTR) {
-        conf->sources = prev->sources;
-        conf->no_bearer = prev->no_bearer;
-    }
-
-    if (conf->sources == NGX_CONF_UNSET_PTR) {
-        conf->sources = NULL;           /* bearer */
-        conf->no_bearer = 0;
-    }
-
-    ngx_conf_merge_ptr_value(conf->denies, prev->denies, NULL);
-    ngx_conf_merge_value(conf->strip, prev->strip, 0);
-
-    /* content handlers, not inherited (as proxy_pass is not) */
-
-    if (conf->regenerate == NGX_CONF_UNSET) {
-        conf->regenerate = 0;
-    }
-
-    if (conf->revoke == NGX_CONF_UNSET) {
-        conf->revoke = 0;
-    }
-
-    writes = conf->regenerate || conf->revoke;
-
-    if (conf->regenerate && conf->revoke) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"embed_session_api_key_regenerate\" and "
-                           "\"embed_session_api_key_revoke\" cannot both be "
-                           "on in one location");
-        return NGX_CONF_ERROR;
-    }
-
-    if (writes && conf->zone == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"embed_session_api_key_%s\" needs "
-                           "\"embed_session_api_key\"",
-                           conf->regenerate ? "regenerate" : "revoke");
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->zone
-        && ngx_http_es_api_zone_check(cf, conf->zone, writes) != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (writes) {
-        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-        clcf->handler = conf->regenerate
-                        ? ngx_http_es_api_regenerate_handler
-                        : ngx_http_es_api_revoke_handler;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* embed_session_api_key NAME | off; */
-
-char *
-ngx_http_es_api_key_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_api_conf_t *api = &((ngx_http_es_loc_conf_t *) conf)->api;
-
-    ngx_str_t  *value;
-
-    if (api->zone != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        api->zone = NULL;
-        return NGX_CONF_OK;
-    }
-
-    api->zone = ngx_http_es_api_zone_get(cf, &value[1]);
-    if (api->zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* embed_session_api_key_from bearer | header=NAME | id_header=NAME ...; */
-
-char *
-ngx_http_es_api_key_from(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_api_conf_t *api = &((ngx_http_es_loc_conf_t *) conf)->api;
-
-    size_t                     skip;
-    ngx_str_t                 *value, name;
-    ngx_uint_t                 i, j, bearer;
-    ngx_http_es_api_source_t  *src, *s;
-
-    if (api->sources != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    api->sources = ngx_array_create(cf->pool, cf->args->nelts,
-                                    sizeof(ngx_http_es_api_source_t));
-    if (api->sources == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    api->no_bearer = 0;
-    bearer = 0;
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (ngx_strcmp(value[i].data, "no_bearer") == 0) {
-            api->no_bearer = 1;
-            continue;
-        }
-
-        src = ngx_array_push(api->sources);
-        if (src == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(src, sizeof(ngx_http_es_api_source_t));
-
-        if (ngx_strcmp(value[i].data, "bearer") == 0) {
-            if (bearer++) {
-                return "has \"bearer\" twice";
-            }
-
-            src->type = NGX_HTTP_ES_API_SOURCE_BEARER;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "header=", 7) == 0) {
-            src->type = NGX_HTTP_ES_API_SOURCE_HEADER;
-            skip = 7;
-
-        } else if (ngx_strncmp(value[i].data, "id_header=", 10) == 0) {
-            src->type = NGX_HTTP_ES_API_SOURCE_ID_HEADER;
-            skip = 10;
-
-        } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid source \"%V\": bearer, header=NAME, "
-                               "id_header=NAME or no_bearer", &value[i]);
-            return NGX_CONF_ERROR;
-        }
-
-        name.data = value[i].data + skip;
-        name.len = value[i].len - skip;
-
-        if (name.len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid source \"%V\": no header name",
-                               &value[i]);
-            return NGX_CONF_ERROR;
-        }
-
-        src->header.data = ngx_pnalloc(cf->pool, name.len);
-        if (src->header.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        src->header.len = name.len;
-
-        for (j = 0; j < name.len; j++) {
-            if (!isalnum(name.data[j]) && name.data[j] != '-'
-                && name.data[j] != '_')
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid header name in \"%V\"",
-                                   &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            src->header.data[j] = ngx_tolower(name.data[j]);
-        }
-
-        if (src->header.len == sizeof("authorization") - 1
-            && ngx_strncmp(src->header.data, "authorization",
-                           src->header.len) == 0)
-        {
-            return "cannot read Authorization as a header: use \"bearer\"";
-        }
-
-        src->hash = ngx_hash_key(src->header.data, src->header.len);
-
-        s = api->sources->elts;
-
-        for (j = 0; j + 1 < api->sources->nelts; j++) {
-            if (s[j].header.len == src->header.len
-                && ngx_strncmp(s[j].header.data, src->header.data,
-                               src->header.len) == 0)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "header \"%V\" is given twice",
-                                   &src->header);
-                return NGX_CONF_ERROR;
-            }
-        }
-    }
-
-    if (bearer && api->no_bearer) {
-        return "has both \"bearer\" and \"no_bearer\"";
-    }
-
-    if (api->sources->nelts == 0) {
-        return "needs a source besides \"no_bearer\"";
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* embed_session_api_key_deny COND STATUS CODE ["message"]; */
-
-char *
-ngx_http_es_api_key_deny(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_api_conf_t *api = &((ngx_http_es_loc_conf_t *) conf)->api;
-
-    size_t                   max;
-    ngx_int_t                status;
-    ngx_str_t               *value, cond;
-    ngx_uint_t               i;
-    ngx_http_es_api_deny_t  *d;
-
-    value = cf->args->elts;
-
-    d = ngx_http_es_conf_push(cf, &api->denies,
-                              sizeof(ngx_http_es_api_deny_t));
-    if (d == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(d, sizeof(ngx_http_es_api_deny_t));
-
-    cond = value[1];
-
-    if (cond.len && cond.data[0] == '!') {
-        d->negate = 1;
-        cond.data++;
-        cond.len--;
-    }
-
-    if (ngx_strncmp(cond.data, "scope=", 6) == 0) {
-        d->type = NGX_HTTP_ES_API_COND_SCOPE;
-        d->value.data = cond.data + 6;
-        d->value.len = cond.len - 6;
-        max = 32;
-
-    } else if (ngx_strncmp(cond.data, "flag=", 5) == 0) {
-        d->type = NGX_HTTP_ES_API_COND_FLAG;
-        d->value.data = cond.data + 5;
-        d->value.len = cond.len - 5;
-        max = 128;
-
-    } else if (ngx_strncmp(cond.data, "grant=", 6) == 0) {
-        d->type = NGX_HTTP_ES_API_COND_GRANT;
-        d->value.data = cond.data + 6;
-        d->value.len = cond.len - 6;
-        max = 128;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid condition \"%V\": scope=S, flag=F or "
-                           "grant=G, each may be negated with \"!\"",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (d->value.len == 0 || d->value.len > max) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid condition \"%V\": empty or too long",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < d->value.len; i++) {
-        if (!isalnum(d->value.data[i]) && d->value.data[i] != '_'
-            && d->value.data[i] != '-' && d->value.data[i] != '.'
-            && d->value.data[i] != ':')
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid condition \"%V\": letters, digits, "
-                               "\"_\", \".\", \":\", \"-\"", &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    status = ngx_atoi(value[2].data, value[2].len);
-
-    if (status < 400 || status > 599) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid status \"%V\": 400 to 599", &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    d->status = status;
-
-    if (value[3].len == 0 || value[3].len > 64) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid code \"%V\"", &value[3]);
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < value[3].len; i++) {
-        if (!isalnum(value[3].data[i]) && value[3].data[i] != '_'
-            && value[3].data[i] != '-' && value[3].data[i] != '.')
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid code \"%V\": letters, digits, "
-                               "\"_\", \".\", \"-\"", &value[3]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    d->code = value[3];
-
-    if (cf->args->nelts == 5) {
-        d->message = value[4];
-    }
-
-    return NGX_CONF_OK;
-}
-
-
 /* authentication *******************************************************/
 
 ngx_int_t
 ngx_http_es_api_authenticate(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_key_t **key)
 {
-    size_t                     i, prefix;
+    size_t                     prefix;
     ngx_int_t                  code;
     ngx_str_t                  cred, id;
     ngx_uint_t                 id_credential;
@@ -476,46 +128,12 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /*
-     * after an internal redirect the key has been counted once already:
-     * it stands if this location takes the credential as it came (its own
-     * sources and no_bearer), and then only its deny rules are checked
-     */
-
     if (ctx->api_key) {
-        auth = (ngx_http_es_api_auth_t *) ctx->api_key;
+        code = ngx_http_es_api_redirected(r, conf, ctx, key);
 
-        code = (auth->zone == conf->zone)
-               ? ngx_http_es_api_again(r, conf, auth) : NGX_DECLINED;
-
-        if (code != NGX_OK && code != NGX_DECLINED) {
-            ctx->api_key = NULL;
+        if (code != NGX_DECLINED) {
             return code;
         }
-
-        if (code == NGX_OK) {
-            *key = &auth->key;
-
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "embed_session: API key \"%V\" from before an "
-                           "internal redirect", &auth->key.id);
-
-            auth->key.denied = conf->denies
-                               ? ngx_http_es_api_deny_match(conf->denies,
-                                                  &auth->key.scope,
-                                                  &auth->flags, &auth->grants)
-                               : NULL;
-
-            if (auth->key.denied) {
-                ngx_http_es_api_log(r, NGX_HTTP_ES_DENIED, "denied, key",
-                                    &auth->key.id);
-                return NGX_HTTP_ES_DENIED;
-            }
-
-            return NGX_OK;
-        }
-
-        ctx->api_key = NULL;
     }
 
     ngx_str_null(&cred);
@@ -529,22 +147,7 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     /* the shape first: PREFIX + 40 of [A-Za-z0-9]; no lookup otherwise */
 
-    prefix = 0;
-
-    if (cred.len <= NGX_HTTP_ES_API_KEY_MAX) {
-        for (i = 0; i < cred.len; i++) {
-            if (cred.data[i] == '_') {
-                prefix = i + 1;
-
-            } else if (!isalnum(cred.data[i])) {
-                break;
-            }
-        }
-
-        if (i < cred.len) {
-            prefix = cred.len;
-        }
-    }
+    prefix = ngx_http_es_api_prefix(&cred);
 
     if (cred.len > NGX_HTTP_ES_API_KEY_MAX
         || cred.len - prefix != NGX_HTTP_ES_API_KEY_RANDOM)
@@ -631,6 +234,84 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
     ctx->api_key = &auth->key;
 
     return NGX_OK;
+}
+
+
+/*
+ * After an internal redirect the key has been counted once already: it
+ * stands if this location takes the credential as it came (its own
+ * sources and no_bearer), and then only its deny rules are checked.
+ * NGX_OK with *key, DENIED with *key, a code of again(), or NGX_DECLINED:
+ * authenticate anew.
+ */
+
+static ngx_int_t
+ngx_http_es_api_redirected(ngx_http_request_t *r,
+    ngx_http_es_api_conf_t *conf, ngx_http_es_ctx_t *ctx,
+    ngx_http_es_api_key_t **key)
+{
+    ngx_int_t                code;
+    ngx_http_es_api_auth_t  *auth;
+
+    auth = (ngx_http_es_api_auth_t *) ctx->api_key;
+
+    code = (auth->zone == conf->zone)
+           ? ngx_http_es_api_again(r, conf, auth) : NGX_DECLINED;
+
+    if (code != NGX_OK) {
+        ctx->api_key = NULL;
+        return code;
+    }
+
+    *key = &auth->key;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: API key \"%V\" from before an "
+                   "internal redirect", &auth->key.id);
+
+    auth->key.denied = conf->denies
+                       ? ngx_http_es_api_deny_match(conf->denies,
+                                                    &auth->key.scope,
+                                                    &auth->flags,
+                                                    &auth->grants)
+                       : NULL;
+
+    if (auth->key.denied) {
+        ngx_http_es_api_log(r, NGX_HTTP_ES_DENIED, "denied, key",
+                            &auth->key.id);
+        return NGX_HTTP_ES_DENIED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The length of a credential's PREFIX (up to its last "_") when it is
+ * made of [A-Za-z0-9_] only and not too long; else its whole length.
+ */
+
+static size_t
+ngx_http_es_api_prefix(ngx_str_t *cred)
+{
+    size_t  i, prefix;
+
+    if (cred->len > NGX_HTTP_ES_API_KEY_MAX) {
+        return 0;
+    }
+
+    prefix = 0;
+
+    for (i = 0; i < cred->len; i++) {
+        if (cred->data[i] == '_') {
+            prefix = i + 1;
+
+        } else if (!isalnum(cred->data[i])) {
+            return cred->len;
+        }
+    }
+
+    return prefix;
 }
 
 
@@ -1352,7 +1033,11 @@ ngx_http_es_api_regenerate(ngx_http_request_t *r)
     wipe[2].data = body;
     wipe[2].len = len;
 
-    /* an ID and a key need no JSON escaping: see the key file's syntax */
+    /*
+     * An ID and a key need no JSON escaping: see the key file's syntax.
+     * Written here rather than as a json.h tree, which would copy the new
+     * keys into memory that is freed without being wiped.
+     */
 
     p = ngx_sprintf(body, "{\"id\":\"%V\",\"apiKey\":\"%V\"", &key->id, &raw);
 
@@ -1498,7 +1183,7 @@ ngx_http_es_api_revoke_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_es_api_revoke(ngx_http_request_t *r)
 {
-    u_char                    *body, *p, owner[NGX_HTTP_ES_OWNER_LEN];
+    u_char                     owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_int_t                  rc;
     ngx_str_t                  data, id;
     ngx_uint_t                 n;
@@ -1585,15 +1270,41 @@ ngx_http_es_api_revoke(ngx_http_request_t *r)
                   "embed_session: API key \"%V\" revoked by \"%V\", "
                   "and %ui of its sessions", &id, &key->id, n);
 
-    body = ngx_pnalloc(r->pool, sizeof("{\"id\":\"\",\"status\":\"revoked\"}")
-                                + id.len);
-    if (body == NULL) {
+    return ngx_http_es_api_revoked_answer(r, &id);
+}
+
+
+/* {"id":"ID","status":"revoked"}; an ID is printable ASCII (is_id()) */
+
+static ngx_int_t
+ngx_http_es_api_revoked_answer(ngx_http_request_t *r, ngx_str_t *id)
+{
+    ngx_int_t            rc;
+    ngx_str_t            text;
+    ngx_http_es_json_t  *json;
+
+    json = ngx_http_es_json_object();
+    if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_sprintf(body, "{\"id\":\"%V\",\"status\":\"revoked\"}", &id);
+    rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
-    return ngx_http_es_send_json(r, NGX_HTTP_OK, body, p - body);
+    if (ngx_http_es_json_set(json, (u_char *) "id", 2,
+                             ngx_http_es_json_new_ascii(id->data, id->len))
+        == 0
+        && ngx_http_es_json_set(json, (u_char *) "status", 6,
+                                ngx_http_es_json_new_ascii(
+                                    (u_char *) "revoked", 7))
+           == 0
+        && ngx_http_es_json_text(r->pool, json, &text) == NGX_OK)
+    {
+        rc = ngx_http_es_send_json(r, NGX_HTTP_OK, text.data, text.len);
+    }
+
+    ngx_http_es_json_free(json);
+
+    return rc;
 }
 
 

@@ -70,6 +70,9 @@ typedef struct {
 
 static char *ngx_http_es_keyfile_parse(ngx_http_es_keyfile_parse_t *ps,
     u_char *p, u_char *last);
+static ngx_int_t ngx_http_es_keyfile_parse_id(ngx_http_es_keyfile_line_t *kl,
+    ngx_str_t *id);
+static ngx_uint_t ngx_http_es_keyfile_field(ngx_str_t *name);
 static ngx_int_t ngx_http_es_keyfile_parse_field(
     ngx_http_es_keyfile_line_t *kl, ngx_uint_t field, ngx_str_t *name,
     ngx_str_t *value);
@@ -261,29 +264,8 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
 
     id.len = p - id.data;
 
-    if (id.len > NGX_HTTP_ES_KEYFILE_ID_MAX) {
-        return ngx_http_es_keyfile_fail(kl, "invalid ID: use letters, digits, "
-                                        "\".\", \"_\", \"-\", 1 to 64 "
-                                        "characters");
-    }
-
-    for (i = 0; i < id.len; i++) {
-        if (!(isalnum(id.data[i]) || id.data[i] == '_'
-              || id.data[i] == '.' || id.data[i] == '-'))
-        {
-            return ngx_http_es_keyfile_fail(kl, "invalid ID: use letters, "
-                                            "digits, \".\", \"_\", \"-\", 1 "
-                                            "to 64 characters");
-        }
-    }
-
-    /* a raw key pasted as the ID is never quoted back */
-
-    if (ngx_http_es_api_is_raw_key(id.data, id.len)) {
-        ngx_str_set(&kl->entry, "(not shown: looks like a raw key)");
-
-    } else {
-        kl->entry = id;
+    if (ngx_http_es_keyfile_parse_id(kl, &id) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     rec = kl->rec;
@@ -333,14 +315,7 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
         value.data = eq + 1;
         value.len = p - value.data;
 
-        for (i = 0; i < NGX_HTTP_ES_KEYFILE_NFIELDS; i++) {
-            if (name.len == ngx_http_es_keyfile_fields[i].len
-                && ngx_strncmp(name.data, ngx_http_es_keyfile_fields[i].data,
-                               name.len) == 0)
-            {
-                break;
-            }
-        }
+        i = ngx_http_es_keyfile_field(&name);
 
         if (i == NGX_HTTP_ES_KEYFILE_NFIELDS) {
             if (ngx_http_es_keyfile_is_item(&name, 32) != NGX_OK) {
@@ -381,6 +356,62 @@ ngx_http_es_keyfile_parse_line(ngx_http_es_keyfile_line_t *kl, u_char *p,
     }
 
     return ngx_http_es_keyfile_owner(kl, &id, &serial);
+}
+
+
+/* the ID: [A-Za-z0-9_.-]{1,64}; kl->entry is it, or a stand-in */
+
+static ngx_int_t
+ngx_http_es_keyfile_parse_id(ngx_http_es_keyfile_line_t *kl, ngx_str_t *id)
+{
+    size_t  i;
+
+    if (id->len > NGX_HTTP_ES_KEYFILE_ID_MAX) {
+        return ngx_http_es_keyfile_fail(kl, "invalid ID: use letters, digits, "
+                                        "\".\", \"_\", \"-\", 1 to 64 "
+                                        "characters");
+    }
+
+    for (i = 0; i < id->len; i++) {
+        if (!(isalnum(id->data[i]) || id->data[i] == '_'
+              || id->data[i] == '.' || id->data[i] == '-'))
+        {
+            return ngx_http_es_keyfile_fail(kl, "invalid ID: use letters, "
+                                            "digits, \".\", \"_\", \"-\", 1 "
+                                            "to 64 characters");
+        }
+    }
+
+    /* a raw key pasted as the ID is never quoted back */
+
+    if (ngx_http_es_api_is_raw_key(id->data, id->len)) {
+        ngx_str_set(&kl->entry, "(not shown: looks like a raw key)");
+
+    } else {
+        kl->entry = *id;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the field of that name, or NGX_HTTP_ES_KEYFILE_NFIELDS */
+
+static ngx_uint_t
+ngx_http_es_keyfile_field(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_ES_KEYFILE_NFIELDS; i++) {
+        if (name->len == ngx_http_es_keyfile_fields[i].len
+            && ngx_strncmp(name->data, ngx_http_es_keyfile_fields[i].data,
+                           name->len) == 0)
+        {
+            break;
+        }
+    }
+
+    return i;
 }
 
 

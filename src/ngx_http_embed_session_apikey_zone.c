@@ -40,6 +40,10 @@ typedef struct {
 } ngx_http_es_api_gone_t;
 
 
+static ngx_int_t ngx_http_es_api_zone_param(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_str_t *name, ssize_t *size);
+static ngx_int_t ngx_http_es_api_end_param(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_str_t *ends);
 static ngx_int_t ngx_http_es_api_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_es_api_zone_t *ngx_http_es_api_old_zone(
@@ -82,9 +86,8 @@ static ngx_uint_t ngx_http_es_api_flagged(ngx_http_es_api_zone_t *zone,
 char *
 ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    u_char                   *p, *last;
     ssize_t                   size;
-    ngx_str_t                *value, name, file, s, ends, item;
+    ngx_str_t                *value, name, file, ends;
     ngx_uint_t                i;
     ngx_shm_zone_t           *shm_zone;
     ngx_http_es_api_zone_t   *zone;
@@ -96,40 +99,13 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_null(&name);
     ngx_str_null(&file);
     ngx_str_null(&ends);
-    ngx_str_null(&item);
 
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
-
-            name.data = value[i].data + 5;
-
-            p = (u_char *) ngx_strchr(name.data, ':');
-
-            if (p == NULL || p == name.data) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid zone \"%V\": use zone=NAME:SIZE",
-                                   &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            name.len = p - name.data;
-
-            s.data = p + 1;
-            s.len = value[i].data + value[i].len - s.data;
-
-            size = ngx_parse_size(&s);
-
-            if (size == NGX_ERROR) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid zone size \"%V\"", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            if (size < (ssize_t) (8 * ngx_pagesize)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "zone \"%V\" is too small: at least %uz",
-                                   &value[i], 8 * ngx_pagesize);
+            if (ngx_http_es_api_zone_param(cf, &value[i], &name, &size)
+                != NGX_OK)
+            {
                 return NGX_CONF_ERROR;
             }
 
@@ -142,29 +118,8 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        /*
-         * the flags that end a key's sessions as its revocation does:
-         * checked where revoked keys are, on every start and reload
-         */
-
         if (ngx_strncmp(value[i].data, "end_sessions=", 13) == 0) {
-            ends.data = value[i].data + 13;
-            ends.len = value[i].len - 13;
-
-            p = ends.data;
-            last = p + ends.len;
-
-            while (ngx_http_es_api_next_item(&p, last, &item) == NGX_OK) {
-                if (item.len == 0) {
-                    break;
-                }
-            }
-
-            if (ends.len == 0 || item.len == 0 || last[-1] == ',') {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid parameter \"%V\": use "
-                                   "end_sessions=FLAG[,FLAG...]",
-                                   &value[i]);
+            if (ngx_http_es_api_end_param(cf, &value[i], &ends) != NGX_OK) {
                 return NGX_CONF_ERROR;
             }
 
@@ -231,6 +186,86 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     emcf->api = 1;
 
     return ngx_http_es_keyfile_load(cf, zone);
+}
+
+
+/* zone=NAME:SIZE */
+
+static ngx_int_t
+ngx_http_es_api_zone_param(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *name,
+    ssize_t *size)
+{
+    u_char     *p;
+    ngx_str_t   s;
+
+    name->data = value->data + 5;
+
+    p = (u_char *) ngx_strchr(name->data, ':');
+
+    if (p == NULL || p == name->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\": use zone=NAME:SIZE", value);
+        return NGX_ERROR;
+    }
+
+    name->len = p - name->data;
+
+    s.data = p + 1;
+    s.len = value->data + value->len - s.data;
+
+    *size = ngx_parse_size(&s);
+
+    if (*size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", value);
+        return NGX_ERROR;
+    }
+
+    if (*size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small: at least %uz",
+                           value, 8 * ngx_pagesize);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * end_sessions=F,...: the flags that end a key's sessions as its
+ * revocation does, checked where revoked keys are, on every start and
+ * reload
+ */
+
+static ngx_int_t
+ngx_http_es_api_end_param(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *ends)
+{
+    u_char     *p, *last;
+    ngx_str_t   item;
+
+    ends->data = value->data + 13;
+    ends->len = value->len - 13;
+
+    ngx_str_null(&item);
+
+    p = ends->data;
+    last = p + ends->len;
+
+    while (ngx_http_es_api_next_item(&p, last, &item) == NGX_OK) {
+        if (item.len == 0) {
+            break;
+        }
+    }
+
+    if (ends->len == 0 || item.len == 0 || last[-1] == ',') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\": use "
+                           "end_sessions=FLAG[,FLAG...]", value);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

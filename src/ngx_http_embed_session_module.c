@@ -1359,10 +1359,8 @@ ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    status = ngx_atoi(value[2].data, value[2].len);
-    if (status < 400 || status > 599) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid status \"%V\": 400 to 599", &value[2]);
+    status = ngx_http_es_conf_status(cf, &value[2]);
+    if (status == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
 
@@ -1470,6 +1468,25 @@ ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size)
     }
 
     return ngx_array_push(*a);
+}
+
+
+/* the status of an error answer a directive names: 400 to 599 */
+
+ngx_int_t
+ngx_http_es_conf_status(ngx_conf_t *cf, ngx_str_t *value)
+{
+    ngx_int_t  status;
+
+    status = ngx_atoi(value->data, value->len);
+
+    if (status < 400 || status > 599) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid status \"%V\": 400 to 599", value);
+        return NGX_ERROR;
+    }
+
+    return status;
 }
 
 

@@ -326,6 +326,7 @@ typedef struct {
 
 /* configuration */
 void *ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size);
+ngx_int_t ngx_http_es_conf_status(ngx_conf_t *cf, ngx_str_t *value);
 ngx_int_t ngx_http_es_workers(ngx_cycle_t *cycle, ngx_uid_t *uid,
     ngx_gid_t *gid);
 ngx_uint_t ngx_http_es_writable(ngx_file_info_t *fi, ngx_uid_t uid,
