@@ -42,12 +42,13 @@
  *   that is a pool and a log; then the load of the file it wrote.
  *
  * Two functions are taken over in the key file's sources (the three
- * above) before they are included: geteuid() says "not root", so that the checks of the files
- * nginx trusts stop at "a regular file, not writable by others" (the
- * harness made them; those checks are t/056's) and no fchown() is made;
- * fsync() only checks its descriptor (durability is not the subject, and
- * a disk would make it slow).  ngx_strlchr() is counted: the bytes the
- * key file's code searches, for the bound on its work.
+ * above) before they are included: geteuid() says "not root", so that
+ * the checks of the files nginx trusts stop at "a regular file, not
+ * writable by others" (the harness made them; those checks are t/056's)
+ * and no fchown() is made; fsync() only checks its descriptor
+ * (durability is not the subject, and a disk would make it slow).
+ * ngx_strlchr() is counted: the bytes the key file's code searches, for
+ * the bound on its work.
  *
  * The oracles (abort() when broken), against a model of the format written
  * from its description (docs/minting.md "API key files", the header's

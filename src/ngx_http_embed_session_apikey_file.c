@@ -2,13 +2,13 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * The API key file: read with the configuration, one record a line,
- * checked field by field with "file, line, entry" in every message; and
- * rewritten for the changes regenerate and revoke make: one line edited,
- * written to FILE.tmp.PID, synced and renamed over the file.  Both under
- * a POSIX lock on FILE.lock: shared while the master reads, exclusive for
- * a change.  The files are opened and read as file.c opens files nginx
- * may trust with keys.
+ * The API key file, read: one record a line, checked field by field as
+ * "nginx -t" checks it, with "file, line, entry" in every message and no
+ * raw key ever quoted; then the checks across lines (unique IDs and
+ * LOOKUPs) and the records kept for the zone.  The master reads the file
+ * under a shared lock of FILE.lock (apikey_rewrite.c), so that a rewrite
+ * is seen whole; the file is opened as file.c opens the files nginx may
+ * trust with keys.  Changing the file is apikey_rewrite.c's.
  */
 
 
