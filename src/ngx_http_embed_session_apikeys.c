@@ -17,7 +17,10 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_keyfile.h"
+#include "ngx_http_embed_session_store.h"
 
 
 struct ngx_http_es_api_sh_s {

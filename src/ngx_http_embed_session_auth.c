@@ -10,6 +10,12 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_browser.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_API_BODY_MAX      4096

@@ -14,7 +14,9 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikeys.h"
 #include "ngx_http_embed_session_keyfile.h"
+#include "ngx_http_embed_session_origin.h"
 
 
 #define NGX_HTTP_ES_KEYFILE_ID_MAX        64

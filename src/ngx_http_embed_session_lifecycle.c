@@ -11,6 +11,13 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_lifecycle.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_store.h"
+#include "ngx_http_embed_session_verify.h"
 
 
 #define NGX_HTTP_ES_LIFE_BODY_MAX     (16 * 1024)

@@ -5,6 +5,28 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_browser.h"
+#include "ngx_http_embed_session_cache.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_lifecycle.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_status.h"
+#include "ngx_http_embed_session_store.h"
+#include "ngx_http_embed_session_upstream.h"
+#include "ngx_http_embed_session_variables.h"
+#include "ngx_http_embed_session_verify.h"
+
+
+/*
+ * The context of a request lives in a pool cleanup, and subrequests share
+ * the main request's pool: the cleanup says whose context it is.
+ */
+
+typedef struct {
+    ngx_http_es_ctx_t          ctx;        /* first: the cleanup's data */
+    ngx_http_request_t        *request;
+} ngx_http_es_ctx_cln_t;
 
 
 static void *ngx_http_es_create_main_conf(ngx_conf_t *cf);
@@ -34,6 +56,7 @@ static char *ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static void ngx_http_es_ctx_cleanup(void *data);
 static char *ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -1452,6 +1475,118 @@ ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     elcf->error_details = value[1];
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The context lives in a pool cleanup as well, so that it survives the
+ * internal redirects that clear r->ctx (try_files, error_page, named
+ * locations), as the realip module does.
+ */
+
+ngx_http_es_ctx_t *
+ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_es_ctx_t      *ctx;
+    ngx_http_es_ctx_cln_t  *c;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_embed_session_module);
+
+    /*
+     * a subrequest shares the pool, never the main request's context: a
+     * subrequest's context, made after the main request's and so found
+     * first, is not this request's
+     */
+
+    if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler != ngx_http_es_ctx_cleanup) {
+                continue;
+            }
+
+            c = cln->data;
+
+            if (c->request == r) {
+                ctx = &c->ctx;
+                break;
+            }
+        }
+
+        if (ctx) {
+            ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
+        }
+    }
+
+    if (ctx || !create) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_cln_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    c = cln->data;
+    ngx_memzero(c, sizeof(ngx_http_es_ctx_cln_t));
+
+    c->request = r;
+    ctx = &c->ctx;
+
+    cln->handler = ngx_http_es_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
+
+    return ctx;
+}
+
+
+/* a context made ready for another check: after an internal redirect */
+
+void
+ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx)
+{
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+    ngx_str_null(&ctx->error);
+    ngx_str_null(&ctx->exchange);
+}
+
+
+static void
+ngx_http_es_ctx_cleanup(void *data)
+{
+    ngx_http_es_ctx_t *ctx = data;
+
+    ngx_http_es_jws_claims_free(ctx->claims);
+}
+
+
+/*
+ * A request refused, by whatever check: whatever claims an earlier check
+ * gave the context go, and the code says why.  Claims in a context whose
+ * code is not PASSED would reach variables, upstream headers and
+ * frame-ancestors.
+ */
+
+void
+ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code)
+{
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+
+    ctx->code = code;
 }
 
 

@@ -9,6 +9,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_response.h"
 
 
 typedef struct {

@@ -35,6 +35,9 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikeys.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_STATE_MAGIC      "ESSTATE2"
