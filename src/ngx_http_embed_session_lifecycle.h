@@ -14,7 +14,12 @@
 #include "ngx_http_embed_session_module.h"
 
 
-char *ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_es_life_refresh(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_es_life_revoke(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_es_life_exchange(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_es_life_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf);
 char *ngx_http_es_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_es_life_handler(ngx_http_request_t *r);
