@@ -269,10 +269,7 @@ ngx_http_es_error_details(ngx_http_request_t *r, ngx_http_es_code_t code,
         }
     }
 
-    if (ngx_http_es_metrics) {
-        (void) ngx_atomic_fetch_add(&ngx_http_es_metrics->rejections[code],
-                                    1);
-    }
+    ngx_http_es_count(rejections[code]);
 
     if (code == NGX_HTTP_ES_METHOD_NOT_ALLOWED
         && ngx_http_es_header(r, "Allow", elcf->allow ? elcf->allow : "POST")
