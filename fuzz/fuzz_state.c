@@ -17,8 +17,9 @@
  *              its records that expired in that hour can go when the zone
  *              needs room, revoked ones too (a snapshot holds them)
  *
- * An nginx-linked harness (fuzz/README.md): it includes the store's source
- * for its static functions and links nginx and the rest of the module.  A
+ * An nginx-linked harness (fuzz/README.md): it includes the store's
+ * sources (the zone, the state file, its format) for their static
+ * functions and links nginx and the rest of the module.  A
  * slab pool is made on a page-aligned buffer as nginx makes a shared zone,
  * the store's trees and queues in it as ngx_http_es_store_init_zone()
  * does; ngx_http_es_state_open() and ngx_http_es_state_parse() read the
@@ -77,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * The store's hashing, counted: the names are taken over before the
- * store's source is read, so that every call it makes comes here.
+ * store's sources are read, so that every call they make comes here.
  */
 
 static size_t  fz_hashed;
@@ -106,6 +107,8 @@ fz_jws_sign(ngx_http_es_jws_key_t *key, const unsigned char *in, size_t len,
 #define ngx_http_es_jws_sign  fz_jws_sign
 
 #include "../src/ngx_http_embed_session_store.c"
+#include "../src/ngx_http_embed_session_state.c"
+#include "../src/ngx_http_embed_session_state_format.c"
 
 #undef ngx_crc32_long
 #undef ngx_http_es_jws_sign
