@@ -33,6 +33,10 @@
 #define NGX_HTTP_ES_STATE_RESYNC     8
 
 
+static ngx_uint_t ngx_http_es_state_revoked(ngx_http_es_store_t *store,
+    ngx_http_es_state_file_t *sf, time_t now);
+static void ngx_http_es_state_damaged(ngx_http_es_store_t *store,
+    ngx_http_es_state_file_t *sf, u_char *p, time_t now);
 static ngx_int_t ngx_http_es_state_record(ngx_http_es_store_t *store,
     ngx_http_es_state_file_t *sf, u_char *p, ngx_http_es_store_rec_t *rec,
     size_t *stride, const char **why);
@@ -194,44 +198,9 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
     buf = sf->start - (sf->version == 1 ? NGX_HTTP_ES_STATE_HEADER_V1
                                         : NGX_HTTP_ES_STATE_HEADER);
 
-    /*
-     * Revoked sessions first: if the zone cannot hold everything, what it
-     * cannot hold must not be a revocation.  The main pass below reports
-     * what is wrong with the file.
-     */
+    /* revoked sessions first, then every record */
 
-    lost = 0;
-    declined = NULL;
-    budget = NGX_HTTP_ES_STATE_RESYNC * (size_t) (last - buf) + 65536;
-
-    for (p = sf->start; p < last; p += stride) {
-
-        rc = ngx_http_es_state_record(store, sf, p, &rec, &stride, &why);
-
-        if (rc == NGX_ERROR) {
-            next = ngx_http_es_state_resync(store, sf, declined, p,
-                                            &budget);
-            declined = NULL;
-            p = next;
-            stride = 0;
-            continue;
-        }
-
-        declined = (rc == NGX_DECLINED) ? p : NULL;
-
-        if (rc != NGX_OK || !(rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
-            continue;
-        }
-
-        ngx_shmtx_lock(&store->shpool->mutex);
-        rc = ngx_http_es_store_merge_locked(store, &rec,
-                                            p + 8 + sf->rsize, now);
-        ngx_shmtx_unlock(&store->shpool->mutex);
-
-        if (rc != NGX_OK) {
-            lost++;
-        }
-    }
+    lost = ngx_http_es_state_revoked(store, sf, now);
 
     if (lost && carry == NULL) {
         ngx_log_error(level, log, 0,
@@ -295,30 +264,7 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
             bad++;
             why = NULL;
 
-            /*
-             * It may have been a revocation: whatever id it names is
-             * revoked, for its expiry if that is believable, else a day
-             */
-
-            ngx_memzero(&rec, sizeof(ngx_http_es_store_rec_t));
-            ngx_memcpy(&rec, p + 8, sf->rsize);
-
-            if (rec.expires <= now || rec.expires > now + 31536000) {
-                rec.expires = now + 86400;
-            }
-
-            ngx_memzero(rec.gen, NGX_HTTP_ES_ID_LEN);
-            ngx_memzero(rec.prev, NGX_HTTP_ES_ID_LEN);
-            rec.end = rec.expires;
-            rec.horizon = rec.expires;
-            rec.seq = 0;
-            rec.ttl = 0;
-            rec.flags = NGX_HTTP_ES_STORE_REVOKED;
-            rec.payload_len = 0;
-
-            ngx_shmtx_lock(&store->shpool->mutex);
-            (void) ngx_http_es_store_merge_locked(store, &rec, NULL, now);
-            ngx_shmtx_unlock(&store->shpool->mutex);
+            ngx_http_es_state_damaged(store, sf, p, now);
 
             continue;
         }
@@ -386,6 +332,97 @@ ngx_http_es_state_parse(ngx_http_es_store_t *store,
     return NGX_OK;
 }
 
+
+/*
+ * Revoked sessions first: if the zone cannot hold everything, what it
+ * cannot hold must not be a revocation.  The main pass of
+ * ngx_http_es_state_parse() reports what is wrong with the file.  Returns
+ * the revoked records that the zone could not take.
+ */
+
+static ngx_uint_t
+ngx_http_es_state_revoked(ngx_http_es_store_t *store,
+    ngx_http_es_state_file_t *sf, time_t now)
+{
+    u_char                   *p, *last, *next, *declined, *buf;
+    size_t                    stride, budget;
+    ngx_int_t                 rc;
+    ngx_uint_t                lost;
+    const char               *why;
+    ngx_http_es_store_rec_t   rec;
+
+    last = sf->end;
+    buf = sf->start - (sf->version == 1 ? NGX_HTTP_ES_STATE_HEADER_V1
+                                        : NGX_HTTP_ES_STATE_HEADER);
+
+    lost = 0;
+    declined = NULL;
+    budget = NGX_HTTP_ES_STATE_RESYNC * (size_t) (last - buf) + 65536;
+
+    for (p = sf->start; p < last; p += stride) {
+
+        rc = ngx_http_es_state_record(store, sf, p, &rec, &stride, &why);
+
+        if (rc == NGX_ERROR) {
+            next = ngx_http_es_state_resync(store, sf, declined, p,
+                                            &budget);
+            declined = NULL;
+            p = next;
+            stride = 0;
+            continue;
+        }
+
+        declined = (rc == NGX_DECLINED) ? p : NULL;
+
+        if (rc != NGX_OK || !(rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
+            continue;
+        }
+
+        ngx_shmtx_lock(&store->shpool->mutex);
+        rc = ngx_http_es_store_merge_locked(store, &rec,
+                                            p + 8 + sf->rsize, now);
+        ngx_shmtx_unlock(&store->shpool->mutex);
+
+        if (rc != NGX_OK) {
+            lost++;
+        }
+    }
+
+    return lost;
+}
+
+
+/*
+ * A damaged record at p may have been a revocation: whatever id it names
+ * is revoked, for its expiry if that is believable, else a day
+ */
+
+static void
+ngx_http_es_state_damaged(ngx_http_es_store_t *store,
+    ngx_http_es_state_file_t *sf, u_char *p, time_t now)
+{
+    ngx_http_es_store_rec_t  rec;
+
+    ngx_memzero(&rec, sizeof(ngx_http_es_store_rec_t));
+    ngx_memcpy(&rec, p + 8, sf->rsize);
+
+    if (rec.expires <= now || rec.expires > now + 31536000) {
+        rec.expires = now + 86400;
+    }
+
+    ngx_memzero(rec.gen, NGX_HTTP_ES_ID_LEN);
+    ngx_memzero(rec.prev, NGX_HTTP_ES_ID_LEN);
+    rec.end = rec.expires;
+    rec.horizon = rec.expires;
+    rec.seq = 0;
+    rec.ttl = 0;
+    rec.flags = NGX_HTTP_ES_STORE_REVOKED;
+    rec.payload_len = 0;
+
+    ngx_shmtx_lock(&store->shpool->mutex);
+    (void) ngx_http_es_store_merge_locked(store, &rec, NULL, now);
+    ngx_shmtx_unlock(&store->shpool->mutex);
+}
 
 /*
  * One record at p: its length, its CRC32, the record and a ticket's
