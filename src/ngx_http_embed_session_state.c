@@ -36,12 +36,20 @@
 #define NGX_HTTP_ES_EPOCH_MAGIC      "ESEPOCH1 "
 
 
+static ngx_int_t ngx_http_es_store_missing(ngx_http_es_store_t *store,
+    ngx_uint_t copied, uint64_t high, ngx_uint_t level, ngx_log_t *log);
+static void ngx_http_es_state_keep_bad(ngx_http_es_store_t *store,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_es_store_loss(ngx_http_es_store_t *store,
+    ngx_uint_t copied, uint64_t high, const char *why, ngx_log_t *log);
 static void ngx_http_es_store_lost(ngx_http_es_store_t *store,
     const char *why, ngx_log_t *log);
 static ngx_int_t ngx_http_es_state_read(ngx_http_es_store_t *store,
     ngx_str_t *buf, ngx_log_t *log);
 static ngx_int_t ngx_http_es_store_persist(ngx_http_es_store_t *store,
     ngx_uint_t dirty, ngx_log_t *log);
+static void ngx_http_es_state_written(ngx_http_es_store_t *store,
+    uint64_t generation, ngx_uint_t changes);
 static ngx_int_t ngx_http_es_state_take(ngx_http_es_store_t *store,
     ngx_str_t *file, ngx_array_t *carry, uint64_t *generation,
     ngx_uint_t *dirty, ngx_log_t *log);
@@ -101,29 +109,12 @@ ngx_http_es_store_load(ngx_http_es_store_t *store, ngx_uint_t copied,
     rc = ngx_http_es_state_read(store, &buf, log);
 
     if (rc == NGX_DECLINED) {
-
-        if (high == 0) {
-            ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                          "embed_session_store_zone \"%V\": no state file "
-                          "\"%V\" yet, starting empty", &store->name,
-                          &store->state);
+        if (ngx_http_es_store_missing(store, copied, high, level, log)
+            == NGX_OK)
+        {
             return NGX_OK;
         }
 
-        if (copied) {
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "embed_session_store_zone \"%V\": state file "
-                          "\"%V\" is missing, the zone's records are "
-                          "written anew", &store->name, &store->state);
-            store->sh->changes++;
-            return NGX_OK;
-        }
-
-        ngx_log_error(level, log, 0,
-                      "embed_session_store_zone \"%V\": state file \"%V\" "
-                      "is missing, and the epoch file \"%V\" says that "
-                      "generation %uL of it was written", &store->name,
-                      &store->state, &store->epoch, high);
         lost = "the state file is missing";
         goto lost;
     }
@@ -204,29 +195,89 @@ ngx_http_es_store_load(ngx_http_es_store_t *store, ngx_uint_t copied,
         lost = "the state file is damaged";
     }
 
-    if (!start) {
-        goto lost;
-    }
-
-    /* keep the file for the operator; a new one is written soon */
-
-    if (!ngx_test_config) {
-        if (ngx_rename_file(store->state.data, store->state_bad.data)
-            == NGX_FILE_ERROR)
-        {
-            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                          ngx_rename_file_n " \"%V\" to \"%V\" failed",
-                          &store->state, &store->state_bad);
-
-        } else {
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "embed_session_store_zone \"%V\": the damaged "
-                          "state file is kept as \"%V\"", &store->name,
-                          &store->state_bad);
-        }
+    if (start) {
+        ngx_http_es_state_keep_bad(store, log);
     }
 
 lost:
+
+    return ngx_http_es_store_loss(store, copied, high, lost, log);
+}
+
+
+/*
+ * No state file: NGX_OK, a zone that starts empty or writes its records
+ * anew; NGX_DECLINED, the epoch says there was one (logged)
+ */
+
+static ngx_int_t
+ngx_http_es_store_missing(ngx_http_es_store_t *store, ngx_uint_t copied,
+    uint64_t high, ngx_uint_t level, ngx_log_t *log)
+{
+    if (high == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "embed_session_store_zone \"%V\": no state file "
+                      "\"%V\" yet, starting empty", &store->name,
+                      &store->state);
+        return NGX_OK;
+    }
+
+    if (copied) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "embed_session_store_zone \"%V\": state file "
+                      "\"%V\" is missing, the zone's records are "
+                      "written anew", &store->name, &store->state);
+        store->sh->changes++;
+        return NGX_OK;
+    }
+
+    ngx_log_error(level, log, 0,
+                  "embed_session_store_zone \"%V\": state file \"%V\" "
+                  "is missing, and the epoch file \"%V\" says that "
+                  "generation %uL of it was written", &store->name,
+                  &store->state, &store->epoch, high);
+
+    return NGX_DECLINED;
+}
+
+
+/* a damaged file at a start: kept for the operator, a new one comes soon */
+
+static void
+ngx_http_es_state_keep_bad(ngx_http_es_store_t *store, ngx_log_t *log)
+{
+    if (ngx_test_config) {
+        return;
+    }
+
+    if (ngx_rename_file(store->state.data, store->state_bad.data)
+        == NGX_FILE_ERROR)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_rename_file_n " \"%V\" to \"%V\" failed",
+                      &store->state, &store->state_bad);
+
+    } else {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "embed_session_store_zone \"%V\": the damaged "
+                      "state file is kept as \"%V\"", &store->name,
+                      &store->state_bad);
+    }
+}
+
+
+/*
+ * The state file was lost (why): the start stops (state_errors=stop), or
+ * goes on with what is left, at the price state_loss= says
+ */
+
+static ngx_int_t
+ngx_http_es_store_loss(ngx_http_es_store_t *store, ngx_uint_t copied,
+    uint64_t high, const char *why, ngx_log_t *log)
+{
+    ngx_uint_t  start;
+
+    start = (store->state_errors == NGX_HTTP_ES_STATE_START);
 
     if (copied) {
         /* the old zone's records are complete: nothing was lost */
@@ -239,7 +290,7 @@ lost:
                       "embed_session_store_zone \"%V\": %s: restore the "
                       "latest \"%V\", or set state_errors=start to start "
                       "with what is left (state_loss=%s)", &store->name,
-                      lost, &store->state,
+                      why, &store->state,
                       store->state_loss == NGX_HTTP_ES_LOSS_KEEP
                       ? "keep" : "revoke");
         return NGX_ERROR;
@@ -250,7 +301,7 @@ lost:
     store->sh->generation = ngx_max(store->sh->generation, high);
     store->sh->changes++;
 
-    ngx_http_es_store_lost(store, lost, log);
+    ngx_http_es_store_lost(store, why, log);
 
     return NGX_OK;
 }
@@ -474,23 +525,7 @@ ngx_http_es_store_persist(ngx_http_es_store_t *store, ngx_uint_t dirty,
                                  buf, len, log);
 
     if (rc == NGX_OK) {
-        ngx_http_es_state_seen(store);
-
-        (void) ngx_atomic_fetch_add(&sh->writes, 1);
-
-        /* monotonic: a slower writer never undoes a newer one's mark */
-
-        ngx_shmtx_lock(&store->shpool->mutex);
-
-        if (generation + 1 > sh->generation) {
-            sh->generation = generation + 1;
-        }
-
-        if ((ngx_int_t) (changes - sh->persisted) > 0) {
-            sh->persisted = changes;
-        }
-
-        ngx_shmtx_unlock(&store->shpool->mutex);
+        ngx_http_es_state_written(store, generation + 1, changes);
     }
 
 done:
@@ -513,6 +548,37 @@ done:
     return rc;
 }
 
+
+/*
+ * A new file of this generation, holding the zone's changes up to this
+ * count, is in place.  Monotonic: a slower writer never undoes a newer
+ * one's mark.
+ */
+
+static void
+ngx_http_es_state_written(ngx_http_es_store_t *store, uint64_t generation,
+    ngx_uint_t changes)
+{
+    ngx_http_es_store_sh_t  *sh;
+
+    sh = store->sh;
+
+    ngx_http_es_state_seen(store);
+
+    (void) ngx_atomic_fetch_add(&sh->writes, 1);
+
+    ngx_shmtx_lock(&store->shpool->mutex);
+
+    if (generation > sh->generation) {
+        sh->generation = generation;
+    }
+
+    if ((ngx_int_t) (changes - sh->persisted) > 0) {
+        sh->persisted = changes;
+    }
+
+    ngx_shmtx_unlock(&store->shpool->mutex);
+}
 
 /*
  * What the file holds now, whoever wrote it, into the zone; a damaged
