@@ -1111,6 +1111,23 @@ ngx_http_es_store_exit_master(ngx_cycle_t *cycle)
 }
 
 
+/* this process sweeps the stores and writes their state files: one does */
+
+ngx_uint_t
+ngx_http_es_store_sweeps(ngx_cycle_t *cycle)
+{
+    if (ngx_http_es_stores(cycle) == NULL) {
+        return 0;
+    }
+
+    if (ngx_process == NGX_PROCESS_WORKER) {
+        return ngx_worker == 0;
+    }
+
+    return ngx_process == NGX_PROCESS_SINGLE;
+}
+
+
 ngx_int_t
 ngx_http_es_store_init_process(ngx_cycle_t *cycle)
 {
@@ -1119,18 +1136,13 @@ ngx_http_es_store_init_process(ngx_cycle_t *cycle)
     ngx_array_t           *stores;
     ngx_http_es_store_t  **store;
 
-    stores = ngx_http_es_stores(cycle);
-
-    if (stores == NULL
-        || (ngx_process == NGX_PROCESS_WORKER && ngx_worker != 0)
-        || (ngx_process != NGX_PROCESS_WORKER
-            && ngx_process != NGX_PROCESS_SINGLE))
-    {
+    if (!ngx_http_es_store_sweeps(cycle)) {
         return NGX_OK;
     }
 
     /* one worker sweeps and writes, at the shortest sync of the stores */
 
+    stores = ngx_http_es_stores(cycle);
     store = stores->elts;
     sync = store[0]->sync;
 
@@ -1152,8 +1164,6 @@ ngx_http_es_store_init_process(ngx_cycle_t *cycle)
      */
 
     ngx_add_timer(&ngx_http_es_store_event, 10);
-
-    ngx_http_es_api_end_revoked(cycle);
 
     return NGX_OK;
 }
