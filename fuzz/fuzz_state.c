@@ -31,9 +31,10 @@
  * The oracles (abort() when broken):
  *
  * - a model of the format, written from its description (the comment at
- *   the top of the store, t/lib/EmbedSessionState.pm), with its own CRC32
- *   and OpenSSL's HMAC: open() answers as the model, with the same header
- *   fields and "whole"; the model walks the records as the store must
+ *   the top of ngx_http_embed_session_state_format.c,
+ *   t/lib/EmbedSessionState.pm), with its own CRC32 and OpenSSL's HMAC:
+ *   open() answers as the model, with the same header fields and
+ *   "whole"; the model walks the records as the store must
  *   (after a broken length, the next valid record within the budget of
  *   NGX_HTTP_ES_STATE_RESYNC bytes checked per byte), and parse() must
  *   give its verdict: damaged exactly when the model met a damaged record,
