@@ -20,6 +20,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_store.h"
 #include "ngx_http_embed_session_state.h"
 
@@ -58,7 +59,7 @@ static void ngx_http_es_store_full(ngx_http_es_store_t *store,
  * The tag of store zones: a zone of another kind of this module (API keys,
  * counters) that takes a store's name and size in a reload is not reused.
  */
-static ngx_uint_t        ngx_http_es_store_tag;
+static ngx_uint_t  ngx_http_es_store_tag;
 
 
 /* the store of a name, declared before or after its first use */
