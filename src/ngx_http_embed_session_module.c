@@ -892,6 +892,12 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* the worker that sweeps the stores ends the revoked API keys' sessions */
+
+    if (ngx_http_es_store_sweeps(cycle)) {
+        ngx_http_es_api_end_revoked(cycle);
+    }
+
     emcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_embed_session_module);
 
