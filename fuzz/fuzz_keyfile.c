@@ -104,7 +104,7 @@
 
 #include "fuzz_nginx.h"
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_apikey_file.h"
+#include "ngx_http_embed_session_apikey_int.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,8 +17,9 @@
  *              its records that expired in that hour can go when the zone
  *              needs room, revoked ones too (a snapshot holds them)
  *
- * An nginx-linked harness (fuzz/README.md): it includes the store's source
- * for its static functions and links nginx and the rest of the module.  A
+ * An nginx-linked harness (fuzz/README.md): it includes the store's
+ * sources (the zone, the state file, its format) for their static
+ * functions and links nginx and the rest of the module.  A
  * slab pool is made on a page-aligned buffer as nginx makes a shared zone,
  * the store's trees and queues in it as ngx_http_es_store_init_zone()
  * does; ngx_http_es_state_open() and ngx_http_es_state_parse() read the
@@ -30,9 +31,10 @@
  * The oracles (abort() when broken):
  *
  * - a model of the format, written from its description (the comment at
- *   the top of the store, t/lib/EmbedSessionState.pm), with its own CRC32
- *   and OpenSSL's HMAC: open() answers as the model, with the same header
- *   fields and "whole"; the model walks the records as the store must
+ *   the top of ngx_http_embed_session_state_format.c,
+ *   t/lib/EmbedSessionState.pm), with its own CRC32 and OpenSSL's HMAC:
+ *   open() answers as the model, with the same header fields and
+ *   "whole"; the model walks the records as the store must
  *   (after a broken length, the next valid record within the budget of
  *   NGX_HTTP_ES_STATE_RESYNC bytes checked per byte), and parse() must
  *   give its verdict: damaged exactly when the model met a damaged record,
@@ -77,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * The store's hashing, counted: the names are taken over before the
- * store's source is read, so that every call it makes comes here.
+ * store's sources are read, so that every call they make comes here.
  */
 
 static size_t  fz_hashed;
@@ -106,6 +108,8 @@ fz_jws_sign(ngx_http_es_jws_key_t *key, const unsigned char *in, size_t len,
 #define ngx_http_es_jws_sign  fz_jws_sign
 
 #include "../src/ngx_http_embed_session_store.c"
+#include "../src/ngx_http_embed_session_state.c"
+#include "../src/ngx_http_embed_session_state_format.c"
 
 #undef ngx_crc32_long
 #undef ngx_http_es_jws_sign

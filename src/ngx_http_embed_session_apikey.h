@@ -2,14 +2,16 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * API keys, as the rest of the module sees them: the directives, the key
- * a request authenticated with, the deny rules, the access phase guard,
- * the key management handlers and the master's work on the zones.  The
- * family: apikey_conf.c (the directives of a location), apikey_auth.c
- * (requests), apikey_zone.c (the shared zone: apikey_zone.h),
- * apikey_file.c and apikey_rewrite.c (the key file: apikey_file.h).  The
- * API key part of the location configuration, ngx_http_es_api_conf_t, is
- * in the module's header, as the location configuration embeds it.
+ * API keys, as the rest of the module sees them: the directives, the
+ * sources of a credential, the authentication of a request, the access
+ * phase guard, the key management handlers and the master's work on the
+ * zones.  The family: apikey_conf.c (the directives of a location),
+ * apikey_auth.c (requests), apikey_zone.c (the shared zone),
+ * apikey_file.c and apikey_rewrite.c (the key file); what they share
+ * among themselves only is apikey_int.h's.  The API key part of the location configuration
+ * (ngx_http_es_api_conf_t), its deny rules and the key a request
+ * authenticated with are in the module's header, as the location
+ * configuration and the request's context hold them.
  */
 
 
@@ -40,45 +42,6 @@ typedef struct {
     ngx_str_t                       header;     /* lowercase */
     ngx_uint_t                      hash;
 } ngx_http_es_api_source_t;
-
-
-/* embed_session_api_key_deny COND STATUS CODE ["message"] */
-
-typedef enum {
-    NGX_HTTP_ES_API_COND_SCOPE = 0,
-    NGX_HTTP_ES_API_COND_FLAG,
-    NGX_HTTP_ES_API_COND_GRANT
-} ngx_http_es_api_cond_type_t;
-
-
-struct ngx_http_es_api_deny_s {
-    ngx_http_es_api_cond_type_t     type;
-    ngx_uint_t                      negate;     /* "!scope=" */
-    ngx_str_t                       value;
-    ngx_uint_t                      status;
-    ngx_str_t                       code;
-    ngx_str_t                       message;
-};
-
-
-/* an authenticated key, copied out of the zone into the request's pool */
-
-struct ngx_http_es_api_key_s {
-    ngx_str_t                       id;
-    ngx_str_t                       owner;      /* "ID:SERIAL", or "ID" */
-    ngx_str_t                       scope;
-    ngx_str_t                       tenant;
-    ngx_array_t                     resources;  /* ngx_str_t */
-    ngx_array_t                     grants;     /* ngx_str_t */
-    ngx_array_t                     origins;    /* ngx_str_t, normalised */
-    ngx_array_t                     flags;      /* ngx_str_t */
-
-    ngx_uint_t                      rate_limit;     /* 0: no limit */
-    ngx_uint_t                      rate_remaining;
-    time_t                          rate_reset;     /* Unix time */
-
-    ngx_http_es_api_deny_t         *denied;     /* the rule that answered */
-};
 
 
 /* configuration */

@@ -12,7 +12,12 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
-#include "ngx_http_embed_session_apikey_zone.h"
+#include "ngx_http_embed_session_apikey_int.h"
+#include "ngx_http_embed_session_browser.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_API_BODY_MAX      4096

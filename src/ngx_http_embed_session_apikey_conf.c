@@ -12,7 +12,7 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
-#include "ngx_http_embed_session_apikey_zone.h"
+#include "ngx_http_embed_session_apikey_int.h"
 
 
 void

@@ -13,9 +13,10 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_apikey_int.h"
 #include "ngx_http_embed_session_file.h"
-#include "ngx_http_embed_session_apikey_zone.h"
-#include "ngx_http_embed_session_apikey_file.h"
+#include "ngx_http_embed_session_origin.h"
 
 
 #define NGX_HTTP_ES_KEYFILE_ID_MAX        64

@@ -11,9 +11,9 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_apikey_int.h"
 #include "ngx_http_embed_session_file.h"
-#include "ngx_http_embed_session_apikey_zone.h"
-#include "ngx_http_embed_session_apikey_file.h"
 
 
 /* a lock is held for the few milliseconds of one rewrite */
@@ -221,7 +221,7 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
 }
 
 
-/* the line of the record ID: see apikey_file.h */
+/* the line of the record ID: see apikey_int.h */
 
 ngx_int_t
 ngx_http_es_keyfile_find_line(u_char *p, u_char *last, ngx_str_t *id,
@@ -264,7 +264,7 @@ ngx_http_es_keyfile_find_line(u_char *p, u_char *last, ngx_str_t *id,
 }
 
 
-/* one line changed: see apikey_file.h */
+/* one line changed: see apikey_int.h */
 
 ngx_int_t
 ngx_http_es_keyfile_edit_line(ngx_http_es_keyfile_line_t *kl, u_char *p,

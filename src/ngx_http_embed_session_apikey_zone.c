@@ -18,8 +18,9 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
-#include "ngx_http_embed_session_apikey_zone.h"
-#include "ngx_http_embed_session_apikey_file.h"
+#include "ngx_http_embed_session_apikey_int.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_store.h"
 
 
 struct ngx_http_es_api_sh_s {

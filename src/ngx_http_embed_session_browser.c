@@ -10,6 +10,10 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_browser.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_origin.h"
+#include "ngx_http_embed_session_response.h"
 
 
 typedef struct {

@@ -12,6 +12,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_cache.h"
+#include "ngx_http_embed_session_jws.h"
 
 
 typedef struct {

@@ -282,6 +282,10 @@ ngx_http_es_json_array(void)
 ngx_http_es_json_t *
 ngx_http_es_json_new_string(const unsigned char *s, size_t len)
 {
+    if (len == 0) {
+        s = (const unsigned char *) "";     /* an empty string may be NULL */
+    }
+
     return (ngx_http_es_json_t *) json_stringn((const char *) s, len);
 }
 
@@ -289,6 +293,10 @@ ngx_http_es_json_new_string(const unsigned char *s, size_t len)
 ngx_http_es_json_t *
 ngx_http_es_json_new_ascii(const unsigned char *s, size_t len)
 {
+    if (len == 0) {
+        s = (const unsigned char *) "";
+    }
+
     return (ngx_http_es_json_t *) json_stringn_nocheck((const char *) s, len);
 }
 
@@ -370,6 +378,16 @@ failed:
     json_decref(ngx_http_es_j(value));
 
     return -1;
+}
+
+
+int
+ngx_http_es_json_update(ngx_http_es_json_t *object,
+    const ngx_http_es_json_t *from)
+{
+    return json_object_update(ngx_http_es_j(object),
+                              ngx_http_es_j(from))
+           == 0 ? 0 : -1;
 }
 
 

@@ -96,6 +96,12 @@ ngx_http_es_json_t *ngx_http_es_json_new_boolean(int value);
  */
 int ngx_http_es_json_set(ngx_http_es_json_t *object,
     const unsigned char *path, size_t len, ngx_http_es_json_t *value);
+/*
+ * update(): the members of the object from, in its order, set in object
+ * by their names as they are (no dotted path); 0, or -1
+ */
+int ngx_http_es_json_update(ngx_http_es_json_t *object,
+    const ngx_http_es_json_t *from);
 int ngx_http_es_json_append(ngx_http_es_json_t *array,
     ngx_http_es_json_t *value);
 

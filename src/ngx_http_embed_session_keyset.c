@@ -8,8 +8,9 @@
 
 
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_keyset.h"
 #include "ngx_http_embed_session_file.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_keyset.h"
 
 
 typedef struct {

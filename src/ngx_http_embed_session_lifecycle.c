@@ -12,6 +12,12 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_lifecycle.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_store.h"
+#include "ngx_http_embed_session_verify.h"
 
 
 #define NGX_HTTP_ES_LIFE_BODY_MAX     (16 * 1024)
@@ -22,6 +28,8 @@ static void ngx_http_es_life_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_life_run(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_life_member(ngx_http_request_t *r,
     ngx_str_t *body, ngx_str_t *name, ngx_uint_t mode, ngx_str_t *value);
+static char *ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf, ngx_uint_t mode);
 static ngx_int_t ngx_http_es_refresh(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data);
 static ngx_int_t ngx_http_es_refresh_mint(ngx_http_request_t *r,
@@ -30,6 +38,9 @@ static ngx_int_t ngx_http_es_revoke(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *id);
 static ngx_int_t ngx_http_es_exchange(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *id);
+static ngx_int_t ngx_http_es_exchange_claims(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_store_rec_t *rec,
+    u_char *stored, ngx_str_t *payload);
 static ngx_int_t ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id,
     ngx_str_t *sid, ngx_str_t *jti);
 
@@ -44,7 +55,29 @@ static ngx_str_t  ngx_http_es_renew_type = ngx_string(NGX_HTTP_ES_RENEW_TYPE);
  */
 
 char *
-ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_es_life_refresh(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_es_life(cf, cmd, conf, NGX_HTTP_ES_REFRESH_RENEW);
+}
+
+
+char *
+ngx_http_es_life_revoke(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_es_life(cf, cmd, conf, NGX_HTTP_ES_REVOKE);
+}
+
+
+char *
+ngx_http_es_life_exchange(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_es_life(cf, cmd, conf, NGX_HTTP_ES_EXCHANGE);
+}
+
+
+static char *
+ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf,
+    ngx_uint_t mode)
 {
     ngx_http_es_loc_conf_t  *elcf = conf;
 
@@ -66,7 +99,7 @@ ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     elcf->life = life;
-    life->mode = cmd->offset;
+    life->mode = mode;
     life->grace = NGX_HTTP_ES_LIFE_GRACE;
 
     value = cf->args->elts;
@@ -733,10 +766,12 @@ static ngx_int_t
 ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *id)
 {
-    u_char                 *body, *p, sid[NGX_HTTP_ES_ID_LEN];
+    u_char                  sid[NGX_HTTP_ES_ID_LEN];
     u_char                  owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_int_t               rc;
+    ngx_str_t               text;
     ngx_uint_t              admin;
+    ngx_http_es_json_t     *json;
     ngx_array_t             details;
     ngx_http_es_detail_t   *d;
     ngx_http_es_ctx_t      *ctx;
@@ -796,17 +831,28 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                   "embed_session revoke: session %V revoked by API key "
                   "\"%V\"", id, &key->id);
 
-    body = ngx_pnalloc(r->pool,
-                       sizeof("{\"session_id\":\"\",\"revoked\":true}") + 36);
-    if (body == NULL) {
+    if (ngx_http_es_life_ids(r, sid, &text, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(body, "{\"session_id\":\"", 15);
-    p = ngx_http_es_id_text(p, sid);
-    p = ngx_cpymem(p, "\",\"revoked\":true}", 17);
+    json = ngx_http_es_json_object();
 
-    return ngx_http_es_send_json(r, NGX_HTTP_OK, body, p - body);
+    rc = (json
+          && ngx_http_es_json_set(json, (u_char *) "session_id", 10,
+                                  ngx_http_es_json_new_ascii(text.data,
+                                                             text.len))
+             == 0
+          && ngx_http_es_json_set(json, (u_char *) "revoked", 7,
+                                  ngx_http_es_json_new_boolean(1)) == 0)
+         ? ngx_http_es_json_text(r->pool, json, &text) : NGX_ERROR;
+
+    ngx_http_es_json_free(json);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_es_send_json(r, NGX_HTTP_OK, text.data, text.len);
 }
 
 
@@ -816,9 +862,10 @@ static ngx_int_t
 ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *id)
 {
-    u_char                     *buf, *p, *last, tid[NGX_HTTP_ES_ID_LEN];
+    u_char                     *buf, tid[NGX_HTTP_ES_ID_LEN];
     u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
     ngx_int_t                   rc;
+    ngx_str_t                   payload;
     ngx_http_es_ctx_t          *ctx;
     ngx_http_es_api_key_t      *key;
     ngx_http_es_main_conf_t    *emcf;
@@ -833,16 +880,10 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return ngx_http_es_error(r, NGX_HTTP_ES_EXCHANGE_NOT_FOUND);
     }
 
-    buf = ngx_pnalloc(r->pool, NGX_HTTP_ES_TICKET_MAX
-                               + sizeof("{\"iat\":,\"exp\":}")
-                               + 2 * NGX_INT64_LEN);
+    buf = ngx_pnalloc(r->pool, NGX_HTTP_ES_TICKET_MAX);
     if (buf == NULL) {
         return NGX_ERROR;
     }
-
-    /* the claims land after room for iat and exp */
-
-    p = buf + sizeof("{\"iat\":,\"exp\":,") + 2 * NGX_INT64_LEN;
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_embed_session_module);
 
@@ -858,7 +899,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     }
 
     xrc = ngx_http_es_store_exchange(elcf->store, tid, key ? owner : NULL,
-                                     ngx_time(), emcf->leeway, p, &rec);
+                                     ngx_time(), emcf->leeway, buf, &rec);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "embed_session: exchange: store: ticket %V %s", id,
@@ -890,21 +931,14 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         break;
     }
 
-    /* {"iat":N,"exp":N, in front of the stored object's members */
-
-    if (rec.payload_len < 2 || *p != '{' || rec.ttl < 1
-        || (elcf->max_lifetime && rec.ttl > elcf->max_lifetime))
+    if (ngx_http_es_exchange_claims(r, elcf, &rec, buf, &payload)
+        != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "embed_session exchange: session %V holds no claims, "
                       "or a lifetime the verifier would refuse", id);
         return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
     }
-
-    last = ngx_sprintf(buf, "{\"iat\":%L,\"exp\":%L%s", (int64_t) rec.iat,
-                       (int64_t) rec.exp, rec.payload_len > 2 ? "," : "");
-    ngx_memmove(last, p + 1, rec.payload_len - 1);
-    last += rec.payload_len - 1;
 
     if (ngx_http_es_life_ids(r, tid, &ctx->minted_jti, &ctx->minted_sid)
         != NGX_OK)
@@ -914,7 +948,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     ctx->minted_exp = rec.exp;
 
-    rc = ngx_http_es_mint_signed(r, elcf->mint, 0, buf, last - buf,
+    rc = ngx_http_es_mint_signed(r, elcf->mint, 0, payload.data, payload.len,
                                  &ctx->minted);
     if (rc != NGX_OK) {
         return rc;
@@ -926,6 +960,54 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                   "embed_session exchange: session %V exchanged", id);
 
     return ngx_http_es_mint_answer(r, elcf->mint, rec.ttl);
+}
+
+
+/*
+ * The claims of an exchanged session: iat and exp of the ticket, then the
+ * members the mint stored, in their order
+ */
+
+static ngx_int_t
+ngx_http_es_exchange_claims(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_store_rec_t *rec,
+    u_char *stored, ngx_str_t *payload)
+{
+    char                 err[160];
+    ngx_int_t            rc;
+    ngx_http_es_json_t  *claims, *members;
+
+    if (rec->payload_len < 2 || rec->ttl < 1
+        || (elcf->max_lifetime && rec->ttl > elcf->max_lifetime))
+    {
+        return NGX_DECLINED;
+    }
+
+    members = ngx_http_es_json_parse(stored, rec->payload_len, err,
+                                     sizeof(err));
+    if (members == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+
+    claims = ngx_http_es_json_object();
+
+    if (claims
+        && ngx_http_es_json_type(members) == NGX_HTTP_ES_JSON_OBJECT
+        && ngx_http_es_json_set(claims, (u_char *) "iat", 3,
+                                ngx_http_es_json_new_integer(rec->iat)) == 0
+        && ngx_http_es_json_set(claims, (u_char *) "exp", 3,
+                                ngx_http_es_json_new_integer(rec->exp)) == 0
+        && ngx_http_es_json_update(claims, members) == 0)
+    {
+        rc = ngx_http_es_json_text(r->pool, claims, payload);
+    }
+
+    ngx_http_es_json_free(claims);
+    ngx_http_es_json_free(members);
+
+    return rc;
 }
 
 

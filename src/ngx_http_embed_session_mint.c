@@ -11,6 +11,11 @@
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
 #include "ngx_http_embed_session_file.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_origin.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_MINT_DETAILS_MAX  32

@@ -5,8 +5,28 @@
 
 
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_keyset.h"
 #include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_browser.h"
+#include "ngx_http_embed_session_cache.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_lifecycle.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_status.h"
+#include "ngx_http_embed_session_store.h"
+#include "ngx_http_embed_session_upstream.h"
+#include "ngx_http_embed_session_variables.h"
+#include "ngx_http_embed_session_verify.h"
+
+
+/*
+ * The context of a request lives in a pool cleanup, and subrequests share
+ * the main request's pool: the cleanup says whose context it is.
+ */
+
+typedef struct {
+    ngx_http_es_ctx_t          ctx;        /* first: the cleanup's data */
+    ngx_http_request_t        *request;
+} ngx_http_es_ctx_cln_t;
 
 
 static void *ngx_http_es_create_main_conf(ngx_conf_t *cf);
@@ -21,21 +41,9 @@ static ngx_int_t ngx_http_es_init_process(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_master(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
 
-static char *ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static ngx_int_t ngx_http_es_source_kind(ngx_conf_t *cf, ngx_array_t *kinds,
-    ngx_str_t *value);
-static char *ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_es_cache_size(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static void ngx_http_es_ctx_cleanup(void *data);
 static char *ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -361,23 +369,23 @@ static ngx_command_t  ngx_http_es_commands[] = {
 
     { ngx_string("embed_session_refresh"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
-      ngx_http_es_life,
+      ngx_http_es_life_refresh,
       NGX_HTTP_LOC_CONF_OFFSET,
-      NGX_HTTP_ES_REFRESH_RENEW,
+      0,
       NULL },
 
     { ngx_string("embed_session_revoke"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
-      ngx_http_es_life,
+      ngx_http_es_life_revoke,
       NGX_HTTP_LOC_CONF_OFFSET,
-      NGX_HTTP_ES_REVOKE,
+      0,
       NULL },
 
     { ngx_string("embed_session_exchange"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
-      ngx_http_es_life,
+      ngx_http_es_life_exchange,
       NGX_HTTP_LOC_CONF_OFFSET,
-      NGX_HTTP_ES_EXCHANGE,
+      0,
       NULL },
 
     { ngx_string("embed_session_status"),
@@ -773,29 +781,45 @@ ngx_http_es_postconfiguration(ngx_conf_t *cf)
      * before the post-read phase (a header too large, a timeout)
      */
 
-    if ((emcf->api
-         && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
-                                      ngx_http_es_api_access_handler, 0)
-            != NGX_OK)
-        || (emcf->verify
-            && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
-                                         ngx_http_es_verify_handler, 0)
-               != NGX_OK)
-        || (emcf->exchange
-            && ngx_http_es_phase_handler(cf, NGX_HTTP_PRECONTENT_PHASE,
-                                         ngx_http_es_exchange_handler, 0)
-               != NGX_OK)
-        || (emcf->token_args
-            && (ngx_http_es_phase_handler(cf, NGX_HTTP_POST_READ_PHASE,
-                                          ngx_http_es_request_line_handler,
-                                          0)
-                   != NGX_OK
-                || ngx_http_es_phase_handler(cf, NGX_HTTP_LOG_PHASE,
-                                            ngx_http_es_request_line_handler,
-                                            1)
-                   != NGX_OK)))
+    if (emcf->api
+        && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
+                                     ngx_http_es_api_access_handler, 0)
+           != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    if (emcf->verify
+        && ngx_http_es_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
+                                     ngx_http_es_verify_handler, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (emcf->exchange
+        && ngx_http_es_phase_handler(cf, NGX_HTTP_PRECONTENT_PHASE,
+                                     ngx_http_es_exchange_handler, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (emcf->token_args) {
+
+        if (ngx_http_es_phase_handler(cf, NGX_HTTP_POST_READ_PHASE,
+                                      ngx_http_es_request_line_handler, 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_es_phase_handler(cf, NGX_HTTP_LOG_PHASE,
+                                      ngx_http_es_request_line_handler, 1)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     if (emcf->browser) {
@@ -868,6 +892,12 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* the worker that sweeps the stores ends the revoked API keys' sessions */
+
+    if (ngx_http_es_store_sweeps(cycle)) {
+        ngx_http_es_api_end_revoked(cycle);
+    }
+
     emcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_embed_session_module);
 
@@ -899,445 +929,6 @@ ngx_http_es_exit_master(ngx_cycle_t *cycle)
     ngx_http_es_store_exit_master(cycle);
 }
 
-
-
-static char *
-ngx_http_es_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_loc_conf_t *elcf = conf;
-
-    ngx_str_t                         *value, *arg;
-    ngx_http_es_source_t              *src;
-    ngx_http_es_main_conf_t           *emcf;
-    ngx_uint_t                         i;
-    ngx_http_complex_value_t          *cv;
-    ngx_http_compile_complex_value_t   ccv;
-
-    if (elcf->sources != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    elcf->sources = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                     sizeof(ngx_http_complex_value_t));
-    if (elcf->sources == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    elcf->token_args = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
-    if (elcf->token_args == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    elcf->source_kinds = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                          sizeof(ngx_http_es_source_t));
-    if (elcf->source_kinds == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    emcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_embed_session_module);
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (value[i].len == 0) {
-            return "has an empty source";
-        }
-
-        cv = ngx_array_push(elcf->sources);
-        if (cv == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-        ccv.cf = cf;
-        ccv.value = &value[i];
-        ccv.complex_value = cv;
-
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-
-        if (ngx_http_es_source_kind(cf, elcf->source_kinds, &value[i])
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        /*
-         * a token read from a query argument is remembered, so that
-         * $embed_session_args and $embed_session_request_line can leave
-         * it out of what goes upstream and into logs; and every level's,
-         * for the request line in logs
-         */
-
-        src = elcf->source_kinds->elts;
-        src += elcf->source_kinds->nelts - 1;
-
-        if (src->kind == NGX_HTTP_ES_SOURCE_ARG) {
-            arg = ngx_array_push(elcf->token_args);
-            if (arg == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            *arg = src->name;
-
-            arg = ngx_http_es_conf_push(cf, &emcf->token_args,
-                                        sizeof(ngx_str_t));
-            if (arg == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            *arg = src->name;
-        }
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * What a source reads, for embed_session_strip_token and the URL-token
- * exchange: a source that is exactly one variable of a request header, a
- * cookie or a query argument, or $embed_session_bearer.
- */
-
-static ngx_int_t
-ngx_http_es_source_kind(ngx_conf_t *cf, ngx_array_t *kinds, ngx_str_t *value)
-{
-    u_char                *p;
-    ngx_str_t              plain;
-    ngx_uint_t             i;
-    ngx_http_es_source_t  *src;
-
-    static struct {
-        ngx_str_t   prefix;
-        ngx_uint_t  kind;
-    } prefixes[] = {
-        { ngx_string("$http_"), NGX_HTTP_ES_SOURCE_HEADER },
-        { ngx_string("$cookie_"), NGX_HTTP_ES_SOURCE_COOKIE },
-        { ngx_string("$arg_"), NGX_HTTP_ES_SOURCE_ARG },
-        { ngx_string("$embed_session_bearer"), NGX_HTTP_ES_SOURCE_BEARER }
-    };
-
-    src = ngx_array_push(kinds);
-    if (src == NULL) {
-        return NGX_ERROR;
-    }
-
-    src->kind = NGX_HTTP_ES_SOURCE_OTHER;
-    ngx_str_null(&src->name);
-
-    /* "${arg_token}" is "$arg_token" */
-
-    if (value->len > 3 && value->data[0] == '$' && value->data[1] == '{'
-        && value->data[value->len - 1] == '}')
-    {
-        p = ngx_pnalloc(cf->pool, value->len - 2);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        p[0] = '$';
-        ngx_memcpy(p + 1, value->data + 2, value->len - 3);
-
-        plain.data = p;
-        plain.len = value->len - 2;
-        value = &plain;
-    }
-
-    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-
-        if (value->len < prefixes[i].prefix.len
-            || ngx_strncasecmp(value->data, prefixes[i].prefix.data,
-                               prefixes[i].prefix.len) != 0)
-        {
-            continue;
-        }
-
-        src->name.len = value->len - prefixes[i].prefix.len;
-
-        if (prefixes[i].kind == NGX_HTTP_ES_SOURCE_BEARER) {
-            if (src->name.len == 0) {
-                src->kind = NGX_HTTP_ES_SOURCE_BEARER;
-            }
-
-            break;
-        }
-
-        /* one variable and nothing else: "$http_a$arg_b" reads neither */
-
-        for (p = value->data + prefixes[i].prefix.len;
-             p < value->data + value->len;
-             p++)
-        {
-            if (*p == '$' || *p == '{' || *p == '}') {
-                return NGX_OK;
-            }
-        }
-
-        if (src->name.len == 0) {
-            return NGX_OK;
-        }
-
-        src->name.data = ngx_pnalloc(cf->pool, src->name.len);
-        if (src->name.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_strlow(src->name.data, value->data + prefixes[i].prefix.len,
-                   src->name.len);
-
-        src->kind = prefixes[i].kind;
-        break;
-    }
-
-    return NGX_OK;
-}
-
-
-static char *
-ngx_http_es_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_loc_conf_t *elcf = conf;
-
-    ngx_str_t              *value, kid, *kidp;
-    ngx_uint_t              i;
-    ngx_http_es_jws_alg_t   alg;
-
-    value = cf->args->elts;
-
-    alg = NGX_HTTP_ES_JWS_ALG_UNKNOWN;
-    kidp = NULL;
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "alg=", 4) == 0) {
-            alg = ngx_http_es_jws_alg(value[i].data + 4, value[i].len - 4);
-
-            if (alg == NGX_HTTP_ES_JWS_ALG_UNKNOWN) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "unsupported algorithm \"%V\"", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "kid=", 4) == 0) {
-            kid.data = value[i].data + 4;
-            kid.len = value[i].len - 4;
-
-            if (kid.len == 0 || kid.len > NGX_HTTP_ES_JWS_MAX_KID) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "kid= of key file \"%V\" must be 1 to %d "
-                                   "bytes long", &value[1],
-                                   NGX_HTTP_ES_JWS_MAX_KID);
-                return NGX_CONF_ERROR;
-            }
-
-            kidp = &kid;
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (elcf->keyset == NGX_CONF_UNSET_PTR) {
-        elcf->keyset = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_keyset_t));
-        if (elcf->keyset == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        if (ngx_array_init(&elcf->keyset->keys, cf->pool, 2,
-                           sizeof(ngx_http_es_jws_key_t *))
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    return ngx_http_es_keys_load(cf, elcf->keyset, &value[1], alg, kidp);
-}
-
-
-static char *
-ngx_http_es_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_loc_conf_t *elcf = conf;
-
-    ngx_str_t  *value, s;
-
-    if (elcf->type.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        ngx_str_set(&elcf->type, "");
-        return NGX_CONF_OK;
-    }
-
-    if (value[1].len == 0 || value[1].len > NGX_HTTP_ES_JWS_MAX_TYP) {
-        return "must be 1 to 64 bytes long";
-    }
-
-    /*
-     * the session type is what verify locations accept and what the mint
-     * signs as a session: the renew type there would make renew tokens,
-     * which live as long as the session, session tokens (rule 19).  Media
-     * types compare without case and may omit "application/" (RFC 7515)
-     */
-
-    s = value[1];
-
-    if (s.len > sizeof("application/") - 1
-        && ngx_strncasecmp(s.data, (u_char *) "application/",
-                           sizeof("application/") - 1) == 0)
-    {
-        s.data += sizeof("application/") - 1;
-        s.len -= sizeof("application/") - 1;
-    }
-
-    if (s.len == sizeof(NGX_HTTP_ES_RENEW_TYPE) - 1
-        && ngx_strncasecmp(s.data, (u_char *) NGX_HTTP_ES_RENEW_TYPE, s.len)
-           == 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"embed_session_type %V\" is the type of renew "
-                           "tokens: a renew token would pass as a session "
-                           "token", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    elcf->type = value[1];
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_es_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_loc_conf_t *elcf = conf;
-
-    char                              *rv;
-    ngx_str_t                         *value;
-    ngx_http_es_require_t             *req;
-    ngx_http_compile_complex_value_t   ccv;
-
-    value = cf->args->elts;
-
-    rv = ngx_http_es_claim_path(cf, NULL, &value[1]);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    if (value[2].len == 0) {
-        return "has an empty value";
-    }
-
-    if (elcf->requires == NGX_CONF_UNSET_PTR) {
-        elcf->requires = ngx_array_create(cf->pool, 2,
-                                          sizeof(ngx_http_es_require_t));
-        if (elcf->requires == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    req = ngx_array_push(elcf->requires);
-    if (req == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    req->claim = value[1];
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &value[2];
-    ccv.complex_value = &req->value;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_es_cache_size(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_main_conf_t *emcf = conf;
-
-    ngx_int_t   n;
-    ngx_str_t  *value;
-
-    if (emcf->cache != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        emcf->cache = 0;
-        return NGX_CONF_OK;
-    }
-
-    n = ngx_atoi(value[1].data, value[1].len);
-
-    if (n < 1 || n > 1048576) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid cache size \"%V\": a number of entries "
-                           "from 1 to 1048576, or \"off\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    emcf->cache = n;
-
-    return NGX_CONF_OK;
-}
-
-
-/* a claim name or a dotted path of names, as the codec looks them up */
-
-static char *
-ngx_http_es_claim_path(ngx_conf_t *cf, void *post, void *data)
-{
-    ngx_str_t  *path = data;
-
-    u_char  *p, *last, *dot;
-
-    p = path->data;
-    last = p + path->len;
-
-    if (path->len == 0) {
-        return "has an empty claim name";
-    }
-
-    while (p <= last) {
-        dot = ngx_strlchr(p, last, '.');
-        if (dot == NULL) {
-            dot = last;
-        }
-
-        if (dot == p || dot - p > 127) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid claim path \"%V\"", path);
-            return NGX_CONF_ERROR;
-        }
-
-        p = dot + 1;
-    }
-
-    return NGX_CONF_OK;
-}
 
 
 static char *
@@ -1452,6 +1043,118 @@ ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     elcf->error_details = value[1];
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The context lives in a pool cleanup as well, so that it survives the
+ * internal redirects that clear r->ctx (try_files, error_page, named
+ * locations), as the realip module does.
+ */
+
+ngx_http_es_ctx_t *
+ngx_http_es_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_es_ctx_t      *ctx;
+    ngx_http_es_ctx_cln_t  *c;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_embed_session_module);
+
+    /*
+     * a subrequest shares the pool, never the main request's context: a
+     * subrequest's context, made after the main request's and so found
+     * first, is not this request's
+     */
+
+    if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler != ngx_http_es_ctx_cleanup) {
+                continue;
+            }
+
+            c = cln->data;
+
+            if (c->request == r) {
+                ctx = &c->ctx;
+                break;
+            }
+        }
+
+        if (ctx) {
+            ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
+        }
+    }
+
+    if (ctx || !create) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_es_ctx_cln_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    c = cln->data;
+    ngx_memzero(c, sizeof(ngx_http_es_ctx_cln_t));
+
+    c->request = r;
+    ctx = &c->ctx;
+
+    cln->handler = ngx_http_es_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_embed_session_module);
+
+    return ctx;
+}
+
+
+/* a context made ready for another check: after an internal redirect */
+
+void
+ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx)
+{
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+    ngx_str_null(&ctx->error);
+    ngx_str_null(&ctx->exchange);
+}
+
+
+static void
+ngx_http_es_ctx_cleanup(void *data)
+{
+    ngx_http_es_ctx_t *ctx = data;
+
+    ngx_http_es_jws_claims_free(ctx->claims);
+}
+
+
+/*
+ * A request refused, by whatever check: whatever claims an earlier check
+ * gave the context go, and the code says why.  Claims in a context whose
+ * code is not PASSED would reach variables, upstream headers and
+ * frame-ancestors.
+ */
+
+void
+ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code)
+{
+    if (ctx->claims) {
+        ngx_http_es_jws_claims_free(ctx->claims);
+        ctx->claims = NULL;
+    }
+
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->origin);
+
+    ctx->code = code;
 }
 
 

@@ -120,13 +120,52 @@ typedef struct {
 
 
 /*
- * API keys: the part of the location configuration that is theirs; the
- * rest of their types is ngx_http_embed_session_apikey.h's
+ * API keys: the part of the location configuration that is theirs, its
+ * deny rules, and the key a request authenticated with (the context's);
+ * the rest is ngx_http_embed_session_apikey.h's
  */
 
 typedef struct ngx_http_es_api_zone_s  ngx_http_es_api_zone_t;
-typedef struct ngx_http_es_api_deny_s  ngx_http_es_api_deny_t;
-typedef struct ngx_http_es_api_key_s   ngx_http_es_api_key_t;
+
+
+/* embed_session_api_key_deny COND STATUS CODE ["message"] */
+
+typedef enum {
+    NGX_HTTP_ES_API_COND_SCOPE = 0,
+    NGX_HTTP_ES_API_COND_FLAG,
+    NGX_HTTP_ES_API_COND_GRANT
+} ngx_http_es_api_cond_type_t;
+
+
+typedef struct {
+    ngx_http_es_api_cond_type_t     type;
+    ngx_uint_t                      negate;     /* "!scope=" */
+    ngx_str_t                       value;
+    ngx_uint_t                      status;
+    ngx_str_t                       code;
+    ngx_str_t                       message;
+} ngx_http_es_api_deny_t;
+
+
+/* an authenticated key, copied out of the zone into the request's pool */
+
+typedef struct {
+    ngx_str_t                       id;
+    ngx_str_t                       owner;      /* "ID:SERIAL", or "ID" */
+    ngx_str_t                       scope;
+    ngx_str_t                       tenant;
+    ngx_array_t                     resources;  /* ngx_str_t */
+    ngx_array_t                     grants;     /* ngx_str_t */
+    ngx_array_t                     origins;    /* ngx_str_t, normalised */
+    ngx_array_t                     flags;      /* ngx_str_t */
+
+    ngx_uint_t                      rate_limit;     /* 0: no limit */
+    ngx_uint_t                      rate_remaining;
+    time_t                          rate_reset;     /* Unix time */
+
+    ngx_http_es_api_deny_t         *denied;     /* the rule that answered */
+} ngx_http_es_api_key_t;
+
 
 typedef struct {
     ngx_http_es_api_zone_t     *zone;       /* NULL: off */
@@ -324,7 +363,7 @@ typedef struct {
 } ngx_http_es_ctx_t;
 
 
-/* configuration */
+/* the hub, module.c: configuration helpers */
 void *ngx_http_es_conf_push(ngx_conf_t *cf, ngx_array_t **a, size_t size);
 ngx_int_t ngx_http_es_conf_status(ngx_conf_t *cf, ngx_str_t *value);
 ngx_int_t ngx_http_es_workers(ngx_cycle_t *cycle, ngx_uid_t *uid,
@@ -334,6 +373,12 @@ ngx_uint_t ngx_http_es_writable(ngx_file_info_t *fi, ngx_uid_t uid,
 ngx_int_t ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
     ngx_http_handler_pt handler, ngx_uint_t front);
 
+/* the request's context */
+ngx_http_es_ctx_t *ngx_http_es_get_ctx(ngx_http_request_t *r,
+    ngx_uint_t create);
+void ngx_http_es_ctx_clear(ngx_http_es_ctx_t *ctx);
+void ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code);
+
 /* requests */
 typedef ngx_uint_t (*ngx_http_es_header_drop_pt)(ngx_http_request_t *r,
     ngx_table_elt_t *h, void *data);
@@ -341,60 +386,6 @@ typedef ngx_uint_t (*ngx_http_es_header_drop_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_es_headers_drop(ngx_http_request_t *r,
     ngx_http_es_header_drop_pt drop, void *data, ngx_uint_t room);
 
-/* verified-token cache, per worker */
-ngx_int_t ngx_http_es_cache_init(ngx_cycle_t *cycle, ngx_uint_t size);
-void ngx_http_es_cache_done(void);
-ngx_int_t ngx_http_es_cache_get(ngx_http_es_keyset_t *keyset,
-    ngx_str_t *data, ngx_http_es_token_t *token);
-void ngx_http_es_cache_put(ngx_http_es_keyset_t *keyset, ngx_str_t *data,
-    ngx_http_es_token_t *token, ngx_log_t *log);
-
-/* origin */
-ngx_int_t ngx_http_es_origin_normalize(u_char *dst, size_t *dst_len,
-    u_char *src, size_t len, ngx_uint_t referer);
-ngx_int_t ngx_http_es_origin_get(ngx_http_request_t *r, ngx_flag_t referer,
-    ngx_str_t *origin);
-ngx_int_t ngx_http_es_header_in(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value);
-
-/* access phase */
-ngx_int_t ngx_http_es_verify_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_es_token_source(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_uint_t *kind);
-ngx_http_es_code_t ngx_http_es_verify_token(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_str_t *type,
-    ngx_http_es_candidate_t *cand);
-ngx_int_t ngx_http_es_publish(ngx_http_request_t *r, ngx_http_es_ctx_t *ctx,
-    ngx_http_es_code_t code, ngx_http_es_candidate_t *cand);
-void ngx_http_es_ctx_refuse(ngx_http_es_ctx_t *ctx, ngx_http_es_code_t code);
-ngx_int_t ngx_http_es_token_ids(ngx_http_es_jws_claims_t *claims,
-    u_char *sid, u_char *jti);
-ngx_http_es_ctx_t *ngx_http_es_get_ctx(ngx_http_request_t *r,
-    ngx_uint_t create);
-
-/* responses */
-ngx_int_t ngx_http_es_error(ngx_http_request_t *r, ngx_http_es_code_t code);
-ngx_int_t ngx_http_es_error_details(ngx_http_request_t *r,
-    ngx_http_es_code_t code, ngx_array_t *details);
-ngx_int_t ngx_http_es_error_denied(ngx_http_request_t *r,
-    ngx_http_es_api_deny_t *deny);
-ngx_int_t ngx_http_es_content_error(ngx_http_request_t *r,
-    ngx_http_es_code_t code, ngx_http_es_api_deny_t *deny);
-ngx_int_t ngx_http_es_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *body, size_t len);
-ngx_int_t ngx_http_es_json_text(ngx_pool_t *pool, ngx_http_es_json_t *json,
-    ngx_str_t *out);
-ngx_int_t ngx_http_es_send_empty(ngx_http_request_t *r, ngx_uint_t status);
-ngx_table_elt_t *ngx_http_es_header(ngx_http_request_t *r, char *name,
-    char *value);
-ngx_table_elt_t *ngx_http_es_header_str(ngx_http_request_t *r, char *name,
-    ngx_str_t *value);
-void ngx_http_es_finalize(ngx_http_request_t *r, ngx_int_t rc);
-ngx_int_t ngx_http_es_read_body(ngx_http_request_t *r, size_t max,
-    ngx_str_t *body);
-ngx_str_t *ngx_http_es_code_name(ngx_http_es_code_t code);
-ngx_str_t *ngx_http_es_log_text(ngx_pool_t *pool, ngx_str_t *s);
-ngx_int_t ngx_http_es_code_by_name(ngx_str_t *name);
 
 /* minting */
 ngx_int_t ngx_http_es_mint_handler(ngx_http_request_t *r);
@@ -419,40 +410,6 @@ ngx_int_t ngx_http_es_mint_signed(ngx_http_request_t *r,
     size_t len, ngx_str_t *out);
 ngx_int_t ngx_http_es_mint_answer(ngx_http_request_t *r,
     ngx_http_es_mint_conf_t *mcf, time_t ttl);
-
-/* the lifecycle: refresh, revoke, exchange; the status page */
-char *ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_es_life_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf);
-char *ngx_http_es_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_int_t ngx_http_es_life_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_es_status_handler(ngx_http_request_t *r);
-char *ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-
-/* variables */
-ngx_int_t ngx_http_es_add_variables(ngx_conf_t *cf);
-ngx_int_t ngx_http_es_strip_args(ngx_http_request_t *r,
-    ngx_array_t *token_args, ngx_str_t *args, ngx_str_t *out,
-    ngx_uint_t redact);
-ngx_int_t ngx_http_es_mask_request_line(ngx_http_request_t *r,
-    ngx_array_t *token_args, ngx_str_t *line);
-
-/* browsers: framing, fetch metadata, CORS, the browser channel */
-char *ngx_http_es_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_es_browser_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *prev,
-    ngx_http_es_loc_conf_t *conf);
-ngx_int_t ngx_http_es_browser_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_es_from_browser(ngx_http_request_t *r);
-
-/* what goes upstream: URL-token exchange, claim headers, stripping */
-char *ngx_http_es_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_es_claim_header(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_es_upstream_merge(ngx_conf_t *cf,
-    ngx_http_es_loc_conf_t *prev, ngx_http_es_loc_conf_t *conf);
-ngx_int_t ngx_http_es_upstream_headers(ngx_http_request_t *r,
-    ngx_http_es_loc_conf_t *elcf, ngx_http_es_ctx_t *ctx, ngx_str_t *token);
-ngx_int_t ngx_http_es_exchange_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_es_request_line_handler(ngx_http_request_t *r);
 
 
 extern ngx_module_t  ngx_http_embed_session_module;

@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_origin.h"
 
 
 /* host name bytes, lowercased; 0: not allowed in a host name */

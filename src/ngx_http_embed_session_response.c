@@ -9,7 +9,8 @@
 
 
 #include "ngx_http_embed_session_module.h"
-#include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_json.h"
+#include "ngx_http_embed_session_response.h"
 
 
 typedef struct {
@@ -172,6 +173,9 @@ static ngx_str_t  ngx_http_es_content_type = ngx_string("application/json");
 
 static ngx_int_t ngx_http_es_answer(ngx_http_request_t *r,
     ngx_http_es_code_t code, ngx_http_es_error_t *err, ngx_array_t *details);
+static ngx_int_t ngx_http_es_envelope(ngx_pool_t *pool,
+    ngx_http_es_error_t *err, ngx_uint_t nested, ngx_str_t *name,
+    ngx_array_t *details, ngx_str_t *body);
 static ngx_int_t ngx_http_es_send(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
 
@@ -265,10 +269,7 @@ ngx_http_es_error_details(ngx_http_request_t *r, ngx_http_es_code_t code,
         }
     }
 
-    if (ngx_http_es_metrics) {
-        (void) ngx_atomic_fetch_add(&ngx_http_es_metrics->rejections[code],
-                                    1);
-    }
+    ngx_http_es_count(rejections[code]);
 
     if (code == NGX_HTTP_ES_METHOD_NOT_ALLOWED
         && ngx_http_es_header(r, "Allow", elcf->allow ? elcf->allow : "POST")
@@ -398,12 +399,10 @@ static ngx_int_t
 ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_code_t code,
     ngx_http_es_error_t *err, ngx_array_t *details)
 {
-    u_char                     *p, *body;
-    size_t                      len;
-    ngx_uint_t                  i, nested;
+    ngx_str_t                   body;
+    ngx_uint_t                  nested;
     ngx_table_elt_t            *h;
     ngx_http_es_ctx_t          *ctx;
-    ngx_http_es_detail_t       *d;
     ngx_http_es_loc_conf_t     *elcf;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_core_main_conf_t  *cmcf;
@@ -462,87 +461,121 @@ ngx_http_es_answer(ngx_http_request_t *r, ngx_http_es_code_t code,
         details = NULL;
     }
 
-    len = sizeof("{\"error\":{\"code\":\"\",\"message\":\"\"}}") - 1
-          + ngx_escape_json(NULL, err->code.data, err->code.len)
-          + err->code.len
-          + ngx_escape_json(NULL, err->message.data, err->message.len)
-          + err->message.len;
-
-    if (details) {
-        len += sizeof(",\"\":[]") - 1 + elcf->error_details.len;
-
-        d = details->elts;
-
-        for (i = 0; i < details->nelts; i++) {
-            len += sizeof(",{\"path\":\"\",\"message\":\"\"}") - 1
-                   + d[i].path.len
-                   + ngx_escape_json(NULL, d[i].path.data, d[i].path.len)
-                   + d[i].message.len
-                   + ngx_escape_json(NULL, d[i].message.data,
-                                     d[i].message.len);
-        }
-    }
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
+    if (ngx_http_es_envelope(r->pool, err, nested, &elcf->error_details,
+                             details, &body)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = body;
-
-    if (nested) {
-        p = ngx_cpymem(p, "{\"error\":{\"code\":\"", 18);
-        p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
-        p = ngx_cpymem(p, "\",\"message\":\"", 13);
-        p = (u_char *) ngx_escape_json(p, err->message.data,
-                                       err->message.len);
-
-    } else {
-        p = ngx_cpymem(p, "{\"error\":\"", 10);
-        p = (u_char *) ngx_escape_json(p, err->message.data,
-                                       err->message.len);
-        p = ngx_cpymem(p, "\",\"code\":\"", 10);
-        p = (u_char *) ngx_escape_json(p, err->code.data, err->code.len);
-    }
-
-    *p++ = '"';
-
-    if (details) {
-        *p++ = ',';
-        *p++ = '"';
-        p = ngx_cpymem(p, elcf->error_details.data, elcf->error_details.len);
-        p = ngx_cpymem(p, "\":[", 3);
-
-        d = details->elts;
-
-        for (i = 0; i < details->nelts; i++) {
-            if (i) {
-                *p++ = ',';
-            }
-
-            p = ngx_cpymem(p, "{\"path\":\"", 9);
-            p = (u_char *) ngx_escape_json(p, d[i].path.data, d[i].path.len);
-            p = ngx_cpymem(p, "\",\"message\":\"", 13);
-            p = (u_char *) ngx_escape_json(p, d[i].message.data,
-                                           d[i].message.len);
-            *p++ = '"';
-            *p++ = '}';
-        }
-
-        *p++ = ']';
-    }
-
-    if (nested) {
-        *p++ = '}';
-    }
-
-    *p++ = '}';
 
     /* this very response is the module's: CORS may let the page read it */
 
     ctx->answered = 1;
 
-    return ngx_http_es_send(r, err->status, body, p - body);
+    return ngx_http_es_send(r, err->status, body.data, body.len);
+}
+
+
+/*
+ * {"error":{"code":C,"message":M,"details":[...]}} nested, or
+ * {"error":M,"code":C,"details":[...]} flat.  Codes and messages are the
+ * module's or the configuration's, paths and messages of details the
+ * module's or those of a body that parsed as JSON: written as they are.
+ */
+
+static ngx_int_t
+ngx_http_es_envelope(ngx_pool_t *pool, ngx_http_es_error_t *err,
+    ngx_uint_t nested, ngx_str_t *name, ngx_array_t *details,
+    ngx_str_t *body)
+{
+    u_char                *path;
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_http_es_json_t    *json, *list, *item;
+    ngx_http_es_detail_t  *d;
+
+    json = ngx_http_es_json_object();
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (nested) {
+        if (ngx_http_es_json_set(json, (u_char *) "error.code", 10,
+                                 ngx_http_es_json_new_ascii(err->code.data,
+                                                            err->code.len))
+            != 0
+            || ngx_http_es_json_set(json, (u_char *) "error.message", 13,
+                                    ngx_http_es_json_new_ascii(
+                                        err->message.data, err->message.len))
+               != 0)
+        {
+            goto done;
+        }
+
+    } else {
+        if (ngx_http_es_json_set(json, (u_char *) "error", 5,
+                                 ngx_http_es_json_new_ascii(
+                                     err->message.data, err->message.len))
+            != 0
+            || ngx_http_es_json_set(json, (u_char *) "code", 4,
+                                    ngx_http_es_json_new_ascii(
+                                        err->code.data, err->code.len))
+               != 0)
+        {
+            goto done;
+        }
+    }
+
+    if (details) {
+        list = ngx_http_es_json_array();
+
+        /* "error.details" or "details" */
+
+        path = ngx_pnalloc(pool, sizeof("error.") - 1 + name->len);
+        if (path == NULL) {
+            ngx_http_es_json_free(list);
+            goto done;
+        }
+
+        ngx_memcpy(ngx_cpymem(path, "error.", 6), name->data, name->len);
+
+        if (ngx_http_es_json_set(json, nested ? path : path + 6,
+                                 name->len + (nested ? 6 : 0), list)
+            != 0)
+        {
+            goto done;
+        }
+
+        d = details->elts;
+
+        for (i = 0; i < details->nelts; i++) {
+            item = ngx_http_es_json_object();
+
+            if (ngx_http_es_json_append(list, item) != 0
+                || ngx_http_es_json_set(item, (u_char *) "path", 4,
+                                        ngx_http_es_json_new_ascii(
+                                            d[i].path.data, d[i].path.len))
+                   != 0
+                || ngx_http_es_json_set(item, (u_char *) "message", 7,
+                                        ngx_http_es_json_new_ascii(
+                                            d[i].message.data,
+                                            d[i].message.len))
+                   != 0)
+            {
+                goto done;
+            }
+        }
+    }
+
+    rc = ngx_http_es_json_text(pool, json, body);
+
+done:
+
+    ngx_http_es_json_free(json);
+
+    return rc;
 }
 
 

@@ -9,6 +9,9 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_status.h"
+#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_METRICS_ZONE      "embed_session_metrics"

@@ -158,6 +158,7 @@ ngx_http_es_store_t *ngx_http_es_store_get(ngx_conf_t *cf, ngx_str_t *name);
  * master keeps the epoch file */
 ngx_int_t ngx_http_es_store_init_module(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_es_store_init_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_es_store_sweeps(ngx_cycle_t *cycle);
 void ngx_http_es_store_exit(ngx_cycle_t *cycle);
 void ngx_http_es_store_exit_master(ngx_cycle_t *cycle);
 

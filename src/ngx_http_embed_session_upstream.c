@@ -10,6 +10,10 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_jws.h"
+#include "ngx_http_embed_session_response.h"
+#include "ngx_http_embed_session_upstream.h"
+#include "ngx_http_embed_session_url_token.h"
 
 
 #define NGX_HTTP_ES_COOKIE_ATTRS                                             \

@@ -1,7 +1,7 @@
 package EmbedSessionState;
 
 # The session store's state file, for the tests that read it and forge it
-# (src/ngx_http_embed_session_store.c has the format):
+# (src/ngx_http_embed_session_state_format.c has the format):
 #
 #   header   "ESSTATE2", record size (u32), flags (u32: 1 signed),
 #            generation (u64), since (i64), count (u32), 0 (u32),
