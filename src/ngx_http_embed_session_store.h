@@ -60,7 +60,7 @@ typedef struct {
 typedef struct ngx_http_es_store_sh_s  ngx_http_es_store_sh_t;
 
 
-typedef struct {
+typedef struct ngx_http_es_store_s {
     ngx_http_es_store_sh_t     *sh;
     ngx_slab_pool_t            *shpool;
     ngx_shm_zone_t             *shm_zone;
