@@ -1406,7 +1406,7 @@ fz_make_change(ngx_http_es_api_change_t *ch, ngx_uint_t opt, u_char made,
 }
 
 
-/* the model of the new line: see edit_line() in keyfile.h */
+/* the model of the new line: see edit_line() in apikey_int.h */
 
 static size_t
 fz_model_cred(u_char *o, const char *name, ngx_str_t *lookup, u_char *hash)

@@ -1017,7 +1017,7 @@ ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id, ngx_str_t *a,
 {
     u_char  *p;
 
-    p = ngx_pnalloc(r->pool, 36);
+    p = ngx_pnalloc(r->pool, NGX_HTTP_ES_ID_TEXT_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -1025,7 +1025,7 @@ ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id, ngx_str_t *a,
     (void) ngx_http_es_id_text(p, id);
 
     a->data = p;
-    a->len = 36;
+    a->len = NGX_HTTP_ES_ID_TEXT_LEN;
 
     if (b) {
         *b = *a;

@@ -14,7 +14,6 @@
 
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_json.h"
-#include "ngx_http_embed_session_store.h"
 
 
 #define NGX_HTTP_ES_KEY_FILE_MAX      (1024 * 1024)
@@ -315,7 +314,7 @@ typedef struct {
 
     ngx_http_es_api_conf_t      api;
     ngx_http_es_mint_conf_t    *mint;       /* NULL: not a mint location */
-    ngx_http_es_store_t        *store;      /* NULL: off */
+    struct ngx_http_es_store_s *store;      /* NULL: off; store.h */
     ngx_http_es_life_conf_t    *life;       /* NULL: none here */
     char                       *allow;      /* methods, for 405 */
 

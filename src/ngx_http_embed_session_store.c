@@ -326,11 +326,11 @@ ngx_http_es_id_parse(u_char *id, u_char *text, size_t len)
     u_char      c, v;
     ngx_uint_t  i, k;
 
-    if (len != 36) {
+    if (len != NGX_HTTP_ES_ID_TEXT_LEN) {
         return NGX_ERROR;
     }
 
-    for (i = 0, k = 0; i < 36; i++) {
+    for (i = 0, k = 0; i < NGX_HTTP_ES_ID_TEXT_LEN; i++) {
         c = text[i];
 
         if (i == 8 || i == 13 || i == 18 || i == 23) {

@@ -20,6 +20,7 @@
 
 
 #define NGX_HTTP_ES_ID_LEN            16    /* a UUID, raw */
+#define NGX_HTTP_ES_ID_TEXT_LEN       36    /* a UUID as text, with '-' */
 #define NGX_HTTP_ES_OWNER_LEN         8     /* SHA-256 of a key's OWNER, cut */
 #define NGX_HTTP_ES_TICKET_MAX        8192  /* a ticket's claims, bytes */
 
@@ -60,7 +61,7 @@ typedef struct {
 typedef struct ngx_http_es_store_sh_s  ngx_http_es_store_sh_t;
 
 
-typedef struct {
+typedef struct ngx_http_es_store_s {
     ngx_http_es_store_sh_t     *sh;
     ngx_slab_pool_t            *shpool;
     ngx_shm_zone_t             *shm_zone;
@@ -164,7 +165,7 @@ void ngx_http_es_store_exit_master(ngx_cycle_t *cycle);
 
 /* ids */
 ngx_int_t ngx_http_es_id_parse(u_char *id, u_char *text, size_t len);
-u_char *ngx_http_es_id_text(u_char *p, u_char *id);   /* 36 bytes */
+u_char *ngx_http_es_id_text(u_char *p, u_char *id);
 void ngx_http_es_owner(u_char *owner, ngx_str_t *key_owner);
 
 /* what requests ask */

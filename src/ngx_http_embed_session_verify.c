@@ -343,12 +343,13 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
 #if (NGX_DEBUG)
     {
-    u_char  text[36];
+    u_char  text[NGX_HTTP_ES_ID_TEXT_LEN];
 
     ngx_http_es_id_text(text, sid);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "embed_session: store: sid %*s %s", (size_t) 36, text,
+                   "embed_session: store: sid %*s %s",
+                   (size_t) NGX_HTTP_ES_ID_TEXT_LEN, text,
                    rc == NGX_DECLINED ? "revoked"
                    : rc == NGX_BUSY ? "replaced by a refresh"
                    : rc == NGX_ABORT ? "issued before the state was lost"
@@ -387,14 +388,14 @@ ngx_http_es_token_ids(ngx_http_es_jws_claims_t *claims, u_char *sid,
     n = ngx_http_es_jws_claim_text(claims, (u_char *) "sid", 3, buf,
                                    sizeof(buf));
 
-    if (n != 36 || ngx_http_es_id_parse(sid, buf, n) != NGX_OK) {
+    if (ngx_http_es_id_parse(sid, buf, n) != NGX_OK) {
         return NGX_DECLINED;
     }
 
     n = ngx_http_es_jws_claim_text(claims, (u_char *) "jti", 3, buf,
                                    sizeof(buf));
 
-    if (n != 36 || ngx_http_es_id_parse(jti, buf, n) != NGX_OK) {
+    if (ngx_http_es_id_parse(jti, buf, n) != NGX_OK) {
         return NGX_DECLINED;
     }
 
