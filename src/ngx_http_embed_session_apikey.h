@@ -8,10 +8,10 @@
  * zones.  The family: apikey_conf.c (the directives of a location),
  * apikey_auth.c (requests), apikey_zone.c (the shared zone),
  * apikey_file.c and apikey_rewrite.c (the key file); what they share
- * among themselves only is apikey_int.h's.  The API key part of the location configuration
- * (ngx_http_es_api_conf_t), its deny rules and the key a request
- * authenticated with are in the module's header, as the location
- * configuration and the request's context hold them.
+ * among themselves only is apikey_int.h's.  The API key part of the
+ * location configuration (ngx_http_es_api_conf_t), its deny rules and
+ * the key a request authenticated with are in the module's header, as
+ * the location configuration and the request's context hold them.
  */
 
 
