@@ -34,14 +34,52 @@
 #define NGX_HTTP_ES_MAX_PARAM      512   /* decoded JWK parameter */
 
 
+/* a JWK "kty" and the function that loads a key of that type */
+
+typedef struct {
+    const char               *kty;
+    int                     (*load)(ngx_http_es_jws_key_t *key, json_t *jwk,
+                                    char *err, size_t err_len);
+} ngx_http_es_jws_kty_t;
+
+
+static int ngx_http_es_jws_jwk_ec(ngx_http_es_jws_key_t *key, json_t *jwk,
+    char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_rsa(ngx_http_es_jws_key_t *key, json_t *jwk,
+    char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_okp(ngx_http_es_jws_key_t *key, json_t *jwk,
+    char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_oct(ngx_http_es_jws_key_t *key, json_t *jwk,
+    char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_pkey(ngx_http_es_jws_key_t *key,
+    EVP_PKEY *pkey, int priv, char *err, size_t err_len);
+static int ngx_http_es_jws_hmac_init(ngx_http_es_jws_key_t *key,
+    const unsigned char *secret, size_t len, char *err, size_t err_len);
 static int ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
     const unsigned char *kid, size_t kid_len, ngx_http_es_jws_key_t **keyp,
     char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_use(json_t *jwk, char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_alg(json_t *jwk, ngx_http_es_jws_alg_t *alg,
+    char *err, size_t err_len);
+static int ngx_http_es_jws_jwk_kid(json_t *jwk, const unsigned char **kid,
+    size_t *kid_len, char *err, size_t err_len);
 static int ngx_http_es_jws_key_init(ngx_http_es_jws_key_t *key,
     char *err, size_t err_len);
 static int ngx_http_es_jws_key_pair(ngx_http_es_jws_key_t *key,
     char *err, size_t err_len);
 static int ngx_http_es_jws_ed25519_weak(const unsigned char *pk);
+
+
+/* indexed by ngx_http_es_jws_kind_t, the kind of the key's alg */
+
+static const ngx_http_es_jws_kty_t  ngx_http_es_jws_ktys[] = {
+    { NULL, NULL },
+    { "oct", ngx_http_es_jws_jwk_oct },           /* HMAC */
+    { "OKP", ngx_http_es_jws_jwk_okp },           /* EdDSA */
+    { "EC", ngx_http_es_jws_jwk_ec },             /* ECDSA */
+    { "RSA", ngx_http_es_jws_jwk_rsa },           /* RSA */
+    { "RSA", ngx_http_es_jws_jwk_rsa }            /* RSA-PSS */
+};
 
 
 static int
@@ -153,29 +191,37 @@ ngx_http_es_jws_check_pkey(EVP_PKEY *pkey, int priv)
 }
 
 
-static EVP_PKEY *
-ngx_http_es_jws_jwk_ec(json_t *jwk, const ngx_http_es_jws_alg_desc_t *desc,
-    int *priv, char *err, size_t err_len)
+/*
+ * The loaders of the four key types: each reads the members of its "kty"
+ * into key, whose alg the JWK was found to fit.
+ */
+
+static int
+ngx_http_es_jws_jwk_ec(ngx_http_es_jws_key_t *key, json_t *jwk, char *err,
+    size_t err_len)
 {
-    int              rc;
+    int              rc, priv;
     size_t           xl, yl, dl;
     BIGNUM          *bn;
     EVP_PKEY        *pkey;
     OSSL_PARAM_BLD  *bld;
     unsigned char    pub[1 + 2 * 48], x[NGX_HTTP_ES_MAX_PARAM],
                      y[NGX_HTTP_ES_MAX_PARAM], d[NGX_HTTP_ES_MAX_PARAM];
+    const ngx_http_es_jws_alg_desc_t  *desc;
+
+    desc = key->desc;
 
     if (ngx_http_es_jws_b64_param(jwk, "x", x, &xl, 1, err, err_len)
         != NGX_HTTP_ES_JWS_OK
         || ngx_http_es_jws_b64_param(jwk, "y", y, &yl, 1, err, err_len)
            != NGX_HTTP_ES_JWS_OK)
     {
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
     rc = ngx_http_es_jws_b64_param(jwk, "d", d, &dl, 0, err, err_len);
     if (rc == NGX_HTTP_ES_JWS_INVALID) {
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
     if (xl != desc->coord || yl != desc->coord
@@ -183,14 +229,14 @@ ngx_http_es_jws_jwk_ec(json_t *jwk, const ngx_http_es_jws_alg_desc_t *desc,
     {
         snprintf(err, err_len, "%s coordinates must be %zu bytes long",
                  desc->crv, desc->coord);
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
     pub[0] = 0x04;
     memcpy(pub + 1, x, xl);
     memcpy(pub + 1 + xl, y, yl);
 
-    *priv = (rc == NGX_HTTP_ES_JWS_OK);
+    priv = (rc == NGX_HTTP_ES_JWS_OK);
 
     bld = OSSL_PARAM_BLD_new();
     bn = NULL;
@@ -205,7 +251,7 @@ ngx_http_es_jws_jwk_ec(json_t *jwk, const ngx_http_es_jws_alg_desc_t *desc,
         goto done;
     }
 
-    if (*priv) {
+    if (priv) {
         bn = BN_secure_new();
         if (bn == NULL || BN_bin2bn(d, (int) dl, bn) == NULL
             || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn) != 1)
@@ -214,9 +260,9 @@ ngx_http_es_jws_jwk_ec(json_t *jwk, const ngx_http_es_jws_alg_desc_t *desc,
         }
     }
 
-    pkey = ngx_http_es_jws_fromdata("EC", bld, *priv);
+    pkey = ngx_http_es_jws_fromdata("EC", bld, priv);
 
-    if (pkey != NULL && !ngx_http_es_jws_check_pkey(pkey, *priv)) {
+    if (pkey != NULL && !ngx_http_es_jws_check_pkey(pkey, priv)) {
         EVP_PKEY_free(pkey);
         pkey = NULL;
     }
@@ -232,14 +278,15 @@ done:
     BN_clear_free(bn);
     OSSL_PARAM_BLD_free(bld);
 
-    return pkey;
+    return ngx_http_es_jws_jwk_pkey(key, pkey, priv, err, err_len);
 }
 
 
-static EVP_PKEY *
-ngx_http_es_jws_jwk_rsa(json_t *jwk, int *priv, char *err, size_t err_len)
+static int
+ngx_http_es_jws_jwk_rsa(ngx_http_es_jws_key_t *key, json_t *jwk, char *err,
+    size_t err_len)
 {
-    int              rc, i;
+    int              rc, i, priv;
     size_t           len;
     BIGNUM          *bn[8];
     EVP_PKEY        *pkey;
@@ -259,12 +306,12 @@ ngx_http_es_jws_jwk_rsa(json_t *jwk, int *priv, char *err, size_t err_len)
 
     pkey = NULL;
     memset(bn, 0, sizeof(bn));
-    *priv = 0;
+    priv = 0;
 
     bld = OSSL_PARAM_BLD_new();
     if (bld == NULL) {
         snprintf(err, err_len, "out of memory");
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
     for (i = 0; i < 8; i++) {
@@ -303,7 +350,7 @@ ngx_http_es_jws_jwk_rsa(json_t *jwk, int *priv, char *err, size_t err_len)
         }
 
         if (i == 2) {
-            *priv = 1;
+            priv = 1;
         }
     }
 
@@ -316,7 +363,7 @@ ngx_http_es_jws_jwk_rsa(json_t *jwk, int *priv, char *err, size_t err_len)
         goto failed;
     }
 
-    pkey = ngx_http_es_jws_fromdata("RSA", bld, *priv);
+    pkey = ngx_http_es_jws_fromdata("RSA", bld, priv);
 
     if (pkey == NULL || !ngx_http_es_jws_check_pkey(pkey, 0)) {
         EVP_PKEY_free(pkey);
@@ -334,14 +381,15 @@ failed:
 
     OSSL_PARAM_BLD_free(bld);
 
-    return pkey;
+    return ngx_http_es_jws_jwk_pkey(key, pkey, priv, err, err_len);
 }
 
 
-static EVP_PKEY *
-ngx_http_es_jws_jwk_okp(json_t *jwk, int *priv, char *err, size_t err_len)
+static int
+ngx_http_es_jws_jwk_okp(ngx_http_es_jws_key_t *key, json_t *jwk, char *err,
+    size_t err_len)
 {
-    int             rc;
+    int             rc, priv;
     size_t          xl, dl, pl;
     EVP_PKEY       *pkey;
     unsigned char   x[NGX_HTTP_ES_MAX_PARAM], d[NGX_HTTP_ES_MAX_PARAM],
@@ -350,28 +398,28 @@ ngx_http_es_jws_jwk_okp(json_t *jwk, int *priv, char *err, size_t err_len)
     if (ngx_http_es_jws_b64_param(jwk, "x", x, &xl, 1, err, err_len)
         != NGX_HTTP_ES_JWS_OK)
     {
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
     rc = ngx_http_es_jws_b64_param(jwk, "d", d, &dl, 0, err, err_len);
     if (rc == NGX_HTTP_ES_JWS_INVALID) {
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
-    *priv = (rc == NGX_HTTP_ES_JWS_OK);
+    priv = (rc == NGX_HTTP_ES_JWS_OK);
 
-    if (xl != 32 || (*priv && dl != 32)) {
+    if (xl != 32 || (priv && dl != 32)) {
         snprintf(err, err_len, "Ed25519 keys are 32 bytes long");
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
     if (ngx_http_es_jws_ed25519_weak(x)) {
         snprintf(err, err_len, "Ed25519 public key of small order or in "
                  "non-canonical encoding");
-        return NULL;
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
-    if (!*priv) {
+    if (!priv) {
         pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, 32);
 
     } else {
@@ -386,7 +434,7 @@ ngx_http_es_jws_jwk_okp(json_t *jwk, int *priv, char *err, size_t err_len)
         {
             EVP_PKEY_free(pkey);
             snprintf(err, err_len, "\"x\" does not match the private key");
-            return NULL;
+            return NGX_HTTP_ES_JWS_INVALID;
         }
     }
 
@@ -394,7 +442,60 @@ ngx_http_es_jws_jwk_okp(json_t *jwk, int *priv, char *err, size_t err_len)
         snprintf(err, err_len, "not a valid Ed25519 key");
     }
 
-    return pkey;
+    return ngx_http_es_jws_jwk_pkey(key, pkey, priv, err, err_len);
+}
+
+
+static int
+ngx_http_es_jws_jwk_oct(ngx_http_es_jws_key_t *key, json_t *jwk, char *err,
+    size_t err_len)
+{
+    int            rc;
+    size_t         len;
+    unsigned char  secret[NGX_HTTP_ES_MAX_PARAM];
+
+    rc = ngx_http_es_jws_b64_param(jwk, "k", secret, &len, 1, err, err_len);
+
+    if (rc == NGX_HTTP_ES_JWS_OK) {
+        rc = ngx_http_es_jws_key_init(key, err, err_len);
+    }
+
+    if (rc == NGX_HTTP_ES_JWS_OK) {
+        rc = ngx_http_es_jws_hmac_init(key, secret, len, err, err_len);
+    }
+
+    OPENSSL_cleanse(secret, sizeof(secret));
+
+    return rc;
+}
+
+
+/*
+ * The last step of an EC, RSA or OKP key: the key takes pkey (NULL when
+ * the loader failed, err is set), and a private key must match its public
+ * half.
+ */
+
+static int
+ngx_http_es_jws_jwk_pkey(ngx_http_es_jws_key_t *key, EVP_PKEY *pkey,
+    int priv, char *err, size_t err_len)
+{
+    int  rc;
+
+    if (pkey == NULL) {
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
+
+    key->pkey = pkey;
+    key->can_sign = priv;
+
+    rc = ngx_http_es_jws_key_init(key, err, err_len);
+
+    if (rc == NGX_HTTP_ES_JWS_OK && priv) {
+        rc = ngx_http_es_jws_key_pair(key, err, err_len);
+    }
+
+    return rc;
 }
 
 
@@ -461,13 +562,11 @@ ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
     const unsigned char *kid, size_t kid_len, ngx_http_es_jws_key_t **keyp,
     char *err, size_t err_len)
 {
-    int                     rc, priv;
-    size_t                  len, i;
-    json_t                 *v, *op;
+    int                     rc;
+    json_t                 *v;
     const char             *kty, *crv;
     ngx_http_es_jws_key_t  *key;
-    ngx_http_es_jws_alg_t   jalg;
-    unsigned char           secret[NGX_HTTP_ES_MAX_PARAM];
+    const ngx_http_es_jws_kty_t  *type;
 
     if (!json_is_object(jwk)) {
         snprintf(err, err_len, "not a JSON object");
@@ -482,6 +581,68 @@ ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
 
     kty = json_string_value(v);
 
+    if (ngx_http_es_jws_jwk_use(jwk, err, err_len) != NGX_HTTP_ES_JWS_OK
+        || ngx_http_es_jws_jwk_alg(jwk, &alg, err, err_len)
+           != NGX_HTTP_ES_JWS_OK
+        || ngx_http_es_jws_jwk_kid(jwk, &kid, &kid_len, err, err_len)
+           != NGX_HTTP_ES_JWS_OK)
+    {
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
+
+    key = calloc(1, sizeof(ngx_http_es_jws_key_t));
+    if (key == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NGX_HTTP_ES_JWS_ERROR;
+    }
+
+    key->alg = alg;
+    key->desc = ngx_http_es_jws_alg_desc(alg);
+
+    if (kid != NULL) {
+        memcpy(key->kid, kid, kid_len);
+        key->kid_len = kid_len;
+    }
+
+    /* the key type of the alg, and the curve of EdDSA and ECDSA */
+
+    type = &ngx_http_es_jws_ktys[key->desc->kind];
+
+    v = json_object_get(jwk, "crv");
+    crv = json_is_string(v) ? json_string_value(v) : "";
+
+    if (strcmp(kty, type->kty) != 0
+        || (key->desc->crv != NULL && strcmp(crv, key->desc->crv) != 0))
+    {
+        snprintf(err, err_len, "key type \"%s\" does not fit alg %s", kty,
+                 key->desc->name);
+        ngx_http_es_jws_key_free(key);
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
+
+    rc = type->load(key, jwk, err, err_len);
+
+    if (rc != NGX_HTTP_ES_JWS_OK) {
+        ngx_http_es_jws_key_free(key);
+        ERR_clear_error();
+        return rc;
+    }
+
+    *keyp = key;
+
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+/* "use" and "key_ops", when present, must allow signatures */
+
+static int
+ngx_http_es_jws_jwk_use(json_t *jwk, char *err, size_t err_len)
+{
+    int      sig;
+    size_t   i;
+    json_t  *v, *op;
+
     v = json_object_get(jwk, "use");
     if (v != NULL && (!json_is_string(v)
                       || strcmp(json_string_value(v), "sig") != 0))
@@ -491,28 +652,45 @@ ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
     }
 
     v = json_object_get(jwk, "key_ops");
-    if (v != NULL) {
-        rc = 0;
+    if (v == NULL) {
+        return NGX_HTTP_ES_JWS_OK;
+    }
 
-        if (json_is_array(v)) {
-            for (i = 0; i < json_array_size(v); i++) {
-                op = json_array_get(v, i);
+    sig = 0;
 
-                if (json_is_string(op)
-                    && (strcmp(json_string_value(op), "sign") == 0
-                        || strcmp(json_string_value(op), "verify") == 0))
-                {
-                    rc = 1;
-                }
+    if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++) {
+            op = json_array_get(v, i);
+
+            if (json_is_string(op)
+                && (strcmp(json_string_value(op), "sign") == 0
+                    || strcmp(json_string_value(op), "verify") == 0))
+            {
+                sig = 1;
             }
         }
-
-        if (!rc) {
-            snprintf(err, err_len,
-                     "key is not for signatures (\"key_ops\")");
-            return NGX_HTTP_ES_JWS_INVALID;
-        }
     }
+
+    if (!sig) {
+        snprintf(err, err_len, "key is not for signatures (\"key_ops\")");
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
+
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+/*
+ * The alg the key is bound to: its "alg", which must equal the configured
+ * alg when there is one, or else the configured alg.
+ */
+
+static int
+ngx_http_es_jws_jwk_alg(json_t *jwk, ngx_http_es_jws_alg_t *alg, char *err,
+    size_t err_len)
+{
+    json_t                 *v;
+    ngx_http_es_jws_alg_t   jalg;
 
     v = json_object_get(jwk, "alg");
     if (v != NULL) {
@@ -530,141 +708,55 @@ ngx_http_es_jws_key_load(json_t *jwk, ngx_http_es_jws_alg_t alg,
             return NGX_HTTP_ES_JWS_INVALID;
         }
 
-        if (alg != NGX_HTTP_ES_JWS_ALG_UNKNOWN && alg != jalg) {
+        if (*alg != NGX_HTTP_ES_JWS_ALG_UNKNOWN && *alg != jalg) {
             snprintf(err, err_len, "\"alg\" \"%s\" differs from alg=%s",
-                     json_string_value(v), ngx_http_es_jws_alg_name(alg));
+                     json_string_value(v), ngx_http_es_jws_alg_name(*alg));
             return NGX_HTTP_ES_JWS_INVALID;
         }
 
-        alg = jalg;
+        *alg = jalg;
     }
 
-    if (alg == NGX_HTTP_ES_JWS_ALG_UNKNOWN) {
+    if (*alg == NGX_HTTP_ES_JWS_ALG_UNKNOWN) {
         snprintf(err, err_len, "no \"alg\": every key must be bound to one "
                  "algorithm (set \"alg\" or alg=)");
         return NGX_HTTP_ES_JWS_INVALID;
     }
 
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+/* the key's "kid", or the configured kid= for a key without one */
+
+static int
+ngx_http_es_jws_jwk_kid(json_t *jwk, const unsigned char **kid,
+    size_t *kid_len, char *err, size_t err_len)
+{
+    json_t  *v;
+
     v = json_object_get(jwk, "kid");
-    if (v != NULL) {
-        if (!json_is_string(v) || json_string_length(v) == 0
-            || json_string_length(v) > NGX_HTTP_ES_JWS_MAX_KID)
-        {
-            snprintf(err, err_len, "\"kid\" must be a string of 1 to %d "
-                     "bytes", NGX_HTTP_ES_JWS_MAX_KID);
-            return NGX_HTTP_ES_JWS_INVALID;
-        }
-
-        if (kid != NULL) {
-            snprintf(err, err_len, "kid= given for a key that has a \"kid\"");
-            return NGX_HTTP_ES_JWS_INVALID;
-        }
-
-        kid = (const unsigned char *) json_string_value(v);
-        kid_len = json_string_length(v);
+    if (v == NULL) {
+        return NGX_HTTP_ES_JWS_OK;
     }
 
-    key = calloc(1, sizeof(ngx_http_es_jws_key_t));
-    if (key == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return NGX_HTTP_ES_JWS_ERROR;
+    if (!json_is_string(v) || json_string_length(v) == 0
+        || json_string_length(v) > NGX_HTTP_ES_JWS_MAX_KID)
+    {
+        snprintf(err, err_len, "\"kid\" must be a string of 1 to %d "
+                 "bytes", NGX_HTTP_ES_JWS_MAX_KID);
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
-    key->alg = alg;
-    key->desc = ngx_http_es_jws_alg_desc(alg);
-
-    if (kid != NULL) {
-        memcpy(key->kid, kid, kid_len);
-        key->kid_len = kid_len;
+    if (*kid != NULL) {
+        snprintf(err, err_len, "kid= given for a key that has a \"kid\"");
+        return NGX_HTTP_ES_JWS_INVALID;
     }
 
-    rc = NGX_HTTP_ES_JWS_INVALID;
-    priv = 0;
-
-    switch (key->desc->kind) {
-
-    case NGX_HTTP_ES_KIND_HMAC:
-
-        if (strcmp(kty, "oct") != 0) {
-            goto mismatch;
-        }
-
-        if (ngx_http_es_jws_b64_param(jwk, "k", secret, &len, 1, err,
-                                      err_len)
-            != NGX_HTTP_ES_JWS_OK)
-        {
-            break;
-        }
-
-        rc = ngx_http_es_jws_key_init(key, err, err_len);
-        if (rc == NGX_HTTP_ES_JWS_OK) {
-            rc = ngx_http_es_jws_hmac_init(key, secret, len, err, err_len);
-        }
-
-        OPENSSL_cleanse(secret, sizeof(secret));
-        break;
-
-    case NGX_HTTP_ES_KIND_EDDSA:
-
-        v = json_object_get(jwk, "crv");
-        crv = json_is_string(v) ? json_string_value(v) : "";
-
-        if (strcmp(kty, "OKP") != 0 || strcmp(crv, "Ed25519") != 0) {
-            goto mismatch;
-        }
-
-        key->pkey = ngx_http_es_jws_jwk_okp(jwk, &priv, err, err_len);
-        break;
-
-    case NGX_HTTP_ES_KIND_ECDSA:
-
-        v = json_object_get(jwk, "crv");
-        crv = json_is_string(v) ? json_string_value(v) : "";
-
-        if (strcmp(kty, "EC") != 0 || strcmp(crv, key->desc->crv) != 0) {
-            goto mismatch;
-        }
-
-        key->pkey = ngx_http_es_jws_jwk_ec(jwk, key->desc, &priv, err,
-                                           err_len);
-        break;
-
-    default: /* RSA */
-
-        if (strcmp(kty, "RSA") != 0) {
-            goto mismatch;
-        }
-
-        key->pkey = ngx_http_es_jws_jwk_rsa(jwk, &priv, err, err_len);
-        break;
-    }
-
-    if (key->desc->kind != NGX_HTTP_ES_KIND_HMAC && key->pkey != NULL) {
-        key->can_sign = priv;
-        rc = ngx_http_es_jws_key_init(key, err, err_len);
-
-        if (rc == NGX_HTTP_ES_JWS_OK && priv) {
-            rc = ngx_http_es_jws_key_pair(key, err, err_len);
-        }
-    }
-
-    if (rc != NGX_HTTP_ES_JWS_OK) {
-        ngx_http_es_jws_key_free(key);
-        ERR_clear_error();
-        return rc;
-    }
-
-    *keyp = key;
+    *kid = (const unsigned char *) json_string_value(v);
+    *kid_len = json_string_length(v);
 
     return NGX_HTTP_ES_JWS_OK;
-
-mismatch:
-
-    snprintf(err, err_len, "key type \"%s\" does not fit alg %s", kty,
-             key->desc->name);
-    ngx_http_es_jws_key_free(key);
-
-    return NGX_HTTP_ES_JWS_INVALID;
 }
 
 
