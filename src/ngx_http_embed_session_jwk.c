@@ -67,6 +67,8 @@ static int ngx_http_es_jws_key_init(ngx_http_es_jws_key_t *key,
     char *err, size_t err_len);
 static int ngx_http_es_jws_key_pair(ngx_http_es_jws_key_t *key,
     char *err, size_t err_len);
+static int ngx_http_es_jws_pem_fits(EVP_PKEY *pkey,
+    const ngx_http_es_jws_alg_desc_t *desc, char *err, size_t err_len);
 static int ngx_http_es_jws_ed25519_weak(const unsigned char *pk);
 
 
@@ -958,12 +960,9 @@ ngx_http_es_jws_pem_parse(const unsigned char *buf, size_t len,
     ngx_http_es_jws_alg_t alg, const unsigned char *kid, size_t kid_len,
     ngx_http_es_jws_key_t **keyp, char *err, size_t err_len)
 {
-    int                     ok, priv;
+    int                     priv;
     BIO                    *bio;
-    char                    group[32];
-    size_t                  pl;
     EVP_PKEY               *pkey;
-    unsigned char           pub[32];
     ngx_http_es_jws_key_t  *key;
     const ngx_http_es_jws_alg_desc_t  *desc;
 
@@ -1012,60 +1011,9 @@ ngx_http_es_jws_pem_parse(const unsigned char *buf, size_t len,
         return NGX_HTTP_ES_JWS_INVALID;
     }
 
-    ok = 0;
-
-    switch (desc->kind) {
-
-    case NGX_HTTP_ES_KIND_EDDSA:
-        pl = sizeof(pub);
-
-        if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519
-            && EVP_PKEY_get_raw_public_key(pkey, pub, &pl) == 1)
-        {
-            if (ngx_http_es_jws_ed25519_weak(pub)) {
-                snprintf(err, err_len, "Ed25519 public key of small order "
-                         "or in non-canonical encoding");
-                EVP_PKEY_free(pkey);
-                return NGX_HTTP_ES_JWS_INVALID;
-            }
-
-            ok = 1;
-        }
-
-        break;
-
-    case NGX_HTTP_ES_KIND_ECDSA:
-        ok = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC
-             && EVP_PKEY_get_utf8_string_param(pkey,
-                                               OSSL_PKEY_PARAM_GROUP_NAME,
-                                               group, sizeof(group), NULL)
-                == 1
-             && strcmp(group, desc->group) == 0
-             && ngx_http_es_jws_check_pkey(pkey, 0);
-        break;
-
-    default:
-        if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
-            if (EVP_PKEY_get_bits(pkey) < NGX_HTTP_ES_RSA_MIN_BITS
-                || EVP_PKEY_get_bits(pkey) > NGX_HTTP_ES_RSA_MAX_BITS)
-            {
-                snprintf(err, err_len, "RSA modulus of %d bits, must be "
-                         "%d to %d", EVP_PKEY_get_bits(pkey),
-                         NGX_HTTP_ES_RSA_MIN_BITS, NGX_HTTP_ES_RSA_MAX_BITS);
-                EVP_PKEY_free(pkey);
-                return NGX_HTTP_ES_JWS_INVALID;
-            }
-
-            ok = 1;
-        }
-
-        break;
-    }
-
-    ERR_clear_error();
-
-    if (!ok) {
-        snprintf(err, err_len, "the PEM key does not fit alg=%s", desc->name);
+    if (ngx_http_es_jws_pem_fits(pkey, desc, err, err_len)
+        != NGX_HTTP_ES_JWS_OK)
+    {
         EVP_PKEY_free(pkey);
         return NGX_HTTP_ES_JWS_INVALID;
     }
@@ -1093,6 +1041,79 @@ ngx_http_es_jws_pem_parse(const unsigned char *buf, size_t len,
     }
 
     *keyp = key;
+
+    return NGX_HTTP_ES_JWS_OK;
+}
+
+
+/*
+ * A PEM key must be of the alg's type and curve; an Ed25519 key must not
+ * be weak, an RSA modulus must be within the bounds of a JWK's.
+ */
+
+static int
+ngx_http_es_jws_pem_fits(EVP_PKEY *pkey,
+    const ngx_http_es_jws_alg_desc_t *desc, char *err, size_t err_len)
+{
+    int            ok;
+    char           group[32];
+    size_t         pl;
+    unsigned char  pub[32];
+
+    ok = 0;
+
+    switch (desc->kind) {
+
+    case NGX_HTTP_ES_KIND_EDDSA:
+        pl = sizeof(pub);
+
+        if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519
+            && EVP_PKEY_get_raw_public_key(pkey, pub, &pl) == 1)
+        {
+            if (ngx_http_es_jws_ed25519_weak(pub)) {
+                snprintf(err, err_len, "Ed25519 public key of small order "
+                         "or in non-canonical encoding");
+                return NGX_HTTP_ES_JWS_INVALID;
+            }
+
+            ok = 1;
+        }
+
+        break;
+
+    case NGX_HTTP_ES_KIND_ECDSA:
+        ok = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC
+             && EVP_PKEY_get_utf8_string_param(pkey,
+                                               OSSL_PKEY_PARAM_GROUP_NAME,
+                                               group, sizeof(group), NULL)
+                == 1
+             && strcmp(group, desc->group) == 0
+             && ngx_http_es_jws_check_pkey(pkey, 0);
+        break;
+
+    default:
+        if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+            if (EVP_PKEY_get_bits(pkey) < NGX_HTTP_ES_RSA_MIN_BITS
+                || EVP_PKEY_get_bits(pkey) > NGX_HTTP_ES_RSA_MAX_BITS)
+            {
+                snprintf(err, err_len, "RSA modulus of %d bits, must be "
+                         "%d to %d", EVP_PKEY_get_bits(pkey),
+                         NGX_HTTP_ES_RSA_MIN_BITS, NGX_HTTP_ES_RSA_MAX_BITS);
+                return NGX_HTTP_ES_JWS_INVALID;
+            }
+
+            ok = 1;
+        }
+
+        break;
+    }
+
+    ERR_clear_error();
+
+    if (!ok) {
+        snprintf(err, err_len, "the PEM key does not fit alg=%s", desc->name);
+        return NGX_HTTP_ES_JWS_INVALID;
+    }
 
     return NGX_HTTP_ES_JWS_OK;
 }
