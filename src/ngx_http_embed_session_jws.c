@@ -75,6 +75,8 @@ static int ngx_http_es_jws_sha_finish(ngx_http_es_jws_key_t *key,
     unsigned char *md);
 static int ngx_http_es_jws_hmac(ngx_http_es_jws_key_t *key,
     const unsigned char *in, size_t len, unsigned char *mac);
+static const char *ngx_http_es_jws_header_member(ngx_http_es_jws_t *jws,
+    const char *name, json_t *v);
 static json_t *ngx_http_es_jws_claim_find(ngx_http_es_jws_claims_t *claims,
     const unsigned char *path, size_t len);
 
@@ -649,65 +651,9 @@ ngx_http_es_jws_parse(ngx_http_es_jws_t *jws, const unsigned char *token,
     *reason = NULL;
 
     json_object_foreach(root, name, v) {
+        *reason = ngx_http_es_jws_header_member(jws, name, v);
 
-        if (strcmp(name, "alg") == 0) {
-            if (!json_is_string(v)) {
-                *reason = "\"alg\" is not a string";
-                break;
-            }
-
-            /* "none", in any case, is no algorithm of ours */
-
-            jws->alg = ngx_http_es_jws_alg(
-                           (const unsigned char *) json_string_value(v),
-                           json_string_length(v));
-
-            if (jws->alg == NGX_HTTP_ES_JWS_ALG_UNKNOWN) {
-                *reason = "unsupported \"alg\"";
-                break;
-            }
-
-        } else if (strcmp(name, "kid") == 0) {
-            if (!json_is_string(v) || json_string_length(v) == 0
-                || json_string_length(v) > NGX_HTTP_ES_JWS_MAX_KID)
-            {
-                *reason = "bad \"kid\"";
-                break;
-            }
-
-            jws->kid_len = json_string_length(v);
-            memcpy(jws->kid, json_string_value(v), jws->kid_len);
-            jws->has_kid = 1;
-
-        } else if (strcmp(name, "typ") == 0) {
-            if (!json_is_string(v)
-                || json_string_length(v) > NGX_HTTP_ES_JWS_MAX_TYP)
-            {
-                *reason = "bad \"typ\"";
-                break;
-            }
-
-            jws->typ_len = json_string_length(v);
-            memcpy(jws->typ, json_string_value(v), jws->typ_len);
-            jws->has_typ = 1;
-
-        } else if (strcmp(name, "crit") == 0 || strcmp(name, "b64") == 0) {
-
-            /* we implement no extensions; b64 would change the input */
-
-            *reason = "\"crit\" or \"b64\" header";
-            break;
-
-        } else if (strcmp(name, "jku") == 0 || strcmp(name, "jwk") == 0
-                   || strcmp(name, "x5u") == 0 || strcmp(name, "x5c") == 0)
-        {
-            /* keys come from the configuration, never from the token */
-
-            *reason = "key-carrying header";
-            break;
-
-        } else if (strcmp(name, "enc") == 0 || strcmp(name, "zip") == 0) {
-            *reason = "JWE header";
+        if (*reason) {
             break;
         }
     }
@@ -724,6 +670,70 @@ ngx_http_es_jws_parse(ngx_http_es_jws_t *jws, const unsigned char *token,
     }
 
     return NGX_HTTP_ES_JWS_OK;
+}
+
+
+/* one member of the protected header: NULL, or why the token is refused */
+
+static const char *
+ngx_http_es_jws_header_member(ngx_http_es_jws_t *jws, const char *name,
+    json_t *v)
+{
+    if (strcmp(name, "alg") == 0) {
+        if (!json_is_string(v)) {
+            return "\"alg\" is not a string";
+        }
+
+        /* "none", in any case, is no algorithm of ours */
+
+        jws->alg = ngx_http_es_jws_alg(
+                       (const unsigned char *) json_string_value(v),
+                       json_string_length(v));
+
+        if (jws->alg == NGX_HTTP_ES_JWS_ALG_UNKNOWN) {
+            return "unsupported \"alg\"";
+        }
+
+    } else if (strcmp(name, "kid") == 0) {
+        if (!json_is_string(v) || json_string_length(v) == 0
+            || json_string_length(v) > NGX_HTTP_ES_JWS_MAX_KID)
+        {
+            return "bad \"kid\"";
+        }
+
+        jws->kid_len = json_string_length(v);
+        memcpy(jws->kid, json_string_value(v), jws->kid_len);
+        jws->has_kid = 1;
+
+    } else if (strcmp(name, "typ") == 0) {
+        if (!json_is_string(v)
+            || json_string_length(v) > NGX_HTTP_ES_JWS_MAX_TYP)
+        {
+            return "bad \"typ\"";
+        }
+
+        jws->typ_len = json_string_length(v);
+        memcpy(jws->typ, json_string_value(v), jws->typ_len);
+        jws->has_typ = 1;
+
+    } else if (strcmp(name, "crit") == 0 || strcmp(name, "b64") == 0) {
+
+        /* we implement no extensions; b64 would change the input */
+
+        return "\"crit\" or \"b64\" header";
+
+    } else if (strcmp(name, "jku") == 0 || strcmp(name, "jwk") == 0
+               || strcmp(name, "x5u") == 0 || strcmp(name, "x5c") == 0)
+    {
+        /* keys come from the configuration, never from the token */
+
+        return "key-carrying header";
+
+    } else if (strcmp(name, "enc") == 0 || strcmp(name, "zip") == 0) {
+        return "JWE header";
+    }
+
+    return NULL;
 }
 
 
