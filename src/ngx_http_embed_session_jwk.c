@@ -26,7 +26,7 @@
 #include <openssl/pem.h>
 
 #include "ngx_http_embed_session_jws.h"
-#include "ngx_http_embed_session_jws_internal.h"
+#include "ngx_http_embed_session_jws_int.h"
 
 
 #define NGX_HTTP_ES_RSA_MIN_BITS   2048

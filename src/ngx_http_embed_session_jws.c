@@ -33,7 +33,7 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_embed_session_jws.h"
-#include "ngx_http_embed_session_jws_internal.h"
+#include "ngx_http_embed_session_jws_int.h"
 #include "ngx_http_embed_session_json.h"
 
 

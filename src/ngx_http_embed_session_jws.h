@@ -7,7 +7,7 @@
  * that sees OpenSSL and jansson types, and it includes no nginx header, so
  * that it can be unit-tested and fuzzed on its own.  Keys are loaded in
  * ngx_http_embed_session_jwk.c, the rest is ngx_http_embed_session_jws.c;
- * the two share ngx_http_embed_session_jws_internal.h.
+ * the two share ngx_http_embed_session_jws_int.h.
  */
 
 

@@ -10,8 +10,8 @@
  */
 
 
-#ifndef _NGX_HTTP_EMBED_SESSION_JWS_INTERNAL_H_INCLUDED_
-#define _NGX_HTTP_EMBED_SESSION_JWS_INTERNAL_H_INCLUDED_
+#ifndef _NGX_HTTP_EMBED_SESSION_JWS_INT_H_INCLUDED_
+#define _NGX_HTTP_EMBED_SESSION_JWS_INT_H_INCLUDED_
 
 
 #include <openssl/opensslv.h>
@@ -83,4 +83,4 @@ int ngx_http_es_jws_sha_absorb(ngx_http_es_jws_key_t *key,
     ngx_http_es_jws_sha_t *c, const unsigned char *block);
 
 
-#endif /* _NGX_HTTP_EMBED_SESSION_JWS_INTERNAL_H_INCLUDED_ */
+#endif /* _NGX_HTTP_EMBED_SESSION_JWS_INT_H_INCLUDED_ */
