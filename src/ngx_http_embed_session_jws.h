@@ -5,7 +5,9 @@
  * The compact JWS codec: base64url, JOSE header and claims parsing, key
  * loading, signing and verification.  This is the only part of the module
  * that sees OpenSSL and jansson types, and it includes no nginx header, so
- * that it can be unit-tested and fuzzed on its own.
+ * that it can be unit-tested and fuzzed on its own.  Keys are loaded in
+ * ngx_http_embed_session_jwk.c, the rest is ngx_http_embed_session_jws.c;
+ * the two share ngx_http_embed_session_jws_int.h.
  */
 
 

@@ -1,7 +1,8 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * Unit tests of the compact JWS codec (src/ngx_http_embed_session_jws.c).
+ * Unit tests of the compact JWS codec (src/ngx_http_embed_session_jws.c
+ * and its key import, src/ngx_http_embed_session_jwk.c).
  *
  * Run from the repository root through t/unit/run.  Test vectors are read
  * from t/data/vectors (see t/data/vectors/SOURCES.md for their origin and
