@@ -21,8 +21,8 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_jws.h"
-#include "ngx_http_embed_session_state.h"
 #include "ngx_http_embed_session_store.h"
+#include "ngx_http_embed_session_state.h"
 
 
 /* records moved into their place in a queue, at most this far from the
