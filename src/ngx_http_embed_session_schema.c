@@ -17,6 +17,21 @@
 #define NGX_HTTP_ES_FORMAT_URL        2
 
 
+/*
+ * embed_session_field PATH TYPE [OPTION ...]: the options, each a word
+ * ("required") or a name and a value ("min=1"); a parser returns NGX_OK,
+ * NGX_ERROR when it logged why, or NGX_DECLINED for an invalid option
+ */
+
+typedef ngx_int_t (*ngx_http_es_field_parse_pt)(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+
+typedef struct {
+    ngx_str_t                   name;       /* "min=": a value follows */
+    ngx_http_es_field_parse_pt  parse;
+} ngx_http_es_field_option_t;
+
+
 static ngx_int_t ngx_http_es_mint_field(ngx_http_es_mint_t *m, ngx_uint_t i);
 static ngx_int_t ngx_http_es_mint_unstring(ngx_http_es_mint_t *m,
     ngx_uint_t i, ngx_http_es_json_t *parent, ngx_http_es_json_t **v);
@@ -29,6 +44,41 @@ static ngx_int_t ngx_http_es_mint_origin(ngx_http_es_mint_t *m,
 static ngx_int_t ngx_http_es_mint_unknown(ngx_http_es_mint_t *m,
     ngx_int_t parent, ngx_http_es_json_t *obj);
 static ngx_http_es_json_t *ngx_http_es_mint_default(ngx_http_es_field_t *f);
+
+static ngx_http_es_field_t *ngx_http_es_field_add(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_str_t *path);
+static ngx_int_t ngx_http_es_field_required(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_null(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_ttl(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_stringified(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_resource(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_min(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_max(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_enum(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_pattern(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_format(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_default(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_claim(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_required_if(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static ngx_int_t ngx_http_es_field_excludes(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf, ngx_http_es_field_t *f, ngx_str_t *v);
+static char *ngx_http_es_field_consistent(ngx_conf_t *cf,
+    ngx_http_es_field_t *f);
+static ngx_int_t ngx_http_es_field_default_fits(ngx_conf_t *cf,
+    ngx_http_es_field_t *f);
 
 
 ngx_str_t  ngx_http_es_field_types[] = {
@@ -817,95 +867,45 @@ ngx_http_es_mint_field_index(ngx_http_es_mint_conf_t *mcf, ngx_str_t *path)
 }
 
 
+static ngx_http_es_field_option_t  ngx_http_es_field_options[] = {
+    { ngx_string("required"), ngx_http_es_field_required },
+    { ngx_string("null"), ngx_http_es_field_null },
+    { ngx_string("ttl"), ngx_http_es_field_ttl },
+    { ngx_string("stringified"), ngx_http_es_field_stringified },
+    { ngx_string("resource"), ngx_http_es_field_resource },
+    { ngx_string("min="), ngx_http_es_field_min },
+    { ngx_string("max="), ngx_http_es_field_max },
+    { ngx_string("enum="), ngx_http_es_field_enum },
+    { ngx_string("pattern="), ngx_http_es_field_pattern },
+    { ngx_string("format="), ngx_http_es_field_format },
+    { ngx_string("default="), ngx_http_es_field_default },
+    { ngx_string("claim="), ngx_http_es_field_claim },
+    { ngx_string("required_if="), ngx_http_es_field_required_if },
+    { ngx_string("excludes="), ngx_http_es_field_excludes },
+    { ngx_null_string, NULL }
+};
+
+
 char *
 ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
     ngx_http_es_loc_conf_t  *elcf = conf;
 
-    u_char                    *dot;
-    ngx_str_t                 *value, s, parent, *e;
-    ngx_int_t                  n, p;
-    ngx_uint_t                 i, k;
-    ngx_http_es_field_t       *f, *fields;
-    ngx_http_es_mint_conf_t   *mcf;
-#if (NGX_PCRE)
-    u_char                     errstr[NGX_MAX_CONF_ERRSTR];
-    ngx_regex_compile_t        rc;
-#endif
+    ngx_str_t                   *value, v;
+    ngx_int_t                    rc;
+    ngx_uint_t                   i, k;
+    ngx_http_es_field_t         *f;
+    ngx_http_es_mint_conf_t     *mcf;
+    ngx_http_es_field_option_t  *o;
 
     mcf = &elcf->mint;
 
     value = cf->args->elts;
 
-    if (value[1].len == 0 || value[1].len > 200
-        || value[1].data[0] == '.' || value[1].data[value[1].len - 1] == '.'
-        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '[')
-        || ngx_strstrn(value[1].data, "..", 2 - 1))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid field path \"%V\"",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_es_mint_field_index(mcf, &value[1]) != -1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "field \"%V\" is declared twice", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (mcf->fields.elts == NULL
-        && ngx_array_init(&mcf->fields, cf->pool, 8,
-                          sizeof(ngx_http_es_field_t))
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    f = ngx_array_push(&mcf->fields);
+    f = ngx_http_es_field_add(cf, mcf, &value[1]);
     if (f == NULL) {
         return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(f, sizeof(ngx_http_es_field_t));
-
-    f->path = value[1];
-    f->parent = -1;
-    f->required_if_field = -1;
-    f->excludes_field = -1;
-
-    dot = NULL;
-    for (k = value[1].len; k > 0; k--) {
-        if (value[1].data[k - 1] == '.') {
-            dot = &value[1].data[k - 1];
-            break;
-        }
-    }
-
-    if (dot) {
-        parent.data = value[1].data;
-        parent.len = dot - value[1].data;
-
-        p = ngx_http_es_mint_field_index(mcf, &parent);
-
-        fields = mcf->fields.elts;
-
-        if (p == -1 || fields[p].type != NGX_HTTP_ES_FIELD_OBJECT) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "field \"%V\" needs \"%V\" declared before "
-                               "it as an object", &value[1], &parent);
-            return NGX_CONF_ERROR;
-        }
-
-        fields[p].has_children = 1;
-        f = &fields[mcf->fields.nelts - 1];
-
-        f->parent = p;
-        f->name.data = dot + 1;
-        f->name.len = value[1].data + value[1].len - (dot + 1);
-
-    } else {
-        f->name = value[1];
     }
 
     for (i = 0; ngx_http_es_field_types[i].len; i++) {
@@ -940,242 +940,402 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     for (i = 3; i < cf->args->nelts; i++) {
-        s = value[i];
+        rc = NGX_DECLINED;
 
-        if (ngx_strcmp(s.data, "required") == 0) {
-            f->required = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(s.data, "null") == 0) {
-            f->nullable = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(s.data, "ttl") == 0) {
-            if (f->type != NGX_HTTP_ES_FIELD_INTEGER
-                || mcf->ttl_field != -1)
-            {
-                goto invalid;
-            }
-
-            f->ttl = 1;
-            mcf->ttl_field = mcf->fields.nelts - 1;
-            continue;
-        }
-
-        if (ngx_strcmp(s.data, "stringified") == 0) {
-            if (f->type != NGX_HTTP_ES_FIELD_INTEGER
-                && f->type != NGX_HTTP_ES_FIELD_ARRAY
-                && f->type != NGX_HTTP_ES_FIELD_STRINGS
-                && f->type != NGX_HTTP_ES_FIELD_ORIGINS)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "field \"%V\": \"stringified\" is for "
-                                   "integer and array fields", &value[1]);
-                return NGX_CONF_ERROR;
-            }
-
-            f->stringified = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(s.data, "resource") == 0) {
-            if (f->type != NGX_HTTP_ES_FIELD_STRINGS) {
-                goto invalid;
-            }
-
-            f->resource = 1;
-            continue;
-        }
-
-        if (s.len > 4 && ngx_strncmp(s.data, "min=", 4) == 0) {
-            n = ngx_atoi(s.data + 4, s.len - 4);
-            if (n == NGX_ERROR) {
-                goto invalid;
-            }
-
-            f->has_min = 1;
-            f->min = n;
-            continue;
-        }
-
-        if (s.len > 4 && ngx_strncmp(s.data, "max=", 4) == 0) {
-            n = ngx_atoi(s.data + 4, s.len - 4);
-            if (n == NGX_ERROR) {
-                goto invalid;
-            }
-
-            f->has_max = 1;
-            f->max = n;
-            continue;
-        }
-
-        if (s.len > 5 && ngx_strncmp(s.data, "enum=", 5) == 0) {
-            f->enums = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
-            if (f->enums == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            s.data += 5;
-            s.len -= 5;
-
-            while (s.len) {
-                e = ngx_array_push(f->enums);
-                if (e == NULL) {
-                    return NGX_CONF_ERROR;
+        for (o = ngx_http_es_field_options; o->name.len; o++) {
+            if (o->name.data[o->name.len - 1] != '=') {
+                if (ngx_strcmp(value[i].data, o->name.data) != 0) {
+                    continue;
                 }
 
-                e->data = s.data;
-                dot = ngx_strlchr(s.data, s.data + s.len, '|');
-                e->len = (dot ? dot : s.data + s.len) - s.data;
+                ngx_str_null(&v);
 
-                if (e->len == 0) {
-                    goto invalid;
+            } else {
+                k = o->name.len;
+
+                if (value[i].len <= k
+                    || ngx_strncmp(value[i].data, o->name.data, k) != 0)
+                {
+                    continue;
                 }
 
-                s.len -= e->len + (dot ? 1 : 0);
-                s.data += e->len + (dot ? 1 : 0);
-
-                if (dot && s.len == 0) {
-                    goto invalid;
-                }
+                v.data = value[i].data + k;
+                v.len = value[i].len - k;
             }
 
-            continue;
+            rc = o->parse(cf, mcf, f, &v);
+            break;
         }
 
-        if (s.len > 8 && ngx_strncmp(s.data, "pattern=", 8) == 0) {
-#if (NGX_PCRE)
-            ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
-
-            rc.pattern.data = s.data + 8;
-            rc.pattern.len = s.len - 8;
-            rc.pool = cf->pool;
-            rc.err.len = NGX_MAX_CONF_ERRSTR;
-            rc.err.data = errstr;
-
-            if (ngx_regex_compile(&rc) != NGX_OK) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "field \"%V\": %V",
-                                   &value[1], &rc.err);
-                return NGX_CONF_ERROR;
-            }
-
-            f->pattern = rc.regex;
-
-            /* "...$", not "...\\$" */
-
-            n = rc.pattern.len;
-            f->pattern_end = (rc.pattern.data[n - 1] == '$'
-                              && (n < 2 || rc.pattern.data[n - 2] != '\\'));
-            continue;
-#else
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "field \"%V\": \"pattern=\" requires PCRE "
-                               "library, and nginx was built without it",
-                               &value[1]);
+        if (rc == NGX_ERROR) {
             return NGX_CONF_ERROR;
-#endif
         }
 
-        if (ngx_strcmp(s.data, "format=email") == 0) {
-            f->format = NGX_HTTP_ES_FORMAT_EMAIL;
-            continue;
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": invalid option \"%V\"",
+                               &value[1], &value[i]);
+            return NGX_CONF_ERROR;
         }
-
-        if (ngx_strcmp(s.data, "format=url") == 0) {
-            f->format = NGX_HTTP_ES_FORMAT_URL;
-            continue;
-        }
-
-        if (s.len > 8 && ngx_strncmp(s.data, "default=", 8) == 0) {
-            f->deflt.data = s.data + 8;
-            f->deflt.len = s.len - 8;
-            f->has_default = 1;
-            continue;
-        }
-
-        if (s.len > 6 && ngx_strncmp(s.data, "claim=", 6) == 0) {
-            f->claim.data = s.data + 6;
-            f->claim.len = s.len - 6;
-            continue;
-        }
-
-        if (s.len > 12 && ngx_strncmp(s.data, "required_if=", 12) == 0) {
-            f->required_if.data = s.data + 12;
-            f->required_if.len = s.len - 12;
-            continue;
-        }
-
-        if (s.len > 9 && ngx_strncmp(s.data, "excludes=", 9) == 0) {
-            f->excludes.data = s.data + 9;
-            f->excludes.len = s.len - 9;
-            continue;
-        }
-
-        goto invalid;
     }
 
-    if (f->has_default) {
-        switch (f->type) {
+    return ngx_http_es_field_consistent(cf, f);
+}
 
-        case NGX_HTTP_ES_FIELD_INTEGER:
-        case NGX_HTTP_ES_FIELD_NUMBER:
-            if (ngx_atoi(f->deflt.data, f->deflt.len) == NGX_ERROR) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "field \"%V\": default is not an integer",
-                                   &value[1]);
-                return NGX_CONF_ERROR;
-            }
 
+/* a new field of the location, under its parent object if it has one */
+
+static ngx_http_es_field_t *
+ngx_http_es_field_add(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_str_t *path)
+{
+    u_char               *dot;
+    ngx_int_t             p;
+    ngx_str_t             parent;
+    ngx_uint_t            k;
+    ngx_http_es_field_t  *f, *fields;
+
+    if (path->len == 0 || path->len > 200
+        || path->data[0] == '.' || path->data[path->len - 1] == '.'
+        || ngx_strlchr(path->data, path->data + path->len, '[')
+        || ngx_strstrn(path->data, "..", 2 - 1))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid field path \"%V\"",
+                           path);
+        return NULL;
+    }
+
+    if (ngx_http_es_mint_field_index(mcf, path) != -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\" is declared twice", path);
+        return NULL;
+    }
+
+    if (mcf->fields.elts == NULL
+        && ngx_array_init(&mcf->fields, cf->pool, 8,
+                          sizeof(ngx_http_es_field_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    f = ngx_array_push(&mcf->fields);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(f, sizeof(ngx_http_es_field_t));
+
+    f->path = *path;
+    f->parent = -1;
+    f->required_if_field = -1;
+    f->excludes_field = -1;
+
+    dot = NULL;
+    for (k = path->len; k > 0; k--) {
+        if (path->data[k - 1] == '.') {
+            dot = &path->data[k - 1];
             break;
-
-        case NGX_HTTP_ES_FIELD_BOOLEAN:
-            if (ngx_strcmp(f->deflt.data, "true") != 0
-                && ngx_strcmp(f->deflt.data, "false") != 0)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "field \"%V\": default is not true or "
-                                   "false", &value[1]);
-                return NGX_CONF_ERROR;
-            }
-
-            break;
-
-        case NGX_HTTP_ES_FIELD_STRING:
-            if (f->enums && !ngx_http_es_str_in(f->enums, &f->deflt)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "field \"%V\": default is not one of "
-                                   "its enum values", &value[1]);
-                return NGX_CONF_ERROR;
-            }
-
-            break;
-
-        case NGX_HTTP_ES_FIELD_OBJECT:
-            if (ngx_strcmp(f->deflt.data, "{}") != 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "field \"%V\": an object's default can "
-                                   "only be {}, its members' defaults fill "
-                                   "it", &value[1]);
-                return NGX_CONF_ERROR;
-            }
-
-            break;
-
-        default:
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "field \"%V\": only a string, an integer, a "
-                               "boolean or an object can have a default",
-                               &value[1]);
-            return NGX_CONF_ERROR;
         }
+    }
+
+    if (dot == NULL) {
+        f->name = *path;
+        return f;
+    }
+
+    parent.data = path->data;
+    parent.len = dot - path->data;
+
+    p = ngx_http_es_mint_field_index(mcf, &parent);
+
+    fields = mcf->fields.elts;
+
+    if (p == -1 || fields[p].type != NGX_HTTP_ES_FIELD_OBJECT) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\" needs \"%V\" declared before "
+                           "it as an object", path, &parent);
+        return NULL;
+    }
+
+    fields[p].has_children = 1;
+
+    f->parent = p;
+    f->name.data = dot + 1;
+    f->name.len = path->data + path->len - (dot + 1);
+
+    return f;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_required(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    f->required = 1;
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_null(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    f->nullable = 1;
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_ttl(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    if (f->type != NGX_HTTP_ES_FIELD_INTEGER || mcf->ttl_field != -1) {
+        return NGX_DECLINED;
+    }
+
+    f->ttl = 1;
+    mcf->ttl_field = mcf->fields.nelts - 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_stringified(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    if (f->type != NGX_HTTP_ES_FIELD_INTEGER
+        && f->type != NGX_HTTP_ES_FIELD_ARRAY
+        && f->type != NGX_HTTP_ES_FIELD_STRINGS
+        && f->type != NGX_HTTP_ES_FIELD_ORIGINS)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\": \"stringified\" is for "
+                           "integer and array fields", &f->path);
+        return NGX_ERROR;
+    }
+
+    f->stringified = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_resource(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    if (f->type != NGX_HTTP_ES_FIELD_STRINGS) {
+        return NGX_DECLINED;
+    }
+
+    f->resource = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_min(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(v->data, v->len);
+    if (n == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    f->has_min = 1;
+    f->min = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_max(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(v->data, v->len);
+    if (n == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    f->has_max = 1;
+    f->max = n;
+
+    return NGX_OK;
+}
+
+
+/* enum=A|B|C: no empty value */
+
+static ngx_int_t
+ngx_http_es_field_enum(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    u_char     *bar;
+    ngx_str_t   s, *e;
+
+    f->enums = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+    if (f->enums == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = *v;
+
+    while (s.len) {
+        e = ngx_array_push(f->enums);
+        if (e == NULL) {
+            return NGX_ERROR;
+        }
+
+        e->data = s.data;
+        bar = ngx_strlchr(s.data, s.data + s.len, '|');
+        e->len = (bar ? bar : s.data + s.len) - s.data;
+
+        if (e->len == 0) {
+            goto invalid;
+        }
+
+        s.len -= e->len + (bar ? 1 : 0);
+        s.data += e->len + (bar ? 1 : 0);
+
+        if (bar && s.len == 0) {
+            goto invalid;
+        }
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    /* the rest of the list, from the empty value on */
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "field \"%V\": invalid option \"%V\"", &f->path, &s);
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_pattern(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+#if (NGX_PCRE)
+    size_t               n;
+    u_char               errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_regex_compile_t  rc;
+
+    ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+    rc.pattern = *v;
+    rc.pool = cf->pool;
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+    rc.err.data = errstr;
+
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "field \"%V\": %V",
+                           &f->path, &rc.err);
+        return NGX_ERROR;
+    }
+
+    f->pattern = rc.regex;
+
+    /* "...$", not "...\\$" */
+
+    n = rc.pattern.len;
+    f->pattern_end = (rc.pattern.data[n - 1] == '$'
+                      && (n < 2 || rc.pattern.data[n - 2] != '\\'));
+
+    return NGX_OK;
+#else
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "field \"%V\": \"pattern=\" requires PCRE "
+                       "library, and nginx was built without it",
+                       &f->path);
+    return NGX_ERROR;
+#endif
+}
+
+
+static ngx_int_t
+ngx_http_es_field_format(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    if (v->len == 5 && ngx_strncmp(v->data, "email", 5) == 0) {
+        f->format = NGX_HTTP_ES_FORMAT_EMAIL;
+        return NGX_OK;
+    }
+
+    if (v->len == 3 && ngx_strncmp(v->data, "url", 3) == 0) {
+        f->format = NGX_HTTP_ES_FORMAT_URL;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* default=VALUE, checked against the type when all options are read */
+
+static ngx_int_t
+ngx_http_es_field_default(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    f->deflt = *v;
+    f->has_default = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_claim(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    f->claim = *v;
+    return NGX_OK;
+}
+
+
+/* required_if= and excludes= name fields resolved at merge time */
+
+static ngx_int_t
+ngx_http_es_field_required_if(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    f->required_if = *v;
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_es_field_excludes(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf,
+    ngx_http_es_field_t *f, ngx_str_t *v)
+{
+    f->excludes = *v;
+    return NGX_OK;
+}
+
+
+/* the options of a field together: its default, what applies to its type */
+
+static char *
+ngx_http_es_field_consistent(ngx_conf_t *cf, ngx_http_es_field_t *f)
+{
+    if (f->has_default && ngx_http_es_field_default_fits(cf, f) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (f->required && (f->has_default || f->required_if.len)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "field \"%V\": \"required\" with a default or "
-                           "required_if= means nothing", &value[1]);
+                           "required_if= means nothing", &f->path);
         return NGX_CONF_ERROR;
     }
 
@@ -1185,15 +1345,68 @@ ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "field \"%V\": enum=, pattern= and format= are for "
-                           "strings", &value[1]);
+                           "strings", &f->path);
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
 
-invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "field \"%V\": invalid option \"%V\"", &value[1], &s);
-    return NGX_CONF_ERROR;
+static ngx_int_t
+ngx_http_es_field_default_fits(ngx_conf_t *cf, ngx_http_es_field_t *f)
+{
+    switch (f->type) {
+
+    case NGX_HTTP_ES_FIELD_INTEGER:
+    case NGX_HTTP_ES_FIELD_NUMBER:
+        if (ngx_atoi(f->deflt.data, f->deflt.len) == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": default is not an integer",
+                               &f->path);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_FIELD_BOOLEAN:
+        if (ngx_strcmp(f->deflt.data, "true") != 0
+            && ngx_strcmp(f->deflt.data, "false") != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": default is not true or "
+                               "false", &f->path);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_FIELD_STRING:
+        if (f->enums && !ngx_http_es_str_in(f->enums, &f->deflt)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": default is not one of "
+                               "its enum values", &f->path);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_ES_FIELD_OBJECT:
+        if (ngx_strcmp(f->deflt.data, "{}") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "field \"%V\": an object's default can "
+                               "only be {}, its members' defaults fill "
+                               "it", &f->path);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    default:
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "field \"%V\": only a string, an integer, a "
+                           "boolean or an object can have a default",
+                           &f->path);
+        return NGX_ERROR;
+    }
 }
