@@ -21,7 +21,23 @@ static ngx_int_t ngx_http_es_mint_reserved(ngx_conf_t *cf,
 static ngx_int_t ngx_http_es_mint_claim_fits(ngx_conf_t *cf,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *claim, ngx_http_es_field_t *f);
 static char *ngx_http_es_mint_status(ngx_conf_t *cf, void *post, void *data);
+static ngx_int_t ngx_http_es_mint_merge_store(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf);
+static ngx_int_t ngx_http_es_mint_merge_ttl(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf);
+static ngx_int_t ngx_http_es_mint_merge_claims(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf);
+static ngx_int_t ngx_http_es_mint_merge_refs(ngx_conf_t *cf,
+    ngx_http_es_mint_conf_t *mcf);
+static ngx_http_es_jws_key_t *ngx_http_es_mint_merge_key(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf);
+static ngx_int_t ngx_http_es_mint_header(ngx_conf_t *cf,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *type, ngx_str_t *header);
+static ngx_http_es_json_t *ngx_http_es_mint_operator_text(ngx_str_t *s);
 static ngx_uint_t ngx_http_es_mint_configured(ngx_http_es_mint_conf_t *mcf);
+
+
+static ngx_str_t  ngx_http_es_renew_type = ngx_string(NGX_HTTP_ES_RENEW_TYPE);
 
 
 /*
@@ -437,20 +453,16 @@ bad_cond:
 }
 
 
-/* at merge time: defaults, names resolved, the signing key, the header */
+/*
+ * At merge time: the defaults, what the location's other directives
+ * allow, the claims, the output tree, names resolved, the signing key and
+ * the JOSE headers.  A location without mint directives does not mint.
+ */
 
 char *
 ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
 {
-    u_char                   *p, *colon;
-    size_t                    len, kid_len;
-    ngx_str_t                 s, *kid;
-    ngx_uint_t                i, n;
-    ngx_http_es_field_t      *f;
-    ngx_http_es_output_t     *o;
-    ngx_http_es_jws_key_t   **keys, *key;
     ngx_http_es_mint_conf_t  *mcf;
-    const unsigned char      *k;
 
     mcf = &elcf->mint;
 
@@ -482,12 +494,73 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
     ngx_conf_init_value(mcf->lifetime, mcf->ttl_max);
     ngx_conf_init_value(mcf->ticket, 0);
 
+    if (ngx_http_es_mint_merge_store(cf, elcf) != NGX_OK
+        || ngx_http_es_mint_merge_ttl(cf, elcf) != NGX_OK
+        || ngx_http_es_mint_merge_claims(cf, elcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->outputs == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_mint\" needs "
+                           "\"embed_session_mint_output\" lines: the token "
+                           "must be returned somewhere");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_es_mint_conds_merge(cf, mcf) != NGX_CONF_OK
+        || ngx_http_es_mint_out_tree(cf, mcf) != NGX_CONF_OK
+        || ngx_http_es_mint_merge_refs(cf, mcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->key = ngx_http_es_mint_merge_key(cf, elcf);
+    if (mcf->key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_es_mint_header(cf, elcf, &elcf->type, &mcf->header)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the renew token's: the same, with its own type */
+
+    if ((mcf->renew || mcf->lifecycle)
+        && ngx_http_es_mint_header(cf, elcf, &ngx_http_es_renew_type,
+                                   &mcf->renew_header)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * What needs the store (renew tokens, tickets, refreshes, exchanges) and
+ * what each kind of location can answer
+ */
+
+static ngx_int_t
+ngx_http_es_mint_merge_store(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    ngx_uint_t                i;
+    ngx_http_es_output_t     *o;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = &elcf->mint;
+
     if ((mcf->renew || mcf->ticket || mcf->lifecycle) && elcf->store == NULL)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "renew tokens, one-time tickets, refreshes and "
                            "exchanges need \"embed_session_store\"");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (mcf->renew && elcf->max_lifetime
@@ -498,7 +571,7 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
                            "\" %T s, more than \"embed_session_max_lifetime"
                            "\" %T s: the refresh would refuse them",
                            mcf->lifetime, elcf->max_lifetime);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (mcf->outputs && (mcf->ticket || mcf->lifecycle)) {
@@ -519,7 +592,7 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
                                    "its id, the exchange returns the token"
                                    : "a refresh or an exchange has no body "
                                    "fields or origins of its own");
-                return NGX_CONF_ERROR;
+                return NGX_ERROR;
             }
         }
     }
@@ -533,7 +606,7 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint\" needs "
                            "\"embed_session_api_key\"");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (mcf->origins == NGX_HTTP_ES_MINT_ORIGINS_BODY
@@ -542,14 +615,29 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint_origins body\" needs a "
                            "field of type \"origins\"");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* the lifetimes: none above max=, nor above what the verifier accepts */
+
+static ngx_int_t
+ngx_http_es_mint_merge_ttl(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    ngx_uint_t                i;
+    ngx_http_es_ttl_if_t     *ti;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = &elcf->mint;
 
     if (mcf->ttl > mcf->ttl_max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint_ttl\" %T is above its "
                            "max= %T", mcf->ttl, mcf->ttl_max);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (elcf->max_lifetime && mcf->ttl_max > elcf->max_lifetime) {
@@ -558,47 +646,61 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
                            "\"embed_session_max_lifetime\" %T s: the "
                            "verifier would refuse the tokens",
                            mcf->ttl_max, elcf->max_lifetime);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    if (mcf->ttl_ifs) {
-        for (i = 0; i < mcf->ttl_ifs->nelts; i++) {
-            if (((ngx_http_es_ttl_if_t *) mcf->ttl_ifs->elts)[i].ttl
-                > mcf->ttl_max)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "an \"embed_session_mint_ttl_if\" "
-                                   "lifetime is above max= %T",
-                                   mcf->ttl_max);
-                return NGX_CONF_ERROR;
-            }
+    if (mcf->ttl_ifs == NULL) {
+        return NGX_OK;
+    }
+
+    ti = mcf->ttl_ifs->elts;
+
+    for (i = 0; i < mcf->ttl_ifs->nelts; i++) {
+        if (ti[i].ttl > mcf->ttl_max) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "an \"embed_session_mint_ttl_if\" "
+                               "lifetime is above max= %T", mcf->ttl_max);
+            return NGX_ERROR;
         }
     }
 
-    /* what the module writes, neither a field nor a claim line may */
+    return NGX_OK;
+}
 
+
+/*
+ * The claims of fields and of embed_session_mint_claim lines: none that
+ * the module writes itself, none that would make every token one the
+ * verifier refuses
+ */
+
+static ngx_int_t
+ngx_http_es_mint_merge_claims(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    ngx_uint_t                 i;
+    ngx_http_es_field_t       *f;
+    ngx_http_es_mint_conf_t   *mcf;
+    ngx_http_es_mint_claim_t  *mc;
+
+    mcf = &elcf->mint;
     f = mcf->fields.elts;
+    mc = mcf->claims ? mcf->claims->elts : NULL;
 
     for (i = 0; i < mcf->fields.nelts; i++) {
         if (f[i].claim.len
             && ngx_http_es_mint_reserved(cf, elcf, &f[i].claim) != NGX_OK)
         {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
     if (mcf->claims) {
         for (i = 0; i < mcf->claims->nelts; i++) {
-            if (ngx_http_es_mint_reserved(cf, elcf,
-                    &((ngx_http_es_mint_claim_t *) mcf->claims->elts)[i].name)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
+            if (ngx_http_es_mint_reserved(cf, elcf, &mc[i].name) != NGX_OK) {
+                return NGX_ERROR;
             }
         }
     }
-
-    /* and what would make every such token one the verifier refuses */
 
     for (i = 0; i < mcf->fields.nelts; i++) {
         if ((f[i].claim.len
@@ -610,35 +712,33 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
                                                &f[i])
                    != NGX_OK))
         {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
     if (mcf->claims) {
         for (i = 0; i < mcf->claims->nelts; i++) {
-            if (ngx_http_es_mint_claim_fits(cf, elcf,
-                    &((ngx_http_es_mint_claim_t *) mcf->claims->elts)[i].name,
-                    NULL)
+            if (ngx_http_es_mint_claim_fits(cf, elcf, &mc[i].name, NULL)
                 != NGX_OK)
             {
-                return NGX_CONF_ERROR;
+                return NGX_ERROR;
             }
         }
     }
 
-    if (mcf->outputs == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"embed_session_mint\" needs "
-                           "\"embed_session_mint_output\" lines: the token "
-                           "must be returned somewhere");
-        return NGX_CONF_ERROR;
-    }
+    return NGX_OK;
+}
 
-    if (ngx_http_es_mint_conds_merge(cf, mcf) != NGX_CONF_OK
-        || ngx_http_es_mint_out_tree(cf, mcf) != NGX_CONF_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
+
+/* required_if= and excludes=: the fields they name, by index */
+
+static ngx_int_t
+ngx_http_es_mint_merge_refs(ngx_conf_t *cf, ngx_http_es_mint_conf_t *mcf)
+{
+    u_char               *colon;
+    ngx_str_t             s;
+    ngx_uint_t            i, n;
+    ngx_http_es_field_t  *f;
 
     f = mcf->fields.elts;
 
@@ -686,18 +786,39 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         }
     }
 
-    /* the signing key: named, or the only private key of the location */
+    return NGX_OK;
+
+bad_ref:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "field \"%V\": required_if= and excludes= must name "
+                       "another declared field (required_if=PATH:VALUE, "
+                       "PATH declared before)", &f[i].path);
+    return NGX_ERROR;
+}
+
+
+/* the signing key: named, or the only private key of the location */
+
+static ngx_http_es_jws_key_t *
+ngx_http_es_mint_merge_key(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
+{
+    size_t                   kid_len;
+    ngx_str_t               *kid;
+    ngx_uint_t               i;
+    ngx_http_es_jws_key_t  **keys, *key;
+    const unsigned char     *k;
 
     if (elcf->keyset == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"embed_session_mint\" needs a private key from "
                            "\"embed_session_keys\"");
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     keys = elcf->keyset->keys.elts;
     key = NULL;
-    kid = &mcf->kid;
+    kid = &elcf->mint.kid;
 
     for (i = 0; i < elcf->keyset->keys.nelts; i++) {
         if (!ngx_http_es_jws_key_can_sign(keys[i])) {
@@ -709,8 +830,7 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
         if (kid->data) {
             if (kid_len == kid->len && ngx_memcmp(k, kid->data, kid_len) == 0)
             {
-                key = keys[i];
-                break;
+                return keys[i];
             }
 
             continue;
@@ -721,96 +841,105 @@ ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf)
                                "\"embed_session_keys\" has several private "
                                "keys: choose one with "
                                "\"embed_session_mint_key\"");
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
         key = keys[i];
     }
 
-    if (key == NULL) {
-        if (kid->data) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "no private key with kid \"%V\" in "
-                               "\"embed_session_keys\"", kid);
-
-        } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"embed_session_keys\" has no private key to "
-                               "mint with");
-        }
-
-        return NGX_CONF_ERROR;
+    if (key) {
+        return key;
     }
 
-    mcf->key = key;
+    if (kid->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no private key with kid \"%V\" in "
+                           "\"embed_session_keys\"", kid);
 
-    /* {"alg":"..","typ":"..","kid":".."}, fixed for the location */
-
-    k = ngx_http_es_jws_key_kid(key, &kid_len);
-
-    len = sizeof("{\"alg\":\"\",\"typ\":\"\",\"kid\":\"\"}") + 16
-          + 6 * (elcf->type.len + kid_len);
-
-    p = ngx_pnalloc(cf->pool, len);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"embed_session_keys\" has no private key to "
+                           "mint with");
     }
 
-    mcf->header.data = p;
+    return NULL;
+}
 
-    p = ngx_sprintf(p, "{\"alg\":\"%s\"", ngx_http_es_jws_alg_name(
-                                             ngx_http_es_jws_key_alg(key)));
 
-    if (elcf->type.len) {
-        p = ngx_cpymem(p, ",\"typ\":\"", 8);
-        p = (u_char *) ngx_escape_json(p, elcf->type.data, elcf->type.len);
-        *p++ = '"';
+/*
+ * A JOSE header, fixed for the location: {"alg":..,"typ":..,"kid":..}
+ * in this order, "typ" when the type is not "off", "kid" when the key has
+ * one.  The type and the kid are the operator's bytes: written as they
+ * are when they are not UTF-8, as the header always had them.
+ */
+
+static ngx_int_t
+ngx_http_es_mint_header(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *type, ngx_str_t *header)
+{
+    size_t                  kid_len;
+    ngx_int_t               rc;
+    ngx_str_t               alg, kid;
+    ngx_http_es_json_t     *json;
+    ngx_http_es_jws_key_t  *key;
+
+    key = elcf->mint.key;
+
+    alg.data = (u_char *) ngx_http_es_jws_alg_name(
+                                                ngx_http_es_jws_key_alg(key));
+    alg.len = ngx_strlen(alg.data);
+
+    kid.data = (u_char *) ngx_http_es_jws_key_kid(key, &kid_len);
+    kid.len = kid_len;
+
+    json = ngx_http_es_json_object();
+    if (json == NULL) {
+        return NGX_ERROR;
     }
 
-    if (kid_len) {
-        p = ngx_cpymem(p, ",\"kid\":\"", 8);
-        p = (u_char *) ngx_escape_json(p, (u_char *) k, kid_len);
-        *p++ = '"';
+    rc = NGX_ERROR;
+
+    if (ngx_http_es_json_set(json, (u_char *) "alg", 3,
+                             ngx_http_es_mint_operator_text(&alg))
+        != 0)
+    {
+        goto done;
     }
 
-    *p++ = '}';
-
-    mcf->header.len = p - mcf->header.data;
-
-    /* the renew token's: the same, with its own type */
-
-    if (mcf->renew || mcf->lifecycle) {
-        p = ngx_pnalloc(cf->pool, len + sizeof(NGX_HTTP_ES_RENEW_TYPE));
-        if (p == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        mcf->renew_header.data = p;
-
-        p = ngx_sprintf(p, "{\"alg\":\"%s\",\"typ\":\"%s\"",
-                        ngx_http_es_jws_alg_name(ngx_http_es_jws_key_alg(key)),
-                        NGX_HTTP_ES_RENEW_TYPE);
-
-        if (kid_len) {
-            p = ngx_cpymem(p, ",\"kid\":\"", 8);
-            p = (u_char *) ngx_escape_json(p, (u_char *) k, kid_len);
-            *p++ = '"';
-        }
-
-        *p++ = '}';
-
-        mcf->renew_header.len = p - mcf->renew_header.data;
+    if (type->len
+        && ngx_http_es_json_set(json, (u_char *) "typ", 3,
+                                ngx_http_es_mint_operator_text(type))
+           != 0)
+    {
+        goto done;
     }
 
-    return NGX_CONF_OK;
+    if (kid.len
+        && ngx_http_es_json_set(json, (u_char *) "kid", 3,
+                                ngx_http_es_mint_operator_text(&kid))
+           != 0)
+    {
+        goto done;
+    }
 
-bad_ref:
+    rc = ngx_http_es_json_text(cf->pool, json, header);
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "field \"%V\": required_if= and excludes= must name "
-                       "another declared field (required_if=PATH:VALUE, "
-                       "PATH declared before)", &f[i].path);
-    return NGX_CONF_ERROR;
+done:
+
+    ngx_http_es_json_free(json);
+
+    return rc;
+}
+
+
+static ngx_http_es_json_t *
+ngx_http_es_mint_operator_text(ngx_str_t *s)
+{
+    if (ngx_http_es_json_utf8(s->data, s->len)) {
+        return ngx_http_es_json_new_string(s->data, s->len);
+    }
+
+    return ngx_http_es_json_new_ascii(s->data, s->len);
 }
 
 
