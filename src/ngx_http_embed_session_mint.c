@@ -13,6 +13,8 @@
 #include "ngx_http_embed_session_mint.h"
 
 
+#define NGX_HTTP_ES_MINT_JTI_LEN      36    /* ngx_http_es_id_text() */
+
 /* "iat":N,"exp":N, with times of at most 12 digits (9999-12-31) */
 #define NGX_HTTP_ES_MINT_TIMES_LEN                                            \
     (sizeof("\"iat\":,\"exp\":,") - 1 + 2 * (sizeof("253402300799") - 1))
@@ -25,11 +27,19 @@ static void ngx_http_es_mint_cleanup(void *data);
 static ngx_int_t ngx_http_es_mint_claims(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_authorize(ngx_http_es_mint_t *m);
 static ngx_int_t ngx_http_es_mint_sign(ngx_http_es_mint_t *m);
+static time_t ngx_http_es_mint_lifetime(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_id(ngx_http_es_mint_t *m, u_char *id);
+static ngx_int_t ngx_http_es_mint_claims_tree(ngx_http_es_mint_t *m,
+    time_t now, time_t ttl, ngx_http_es_json_t **claims);
 static ngx_int_t ngx_http_es_mint_fits(ngx_http_es_mint_t *m,
     ngx_http_es_json_t *claims);
 static ngx_int_t ngx_http_es_mint_store(ngx_http_es_mint_t *m,
     ngx_http_es_json_t *claims, u_char *id, time_t now, time_t ttl);
 static ngx_int_t ngx_http_es_mint_respond(ngx_http_es_mint_t *m);
+static ngx_int_t ngx_http_es_mint_out_text(ngx_http_es_mint_t *m,
+    ngx_http_es_output_t *o, ngx_str_t *t);
+static ngx_int_t ngx_http_es_mint_origins_text(ngx_http_es_mint_t *m,
+    ngx_str_t *t);
 static ngx_int_t ngx_http_es_mint_conds(ngx_http_es_mint_t *m, u_char *pass);
 static ngx_http_es_json_t *ngx_http_es_mint_get(ngx_http_es_json_t *obj,
     ngx_str_t *path);
@@ -342,86 +352,30 @@ ngx_http_es_mint_authorize(ngx_http_es_mint_t *m)
 static ngx_int_t
 ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
 {
-    u_char                    *p, uuid[37], rnd[16];
-    time_t                     now, ttl;
-    ngx_int_t                  rc;
-    ngx_str_t                  value, *o;
-    ngx_uint_t                 i;
-    ngx_http_es_ctx_t         *ctx;
-    ngx_http_es_json_t        *claims, *origins;
-    ngx_http_request_t        *r;
-    ngx_http_es_ttl_if_t      *ti;
-    ngx_http_es_field_t       *f;
-    ngx_http_es_loc_conf_t    *elcf;
-    ngx_http_es_mint_conf_t   *mcf;
-    ngx_http_es_mint_claim_t  *mc;
+    u_char                    rnd[NGX_HTTP_ES_ID_LEN];
+    time_t                    now, ttl;
+    ngx_int_t                 rc;
+    ngx_str_t                 value, *o;
+    ngx_http_es_ctx_t        *ctx;
+    ngx_http_es_json_t       *claims;
+    ngx_http_request_t       *r;
+    ngx_http_es_loc_conf_t   *elcf;
+    ngx_http_es_mint_conf_t  *mcf;
 
     r = m->request;
     mcf = m->mcf;
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
     ctx = ngx_http_es_get_ctx(r, 0);
 
-    /* the lifetime: requested, or the default for a field's value */
+    ttl = ngx_http_es_mint_lifetime(m);
 
-    ttl = mcf->ttl;
-
-    if (mcf->ttl_field != -1 && m->values[mcf->ttl_field]) {
-        ttl = (time_t) ngx_http_es_json_integer(m->values[mcf->ttl_field]);
-
-    } else if (mcf->ttl_ifs) {
-        ti = mcf->ttl_ifs->elts;
-
-        for (i = 0; i < mcf->ttl_ifs->nelts; i++) {
-            if (m->values[ti[i].field]
-                && ngx_http_es_mint_value_is(m->values[ti[i].field],
-                                             &ti[i].value))
-            {
-                ttl = ti[i].ttl;
-                break;
-            }
-        }
-    }
-
-    /* no token outlives its session */
-
-    if (elcf->store && !mcf->ticket && ttl > mcf->lifetime) {
-        ttl = mcf->lifetime;
-    }
-
-    /* a random session id, as a version 4 UUID */
-
-    if (ngx_http_es_jws_random(rnd, sizeof(rnd)) != NGX_HTTP_ES_JWS_OK) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "embed_session mint: the random generator failed");
-        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
-    }
-
-    rnd[6] = (rnd[6] & 0x0f) | 0x40;
-    rnd[8] = (rnd[8] & 0x3f) | 0x80;
-
-    p = uuid;
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
-
-        p = ngx_hex_dump(p, &rnd[i], 1);
+    rc = ngx_http_es_mint_id(m, rnd);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     now = ngx_time();
 
-    claims = ngx_http_es_json_object();
-    if (claims == NULL || ngx_http_es_json_append(m->owned, claims) != 0) {
-        return NGX_ERROR;
-    }
-
-    ctx->minted_jti.len = 36;
-    ctx->minted_jti.data = ngx_pnalloc(r->pool, 36);
-    if (ctx->minted_jti.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ctx->minted_jti.data, uuid, 36);
     ctx->minted_exp = now + ttl;
 
     /* a token bound to the caller's own Origin: CORS may let it read this */
@@ -431,76 +385,9 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         ctx->origin = o[0];
     }
 
-    if ((elcf->issuer.len
-         && ngx_http_es_json_set(claims, (u_char *) "iss", 3,
-                                 ngx_http_es_mint_text(&elcf->issuer)) != 0)
-        || (elcf->audience.len
-            && ngx_http_es_json_set(claims, (u_char *) "aud", 3,
-                                    ngx_http_es_mint_text(&elcf->audience))
-               != 0)
-        || (!mcf->ticket
-            && (ngx_http_es_json_set(claims, (u_char *) "iat", 3,
-                                     ngx_http_es_json_new_integer(now)) != 0
-                || ngx_http_es_json_set(claims, (u_char *) "exp", 3,
-                                        ngx_http_es_json_new_integer(
-                                            now + ttl))
-                   != 0))
-        || ngx_http_es_json_set(claims, (u_char *) "jti", 3,
-                                ngx_http_es_json_new_ascii(
-                                    ctx->minted_jti.data,
-                                    ctx->minted_jti.len))
-           != 0
-        || (elcf->store
-            && ngx_http_es_json_set(claims, (u_char *) "sid", 3,
-                                    ngx_http_es_json_new_ascii(
-                                        ctx->minted_jti.data,
-                                        ctx->minted_jti.len))
-               != 0))
-    {
-        return NGX_ERROR;
-    }
-
-    if (mcf->origins != NGX_HTTP_ES_MINT_ORIGINS_OFF) {
-        origins = ngx_http_es_mint_strings(&m->origins);
-
-        if (ngx_http_es_mint_set(claims, &elcf->origin_claim, origins)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    f = mcf->fields.elts;
-
-    for (i = 0; i < mcf->fields.nelts; i++) {
-        if (f[i].claim.len && m->values[i]
-            && ngx_http_es_mint_set(claims, &f[i].claim,
-                                    ngx_http_es_json_ref(m->values[i]))
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (mcf->claims) {
-        mc = mcf->claims->elts;
-
-        for (i = 0; i < mcf->claims->nelts; i++) {
-            if (m->claims[i].len == 0) {
-                continue;
-            }
-
-            if (ngx_http_es_mint_set(claims, &mc[i].name,
-                                     ngx_http_es_mint_text(&m->claims[i]))
-                != NGX_OK)
-            {
-                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                              "embed_session mint: claim \"%V\" could not "
-                              "be set (out of memory, or a part of its name "
-                              "is not an object)", &mc[i].name);
-                return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
-            }
-        }
+    rc = ngx_http_es_mint_claims_tree(m, now, ttl, &claims);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     rc = ngx_http_es_mint_fits(m, claims);
@@ -572,6 +459,192 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
                   ttl, m->origins.nelts ? ngx_http_es_log_text(r->pool, &o[0])
                                         : &elcf->origin_claim,
                   m->origins.nelts > 1 ? " and more" : "");
+
+    return NGX_OK;
+}
+
+
+/*
+ * The lifetime: requested, or the default for a field's value, or the
+ * location's; no token outlives its session
+ */
+
+static time_t
+ngx_http_es_mint_lifetime(ngx_http_es_mint_t *m)
+{
+    time_t                    ttl;
+    ngx_uint_t                i;
+    ngx_http_es_ttl_if_t     *ti;
+    ngx_http_es_loc_conf_t   *elcf;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    mcf = m->mcf;
+    elcf = ngx_http_get_module_loc_conf(m->request,
+                                        ngx_http_embed_session_module);
+
+    ttl = mcf->ttl;
+
+    if (mcf->ttl_field != -1 && m->values[mcf->ttl_field]) {
+        ttl = (time_t) ngx_http_es_json_integer(m->values[mcf->ttl_field]);
+
+    } else if (mcf->ttl_ifs) {
+        ti = mcf->ttl_ifs->elts;
+
+        for (i = 0; i < mcf->ttl_ifs->nelts; i++) {
+            if (m->values[ti[i].field]
+                && ngx_http_es_mint_value_is(m->values[ti[i].field],
+                                             &ti[i].value))
+            {
+                ttl = ti[i].ttl;
+                break;
+            }
+        }
+    }
+
+    if (elcf->store && !mcf->ticket && ttl > mcf->lifetime) {
+        ttl = mcf->lifetime;
+    }
+
+    return ttl;
+}
+
+
+/*
+ * A random session id, as a version 4 UUID: raw into id (the store's
+ * key), as text into the context's jti (the session's too, "sid")
+ */
+
+static ngx_int_t
+ngx_http_es_mint_id(ngx_http_es_mint_t *m, u_char *id)
+{
+    ngx_http_es_ctx_t   *ctx;
+    ngx_http_request_t  *r;
+
+    r = m->request;
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    if (ngx_http_es_jws_random(id, NGX_HTTP_ES_ID_LEN) != NGX_HTTP_ES_JWS_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "embed_session mint: the random generator failed");
+        return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+    }
+
+    id[6] = (id[6] & 0x0f) | 0x40;
+    id[8] = (id[8] & 0x3f) | 0x80;
+
+    ctx->minted_jti.data = ngx_pnalloc(r->pool, NGX_HTTP_ES_MINT_JTI_LEN);
+    if (ctx->minted_jti.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->minted_jti.len = ngx_http_es_id_text(ctx->minted_jti.data, id)
+                          - ctx->minted_jti.data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The claims: what the module writes (iss, aud, the times, the ids, the
+ * origins), then the fields' claims and the embed_session_mint_claim
+ * lines; *claims is kept by m->owned
+ */
+
+static ngx_int_t
+ngx_http_es_mint_claims_tree(ngx_http_es_mint_t *m, time_t now, time_t ttl,
+    ngx_http_es_json_t **claims)
+{
+    ngx_uint_t                 i;
+    ngx_str_t                 *jti;
+    ngx_http_es_json_t        *c, *origins;
+    ngx_http_request_t        *r;
+    ngx_http_es_field_t       *f;
+    ngx_http_es_loc_conf_t    *elcf;
+    ngx_http_es_mint_conf_t   *mcf;
+    ngx_http_es_mint_claim_t  *mc;
+
+    r = m->request;
+    mcf = m->mcf;
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    jti = &ngx_http_es_get_ctx(r, 0)->minted_jti;
+
+    c = ngx_http_es_json_object();
+    if (c == NULL || ngx_http_es_json_append(m->owned, c) != 0) {
+        return NGX_ERROR;
+    }
+
+    *claims = c;
+
+    if ((elcf->issuer.len
+         && ngx_http_es_json_set(c, (u_char *) "iss", 3,
+                                 ngx_http_es_mint_text(&elcf->issuer)) != 0)
+        || (elcf->audience.len
+            && ngx_http_es_json_set(c, (u_char *) "aud", 3,
+                                    ngx_http_es_mint_text(&elcf->audience))
+               != 0)
+        || (!mcf->ticket
+            && (ngx_http_es_json_set(c, (u_char *) "iat", 3,
+                                     ngx_http_es_json_new_integer(now)) != 0
+                || ngx_http_es_json_set(c, (u_char *) "exp", 3,
+                                        ngx_http_es_json_new_integer(
+                                            now + ttl))
+                   != 0))
+        || ngx_http_es_json_set(c, (u_char *) "jti", 3,
+                                ngx_http_es_json_new_ascii(jti->data,
+                                                           jti->len))
+           != 0
+        || (elcf->store
+            && ngx_http_es_json_set(c, (u_char *) "sid", 3,
+                                    ngx_http_es_json_new_ascii(jti->data,
+                                                               jti->len))
+               != 0))
+    {
+        return NGX_ERROR;
+    }
+
+    if (mcf->origins != NGX_HTTP_ES_MINT_ORIGINS_OFF) {
+        origins = ngx_http_es_mint_strings(&m->origins);
+
+        if (ngx_http_es_mint_set(c, &elcf->origin_claim, origins) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    f = mcf->fields.elts;
+
+    for (i = 0; i < mcf->fields.nelts; i++) {
+        if (f[i].claim.len && m->values[i]
+            && ngx_http_es_mint_set(c, &f[i].claim,
+                                    ngx_http_es_json_ref(m->values[i]))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (mcf->claims == NULL) {
+        return NGX_OK;
+    }
+
+    mc = mcf->claims->elts;
+
+    for (i = 0; i < mcf->claims->nelts; i++) {
+        if (m->claims[i].len == 0) {
+            continue;
+        }
+
+        if (ngx_http_es_mint_set(c, &mc[i].name,
+                                 ngx_http_es_mint_text(&m->claims[i]))
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "embed_session mint: claim \"%V\" could not "
+                          "be set (out of memory, or a part of its name "
+                          "is not an object)", &mc[i].name);
+            return ngx_http_es_error(r, NGX_HTTP_ES_MINT_FAILED);
+        }
+    }
 
     return NGX_OK;
 }
@@ -801,17 +874,14 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 {
     u_char                   *p, *pass;
     size_t                    len;
-    ngx_tm_t                  tm;
-    ngx_str_t                *text, *t, value, *origin;
-    ngx_uint_t                i, k;
-    ngx_http_es_ctx_t        *ctx;
+    ngx_str_t                *text, value;
+    ngx_uint_t                i;
     ngx_http_request_t       *r;
     ngx_http_es_output_t     *o;
     ngx_http_es_mint_conf_t  *mcf;
 
     r = m->request;
     mcf = m->mcf;
-    ctx = ngx_http_es_get_ctx(r, 0);
 
     text = ngx_pcalloc(r->pool, mcf->outputs->nelts * sizeof(ngx_str_t));
     pass = ngx_pnalloc(r->pool, mcf->outputs->nelts);
@@ -828,137 +898,15 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
 
         /* the group's slot: taken by an earlier line, or not this one's */
 
-        t = &text[o[i].group];
-
-        if (t->len || !pass[i]) {
+        if (text[o[i].group].len || !pass[i]) {
             continue;
         }
 
-        switch (o[i].type) {
-
-        case NGX_HTTP_ES_OUT_TOKEN:
-            value = ctx->minted;
-            break;
-
-        case NGX_HTTP_ES_OUT_SESSION_ID:
-            value = ctx->minted_sid.len ? ctx->minted_sid : ctx->minted_jti;
-            break;
-
-        case NGX_HTTP_ES_OUT_RENEW_TOKEN:
-            value = ctx->renew;
-
-            if (value.len == 0) {
-                continue;
-            }
-
-            break;
-
-        case NGX_HTTP_ES_OUT_EXPIRES_AT:
-            p = ngx_pnalloc(r->pool, sizeof("\"1970-01-01T00:00:00.000Z\""));
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_gmtime(ctx->minted_exp, &tm);
-
-            t->data = p;
-            t->len = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d"
-                                 ".000Z\"", tm.ngx_tm_year,
-                                 tm.ngx_tm_mon, tm.ngx_tm_mday,
-                                 tm.ngx_tm_hour, tm.ngx_tm_min,
-                                 tm.ngx_tm_sec)
-                     - p;
-            continue;
-
-        case NGX_HTTP_ES_OUT_EXPIRES_IN:
-            p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            t->data = p;
-            t->len = ngx_sprintf(p, "%T", m->ttl) - p;
-            continue;
-
-        case NGX_HTTP_ES_OUT_ORIGINS:
-
-            /* normalised origins need no escaping */
-
-            origin = m->origins.elts;
-            len = 2;
-
-            for (k = 0; k < m->origins.nelts; k++) {
-                len += origin[k].len + 3;
-            }
-
-            p = ngx_pnalloc(r->pool, len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            t->data = p;
-            *p++ = '[';
-
-            for (k = 0; k < m->origins.nelts; k++) {
-                if (k) {
-                    *p++ = ',';
-                }
-
-                *p++ = '"';
-                p = ngx_cpymem(p, origin[k].data, origin[k].len);
-                *p++ = '"';
-            }
-
-            *p++ = ']';
-            t->len = p - t->data;
-            continue;
-
-        case NGX_HTTP_ES_OUT_FIELD:
-            if (m->values && m->values[o[i].field]
-                && ngx_http_es_json_text(r->pool, m->values[o[i].field], t)
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            continue;
-
-        default: /* NGX_HTTP_ES_OUT_VALUE */
-            if (ngx_http_complex_value(r, o[i].value, &value) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            len = ngx_http_es_json_quote(value.data, value.len, NULL, 0);
-
-            if (len == 0) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "embed_session mint: the output \"%V\" is not "
-                              "valid UTF-8", &o[i].path);
-                return NGX_ERROR;
-            }
-
-            p = ngx_pnalloc(r->pool, len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            t->data = p;
-            t->len = ngx_http_es_json_quote(value.data, value.len, p, len);
-            continue;
-        }
-
-        /* the module's own text: base64url, a UUID, no escaping */
-
-        p = ngx_pnalloc(r->pool, value.len + 2);
-        if (p == NULL) {
+        if (ngx_http_es_mint_out_text(m, &o[i], &text[o[i].group])
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
-
-        t->data = p;
-        *p++ = '"';
-        p = ngx_cpymem(p, value.data, value.len);
-        *p++ = '"';
-        t->len = p - t->data;
     }
 
     len = ngx_http_es_mint_out_size(mcf->out_root, text);
@@ -972,6 +920,164 @@ ngx_http_es_mint_respond(ngx_http_es_mint_t *m)
     value.len = ngx_http_es_mint_out_write(p, mcf->out_root, text) - p;
 
     return ngx_http_es_send_json(r, mcf->status, value.data, value.len);
+}
+
+
+/* one output's value as JSON text into t; t stays empty: absent */
+
+static ngx_int_t
+ngx_http_es_mint_out_text(ngx_http_es_mint_t *m, ngx_http_es_output_t *o,
+    ngx_str_t *t)
+{
+    u_char              *p;
+    size_t               len;
+    ngx_tm_t             tm;
+    ngx_str_t            value;
+    ngx_http_es_ctx_t   *ctx;
+    ngx_http_request_t  *r;
+
+    r = m->request;
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    switch (o->type) {
+
+    case NGX_HTTP_ES_OUT_TOKEN:
+        value = ctx->minted;
+        break;
+
+    case NGX_HTTP_ES_OUT_SESSION_ID:
+        value = ctx->minted_sid.len ? ctx->minted_sid : ctx->minted_jti;
+        break;
+
+    case NGX_HTTP_ES_OUT_RENEW_TOKEN:
+        value = ctx->renew;
+
+        if (value.len == 0) {
+            return NGX_OK;
+        }
+
+        break;
+
+    case NGX_HTTP_ES_OUT_EXPIRES_AT:
+        p = ngx_pnalloc(r->pool, sizeof("\"1970-01-01T00:00:00.000Z\""));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_gmtime(ctx->minted_exp, &tm);
+
+        t->data = p;
+        t->len = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d"
+                             ".000Z\"", tm.ngx_tm_year,
+                             tm.ngx_tm_mon, tm.ngx_tm_mday,
+                             tm.ngx_tm_hour, tm.ngx_tm_min,
+                             tm.ngx_tm_sec)
+                 - p;
+        return NGX_OK;
+
+    case NGX_HTTP_ES_OUT_EXPIRES_IN:
+        p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        t->data = p;
+        t->len = ngx_sprintf(p, "%T", m->ttl) - p;
+        return NGX_OK;
+
+    case NGX_HTTP_ES_OUT_ORIGINS:
+        return ngx_http_es_mint_origins_text(m, t);
+
+    case NGX_HTTP_ES_OUT_FIELD:
+        if (m->values && m->values[o->field]
+            && ngx_http_es_json_text(r->pool, m->values[o->field], t)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    default: /* NGX_HTTP_ES_OUT_VALUE */
+        if (ngx_http_complex_value(r, o->value, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        len = ngx_http_es_json_quote(value.data, value.len, NULL, 0);
+
+        if (len == 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "embed_session mint: the output \"%V\" is not "
+                          "valid UTF-8", &o->path);
+            return NGX_ERROR;
+        }
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        t->data = p;
+        t->len = ngx_http_es_json_quote(value.data, value.len, p, len);
+        return NGX_OK;
+    }
+
+    /* the module's own text: base64url, a UUID, no escaping */
+
+    p = ngx_pnalloc(r->pool, value.len + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->data = p;
+    *p++ = '"';
+    p = ngx_cpymem(p, value.data, value.len);
+    *p++ = '"';
+    t->len = p - t->data;
+
+    return NGX_OK;
+}
+
+
+/* the origins of the token, normalised: they need no escaping */
+
+static ngx_int_t
+ngx_http_es_mint_origins_text(ngx_http_es_mint_t *m, ngx_str_t *t)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *origin;
+    ngx_uint_t   k;
+
+    origin = m->origins.elts;
+    len = 2;
+
+    for (k = 0; k < m->origins.nelts; k++) {
+        len += origin[k].len + 3;
+    }
+
+    p = ngx_pnalloc(m->request->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->data = p;
+    *p++ = '[';
+
+    for (k = 0; k < m->origins.nelts; k++) {
+        if (k) {
+            *p++ = ',';
+        }
+
+        *p++ = '"';
+        p = ngx_cpymem(p, origin[k].data, origin[k].len);
+        *p++ = '"';
+    }
+
+    *p++ = ']';
+    t->len = p - t->data;
+
+    return NGX_OK;
 }
 
 
