@@ -16,6 +16,11 @@ static char *ngx_http_es_known_add(ngx_conf_t *cf, ngx_http_es_known_t *k,
     ngx_str_t *item, ngx_uint_t line);
 static char *ngx_http_es_known_file(ngx_conf_t *cf, ngx_http_es_known_t *k);
 static int ngx_libc_cdecl ngx_http_es_known_cmp(const void *a, const void *b);
+static char *ngx_http_es_known_deny(ngx_conf_t *cf, ngx_http_es_known_t *k,
+    ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_es_known_values(ngx_conf_t *cf, ngx_http_es_known_t *k,
+    ngx_str_t *source);
+static char *ngx_http_es_known_sort(ngx_conf_t *cf, ngx_http_es_known_t *k);
 
 
 /*
@@ -144,13 +149,10 @@ ngx_http_es_mint_known_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_es_loc_conf_t  *elcf = conf;
 
-    u_char                            *p, *bar, *end;
-    ngx_int_t                          status;
-    ngx_str_t                         *value, s, item;
+    ngx_str_t                         *value, s;
     ngx_uint_t                         i, n;
     ngx_http_es_field_t               *f;
     ngx_http_es_known_t               *k;
-    ngx_http_es_known_value_t         *kv;
     ngx_http_es_mint_conf_t           *mcf;
     ngx_http_compile_complex_value_t   ccv;
 
@@ -225,97 +227,139 @@ ngx_http_es_mint_known_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    status = ngx_atoi(value[i].data, value[i].len);
+    if (ngx_http_es_known_deny(cf, k, &value[i], n - i) != NGX_CONF_OK
+        || ngx_http_es_known_values(cf, k, &value[2]) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_es_known_sort(cf, k);
+}
+
+
+/* STATUS CODE ["message"]: the answer to a value not known */
+
+static char *
+ngx_http_es_known_deny(ngx_conf_t *cf, ngx_http_es_known_t *k,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    u_char     *p;
+    ngx_int_t   status;
+
+    status = ngx_atoi(value[0].data, value[0].len);
 
     if (status < 400 || status > 599) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid status \"%V\": 400 to 599", &value[i]);
+                           "invalid status \"%V\": 400 to 599", &value[0]);
         return NGX_CONF_ERROR;
     }
 
     k->deny.status = status;
-    i++;
 
-    if (value[i].len == 0 || value[i].len > 64) {
+    if (value[1].len == 0 || value[1].len > 64) {
         goto bad_code;
     }
 
-    for (p = value[i].data; p < value[i].data + value[i].len; p++) {
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
         if (!isalnum(*p) && *p != '_' && *p != '-' && *p != '.') {
             goto bad_code;
         }
     }
 
-    k->deny.code = value[i];
+    k->deny.code = value[1];
 
-    if (i + 1 < n) {
-        k->deny.message = value[i + 1];
+    if (n > 2) {
+        k->deny.message = value[2];
     }
 
-    /* the values */
+    return NGX_CONF_OK;
 
-    if (value[2].len > 5 && ngx_strncmp(value[2].data, "file=", 5) == 0) {
-        k->source.data = value[2].data + 5;
-        k->source.len = value[2].len - 5;
+bad_code:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid code \"%V\": 1 to 64 letters, digits, "
+                       "\"_\", \".\", \"-\"", &value[1]);
+    return NGX_CONF_ERROR;
+}
+
+
+/* file=FILE or values=A|B|C (with per=, values=OWNER:A|OWNER:B) */
+
+static char *
+ngx_http_es_known_values(ngx_conf_t *cf, ngx_http_es_known_t *k,
+    ngx_str_t *source)
+{
+    u_char     *p, *bar, *end;
+    ngx_str_t   item;
+
+    if (source->len > 5 && ngx_strncmp(source->data, "file=", 5) == 0) {
+        k->source.data = source->data + 5;
+        k->source.len = source->len - 5;
 
         if (ngx_conf_full_name(cf->cycle, &k->source, 1) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_es_known_file(cf, k) != NGX_CONF_OK) {
-            return NGX_CONF_ERROR;
-        }
+        return ngx_http_es_known_file(cf, k);
+    }
 
-    } else if (value[2].len > 7
-               && ngx_strncmp(value[2].data, "values=", 7) == 0)
-    {
-        ngx_str_set(&k->source, "values=");
-
-        p = value[2].data + 7;
-        end = value[2].data + value[2].len;
-
-        for ( ;; ) {
-            bar = ngx_strlchr(p, end, '|');
-
-            item.data = p;
-            item.len = (bar ? bar : end) - p;
-
-            /* per=: OWNER:VALUE, as a file's line has OWNER VALUE */
-
-            if (k->per) {
-                p = ngx_strlchr(item.data, item.data + item.len, ':');
-
-                if (p == NULL || p == item.data
-                    || p == item.data + item.len - 1)
-                {
-                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                       "invalid value \"%V\": with per=, "
-                                       "each is OWNER:VALUE", &item);
-                    return NGX_CONF_ERROR;
-                }
-
-                *p = LF;
-            }
-
-            if (ngx_http_es_known_add(cf, k, &item, 0) != NGX_CONF_OK) {
-                return NGX_CONF_ERROR;
-            }
-
-            if (bar == NULL) {
-                break;
-            }
-
-            p = bar + 1;
-        }
-
-    } else {
+    if (source->len <= 7 || ngx_strncmp(source->data, "values=", 7) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid \"%V\": file=FILE or values=A|B|C",
-                           &value[2]);
+                           source);
         return NGX_CONF_ERROR;
     }
 
-    /* sorted, for a binary search; a value listed twice is a mistake */
+    ngx_str_set(&k->source, "values=");
+
+    p = source->data + 7;
+    end = source->data + source->len;
+
+    for ( ;; ) {
+        bar = ngx_strlchr(p, end, '|');
+
+        item.data = p;
+        item.len = (bar ? bar : end) - p;
+
+        /* per=: OWNER:VALUE, as a file's line has OWNER VALUE */
+
+        if (k->per) {
+            p = ngx_strlchr(item.data, item.data + item.len, ':');
+
+            if (p == NULL || p == item.data
+                || p == item.data + item.len - 1)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid value \"%V\": with per=, "
+                                   "each is OWNER:VALUE", &item);
+                return NGX_CONF_ERROR;
+            }
+
+            *p = LF;
+        }
+
+        if (ngx_http_es_known_add(cf, k, &item, 0) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (bar == NULL) {
+            return NGX_CONF_OK;
+        }
+
+        p = bar + 1;
+    }
+}
+
+
+/* sorted, for a binary search; a value listed twice is a mistake */
+
+static char *
+ngx_http_es_known_sort(ngx_conf_t *cf, ngx_http_es_known_t *k)
+{
+    u_char                     *p;
+    ngx_str_t                   item;
+    ngx_uint_t                  i;
+    ngx_http_es_known_value_t  *kv;
 
     kv = k->values.elts;
 
@@ -351,13 +395,6 @@ ngx_http_es_mint_known_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
-
-bad_code:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid code \"%V\": 1 to 64 letters, digits, "
-                       "\"_\", \".\", \"-\"", &value[i]);
-    return NGX_CONF_ERROR;
 }
 
 

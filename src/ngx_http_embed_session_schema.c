@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_es_mint_unstring(ngx_http_es_mint_t *m,
     ngx_uint_t i, ngx_http_es_json_t *parent, ngx_http_es_json_t **v);
 static ngx_int_t ngx_http_es_mint_check(ngx_http_es_mint_t *m,
     ngx_http_es_field_t *f, ngx_http_es_json_t *v);
+static ngx_int_t ngx_http_es_mint_array(ngx_http_es_mint_t *m,
+    ngx_http_es_field_t *f, ngx_http_es_json_t *v);
 static ngx_int_t ngx_http_es_mint_string(ngx_http_es_mint_t *m,
     ngx_http_es_field_t *f, ngx_str_t *path, ngx_http_es_json_t *v);
 static ngx_int_t ngx_http_es_mint_origin(ngx_http_es_mint_t *m,
@@ -327,11 +329,7 @@ static ngx_int_t
 ngx_http_es_mint_check(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
     ngx_http_es_json_t *v)
 {
-    size_t                    n, i;
     int64_t                   value;
-    ngx_str_t                 path, *item;
-    ngx_uint_t                count;
-    ngx_http_es_json_t       *e;
     ngx_http_es_json_type_t   type;
 
     type = ngx_http_es_json_type(v);
@@ -405,6 +403,21 @@ ngx_http_es_mint_check(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
     if (type != NGX_HTTP_ES_JSON_ARRAY) {
         return ngx_http_es_mint_detail(m, &f->path, "must be an array");
     }
+
+    return ngx_http_es_mint_array(m, f, v);
+}
+
+
+/* an array field: its size, and the items of "strings" and "origins" */
+
+static ngx_int_t
+ngx_http_es_mint_array(ngx_http_es_mint_t *m, ngx_http_es_field_t *f,
+    ngx_http_es_json_t *v)
+{
+    size_t               n, i;
+    ngx_str_t            path, *item;
+    ngx_uint_t           count;
+    ngx_http_es_json_t  *e;
 
     n = ngx_http_es_json_size(v);
 
