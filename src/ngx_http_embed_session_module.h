@@ -293,7 +293,7 @@ typedef struct {
     ngx_str_t                   error_details;  /* empty: "off" */
 
     ngx_http_es_api_conf_t      api;
-    ngx_http_es_mint_conf_t     mint;
+    ngx_http_es_mint_conf_t     mint;       /* .enable: a mint location */
     ngx_http_es_store_t        *store;      /* NULL: off */
     ngx_http_es_life_conf_t    *life;       /* NULL: none here */
     char                       *allow;      /* methods, for 405 */
