@@ -840,7 +840,7 @@ ngx_http_es_api_access_handler(ngx_http_request_t *r)
 
     /* the content handlers authenticate themselves */
 
-    if (elcf->api.zone == NULL || elcf->mint != NULL
+    if (elcf->api.zone == NULL || elcf->mint.enable
         || elcf->api.regenerate || elcf->api.revoke)
     {
         return NGX_DECLINED;

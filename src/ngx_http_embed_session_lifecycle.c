@@ -15,6 +15,7 @@
 #include "ngx_http_embed_session_json.h"
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_lifecycle.h"
+#include "ngx_http_embed_session_mint.h"
 #include "ngx_http_embed_session_response.h"
 #include "ngx_http_embed_session_store.h"
 #include "ngx_http_embed_session_verify.h"
@@ -659,7 +660,7 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                   rrc == NGX_HTTP_ES_REPEATED ? " again, within the grace "
                                                 "window" : "");
 
-    return ngx_http_es_mint_answer(r, elcf->mint, rot.exp - rot.now);
+    return ngx_http_es_mint_answer(r, &elcf->mint, rot.exp - rot.now);
 }
 
 
@@ -733,7 +734,7 @@ ngx_http_es_refresh_mint(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         goto done;
     }
 
-    rc = ngx_http_es_mint_signed(r, elcf->mint, 0, payload.data, payload.len,
+    rc = ngx_http_es_mint_signed(r, &elcf->mint, 0, payload.data, payload.len,
                                  &ctx->minted);
     if (rc != NGX_OK) {
         goto done;
@@ -749,7 +750,7 @@ ngx_http_es_refresh_mint(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         goto done;
     }
 
-    rc = ngx_http_es_mint_signed(r, elcf->mint, 1, payload.data, payload.len,
+    rc = ngx_http_es_mint_signed(r, &elcf->mint, 1, payload.data, payload.len,
                                  &ctx->renew);
 
 done:
@@ -948,7 +949,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     ctx->minted_exp = rec.exp;
 
-    rc = ngx_http_es_mint_signed(r, elcf->mint, 0, payload.data, payload.len,
+    rc = ngx_http_es_mint_signed(r, &elcf->mint, 0, payload.data, payload.len,
                                  &ctx->minted);
     if (rc != NGX_OK) {
         return rc;
@@ -959,7 +960,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session exchange: session %V exchanged", id);
 
-    return ngx_http_es_mint_answer(r, elcf->mint, rec.ttl);
+    return ngx_http_es_mint_answer(r, &elcf->mint, rec.ttl);
 }
 
 

@@ -10,6 +10,7 @@
 #include "ngx_http_embed_session_cache.h"
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_lifecycle.h"
+#include "ngx_http_embed_session_mint.h"
 #include "ngx_http_embed_session_response.h"
 #include "ngx_http_embed_session_status.h"
 #include "ngx_http_embed_session_store.h"
@@ -262,38 +263,38 @@ static ngx_command_t  ngx_http_es_commands[] = {
 
     { ngx_string("embed_session_mint_key"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_es_loc_conf_t, mint.kid),
       NULL },
 
     { ngx_string("embed_session_mint_body_max"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      1,
-      NULL },
+      offsetof(ngx_http_es_loc_conf_t, mint.body_max),
+      &ngx_http_es_mint_body_max_bounds },
 
     { ngx_string("embed_session_mint_unknown"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      2,
-      NULL },
+      offsetof(ngx_http_es_loc_conf_t, mint.unknown_reject),
+      &ngx_http_es_mint_unknown_modes },
 
     { ngx_string("embed_session_mint_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      3,
-      NULL },
+      offsetof(ngx_http_es_loc_conf_t, mint.status),
+      &ngx_http_es_mint_status_post },
 
     { ngx_string("embed_session_mint_origins"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      4,
-      NULL },
+      offsetof(ngx_http_es_loc_conf_t, mint.origins),
+      &ngx_http_es_mint_origins_modes },
 
     { ngx_string("embed_session_field"),
       NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
@@ -355,17 +356,17 @@ static ngx_command_t  ngx_http_es_commands[] = {
 
     { ngx_string("embed_session_mint_lifetime"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      5,
-      NULL },
+      offsetof(ngx_http_es_loc_conf_t, mint.lifetime),
+      &ngx_http_es_mint_time_bounds },
 
     { ngx_string("embed_session_mint_exchange"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_es_mint_option,
+      ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      6,
-      NULL },
+      offsetof(ngx_http_es_loc_conf_t, mint.ticket),
+      &ngx_http_es_mint_time_bounds },
 
     { ngx_string("embed_session_refresh"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
@@ -612,6 +613,7 @@ ngx_http_es_create_loc_conf(ngx_conf_t *cf)
     conf->strip_token = NGX_CONF_UNSET;
 
     ngx_http_es_api_conf_init(&conf->api);
+    ngx_http_es_mint_conf_init(&conf->mint);
 
     return conf;
 }
@@ -729,7 +731,7 @@ ngx_http_es_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->mint && ngx_http_es_mint_merge(cf, conf) != NGX_CONF_OK) {
+    if (ngx_http_es_mint_merge(cf, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -187,7 +187,44 @@ typedef struct {
 } ngx_http_es_error_code_t;
 
 
-typedef struct ngx_http_es_mint_conf_s  ngx_http_es_mint_conf_t;
+/*
+ * embed_session_mint and the directives of its location: the request
+ * body's schema, the token, the answer (src/ngx_http_embed_session_mint.h
+ * holds the types of the lists)
+ */
+
+#define NGX_HTTP_ES_MINT_ORIGINS_OFF      0
+#define NGX_HTTP_ES_MINT_ORIGINS_BODY     1
+#define NGX_HTTP_ES_MINT_ORIGINS_REQUEST  2
+
+typedef struct ngx_http_es_out_node_s  ngx_http_es_out_node_t;
+
+typedef struct {
+    ngx_flag_t                  enable;     /* 1 after merge: this mints */
+    ngx_array_t                 fields;     /* ngx_http_es_field_t */
+    ngx_str_t                   kid;
+    ngx_http_es_jws_key_t      *key;
+    ngx_str_t                   header;     /* the JOSE header, JSON */
+    size_t                      body_max;
+    ngx_uint_t                  unknown_reject;
+    time_t                      ttl;
+    time_t                      ttl_max;
+    ngx_array_t                *ttl_ifs;    /* ngx_http_es_ttl_if_t */
+    ngx_uint_t                  origins;
+    ngx_int_t                   origins_field;
+    ngx_int_t                   ttl_field;
+    ngx_array_t                *claims;     /* ngx_http_es_mint_claim_t */
+    ngx_int_t                   status;
+    ngx_array_t                *outputs;    /* ngx_http_es_output_t */
+    ngx_http_es_out_node_t     *out_root;
+    ngx_array_t                *knowns;     /* ngx_http_es_known_t */
+
+    time_t                      lifetime;   /* absolute, of a session */
+    time_t                      ticket;     /* a one-time ticket's TTL */
+    ngx_str_t                   renew_header;
+    unsigned                    renew:1;    /* a renew_token output */
+    unsigned                    lifecycle:1;    /* refresh, exchange */
+} ngx_http_es_mint_conf_t;
 
 
 typedef struct {
@@ -313,7 +350,7 @@ typedef struct {
     ngx_str_t                   error_details;  /* empty: "off" */
 
     ngx_http_es_api_conf_t      api;
-    ngx_http_es_mint_conf_t    *mint;       /* NULL: not a mint location */
+    ngx_http_es_mint_conf_t     mint;       /* .enable: a mint location */
     struct ngx_http_es_store_s *store;      /* NULL: off; store.h */
     ngx_http_es_life_conf_t    *life;       /* NULL: none here */
     char                       *allow;      /* methods, for 405 */
@@ -384,31 +421,6 @@ typedef ngx_uint_t (*ngx_http_es_header_drop_pt)(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_es_headers_drop(ngx_http_request_t *r,
     ngx_http_es_header_drop_pt drop, void *data, ngx_uint_t room);
-
-
-/* minting */
-ngx_int_t ngx_http_es_mint_handler(ngx_http_request_t *r);
-char *ngx_http_es_mint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_es_mint_option(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_es_mint_field_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_es_mint_known_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_es_mint_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_es_mint_ttl_if(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_es_mint_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_es_mint_output(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_es_mint_merge(ngx_conf_t *cf, ngx_http_es_loc_conf_t *elcf);
-char *ngx_http_es_mint_lifecycle(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-ngx_int_t ngx_http_es_mint_signed(ngx_http_request_t *r,
-    ngx_http_es_mint_conf_t *mcf, ngx_uint_t renew, u_char *payload,
-    size_t len, ngx_str_t *out);
-ngx_int_t ngx_http_es_mint_answer(ngx_http_request_t *r,
-    ngx_http_es_mint_conf_t *mcf, time_t ttl);
 
 
 extern ngx_module_t  ngx_http_embed_session_module;
