@@ -33,6 +33,9 @@ static char *ngx_http_es_life(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf, ngx_uint_t mode);
 static ngx_int_t ngx_http_es_refresh(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data);
+static ngx_http_es_code_t ngx_http_es_refresh_verdict(ngx_http_request_t *r,
+    ngx_http_es_rotate_rc_t rrc, ngx_http_es_rotate_t *rot,
+    ngx_http_es_candidate_t *cand);
 static ngx_int_t ngx_http_es_refresh_mint(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_http_es_rotate_t *rot);
 static ngx_int_t ngx_http_es_revoke(ngx_http_request_t *r,
@@ -583,47 +586,7 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_ERROR;
     }
 
-    switch (rrc) {
-
-    case NGX_HTTP_ES_FAMILY_UNKNOWN:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session refresh: session %V is not in the "
-                      "store%s", &ctx->minted_sid,
-                      rot.has_owner ? ", or is another API key's" : "");
-        cand.reason = "session not in the store";
-        code = NGX_HTTP_ES_SESSION_NOT_FOUND;
-        break;
-
-    case NGX_HTTP_ES_FAMILY_REVOKED:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session refresh: session %V is revoked",
-                      &ctx->minted_sid);
-        cand.reason = "session revoked";
-        code = NGX_HTTP_ES_SESSION_REVOKED;
-        break;
-
-    case NGX_HTTP_ES_FAMILY_ENDED:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "embed_session refresh: session %V reached its "
-                      "absolute lifetime", &ctx->minted_sid);
-        cand.reason = "session ended";
-        code = NGX_HTTP_ES_SESSION_EXPIRED;
-        break;
-
-    case NGX_HTTP_ES_REUSED:
-        ngx_http_es_count(reuses);
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "embed_session refresh: a replaced token of session "
-                      "%V was presented again: the session is revoked",
-                      &ctx->minted_sid);
-        cand.reason = "a replaced token presented again";
-        code = NGX_HTTP_ES_RENEW_TOKEN_REUSED;
-        break;
-
-    default:
-        break;
-    }
+    code = ngx_http_es_refresh_verdict(r, rrc, &rot, &cand);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "embed_session: refresh: store: sid %V %s",
@@ -661,6 +624,58 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                                                 "window" : "");
 
     return ngx_http_es_mint_answer(r, &elcf->mint, rot.exp - rot.now);
+}
+
+
+/* what the store's answer to a rotation means for the request */
+
+static ngx_http_es_code_t
+ngx_http_es_refresh_verdict(ngx_http_request_t *r,
+    ngx_http_es_rotate_rc_t rrc, ngx_http_es_rotate_t *rot,
+    ngx_http_es_candidate_t *cand)
+{
+    ngx_str_t          *sid;
+    ngx_http_es_ctx_t  *ctx;
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+    sid = &ctx->minted_sid;
+
+    switch (rrc) {
+
+    case NGX_HTTP_ES_FAMILY_UNKNOWN:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: session %V is not in the "
+                      "store%s", sid,
+                      rot->has_owner ? ", or is another API key's" : "");
+        cand->reason = "session not in the store";
+        return NGX_HTTP_ES_SESSION_NOT_FOUND;
+
+    case NGX_HTTP_ES_FAMILY_REVOKED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: session %V is revoked", sid);
+        cand->reason = "session revoked";
+        return NGX_HTTP_ES_SESSION_REVOKED;
+
+    case NGX_HTTP_ES_FAMILY_ENDED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "embed_session refresh: session %V reached its "
+                      "absolute lifetime", sid);
+        cand->reason = "session ended";
+        return NGX_HTTP_ES_SESSION_EXPIRED;
+
+    case NGX_HTTP_ES_REUSED:
+        ngx_http_es_count(reuses);
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "embed_session refresh: a replaced token of session "
+                      "%V was presented again: the session is revoked",
+                      sid);
+        cand->reason = "a replaced token presented again";
+        return NGX_HTTP_ES_RENEW_TOKEN_REUSED;
+
+    default:
+        return NGX_HTTP_ES_PASSED;
+    }
 }
 
 
