@@ -93,7 +93,6 @@ static ngx_int_t ngx_http_es_keyfile_put(ngx_http_es_api_rec_t *rec,
     ngx_uint_t n, u_char *p, size_t len);
 static ngx_int_t ngx_http_es_keyfile_is_item(ngx_str_t *s, size_t max);
 static ngx_str_t *ngx_http_es_keyfile_shown(ngx_str_t *value);
-static ngx_int_t ngx_http_es_keyfile_hex(u_char *dst, u_char *src);
 
 
 static ngx_str_t  ngx_http_es_keyfile_fields[] = {
@@ -614,9 +613,9 @@ ngx_http_es_keyfile_parse_key(ngx_http_es_keyfile_line_t *kl,
         }
     }
 
-    if (ngx_http_es_keyfile_hex(field == NGX_HTTP_ES_KEYFILE_F_KEY
-                                ? rec->hash : rec->id_hash,
-                                colon + 1)
+    if (ngx_http_es_unhex(field == NGX_HTTP_ES_KEYFILE_F_KEY
+                          ? rec->hash : rec->id_hash,
+                          colon + 1, NGX_HTTP_ES_API_HASH_LEN)
         != NGX_OK)
     {
         goto invalid;
@@ -1018,34 +1017,3 @@ ngx_http_es_api_is_raw_key(u_char *p, size_t len)
 }
 
 
-/* 64 lowercase hex digits */
-
-static ngx_int_t
-ngx_http_es_keyfile_hex(u_char *dst, u_char *src)
-{
-    u_char      c, v;
-    ngx_uint_t  i;
-
-    for (i = 0; i < 2 * NGX_HTTP_ES_API_HASH_LEN; i++) {
-        c = src[i];
-
-        if (c >= '0' && c <= '9') {
-            v = c - '0';
-
-        } else if (c >= 'a' && c <= 'f') {
-            v = c - 'a' + 10;
-
-        } else {
-            return NGX_ERROR;
-        }
-
-        if (i & 1) {
-            dst[i / 2] |= v;
-
-        } else {
-            dst[i / 2] = (u_char) (v << 4);
-        }
-    }
-
-    return NGX_OK;
-}

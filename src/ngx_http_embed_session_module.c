@@ -1337,3 +1337,39 @@ ngx_http_es_headers_drop(ngx_http_request_t *r,
 
     return dropped;
 }
+
+
+/*
+ * n bytes from 2 * n lowercase hex digits, as the module writes them
+ * (ids, key hashes); NGX_ERROR on anything else
+ */
+
+ngx_int_t
+ngx_http_es_unhex(u_char *dst, u_char *src, size_t n)
+{
+    u_char      c, v;
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2 * n; i++) {
+        c = src[i];
+
+        if (c >= '0' && c <= '9') {
+            v = c - '0';
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = c - 'a' + 10;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        if (i & 1) {
+            dst[i / 2] |= v;
+
+        } else {
+            dst[i / 2] = (u_char) (v << 4);
+        }
+    }
+
+    return NGX_OK;
+}

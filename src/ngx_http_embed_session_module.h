@@ -409,6 +409,8 @@ ngx_uint_t ngx_http_es_writable(ngx_file_info_t *fi, ngx_uid_t uid,
 ngx_int_t ngx_http_es_phase_handler(ngx_conf_t *cf, ngx_http_phases phase,
     ngx_http_handler_pt handler, ngx_uint_t front);
 
+ngx_int_t ngx_http_es_unhex(u_char *dst, u_char *src, size_t n);
+
 /* the request's context */
 ngx_http_es_ctx_t *ngx_http_es_get_ctx(ngx_http_request_t *r,
     ngx_uint_t create);

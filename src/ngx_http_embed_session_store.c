@@ -323,42 +323,22 @@ ngx_http_es_stores(ngx_cycle_t *cycle)
 ngx_int_t
 ngx_http_es_id_parse(u_char *id, u_char *text, size_t len)
 {
-    u_char      c, v;
-    ngx_uint_t  i, k;
+    ngx_uint_t  i, k, n;
 
     if (len != NGX_HTTP_ES_ID_TEXT_LEN) {
         return NGX_ERROR;
     }
 
-    for (i = 0, k = 0; i < NGX_HTTP_ES_ID_TEXT_LEN; i++) {
-        c = text[i];
+    /* 8-4-4-4-12 hex digits */
 
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-') {
-                return NGX_ERROR;
-            }
+    for (i = 0, k = 0; i < NGX_HTTP_ES_ID_TEXT_LEN; i += n + 1, k += n / 2) {
+        n = (i == 0) ? 8 : (i == 24) ? 12 : 4;
 
-            continue;
-        }
-
-        if (c >= '0' && c <= '9') {
-            v = c - '0';
-
-        } else if (c >= 'a' && c <= 'f') {
-            v = c - 'a' + 10;
-
-        } else {
+        if ((i && text[i - 1] != '-')
+            || ngx_http_es_unhex(id + k, text + i, n / 2) != NGX_OK)
+        {
             return NGX_ERROR;
         }
-
-        if (k & 1) {
-            id[k / 2] |= v;
-
-        } else {
-            id[k / 2] = v << 4;
-        }
-
-        k++;
     }
 
     return NGX_OK;
