@@ -249,11 +249,8 @@ ngx_http_es_known_deny(ngx_conf_t *cf, ngx_http_es_known_t *k,
     u_char     *p;
     ngx_int_t   status;
 
-    status = ngx_atoi(value[0].data, value[0].len);
-
-    if (status < 400 || status > 599) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid status \"%V\": 400 to 599", &value[0]);
+    status = ngx_http_es_conf_status(cf, &value[0]);
+    if (status == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
 

@@ -19,8 +19,6 @@
 #include "ngx_http_embed_session_store.h"
 
 
-#define NGX_HTTP_ES_MINT_JTI_LEN      36    /* ngx_http_es_id_text() */
-
 /* "iat":N,"exp":N, with times of at most 12 digits (9999-12-31) */
 #define NGX_HTTP_ES_MINT_TIMES_LEN                                            \
     (sizeof("\"iat\":,\"exp\":,") - 1 + 2 * (sizeof("253402300799") - 1))
@@ -539,7 +537,7 @@ ngx_http_es_mint_id(ngx_http_es_mint_t *m, u_char *id)
     id[6] = (id[6] & 0x0f) | 0x40;
     id[8] = (id[8] & 0x3f) | 0x80;
 
-    ctx->minted_jti.data = ngx_pnalloc(r->pool, NGX_HTTP_ES_MINT_JTI_LEN);
+    ctx->minted_jti.data = ngx_pnalloc(r->pool, NGX_HTTP_ES_ID_TEXT_LEN);
     if (ctx->minted_jti.data == NULL) {
         return NGX_ERROR;
     }

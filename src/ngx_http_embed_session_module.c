@@ -932,7 +932,6 @@ ngx_http_es_exit_master(ngx_cycle_t *cycle)
 }
 
 
-
 static char *
 ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
