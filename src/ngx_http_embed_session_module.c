@@ -42,11 +42,7 @@ static ngx_int_t ngx_http_es_init_process(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_master(ngx_cycle_t *cycle);
 static void ngx_http_es_exit_process(ngx_cycle_t *cycle);
 
-static char *ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static void ngx_http_es_ctx_cleanup(void *data);
-static char *ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
 static ngx_conf_enum_t  ngx_http_es_origin_absent[] = {
@@ -929,121 +925,6 @@ static void
 ngx_http_es_exit_master(ngx_cycle_t *cycle)
 {
     ngx_http_es_store_exit_master(cycle);
-}
-
-
-static char *
-ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_loc_conf_t *elcf = conf;
-
-    ngx_int_t                  code, status;
-    ngx_str_t                 *value;
-    ngx_uint_t                 i;
-    ngx_http_es_error_code_t  *ec;
-
-    value = cf->args->elts;
-
-    code = ngx_http_es_code_by_name(&value[1]);
-    if (code == NGX_ERROR || code == NGX_HTTP_ES_DENIED) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown error code \"%V\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    status = ngx_http_es_conf_status(cf, &value[2]);
-    if (status == NGX_ERROR) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < value[3].len; i++) {
-        if (value[3].data[i] < 0x21 || value[3].data[i] > 0x7e
-            || value[3].data[i] == '"' || value[3].data[i] == '\\')
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid code \"%V\"", &value[3]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (value[3].len == 0 || value[3].len > 64) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid code \"%V\"", &value[3]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (elcf->error_codes != NGX_CONF_UNSET_PTR) {
-        ec = elcf->error_codes->elts;
-
-        for (i = 0; i < elcf->error_codes->nelts; i++) {
-            if (ec[i].code == (ngx_http_es_code_t) code) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "error code \"%V\" is renamed twice",
-                                   &value[1]);
-                return NGX_CONF_ERROR;
-            }
-        }
-    }
-
-    ec = ngx_http_es_conf_push(cf, &elcf->error_codes,
-                               sizeof(ngx_http_es_error_code_t));
-    if (ec == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ec->code = code;
-    ec->status = status;
-    ec->name = value[3];
-
-    if (cf->args->nelts == 5) {
-        ec->message = value[4];
-
-    } else {
-        ngx_str_null(&ec->message);
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_es_loc_conf_t *elcf = conf;
-
-    u_char       c;
-    ngx_str_t   *value;
-    ngx_uint_t   i;
-
-    if (elcf->error_details.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        elcf->error_details.len = 0;
-        elcf->error_details.data = (u_char *) "";
-        return NGX_CONF_OK;
-    }
-
-    for (i = 0; i < value[1].len; i++) {
-        c = value[1].data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_'))
-        {
-            return "takes a name of letters, digits and \"_\", or \"off\"";
-        }
-    }
-
-    if (value[1].len == 0 || value[1].len > 32) {
-        return "takes a name of 1 to 32 characters, or \"off\"";
-    }
-
-    elcf->error_details = value[1];
-
-    return NGX_CONF_OK;
 }
 
 

@@ -37,5 +37,11 @@ ngx_str_t *ngx_http_es_code_name(ngx_http_es_code_t code);
 ngx_str_t *ngx_http_es_log_text(ngx_pool_t *pool, ngx_str_t *s);
 ngx_int_t ngx_http_es_code_by_name(ngx_str_t *name);
 
+/* embed_session_error_code, embed_session_error_details */
+char *ngx_http_es_error_code(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_es_error_details_name(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 
 #endif /* _NGX_HTTP_EMBED_SESSION_RESPONSE_H_INCLUDED_ */
