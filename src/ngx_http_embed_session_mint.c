@@ -870,7 +870,9 @@ ngx_http_es_mint_answer(ngx_http_request_t *r, ngx_http_es_mint_conf_t *mcf,
  * The response: each output's value rendered as JSON text, then written
  * along the tree of output paths built at configuration time (members in
  * the order of their first line; an object none of whose values is
- * present is left out, as an absent field is).
+ * present is left out, as an absent field is).  The one JSON body not
+ * built as a json.h tree (CONTRIBUTING.md): the shape is compiled once,
+ * and a tree made per request cost 8% of a mint.
  */
 
 static ngx_int_t

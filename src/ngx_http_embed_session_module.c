@@ -1,6 +1,13 @@
 
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
+ *
+ * The hub: the module's directive table and its context (create, merge
+ * and the checks across levels), the phase handlers it installs, the
+ * process hooks, the request's context, and the few helpers every family
+ * shares.  A directive's handler lives with the feature it configures;
+ * what nginx's own slots parse is parsed here, into the location's
+ * configuration (module.h).  CONTRIBUTING.md has the map of the others.
  */
 
 

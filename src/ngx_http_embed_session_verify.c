@@ -4,7 +4,8 @@
  *
  * The access phase: find the token, check it in the order of
  * docs/security.md and either let the request through with its claims or
- * answer it.
+ * answer it; and the directives of a verifying location that need more
+ * than a slot (embed_session_token, _keys, _type, _require, _cache).
  */
 
 
