@@ -35,7 +35,10 @@
 #define NGX_HTTP_ES_REDIS_REPLY_MAX   (1024 * 1024)
 #define NGX_HTTP_ES_REDIS_ELTS_MAX    65536
 
-/* the delay before a new connection: doubled after each failure */
+/*
+ * The delay before a new connection: doubled after each failure, and up
+ * to a quarter of it taken off at random
+ */
 #define NGX_HTTP_ES_REDIS_BACKOFF_MIN 200
 #define NGX_HTTP_ES_REDIS_BACKOFF_MAX 5000
 
@@ -902,7 +905,9 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
     }
 
     if (retry && !ngx_exiting && !ngx_terminate && !ngx_quit) {
-        delay = conn->backoff + ngx_random() % (conn->backoff / 4 + 1);
+        /* up to a quarter less, at random: workers do not retry together */
+
+        delay = conn->backoff - ngx_random() % (conn->backoff / 4 + 1);
         conn->backoff = ngx_min(conn->backoff * 2,
                                 NGX_HTTP_ES_REDIS_BACKOFF_MAX);
 
