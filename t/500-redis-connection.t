@@ -6,10 +6,12 @@
 # samples.  The servers are t/lib/EmbedSessionRedis.pm's.
 #
 #   up                   TCP and unix socket, db= (SELECT), AUTH with a
-#                        user and the right password: up, one connect, the
+#                        user and the right password, AUTH with the
+#                        password alone (requirepass): up, one connect, the
 #                        handshake's commands counted
 #   down                 a wrong password (AUTH refused, the server named,
-#                        no password in the log), nobody listening (tried
+#                        no password in the log), no password where one is
+#                        required (PING refused), nobody listening (tried
 #                        again and again)
 #   bad replies          truncated, of the wrong type, not RESP2, a huge
 #                        bulk string, a huge array: a protocol error each,
@@ -34,6 +36,10 @@ my $redis = redis_start();
 $ENV{TEST_NGINX_REDIS_PORT} = $redis->{port};
 $ENV{TEST_NGINX_REDIS_DIR} = $redis->{dir};
 $ENV{TEST_NGINX_REDIS_ABSENT} = free_port();
+
+# the default user with a password (requirepass): AUTH without a user
+my $pw_redis = redis_start(requirepass => 1);
+$ENV{TEST_NGINX_REDIS_PW_PORT} = $pw_redis->{port};
 
 for my $mode (qw(truncated integer badbyte hugebulk hugearray silent)) {
     $ENV{'TEST_NGINX_FAKE_' . uc $mode} = fake_start($mode);
@@ -157,7 +163,26 @@ authed: up 1, connects_total 1, connect_failures_total 0, commands_total 2, time
 
 
 
-=== TEST 3: down: a wrong password: AUTH refused, tried again, the server named, no password logged
+=== TEST 3: up: AUTH with the password alone, to a server with requirepass
+--- http_config
+    embed_session_redis pwonly server=127.0.0.1:$TEST_NGINX_REDIS_PW_PORT
+                               password_file=$TEST_NGINX_REDIS_DIR/password;
+--- config
+    location = /status {
+        embed_session_status;
+    }
+--- request
+GET /status
+--- response_body_filters eval
+::flow_up(qw(pwonly))
+--- response_body
+pwonly: up 1, connects_total 1, connect_failures_total 0, commands_total 2, timeouts_total 0, protocol_errors_total 0
+--- no_error_log eval
+["[error]", $EmbedSessionRedis::REDIS_PASSWORD]
+
+
+
+=== TEST 4: down: a wrong password: AUTH refused, tried again, the server named, no password logged
 --- http_config
     embed_session_redis wrongpw server=127.0.0.1:$TEST_NGINX_REDIS_PORT
                                 user=es
@@ -181,7 +206,26 @@ wrongpw up 0, connects 0
 
 
 
-=== TEST 4: down: nobody listening: refused, tried again with a delay, never up
+=== TEST 5: down: no password for a server with requirepass: PING refused (NOAUTH), the server named
+--- http_config
+    embed_session_redis nopw server=127.0.0.1:$TEST_NGINX_REDIS_PW_PORT;
+--- config
+    location = /status {
+        embed_session_status;
+    }
+--- request
+GET /status
+--- response_body_filters eval
+::flow_down('connect_failures_total', 2, 'nopw')
+--- response_body
+nopw connect_failures_total >= 2: yes
+nopw up 0, connects 0
+--- error_log eval
+qr/the server refused PING: "NOAUTH [^"]*", embed_session_redis "nopw" at 127\.0\.0\.1:\d+/
+
+
+
+=== TEST 6: down: nobody listening: refused, tried again with a delay, never up
 --- http_config
     embed_session_redis absent server=127.0.0.1:$TEST_NGINX_REDIS_ABSENT;
 --- config
@@ -201,7 +245,7 @@ absent up 0, connects 0
 
 
 
-=== TEST 5: bad replies: truncated, wrong type, not RESP2, huge bulk string, huge array: protocol errors, the server named
+=== TEST 7: bad replies: truncated, wrong type, not RESP2, huge bulk string, huge array: protocol errors, the server named
 --- http_config
     embed_session_redis truncated server=127.0.0.1:$TEST_NGINX_FAKE_TRUNCATED;
     embed_session_redis integer server=127.0.0.1:$TEST_NGINX_FAKE_INTEGER;
@@ -237,7 +281,7 @@ hugearray up 0, connects 0
 
 
 
-=== TEST 6: silence: the handshake times out (counted) while the worker answers other requests at once
+=== TEST 8: silence: the handshake times out (counted) while the worker answers other requests at once
 --- http_config
     embed_session_redis silent server=127.0.0.1:$TEST_NGINX_FAKE_SILENT
                                timeout=1500ms;
@@ -263,7 +307,7 @@ qr/no reply within 1500ms to the handshake, embed_session_redis "silent" at 127\
 
 
 
-=== TEST 7: without embed_session_status the connections are made all the same
+=== TEST 9: without embed_session_status the connections are made all the same
 --- http_config
     embed_session_redis plain server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
@@ -282,7 +326,7 @@ connection up, embed_session_redis "plain" at 127.0.0.1:
 
 
 
-=== TEST 8: nginx -t: an invalid name
+=== TEST 10: nginx -t: an invalid name
 --- http_config
     embed_session_redis "a b" server=127.0.0.1:6379;
 --- config
@@ -294,7 +338,7 @@ invalid name "a b": 1 to 64 letters, digits, "_", "-" or "."
 
 
 
-=== TEST 9: nginx -t: a name declared twice
+=== TEST 11: nginx -t: a name declared twice
 --- http_config
     embed_session_redis main;
     embed_session_redis main server=127.0.0.1:6380;
@@ -307,7 +351,7 @@ GET /t
 
 
 
-=== TEST 10: nginx -t: server= a name, not an address
+=== TEST 12: nginx -t: server= a name, not an address
 --- http_config
     embed_session_redis main server=localhost:6379;
 --- config
@@ -319,7 +363,7 @@ GET /t
 
 
 
-=== TEST 11: nginx -t: server= a port out of range
+=== TEST 13: nginx -t: server= a port out of range
 --- http_config
     embed_session_redis main server=127.0.0.1:70000;
 --- config
@@ -331,7 +375,7 @@ GET /t
 
 
 
-=== TEST 12: nginx -t: db= not a number
+=== TEST 14: nginx -t: db= not a number
 --- http_config
     embed_session_redis main db=one;
 --- config
@@ -343,7 +387,7 @@ GET /t
 
 
 
-=== TEST 13: nginx -t: timeout= not a time
+=== TEST 15: nginx -t: timeout= not a time
 --- http_config
     embed_session_redis main timeout=soon;
 --- config
@@ -355,7 +399,7 @@ GET /t
 
 
 
-=== TEST 14: nginx -t: connect_timeout=0
+=== TEST 16: nginx -t: connect_timeout=0
 --- http_config
     embed_session_redis main connect_timeout=0;
 --- config
@@ -367,7 +411,7 @@ GET /t
 
 
 
-=== TEST 15: nginx -t: user= without password_file=
+=== TEST 17: nginx -t: user= without password_file=
 --- http_config
     embed_session_redis main user=es;
 --- config
@@ -379,7 +423,7 @@ GET /t
 
 
 
-=== TEST 16: nginx -t: password_file= a file that does not exist
+=== TEST 18: nginx -t: password_file= a file that does not exist
 --- http_config
     embed_session_redis main password_file=$TEST_NGINX_REDIS_DIR/nothing;
 --- config
@@ -391,7 +435,7 @@ qr/embed_session_redis: open\(\) ".*\/nothing" failed/
 
 
 
-=== TEST 17: nginx -t: password_file= an empty first line
+=== TEST 19: nginx -t: password_file= an empty first line
 --- http_config
     embed_session_redis main password_file=$TEST_NGINX_REDIS_DIR/password.empty;
 --- config
@@ -403,7 +447,7 @@ qr/"password_file=": ".*\/password\.empty" holds no password on its first line/
 
 
 
-=== TEST 18: nginx -t: an unknown parameter
+=== TEST 20: nginx -t: an unknown parameter
 --- http_config
     embed_session_redis main servers=127.0.0.1;
 --- config
@@ -415,7 +459,7 @@ invalid parameter "servers=127.0.0.1"
 
 
 
-=== TEST 19: nginx -t: not in a server block
+=== TEST 21: nginx -t: not in a server block
 --- config
     embed_session_redis main;
 --- request

@@ -13,7 +13,9 @@ package EmbedSessionRedis;
 # redis_start() runs redis-server on a free port of 127.0.0.1 and on a unix
 # socket, in a directory of its own (no snapshot, no append-only file),
 # with the user "es" whose password is $REDIS_PASSWORD besides the
-# password-less default user, and writes the password files the blocks
+# password-less default user (with requirepass => 1: the default user's
+# password is $REDIS_PASSWORD, and there is no "es"), and writes the
+# password files the blocks
 # name: DIR/password (the right one), DIR/password.wrong and
 # DIR/password.empty (an empty first line).  It returns
 # { port, dir, socket, pid }.  fake_start(MODE) runs a small server that
@@ -90,6 +92,7 @@ sub spawn {
 }
 
 sub redis_start {
+    my (%o) = @_;
     my $bin = (grep { -x "$_/redis-server" } split /:/,
                "$ENV{PATH}:/usr/bin:/usr/sbin")[0];
 
@@ -118,8 +121,10 @@ sub redis_start {
                 '--unixsocket', $socket, '--unixsocketperm', '777',
                 '--save', '', '--appendonly', 'no', '--daemonize', 'no',
                 '--logfile', "$dir/redis.log",
-                '--user', 'es', 'on', ">$REDIS_PASSWORD", '~*', '&*',
-                '+@all');
+                $o{requirepass}
+                ? ('--requirepass', $REDIS_PASSWORD)
+                : ('--user', 'es', 'on', ">$REDIS_PASSWORD", '~*', '&*',
+                   '+@all'));
 
     my $pid = spawn(sub { exec "$bin/redis-server", @args });
     wait_port($port, 'redis-server');
