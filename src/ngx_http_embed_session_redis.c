@@ -6,8 +6,9 @@
  * one connection per named server, made and driven by nginx's own event
  * loop (ngx_event_connect_peer, timers), never blocking.  Commands wait in
  * a queue with a callback each and one timer for the oldest; a connection
- * is declared up once AUTH, SELECT and PING have answered, and is closed
- * and made again, with a growing delay, on a timeout or a bad reply.
+ * is declared up once AUTH, SELECT and PING have answered, is asked PING
+ * again whenever it has been idle for ping=, and is closed and made
+ * again, with a growing delay, on a timeout or a bad reply.
  * hiredis is used for RESP2 only: its reply reader, fed the bytes this
  * file reads, and its command formatter; this is the one file that
  * includes it (tools/check-includes).
@@ -83,6 +84,7 @@ struct ngx_http_es_redis_conn_s {
     ngx_uint_t                      waiting;    /* unsent and sent */
     ngx_event_t                     timer;      /* connect, oldest command */
     ngx_event_t                     retry;
+    ngx_event_t                     ping;       /* while up and idle */
     ngx_msec_t                      backoff;
     size_t                          reply_size; /* of the reply being read */
     ngx_uint_t                      too_large;  /* it went over the cap */
@@ -96,6 +98,13 @@ static void ngx_http_es_redis_connect(ngx_http_es_redis_conn_t *conn);
 static void ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn);
 static void ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply,
     void *data);
+static void ngx_http_es_redis_ping_handler(ngx_event_t *ev);
+static void ngx_http_es_redis_ping_done(ngx_http_es_redis_reply_t *reply,
+    void *data);
+static ngx_int_t ngx_http_es_redis_pong(ngx_http_es_redis_conn_t *conn,
+    ngx_http_es_redis_reply_t *reply);
+static void ngx_http_es_redis_refused(ngx_http_es_redis_conn_t *conn,
+    const char *name, ngx_http_es_redis_reply_t *reply);
 static void ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn,
     ngx_uint_t oldest, ngx_uint_t retry);
 static void ngx_http_es_redis_fail(ngx_http_es_redis_conn_t *conn,
@@ -165,7 +174,7 @@ static ngx_int_t ngx_http_es_redis_name_ok(ngx_str_t *name);
 
 /*
  * embed_session_redis NAME [server=HOST:PORT|unix:PATH] [db=N] [user=NAME]
- *     [password_file=PATH] [connect_timeout=TIME] [timeout=TIME]
+ *     [password_file=PATH] [connect_timeout=TIME] [timeout=TIME] [ping=TIME]
  */
 
 char *
@@ -220,6 +229,7 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rd->name = value[1];
     rd->connect_timeout = NGX_CONF_UNSET_MSEC;
     rd->timeout = NGX_CONF_UNSET_MSEC;
+    rd->ping = NGX_CONF_UNSET_MSEC;
     rd->db = NGX_CONF_UNSET_UINT;
     ngx_str_null(&file);
 
@@ -252,6 +262,7 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_conf_init_msec_value(rd->connect_timeout, 1000);
     ngx_conf_init_msec_value(rd->timeout, 500);
+    ngx_conf_init_msec_value(rd->ping, 5000);
     ngx_conf_init_uint_value(rd->db, 0);
 
     rdp = ngx_http_es_conf_push(cf, &emcf->redis,
@@ -333,6 +344,9 @@ ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 
     } else if (ngx_http_es_param_is("timeout")) {
         ms = &rd->timeout;
+
+    } else if (ngx_http_es_param_is("ping")) {
+        ms = &rd->ping;
 
     } else {
         goto invalid;
@@ -618,6 +632,11 @@ ngx_http_es_redis_init_process(ngx_cycle_t *cycle)
         conn->retry.log = &conn->log;
         conn->retry.cancelable = 1;
 
+        conn->ping.handler = ngx_http_es_redis_ping_handler;
+        conn->ping.data = conn;
+        conn->ping.log = &conn->log;
+        conn->ping.cancelable = 1;
+
         conn->backoff = NGX_HTTP_ES_REDIS_BACKOFF_MIN;
 
         conn->stats = ngx_http_es_redis_slot(emcf, &rdp[i]->name);
@@ -797,16 +816,12 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
 {
     ngx_http_es_redis_conn_t *conn = data;
 
-    ngx_str_t             text;
-    ngx_uint_t            step;
-    const char           *name;
-    ngx_http_es_redis_t  *rd;
+    ngx_uint_t   step;
+    const char  *name;
 
     if (reply->type & (NGX_HTTP_ES_REDIS_TIMEOUT|NGX_HTTP_ES_REDIS_DOWN)) {
         return;     /* logged and counted where the connection closed */
     }
-
-    rd = conn->conf;
 
     if (conn->handshake & NGX_HTTP_ES_REDIS_AUTH) {
         step = NGX_HTTP_ES_REDIS_AUTH;
@@ -824,29 +839,13 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
     conn->handshake &= ~step;
 
     if (reply->type == NGX_HTTP_ES_REDIS_ERROR) {
-        text = reply->str;
-        text.len = ngx_min(text.len, NGX_HTTP_ES_LOG_TEXT_MAX);
-
-        /* a server's message that would repeat the password is not shown */
-
-        if (ngx_http_es_redis_holds(&reply->str, &rd->password)) {
-            ngx_str_set(&text, "(not shown: it holds the password)");
-        }
-
-        ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
-                      "the server refused %s: \"%V\"", name, &text);
-
-        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        ngx_http_es_redis_refused(conn, name, reply);
         return;
     }
 
-    if (step != NGX_HTTP_ES_REDIS_PING) {
-        return;
-    }
-
-    if (reply->str.len != 4 || ngx_strncmp(reply->str.data, "PONG", 4) != 0)
+    if (step != NGX_HTTP_ES_REDIS_PING
+        || ngx_http_es_redis_pong(conn, reply) != NGX_OK)
     {
-        ngx_http_es_redis_protocol(conn, "PING answered", &reply->str);
         return;
     }
 
@@ -856,7 +855,100 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
     (void) ngx_atomic_fetch_add(&conn->stats->connects, 1);
     conn->stats->up = 1;
 
+    ngx_add_timer(&conn->ping, conn->conf->ping);
+
     ngx_log_error(NGX_LOG_INFO, &conn->log, 0, "connection up");
+}
+
+
+/* an idle connection that is up is asked PING every ping= */
+
+static void
+ngx_http_es_redis_ping_handler(ngx_event_t *ev)
+{
+    ngx_http_es_redis_conn_t *conn = ev->data;
+
+    ngx_str_t  argv[1];
+
+    if (conn->state != NGX_HTTP_ES_REDIS_UP) {
+        return;
+    }
+
+    if (conn->waiting == 0) {
+        ngx_str_set(&argv[0], "PING");
+
+        if (ngx_http_es_redis_call(conn->conf, 1, argv,
+                                   NGX_HTTP_ES_REDIS_STATUS,
+                                   ngx_http_es_redis_ping_done, conn)
+            == NGX_ERROR)
+        {
+            ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+            return;
+        }
+    }
+
+    if (conn->state == NGX_HTTP_ES_REDIS_UP) {
+        ngx_add_timer(&conn->ping, conn->conf->ping);
+    }
+}
+
+
+static void
+ngx_http_es_redis_ping_done(ngx_http_es_redis_reply_t *reply, void *data)
+{
+    ngx_http_es_redis_conn_t *conn = data;
+
+    if (reply->type & (NGX_HTTP_ES_REDIS_TIMEOUT|NGX_HTTP_ES_REDIS_DOWN)) {
+        return;
+    }
+
+    if (reply->type == NGX_HTTP_ES_REDIS_ERROR) {
+        ngx_http_es_redis_refused(conn, "PING", reply);
+        return;
+    }
+
+    (void) ngx_http_es_redis_pong(conn, reply);
+}
+
+
+/* "+PONG", or the connection closed as a protocol error */
+
+static ngx_int_t
+ngx_http_es_redis_pong(ngx_http_es_redis_conn_t *conn,
+    ngx_http_es_redis_reply_t *reply)
+{
+    if (reply->str.len == 4 && ngx_strncmp(reply->str.data, "PONG", 4) == 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_http_es_redis_protocol(conn, "PING answered", &reply->str);
+
+    return NGX_ERROR;
+}
+
+
+/* an error reply to one of our own commands: logged, the connection goes */
+
+static void
+ngx_http_es_redis_refused(ngx_http_es_redis_conn_t *conn, const char *name,
+    ngx_http_es_redis_reply_t *reply)
+{
+    ngx_str_t  text;
+
+    text = reply->str;
+    text.len = ngx_min(text.len, NGX_HTTP_ES_LOG_TEXT_MAX);
+
+    /* a server's message that would repeat the password is not shown */
+
+    if (ngx_http_es_redis_holds(&reply->str, &conn->conf->password)) {
+        ngx_str_set(&text, "(not shown: it holds the password)");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                  "the server refused %s: \"%V\"", name, &text);
+
+    ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
 }
 
 
@@ -902,6 +994,10 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
 
     if (conn->timer.timer_set) {
         ngx_del_timer(&conn->timer);
+    }
+
+    if (conn->ping.timer_set) {
+        ngx_del_timer(&conn->ping);
     }
 
     if (retry && !ngx_exiting && !ngx_terminate && !ngx_quit) {

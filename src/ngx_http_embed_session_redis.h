@@ -67,6 +67,7 @@ typedef struct {
     ngx_str_t                   password;   /* of password_file=; secret */
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
+    ngx_msec_t                  ping;       /* an idle connection's PING */
     ngx_http_es_redis_conn_t   *conn;       /* in a worker */
 } ngx_http_es_redis_t;
 

@@ -17,7 +17,10 @@
 #                        bulk string, a huge array: a protocol error each,
 #                        the server named
 #   silence              a server that never answers: the timeout counted,
-#                        and the worker answers other requests meanwhile
+#                        and the worker answers other requests meanwhile;
+#                        a server paused while up (SIGSTOP): the idle PING
+#                        times out, and the connection is made again once
+#                        it resumes (SIGCONT)
 #   nginx -t             every parameter's refusal names the parameter
 
 use FindBin;
@@ -40,6 +43,10 @@ $ENV{TEST_NGINX_REDIS_ABSENT} = free_port();
 # the default user with a password (requirepass): AUTH without a user
 my $pw_redis = redis_start(requirepass => 1);
 $ENV{TEST_NGINX_REDIS_PW_PORT} = $pw_redis->{port};
+
+# one to pause (SIGSTOP) and resume (SIGCONT)
+my $paused_redis = redis_start();
+$ENV{TEST_NGINX_REDIS_PAUSED_PORT} = $paused_redis->{port};
 
 for my $mode (qw(truncated integer badbyte hugebulk hugearray silent)) {
     $ENV{'TEST_NGINX_FAKE_' . uc $mode} = fake_start($mode);
@@ -111,6 +118,34 @@ sub silent {
         at_least($m, 'timeouts_total', 'silent', 1),
         at_least($m, 'connect_failures_total', 'silent', 1),
         'silent up ' . sample($m, 'up', 'silent');
+}
+
+# a server paused while up: the idle PING times out, the connection goes
+# down and is tried again until the server resumes
+
+sub flow_paused {
+    return \&paused;
+}
+
+sub paused {
+    my @o;
+    my $m = wait_metric('up', 'paused', 1);
+    push @o, 'before: up ' . sample($m, 'up', 'paused');
+
+    kill 'STOP', $paused_redis->{pid};
+    $m = wait_metric('timeouts_total', 'paused', 1);
+    Time::HiRes::sleep(0.5);
+    $m = metrics();
+    push @o, at_least($m, 'timeouts_total', 'paused', 1),
+        'paused: up ' . sample($m, 'up', 'paused');
+
+    kill 'CONT', $paused_redis->{pid};
+    $m = wait_metric('connects_total', 'paused', 2);
+    $m = wait_metric('up', 'paused', 1);
+    push @o, at_least($m, 'connects_total', 'paused', 2),
+        'resumed: up ' . sample($m, 'up', 'paused');
+
+    return join '', map { "$_\n" } @o;
 }
 
 run_tests();
@@ -307,7 +342,31 @@ qr/no reply within 1500ms to the handshake, embed_session_redis "silent" at 127\
 
 
 
-=== TEST 9: without embed_session_status the connections are made all the same
+=== TEST 9: a server paused while up: the idle PING times out, down, tried again, up once it resumes
+--- http_config
+    embed_session_redis paused server=127.0.0.1:$TEST_NGINX_REDIS_PAUSED_PORT
+                               ping=200ms timeout=300ms;
+--- config
+    location = /status {
+        embed_session_status;
+    }
+--- request
+GET /status
+--- response_body_filters eval
+::flow_paused()
+--- response_body
+before: up 1
+paused timeouts_total >= 1: yes
+paused: up 0
+paused connects_total >= 2: yes
+resumed: up 1
+--- error_log eval
+[qr/no reply within 300ms, embed_session_redis "paused" at 127\.0\.0\.1:\d+/,
+ qr/connection up, embed_session_redis "paused"/]
+
+
+
+=== TEST 10: without embed_session_status the connections are made all the same
 --- http_config
     embed_session_redis plain server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
@@ -326,7 +385,7 @@ connection up, embed_session_redis "plain" at 127.0.0.1:
 
 
 
-=== TEST 10: nginx -t: an invalid name
+=== TEST 11: nginx -t: an invalid name
 --- http_config
     embed_session_redis "a b" server=127.0.0.1:6379;
 --- config
@@ -338,7 +397,7 @@ invalid name "a b": 1 to 64 letters, digits, "_", "-" or "."
 
 
 
-=== TEST 11: nginx -t: a name declared twice
+=== TEST 12: nginx -t: a name declared twice
 --- http_config
     embed_session_redis main;
     embed_session_redis main server=127.0.0.1:6380;
@@ -351,7 +410,7 @@ GET /t
 
 
 
-=== TEST 12: nginx -t: server= a name, not an address
+=== TEST 13: nginx -t: server= a name, not an address
 --- http_config
     embed_session_redis main server=localhost:6379;
 --- config
@@ -363,7 +422,7 @@ GET /t
 
 
 
-=== TEST 13: nginx -t: server= a port out of range
+=== TEST 14: nginx -t: server= a port out of range
 --- http_config
     embed_session_redis main server=127.0.0.1:70000;
 --- config
@@ -375,7 +434,7 @@ GET /t
 
 
 
-=== TEST 14: nginx -t: db= not a number
+=== TEST 15: nginx -t: db= not a number
 --- http_config
     embed_session_redis main db=one;
 --- config
@@ -387,7 +446,7 @@ GET /t
 
 
 
-=== TEST 15: nginx -t: timeout= not a time
+=== TEST 16: nginx -t: timeout= not a time
 --- http_config
     embed_session_redis main timeout=soon;
 --- config
@@ -399,7 +458,7 @@ GET /t
 
 
 
-=== TEST 16: nginx -t: connect_timeout=0
+=== TEST 17: nginx -t: connect_timeout=0
 --- http_config
     embed_session_redis main connect_timeout=0;
 --- config
@@ -411,7 +470,19 @@ GET /t
 
 
 
-=== TEST 17: nginx -t: user= without password_file=
+=== TEST 18: nginx -t: ping= not a time
+--- http_config
+    embed_session_redis main ping=often;
+--- config
+--- request
+GET /t
+--- must_die
+--- error_log
+"ping=": invalid time "often"
+
+
+
+=== TEST 19: nginx -t: user= without password_file=
 --- http_config
     embed_session_redis main user=es;
 --- config
@@ -423,7 +494,7 @@ GET /t
 
 
 
-=== TEST 18: nginx -t: password_file= a file that does not exist
+=== TEST 20: nginx -t: password_file= a file that does not exist
 --- http_config
     embed_session_redis main password_file=$TEST_NGINX_REDIS_DIR/nothing;
 --- config
@@ -435,7 +506,7 @@ qr/embed_session_redis: open\(\) ".*\/nothing" failed/
 
 
 
-=== TEST 19: nginx -t: password_file= an empty first line
+=== TEST 21: nginx -t: password_file= an empty first line
 --- http_config
     embed_session_redis main password_file=$TEST_NGINX_REDIS_DIR/password.empty;
 --- config
@@ -447,7 +518,7 @@ qr/"password_file=": ".*\/password\.empty" holds no password on its first line/
 
 
 
-=== TEST 20: nginx -t: an unknown parameter
+=== TEST 22: nginx -t: an unknown parameter
 --- http_config
     embed_session_redis main servers=127.0.0.1;
 --- config
@@ -459,7 +530,7 @@ invalid parameter "servers=127.0.0.1"
 
 
 
-=== TEST 21: nginx -t: not in a server block
+=== TEST 23: nginx -t: not in a server block
 --- config
     embed_session_redis main;
 --- request
