@@ -169,6 +169,7 @@ static char *ngx_http_es_redis_server(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     ngx_str_t *value);
 static char *ngx_http_es_redis_password(ngx_conf_t *cf,
     ngx_http_es_redis_t *rd, ngx_str_t *file);
+static void ngx_http_es_redis_password_wipe(void *data);
 static ngx_int_t ngx_http_es_redis_name_ok(ngx_str_t *name);
 
 
@@ -182,7 +183,7 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_es_main_conf_t *emcf = conf;
 
-    ngx_str_t             *value, file;
+    ngx_str_t             *value, file, addr;
     ngx_uint_t             i;
     ngx_http_es_redis_t   *rd, **rdp;
 
@@ -241,9 +242,9 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (rd->server.len == 0) {
-        ngx_str_set(&value[0], "127.0.0.1:6379");
+        ngx_str_set(&addr, "127.0.0.1:6379");
 
-        if (ngx_http_es_redis_server(cf, rd, &value[0]) != NGX_CONF_OK) {
+        if (ngx_http_es_redis_server(cf, rd, &addr) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
     }
@@ -441,9 +442,10 @@ static char *
 ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     ngx_str_t *file)
 {
-    size_t      len;
-    ngx_str_t   buf;
-    ngx_int_t   rc;
+    size_t               len;
+    ngx_str_t            buf;
+    ngx_int_t            rc;
+    ngx_pool_cleanup_t  *cln;
 
     if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -477,6 +479,14 @@ ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
         return NGX_CONF_ERROR;
     }
 
+    /* the copy is wiped when the configuration goes (a reload, the exit) */
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_explicit_memzero(buf.data, buf.len);
+        return NGX_CONF_ERROR;
+    }
+
     rd->password.data = ngx_pnalloc(cf->pool, len);
     if (rd->password.data == NULL) {
         ngx_explicit_memzero(buf.data, buf.len);
@@ -486,9 +496,21 @@ ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     ngx_memcpy(rd->password.data, buf.data, len);
     rd->password.len = len;
 
+    cln->handler = ngx_http_es_redis_password_wipe;
+    cln->data = &rd->password;
+
     ngx_explicit_memzero(buf.data, buf.len);
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_es_redis_password_wipe(void *data)
+{
+    ngx_str_t *password = data;
+
+    ngx_explicit_memzero(password->data, password->len);
 }
 
 
