@@ -1002,7 +1002,15 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
 
     conn->state = NGX_HTTP_ES_REDIS_OFF;
     conn->handshake = 0;
-    conn->stats->up = 0;
+
+    /*
+     * the last state is a failure's: a worker that exits (a reload) says
+     * nothing of the server, and the new workers may already be up on it
+     */
+
+    if (retry) {
+        conn->stats->up = 0;
+    }
 
     if (conn->peer.connection) {
         ngx_close_connection(conn->peer.connection);

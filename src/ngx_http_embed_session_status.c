@@ -128,8 +128,8 @@ static ngx_http_es_gauge_t  ngx_http_es_gauges[] = {
 
 static ngx_http_es_gauge_t  ngx_http_es_redis_gauges[] = {
 
-    { "redis_up", "", "gauge", "1 when the last connection made to the "
-      "server answered PING, 0 since it failed or closed.",
+    { "redis_up", "", "gauge", "1 when the last connection a worker made "
+      "to the server answered PING, 0 since one failed.",
       ngx_http_es_redis_stat(up) },
 
     { "redis_connects_total", "", "counter",
