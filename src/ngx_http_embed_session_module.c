@@ -18,6 +18,7 @@
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_lifecycle.h"
 #include "ngx_http_embed_session_mint.h"
+#include "ngx_http_embed_session_redis.h"
 #include "ngx_http_embed_session_response.h"
 #include "ngx_http_embed_session_status.h"
 #include "ngx_http_embed_session_store.h"
@@ -389,6 +390,13 @@ static ngx_command_t  ngx_http_es_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_es_life_exchange,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("embed_session_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_es_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -911,6 +919,12 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
     ngx_http_es_metrics = (emcf && emcf->metrics) ? emcf->metrics->data
                                                   : NULL;
 
+    /* this worker's connections to the Redis servers, counted there */
+
+    if (ngx_http_es_redis_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (emcf == NULL || !emcf->verify) {
         return NGX_OK;
     }
@@ -922,6 +936,7 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_es_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_es_redis_exit_process(cycle);
     ngx_http_es_store_exit(cycle);
     ngx_http_es_cache_done();
     ngx_http_es_jws_done();

@@ -76,6 +76,28 @@ typedef enum {
 } ngx_http_es_code_t;
 
 
+/*
+ * The counters of a named Redis server (embed_session_redis), in the
+ * status zone: every worker adds to them, and a server keeps its slot,
+ * found by name, across reloads.  Slots are never given back: a master
+ * counts at most NGX_HTTP_ES_REDIS_SLOTS names in its life.
+ */
+
+#define NGX_HTTP_ES_REDIS_SLOTS       32
+#define NGX_HTTP_ES_REDIS_NAME_MAX    64
+
+typedef struct {
+    ngx_atomic_t                connects;   /* made and answering PING */
+    ngx_atomic_t                failures;   /* attempts that never got up */
+    ngx_atomic_t                commands;   /* written, handshake included */
+    ngx_atomic_t                timeouts;
+    ngx_atomic_t                protocol_errors;
+    ngx_atomic_t                up;         /* the last state: 1 up, 0 down */
+    ngx_atomic_t                len;        /* of name; 0: a free slot */
+    u_char                      name[NGX_HTTP_ES_REDIS_NAME_MAX];
+} ngx_http_es_redis_stats_t;
+
+
 /* what the status location reports: counters in a shared zone */
 
 typedef struct {
@@ -86,6 +108,7 @@ typedef struct {
     ngx_atomic_t                revocations;
     ngx_atomic_t                exchanges;
     ngx_atomic_t                rejections[NGX_HTTP_ES_NCODES];
+    ngx_http_es_redis_stats_t   redis[NGX_HTTP_ES_REDIS_SLOTS];
 } ngx_http_es_metrics_t;
 
 
@@ -295,6 +318,7 @@ typedef struct {
     ngx_flag_t                  browser;    /* framing, fetch or CORS */
     ngx_flag_t                  exchange;   /* some URL-token exchange */
     ngx_array_t                *token_args; /* of every level: ngx_str_t */
+    ngx_array_t                *redis;      /* ngx_http_es_redis_t *; redis.h */
 } ngx_http_es_main_conf_t;
 
 

@@ -3,12 +3,13 @@
  * Copyright (C) The ngx_http_embed_session_module authors
  *
  * embed_session_status: counters of every worker (kept in a small shared
- * zone, so they survive reloads) and the numbers of every store zone, in
- * the Prometheus text format.
+ * zone, so they survive reloads), the numbers of every store zone and the
+ * counters of every Redis server, in the Prometheus text format.
  */
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_redis.h"
 #include "ngx_http_embed_session_response.h"
 #include "ngx_http_embed_session_status.h"
 #include "ngx_http_embed_session_store.h"
@@ -121,6 +122,44 @@ static ngx_http_es_gauge_t  ngx_http_es_gauges[] = {
 };
 
 
+/* the counters of a Redis server (embed_session_redis), by name */
+
+#define ngx_http_es_redis_stat(f)  offsetof(ngx_http_es_redis_stats_t, f)
+
+static ngx_http_es_gauge_t  ngx_http_es_redis_gauges[] = {
+
+    { "redis_up", "", "gauge", "1 when the last connection a worker made "
+      "to the server answered PING, 0 since one failed.",
+      ngx_http_es_redis_stat(up) },
+
+    { "redis_connects_total", "", "counter",
+      "Connections made that answered AUTH, SELECT and PING.",
+      ngx_http_es_redis_stat(connects) },
+
+    { "redis_connect_failures_total", "", "counter",
+      "Connections that failed before they were up.",
+      ngx_http_es_redis_stat(failures) },
+
+    { "redis_commands_total", "", "counter",
+      "Commands written to the server, the handshake's included.",
+      ngx_http_es_redis_stat(commands) },
+
+    { "redis_timeouts_total", "", "counter",
+      "Connections and commands that timed out (connect_timeout=, "
+      "timeout=).", ngx_http_es_redis_stat(timeouts) },
+
+    { "redis_protocol_errors_total", "", "counter",
+      "Replies that were not RESP2, of the wrong type, or too large.",
+      ngx_http_es_redis_stat(protocol_errors) },
+
+    { NULL, NULL, NULL, NULL, 0 }
+};
+
+
+static u_char *ngx_http_es_status_redis(u_char *p, ngx_array_t *servers,
+    ngx_http_es_metrics_t *metrics);
+
+
 char *
 ngx_http_es_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -223,6 +262,11 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
         }
     }
 
+    if (emcf->redis) {
+        size += 1024 + emcf->redis->nelts * 6
+                       * (64 + NGX_HTTP_ES_REDIS_NAME_MAX + NGX_ATOMIC_T_LEN);
+    }
+
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -293,6 +337,10 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
         }
     }
 
+    if (emcf->redis) {
+        p = ngx_http_es_status_redis(p, emcf->redis, metrics);
+    }
+
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -317,4 +365,42 @@ ngx_http_es_status_handler(ngx_http_request_t *r)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* per Redis server, each metric's lines together */
+
+static u_char *
+ngx_http_es_status_redis(u_char *p, ngx_array_t *servers,
+    ngx_http_es_metrics_t *metrics)
+{
+    ngx_uint_t                  i, k;
+    ngx_atomic_uint_t           v;
+    ngx_http_es_redis_t       **rd;
+    ngx_http_es_redis_stats_t  *st;
+
+    rd = servers->elts;
+
+    for (k = 0; ngx_http_es_redis_gauges[k].name; k++) {
+        p = ngx_sprintf(p, "# HELP embed_session_%s %s\n"
+                        "# TYPE embed_session_%s %s\n",
+                        ngx_http_es_redis_gauges[k].name,
+                        ngx_http_es_redis_gauges[k].help,
+                        ngx_http_es_redis_gauges[k].name,
+                        ngx_http_es_redis_gauges[k].type);
+
+        for (i = 0; i < servers->nelts; i++) {
+            st = ngx_http_es_redis_stats(metrics, &rd[i]->name);
+
+            v = st ? *(ngx_atomic_t *) ((u_char *) st
+                                        + ngx_http_es_redis_gauges[k].offset)
+                   : 0;
+
+            p = ngx_sprintf(p, "embed_session_%s{server=\"%V\"} %uA\n",
+                            ngx_http_es_redis_gauges[k].name,
+                            &rd[i]->name, v);
+        }
+    }
+
+    return p;
 }
