@@ -1015,5 +1015,3 @@ ngx_http_es_api_is_raw_key(u_char *p, size_t len)
 
     return random == NGX_HTTP_ES_API_KEY_RANDOM;
 }
-
-
