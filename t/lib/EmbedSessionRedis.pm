@@ -31,6 +31,12 @@ package EmbedSessionRedis;
 # Every server started here is stopped when the test file ends, by its
 # process id.  metrics() reads the status location (/status) of the nginx
 # under test; wait_metric() polls it until a sample has a value.
+#
+# redis_cmd($redis, 'SET', $key, 'garbage') sends one command to a server
+# redis_start() started (its default user, no password) on a connection of
+# its own and returns the reply: a string for a status or a bulk string
+# (undef for a null one), a number, an array reference, or "-" and the
+# message for an error.
 
 use strict;
 use warnings;
@@ -45,7 +51,7 @@ use Time::HiRes ();
 use Test::Nginx::Util ();
 
 our @EXPORT = qw($REDIS_PASSWORD redis_start fake_start free_port metrics
-                 wait_metric sample);
+                 wait_metric sample redis_cmd);
 
 our $REDIS_PASSWORD = 'Es-r3dis-pw-7f3a9c';
 
@@ -215,6 +221,50 @@ sub wait_metric {
     }
 
     return $m;
+}
+
+# one command, its reply (RESP2)
+
+sub redis_cmd {
+    my ($redis, @args) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $redis->{port}, Timeout => 5)
+        or die "redis_cmd: $!\n";
+
+    my $req = '*' . @args . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print {$s} $req;
+
+    my $reply = resp_read($s);
+    close $s;
+    return $reply;
+}
+
+sub resp_read {
+    my ($s) = @_;
+    my $line = <$s> // die "redis_cmd: the server closed the connection\n";
+    $line =~ s/\r\n\z//;
+    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
+
+    return $rest if $type eq '+';
+    return "-$rest" if $type eq '-';
+    return 0 + $rest if $type eq ':';
+
+    if ($type eq '$') {
+        return undef if $rest < 0;
+        my $buf = '';
+        read($s, $buf, $rest + 2) == $rest + 2
+            or die "redis_cmd: a bulk string cut short\n";
+        return substr $buf, 0, $rest;
+    }
+
+    if ($type eq '*') {
+        return undef if $rest < 0;
+        return [map { resp_read($s) } 1 .. $rest];
+    }
+
+    die "redis_cmd: not RESP2: \"$line\"\n";
 }
 
 END {

@@ -1,0 +1,715 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+
+# The store zone's Redis backend (issue 14, slice 2): two "nodes" in one
+# nginx, against a real redis-server (t/lib/EmbedSessionRedis.pm's).  Store
+# zones a and b share backend_key=shared on the same Redis, so they share
+# one store the way two nginx would: locations /a/... use zone a (node A),
+# /b/... zone b (node B).  The API keys, the mint fields and outputs and
+# the request helpers are t/lib/EmbedSessionLifecycle.pm's (as in
+# 300-lifecycle-refresh.t and 301-lifecycle-revoke-exchange.t); each block's
+# request is a status scrape, and its flow (::flow) makes the requests
+# while nginx runs.
+#
+#   across nodes         a refresh on B of a session minted on A; single
+#                        use across nodes (grace=0: reuse on B revokes the
+#                        family on both); the grace repeat on both nodes
+#                        gives one successor; a revocation on A reaches B
+#                        through the feed; a one-time ticket exchanged once
+#   Redis unreachable    nobody listening: mint, refresh, revoke, exchange
+#                        503 STORE_UNAVAILABLE with Retry-After: 1, and
+#                        verification too once the feed is older than
+#                        stale=; a server paused (SIGSTOP) during a refresh:
+#                        503 after timeout=, nothing changed, the same renew
+#                        token refreshes once after SIGCONT
+#   damaged record       garbage in {es:shared}:r:<id>: that session's
+#                        refresh 503, the zone named in the log, the other
+#                        sessions unharmed
+#   nginx -t             backend= naming no embed_session_redis, stale= not
+#                        a time (backend= without hiredis is 500's concern)
+#
+# The feed is asynchronous: where a change made on one node must reach the
+# other, the flow asks again for up to 2 s.  That is a wait, not a timing
+# assertion: what is asserted is the answer it ends with.
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmbedSessionTest;
+use EmbedSessionMint;
+use EmbedSessionLifecycle;
+use EmbedSessionRedis qw(redis_start free_port wait_metric sample redis_cmd);
+
+use Time::HiRes ();
+
+# servers, stateful flows and sleeps: once each
+repeat_each(1);
+no_shuffle();
+
+my $redis = redis_start();
+
+$ENV{TEST_NGINX_REDIS_PORT} = $redis->{port};
+
+# nobody listens there
+$ENV{TEST_NGINX_REDIS_ABSENT} = free_port();
+
+# one to pause (SIGSTOP) during a refresh
+my $paused = redis_start();
+$ENV{TEST_NGINX_REDIS_PAUSED_PORT} = $paused->{port};
+
+# how long a change made on one node may take to reach the other's copy
+my $FEED_WAIT = 2;
+
+# --- the configuration ---------------------------------------------------------
+
+# the http level: the lifecycle's API keys, the Redis servers and the
+# zones named (a and b on "main", sharing backend_key=shared; "down" on a
+# server nobody listens on; "p" on the one that gets paused)
+
+my %ZONE = (
+    a    => 'zone=a:1m backend=main backend_key=shared',
+    b    => 'zone=b:1m backend=main backend_key=shared',
+    down => 'zone=down:1m backend=gone stale=1s',
+    p    => 'zone=p:1m backend=slow',
+);
+
+my %REDIS = (
+    main => 'server=127.0.0.1:$TEST_NGINX_REDIS_PORT',
+    gone => 'server=127.0.0.1:$TEST_NGINX_REDIS_ABSENT',
+    slow => 'server=127.0.0.1:$TEST_NGINX_REDIS_PAUSED_PORT timeout=300ms',
+);
+
+sub http_conf {
+    my @zones = @_;
+    my %servers = map { $ZONE{$_} =~ /backend=(\w+)/ ? ($1 => 1) : () } @zones;
+
+    return "    embed_session_api_keys  zone=lc_keys:1m\n"
+        . "                            file=$ENV{TEST_NGINX_HTML_DIR}/lifecycle.keys;\n"
+        . join('', map { "    embed_session_redis  $_ $REDIS{$_};\n" }
+                   sort keys %servers)
+        . join('', map { "    embed_session_store_zone  $ZONE{$_};\n" } @zones);
+}
+
+# the locations of one node: /Z/mint, /Z/generate (a one-time ticket),
+# /Z/exchange, /Z/refresh (single use: grace=0), /Z/refresh-grace
+# (grace=10s), /Z/revoke and /Z/app (a verify location), each with
+# "embed_session_store Z"
+
+sub node_conf {
+    my ($z) = @_;
+
+    return <<"_EOC_";
+    location = /$z/mint {
+        embed_session_store    $z;
+        embed_session_api_key  lc_keys;
+        embed_session_mint     on;
+$FIELDS
+        embed_session_mint_ttl  60 max=300;
+$OUTPUTS
+    }
+
+    location = /$z/generate {
+        embed_session_store    $z;
+        embed_session_api_key  lc_keys;
+        embed_session_mint     on;
+$FIELDS
+        embed_session_mint_ttl       60 max=300;
+        embed_session_mint_exchange  5m;
+        embed_session_mint_status    200;
+        embed_session_mint_output    sessionId  session_id;
+    }
+
+    location = /$z/exchange {
+        embed_session_store     $z;
+        embed_session_exchange;
+        embed_session_mint_output  token       token;
+        embed_session_mint_output  session_id  session_id;
+    }
+
+    location = /$z/refresh {
+        embed_session_store    $z;
+        embed_session_api_key  lc_keys;
+        embed_session_refresh  renew  body=renew_token  grace=0;
+        embed_session_mint_ttl  60 max=300;
+        embed_session_origin_absent  allow;
+$OUTPUTS
+    }
+
+    location = /$z/refresh-grace {
+        embed_session_store    $z;
+        embed_session_api_key  lc_keys;
+        embed_session_refresh  renew  body=renew_token  grace=10s;
+        embed_session_mint_ttl  60 max=300;
+        embed_session_origin_absent  allow;
+$OUTPUTS
+    }
+
+    location = /$z/revoke {
+        embed_session_store    $z;
+        embed_session_api_key  lc_keys;
+        embed_session_revoke;
+    }
+
+    location = /$z/app {
+        embed_session_store   $z;
+        embed_session_verify  on;
+        proxy_set_header  X-Claims  "sub=\$embed_session_sub jti=\$embed_session_jti";
+        proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
+    }
+_EOC_
+}
+
+sub server_conf {
+    my @zones = @_;
+
+    return <<"_EOC_" . join('', map { node_conf($_) } @zones);
+    embed_session_keys      \$TEST_NGINX_ES_DATA/keys/hs256.jwks;
+    embed_session_issuer    $ISS;
+    embed_session_audience  $AUD;
+
+    location = /backend {
+        return 200 "\$http_x_claims\\n";
+    }
+
+    location = /status {
+        embed_session_status;
+    }
+_EOC_
+}
+
+our $HTTP_AB = http_conf(qw(a b));
+our $SERVER_AB = server_conf(qw(a b));
+
+# blocks without their own configuration get nodes a and b in place of the
+# lifecycle's single-zone server (Test::Nginx runs the block preprocessors
+# last registered first: these defaults come before
+# EmbedSessionLifecycle's)
+
+block_defaults(http_config => $HTTP_AB, config => $SERVER_AB);
+
+# --- helpers -------------------------------------------------------------------
+
+# Redis is up for this nginx: the connection to SERVER counted up on the
+# status page (10 s at most)
+
+sub ready {
+    my ($server) = @_;
+    my $m = wait_metric('up', $server // 'main', 1);
+    return 'redis ' . ($server // 'main') . ' up: '
+        . sample($m, 'up', $server // 'main');
+}
+
+# the JSON answer of a request ({} when it is not JSON)
+
+sub js {
+    my ($res) = @_;
+    return ref $res->{json} eq 'HASH' ? $res->{json} : {};
+}
+
+# "STATUS CODE, Retry-After: N" for an answer that must say when to retry
+
+sub st_ra {
+    my ($res) = @_;
+    return st($res) . ', Retry-After: '
+        . ($res->{headers}{'retry-after'} // '-');
+}
+
+# a token at /Z/app once its answer is WANT, or the last answer after
+# $FEED_WAIT seconds (the feed is asynchronous)
+
+sub at_after {
+    my ($token, $path, $want, $wait) = @_;
+    my $until = Time::HiRes::time() + ($wait // $FEED_WAIT);
+    my $got;
+
+    for (;;) {
+        $got = at($token, $path);
+        last if $got eq $want || Time::HiRes::time() >= $until;
+        Time::HiRes::sleep(0.05);
+    }
+
+    return $got;
+}
+
+sub exchange_at {
+    my ($z, $id) = @_;
+    return post("/$z/exchange", undef, { sessionId => $id // '' });
+}
+
+# a session's record key on Redis: {es:KEY}:r:<its id, 32 hex digits>
+
+sub record_key {
+    my ($backend_key, $id) = @_;
+    (my $hex = lc($id // '')) =~ s/-//g;
+    return "{es:$backend_key}:r:$hex";
+}
+
+# a renew token (or a session token) of a session no store knows, signed
+# with the server's key
+
+sub stranger {
+    my (%o) = @_;
+    my $id = new_uuid();
+    return tok(sid => $id, jti => $id, %o);
+}
+
+# --- the flows -----------------------------------------------------------------
+
+# a session minted on A, refreshed on B
+
+sub flow_refresh_across {
+    my @o = (ready());
+
+    my $res = mint_req(path => '/a/mint');
+    my $m = js($res);
+    my (undef, $c0) = jose($m->{token});
+    push @o, 'mint on /a: ' . st($res);
+
+    my $key = record_key('shared', $m->{session_id});
+    push @o, 'its record on Redis, {es:shared}:r:<32 hex>: '
+        . yn(redis_cmd($redis, 'EXISTS', $key));
+    push @o, 'the feed on Redis, {es:shared}:feed: '
+        . (redis_cmd($redis, 'TYPE', '{es:shared}:feed') // '-');
+
+    $res = refresh($m->{renew_token}, path => '/b/refresh');
+    my $n = js($res);
+    my (undef, $c1) = jose($n->{token});
+    push @o, 'its renew token on /b/refresh: ' . st($res);
+    push @o, 'the successor: a new jti, the same sid: '
+        . yn(is_uuid($c1->{jti}) && !same($c1->{jti}, $c0->{jti})
+             && same($c1->{sid}, $c0->{sid}));
+    push @o, 'successor at /b/app: ' . at($n->{token}, '/b/app');
+    push @o, 'successor at /a/app (newer than A knows): '
+        . at($n->{token}, '/a/app');
+    push @o, 'old token at /b/app: ' . at($m->{token}, '/b/app');
+    push @o, 'old token at /a/app (once the feed has it): '
+        . at_after($m->{token}, '/a/app', '401 SESSION_REVOKED');
+    push @o, 'successor at /a/app, after the feed: '
+        . at($n->{token}, '/a/app');
+
+    $res = refresh($n->{renew_token}, path => '/a/refresh');
+    push @o, 'the successor\'s renew token on /a/refresh: ' . st($res);
+    push @o, 'its successor at /b/app: ' . at(js($res)->{token}, '/b/app');
+
+    return @o;
+}
+
+# grace=0: the renew token used on A, then on B
+
+sub flow_single_use {
+    my @o = (ready());
+
+    my $m = mint_ok(path => '/a/mint');
+    my $res = refresh($m->{renew_token}, path => '/a/refresh');
+    my $n = js($res);
+    push @o, 'refresh on /a: ' . st($res);
+
+    $res = refresh($m->{renew_token}, path => '/b/refresh');
+    push @o, 'the same renew token on /b: ' . st($res);
+    push @o, 'body: ' . body_of($res);
+    push @o, 'successor at /b/app: ' . at($n->{token}, '/b/app');
+    push @o, 'successor at /a/app (once the feed has it): '
+        . at_after($n->{token}, '/a/app', '401 SESSION_REVOKED');
+    push @o, 'successor\'s renew token on /a/refresh: '
+        . st(refresh($n->{renew_token}, path => '/a/refresh'));
+    push @o, 'successor\'s renew token on /b/refresh: '
+        . st(refresh($n->{renew_token}, path => '/b/refresh'));
+
+    return @o;
+}
+
+# grace=10s: the renew token used on A, then on B
+
+sub flow_grace {
+    my @o = (ready());
+
+    my $m = mint_ok(path => '/a/mint');
+    my $res = refresh($m->{renew_token}, path => '/a/refresh-grace');
+    my $x = js($res);
+    my (undef, $cx) = jose($x->{token});
+    my (undef, $rx) = jose($x->{renew_token});
+    push @o, 'refresh on /a: ' . st($res);
+
+    $res = refresh($m->{renew_token}, path => '/b/refresh-grace');
+    my $y = js($res);
+    my (undef, $cy) = jose($y->{token});
+    my (undef, $ry) = jose($y->{renew_token});
+    push @o, 'the same renew token on /b, within the grace: ' . st($res);
+    push @o, 'the same successor jti: '
+        . yn(is_uuid($cx->{jti}) && same($cx->{jti}, $cy->{jti}));
+    push @o, 'the same successor renew token jti: '
+        . yn(same($rx->{jti}, $ry->{jti}) && same($rx->{jti}, $cx->{jti}));
+    push @o, 'the same sid: ' . yn(same($cx->{sid}, $cy->{sid}));
+    push @o, 'successor (from /a) at /a/app: ' . at($x->{token}, '/a/app');
+    push @o, 'successor (from /b) at /b/app: ' . at($y->{token}, '/b/app');
+    push @o, 'successor (from /b) at /a/app: ' . at($y->{token}, '/a/app');
+    push @o, 'old token at /b/app: ' . at($m->{token}, '/b/app');
+
+    $res = refresh($y->{renew_token}, path => '/b/refresh-grace');
+    push @o, 'the successor\'s renew token on /b: ' . st($res);
+    push @o, 'a third generation: '
+        . yn(!same((jose(js($res)->{token}))[1]->{jti}, $cx->{jti}));
+
+    return @o;
+}
+
+# a revocation on A reaches B
+
+sub flow_revoke {
+    my @o = (ready());
+
+    my $m = mint_ok(path => '/a/mint');
+    my $id = $m->{session_id} // '';
+    push @o, 'token at /b/app: ' . at($m->{token}, '/b/app');
+
+    my $res = revoke($id, 'acme', '/a/revoke');
+    push @o, 'revoke on /a: ' . st($res) . ' '
+        . (body_of($res) =~ s/\Q$id\E/<A>/gr);
+    push @o, 'token at /a/app: ' . at($m->{token}, '/a/app');
+    push @o, 'token at /b/app (once the feed has it): '
+        . at_after($m->{token}, '/b/app', '401 SESSION_REVOKED');
+    push @o, 'renew token on /b/refresh: '
+        . st(refresh($m->{renew_token}, path => '/b/refresh'));
+
+    return @o;
+}
+
+# a one-time ticket generated on A, exchanged on B, then on A
+
+sub flow_exchange {
+    my @o = (ready());
+
+    my $res = post('/a/generate', 'acme', $MINT_BODY);
+    my $id = js($res)->{sessionId} // '';
+    push @o, 'generate on /a: ' . st($res);
+
+    $res = exchange_at('b', $id);
+    my $x = js($res);
+    push @o, 'exchange on /b: ' . st($res);
+    push @o, 'session_id = the ticket: ' . yn(same($x->{session_id}, $id));
+    push @o, 'token at /b/app: ' . at($x->{token}, '/b/app');
+    push @o, 'token at /a/app: ' . at($x->{token}, '/a/app');
+
+    $res = exchange_at('a', $id);
+    push @o, 'exchange again on /a: ' . st($res);
+    push @o, 'body: ' . body_of($res);
+    push @o, 'exchange again on /b: ' . st(exchange_at('b', $id));
+
+    return @o;
+}
+
+# nobody listens on the zone's server
+
+sub flow_unreachable {
+    my @o = (ready('main'));
+
+    push @o, 'mint on /down: ' . st_ra(mint_req(path => '/down/mint'));
+    push @o, 'refresh on /down: '
+        . st_ra(refresh(stranger(typ => 'embed-renew+jwt'),
+                        path => '/down/refresh'));
+    push @o, 'revoke on /down: '
+        . st_ra(revoke(new_uuid(), 'acme', '/down/revoke'));
+    push @o, 'generate on /down: '
+        . st_ra(post('/down/generate', 'acme', $MINT_BODY));
+    push @o, 'exchange on /down: ' . st_ra(exchange_at('down', new_uuid()));
+
+    # the feed never read: older than stale=1s at the latest 1 s after the
+    # start
+    my $t = stranger();
+    at_after($t, '/down/app', '503 STORE_UNAVAILABLE', 3);
+    push @o, 'a token at /down/app, the feed older than stale=1s: '
+        . st_ra(http('GET', '/down/app',
+                     { 'X-Session-Token' => $t, Origin => $ORIGIN }));
+
+    push @o, 'meanwhile, mint on /a (another server): '
+        . st(mint_req(path => '/a/mint'));
+
+    return @o;
+}
+
+# the zone's server paused (SIGSTOP) during a refresh
+
+sub flow_paused {
+    my @o = (ready('slow'));
+
+    my $m = mint_ok(path => '/p/mint');
+    my $key = record_key('p', $m->{session_id});
+    my $before = redis_cmd($paused, 'GET', $key);
+    push @o, 'mint on /p, its record on Redis: ' . yn(defined $before);
+
+    kill 'STOP', $paused->{pid};
+    my $res = refresh($m->{renew_token}, path => '/p/refresh');
+    push @o, 'refresh while Redis is paused: ' . st_ra($res);
+    push @o, 'token at /p/app: ' . at($m->{token}, '/p/app');
+    kill 'CONT', $paused->{pid};
+
+    # whatever the server had queued, it has run by now
+    Time::HiRes::sleep(0.3);
+    my $after = redis_cmd($paused, 'GET', $key);
+    push @o, 'its record on Redis unchanged: '
+        . yn(defined $before && defined $after && $before eq $after);
+
+    # until the connection is made again the refresh may answer 503 (and
+    # change nothing): ask again
+    my $until = Time::HiRes::time() + 5;
+    do {
+        $res = refresh($m->{renew_token}, path => '/p/refresh');
+        Time::HiRes::sleep(0.1) if $res->{status} == 503;
+    } while ($res->{status} == 503 && Time::HiRes::time() < $until);
+
+    push @o, 'the same renew token after SIGCONT: ' . st($res);
+    push @o, 'successor at /p/app: ' . at(js($res)->{token}, '/p/app');
+    push @o, 'the same renew token once more (grace=0): '
+        . st(refresh($m->{renew_token}, path => '/p/refresh'));
+
+    return @o;
+}
+
+# garbage in a session's record
+
+sub flow_damaged {
+    my @o = (ready());
+
+    my $m = mint_ok(path => '/a/mint');
+    my $other = mint_ok(path => '/a/mint');
+    my $key = record_key('shared', $m->{session_id});
+
+    push @o, 'its record on Redis: ' . yn(redis_cmd($redis, 'EXISTS', $key));
+    push @o, 'SET it to garbage: '
+        . redis_cmd($redis, 'SET', $key, "garbage\x00\xff{not a record");
+
+    push @o, 'its refresh on /a: '
+        . st_ra(refresh($m->{renew_token}, path => '/a/refresh'));
+    push @o, 'its refresh on /b: '
+        . st_ra(refresh($m->{renew_token}, path => '/b/refresh'));
+
+    my $res = refresh($other->{renew_token}, path => '/a/refresh');
+    push @o, 'another session\'s refresh on /a: ' . st($res);
+    push @o, 'its successor at /b/app: ' . at(js($res)->{token}, '/b/app');
+    push @o, 'its successor\'s refresh on /b: '
+        . st(refresh(js($res)->{renew_token}, path => '/b/refresh'));
+    push @o, 'a new session on /b: ' . st(mint_req(path => '/b/mint'));
+
+    return @o;
+}
+
+run_tests();
+
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: across nodes: minted on A, refreshed on B with its renew token; the successor works on both, the old token refused on both
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_refresh_across)
+--- response_body
+redis main up: 1
+mint on /a: 201
+its record on Redis, {es:shared}:r:<32 hex>: yes
+the feed on Redis, {es:shared}:feed: stream
+its renew token on /b/refresh: 200
+the successor: a new jti, the same sid: yes
+successor at /b/app: 200
+successor at /a/app (newer than A knows): 200
+old token at /b/app: 401 SESSION_REVOKED
+old token at /a/app (once the feed has it): 401 SESSION_REVOKED
+successor at /a/app, after the feed: 200
+the successor's renew token on /a/refresh: 200
+its successor at /b/app: 200
+--- error_log
+embed_session refresh: session
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: single use across nodes (grace=0): refreshed on A, the same renew token on B is 401 RENEW_TOKEN_REUSED, and the session is refused on both
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_single_use)
+--- response_body
+redis main up: 1
+refresh on /a: 200
+the same renew token on /b: 401 RENEW_TOKEN_REUSED
+body: {"error":"The renew token was already used; the session has been revoked","code":"RENEW_TOKEN_REUSED"}
+successor at /b/app: 401 SESSION_REVOKED
+successor at /a/app (once the feed has it): 401 SESSION_REVOKED
+successor's renew token on /a/refresh: 401 SESSION_REVOKED
+successor's renew token on /b/refresh: 401 SESSION_REVOKED
+--- error_log
+was presented again: the session is revoked
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: the grace window across nodes: the same renew token on A then on B within grace=10s: both 200, one successor (the same jti)
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_grace)
+--- response_body
+redis main up: 1
+refresh on /a: 200
+the same renew token on /b, within the grace: 200
+the same successor jti: yes
+the same successor renew token jti: yes
+the same sid: yes
+successor (from /a) at /a/app: 200
+successor (from /b) at /b/app: 200
+successor (from /b) at /a/app: 200
+old token at /b/app: 401 SESSION_REVOKED
+the successor's renew token on /b: 200
+a third generation: yes
+--- error_log
+again, within the grace window
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a revocation on A reaches B through the feed: the token refused at /b/app, its renew token on /b
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_revoke)
+--- response_body
+redis main up: 1
+token at /b/app: 200
+revoke on /a: 200 {"session_id":"<A>","revoked":true}
+token at /a/app: 401 SESSION_REVOKED
+token at /b/app (once the feed has it): 401 SESSION_REVOKED
+renew token on /b/refresh: 401 SESSION_REVOKED
+--- error_log
+revoked by API key "acme"
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: a one-time ticket across nodes: generated on A, exchanged on B (200), exchanged again on A: 409 EXCHANGE_USED
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_exchange)
+--- response_body
+redis main up: 1
+generate on /a: 200
+exchange on /b: 200
+session_id = the ticket: yes
+token at /b/app: 200
+token at /a/app: 200
+exchange again on /a: 409 EXCHANGE_USED
+body: {"error":"The embed session has already been exchanged","code":"EXCHANGE_USED"}
+exchange again on /b: 409 EXCHANGE_USED
+--- error_log eval
+[qr/embed_session exchange: session [0-9a-f-]{36} exchanged/,
+ qr/embed_session exchange: session [0-9a-f-]{36} was exchanged before/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too once the feed is older than stale=; another zone's server unharmed
+--- http_config eval
+::http_conf(qw(a down))
+--- config eval
+::server_conf(qw(a down))
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_unreachable)
+--- response_body
+redis main up: 1
+mint on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
+refresh on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
+revoke on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
+generate on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
+exchange on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
+a token at /down/app, the feed older than stale=1s: 503 STORE_UNAVAILABLE, Retry-After: 1
+meanwhile, mint on /a (another server): 201
+--- error_log eval
+qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 7: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
+--- http_config eval
+::http_conf(qw(p))
+--- config eval
+::server_conf(qw(p))
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_paused)
+--- response_body
+redis slow up: 1
+mint on /p, its record on Redis: yes
+refresh while Redis is paused: 503 STORE_UNAVAILABLE, Retry-After: 1
+token at /p/app: 200
+its record on Redis unchanged: yes
+the same renew token after SIGCONT: 200
+successor at /p/app: 200
+the same renew token once more (grace=0): 401 RENEW_TOKEN_REUSED
+--- error_log eval
+qr/no reply within 300ms, embed_session_redis "slow"/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 8: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_damaged)
+--- response_body
+redis main up: 1
+its record on Redis: yes
+SET it to garbage: OK
+its refresh on /a: 503 STORE_UNAVAILABLE, Retry-After: 1
+its refresh on /b: 503 STORE_UNAVAILABLE, Retry-After: 1
+another session's refresh on /a: 200
+its successor at /b/app: 200
+its successor's refresh on /b: 200
+a new session on /b: 201
+--- error_log eval
+[qr/\[error\].*store zone "a"/,
+ qr/\[error\].*store zone "b"/]
+--- no_error_log
+[alert]
+
+
+
+=== TEST 9: nginx -t: backend= names no embed_session_redis
+--- http_config
+    embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    embed_session_store_zone  zone=a:1m backend=nowhere;
+--- config
+    location = /t {
+        return 200;
+    }
+--- request
+GET /t
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"nowhere"/
+
+
+
+=== TEST 10: nginx -t: stale= not a time
+--- http_config
+    embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    embed_session_store_zone  zone=a:1m backend=main stale=soon;
+--- config
+    location = /t {
+        return 200;
+    }
+--- request
+GET /t
+--- must_die
+--- error_log
+"stale=": invalid time "soon"
