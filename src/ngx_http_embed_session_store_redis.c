@@ -813,6 +813,12 @@ ngx_http_es_feed_next(ngx_http_es_store_feed_t *feed)
     store = feed->store;
     sh = store->sh;
 
+    /* a worker on its way out asks nothing more: its connection drains */
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
     if (!sh->synced && !feed->resync) {
 
         /* the stream's last entry first: the records are read after it */
