@@ -187,14 +187,27 @@ block_defaults(http_config => $HTTP_AB, config => $SERVER_AB);
 
 # --- helpers -------------------------------------------------------------------
 
-# Redis is up for this nginx: the connection to SERVER counted up on the
-# status page (10 s at most)
+# Redis is up for this nginx and the zones have read their store (until
+# the first full read, verification answers 503 STORE_UNAVAILABLE): the
+# status page says embed_session_redis_up{server=SERVER} 1 and
+# embed_session_store_feed_synced{zone=Z} 1 (10 s at most)
 
 sub ready {
-    my ($server) = @_;
-    my $m = wait_metric('up', $server // 'main', 1);
-    return 'redis ' . ($server // 'main') . ' up: '
-        . sample($m, 'up', $server // 'main');
+    my ($server, @zones) = @_;
+    my @want = ("embed_session_redis_up{server=\"$server\"}",
+                map { "embed_session_store_feed_synced{zone=\"$_\"}" } @zones);
+    my $until = Time::HiRes::time() + 10;
+    my @missing;
+
+    for (;;) {
+        my $m = metrics();
+        @missing = grep { ($m->{$_} // '') ne '1' } @want;
+        last if !@missing || Time::HiRes::time() >= $until;
+        Time::HiRes::sleep(0.05);
+    }
+
+    return "redis $server up, zones synced (@zones): "
+        . (@missing ? "no (@missing)" : 'yes');
 }
 
 # the JSON answer of a request ({} when it is not JSON)
@@ -256,7 +269,7 @@ sub stranger {
 # a session minted on A, refreshed on B
 
 sub flow_refresh_across {
-    my @o = (ready());
+    my @o = (ready('main', qw(a b)));
 
     my $res = mint_req(path => '/a/mint');
     my $m = js($res);
@@ -295,7 +308,7 @@ sub flow_refresh_across {
 # grace=0: the renew token used on A, then on B
 
 sub flow_single_use {
-    my @o = (ready());
+    my @o = (ready('main', qw(a b)));
 
     my $m = mint_ok(path => '/a/mint');
     my $res = refresh($m->{renew_token}, path => '/a/refresh');
@@ -319,7 +332,7 @@ sub flow_single_use {
 # grace=10s: the renew token used on A, then on B
 
 sub flow_grace {
-    my @o = (ready());
+    my @o = (ready('main', qw(a b)));
 
     my $m = mint_ok(path => '/a/mint');
     my $res = refresh($m->{renew_token}, path => '/a/refresh-grace');
@@ -354,7 +367,7 @@ sub flow_grace {
 # a revocation on A reaches B
 
 sub flow_revoke {
-    my @o = (ready());
+    my @o = (ready('main', qw(a b)));
 
     my $m = mint_ok(path => '/a/mint');
     my $id = $m->{session_id} // '';
@@ -375,7 +388,7 @@ sub flow_revoke {
 # a one-time ticket generated on A, exchanged on B, then on A
 
 sub flow_exchange {
-    my @o = (ready());
+    my @o = (ready('main', qw(a b)));
 
     my $res = post('/a/generate', 'acme', $MINT_BODY);
     my $id = js($res)->{sessionId} // '';
@@ -399,7 +412,7 @@ sub flow_exchange {
 # nobody listens on the zone's server
 
 sub flow_unreachable {
-    my @o = (ready('main'));
+    my @o = (ready('main', 'a'));
 
     push @o, 'mint on /down: ' . st_ra(mint_req(path => '/down/mint'));
     push @o, 'refresh on /down: '
@@ -428,7 +441,7 @@ sub flow_unreachable {
 # the zone's server paused (SIGSTOP) during a refresh
 
 sub flow_paused {
-    my @o = (ready('slow'));
+    my @o = (ready('slow', 'p'));
 
     my $m = mint_ok(path => '/p/mint');
     my $key = record_key('p', $m->{session_id});
@@ -466,7 +479,7 @@ sub flow_paused {
 # garbage in a session's record
 
 sub flow_damaged {
-    my @o = (ready());
+    my @o = (ready('main', qw(a b)));
 
     my $m = mint_ok(path => '/a/mint');
     my $other = mint_ok(path => '/a/mint');
@@ -503,7 +516,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_refresh_across)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a b): yes
 mint on /a: 201
 its record on Redis, {es:shared}:r:<32 hex>: yes
 the feed on Redis, {es:shared}:feed: stream
@@ -529,7 +542,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_single_use)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a b): yes
 refresh on /a: 200
 the same renew token on /b: 401 RENEW_TOKEN_REUSED
 body: {"error":"The renew token was already used; the session has been revoked","code":"RENEW_TOKEN_REUSED"}
@@ -550,7 +563,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_grace)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a b): yes
 refresh on /a: 200
 the same renew token on /b, within the grace: 200
 the same successor jti: yes
@@ -575,7 +588,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_revoke)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a b): yes
 token at /b/app: 200
 revoke on /a: 200 {"session_id":"<A>","revoked":true}
 token at /a/app: 401 SESSION_REVOKED
@@ -594,7 +607,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_exchange)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a b): yes
 generate on /a: 200
 exchange on /b: 200
 session_id = the ticket: yes
@@ -621,7 +634,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_unreachable)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a): yes
 mint on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 refresh on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 revoke on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
@@ -646,7 +659,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_paused)
 --- response_body
-redis slow up: 1
+redis slow up, zones synced (p): yes
 mint on /p, its record on Redis: yes
 refresh while Redis is paused: 503 STORE_UNAVAILABLE, Retry-After: 1
 token at /p/app: 200
@@ -667,7 +680,7 @@ GET /status
 --- response_body_filters eval
 ::flow(\&::flow_damaged)
 --- response_body
-redis main up: 1
+redis main up, zones synced (a b): yes
 its record on Redis: yes
 SET it to garbage: OK
 its refresh on /a: 503 STORE_UNAVAILABLE, Retry-After: 1
@@ -677,8 +690,8 @@ its successor at /b/app: 200
 its successor's refresh on /b: 200
 a new session on /b: 201
 --- error_log eval
-[qr/\[error\].*store zone "a"/,
- qr/\[error\].*store zone "b"/]
+[qr/\[error\].*embed_session store "a": backend "main" holds a damaged record/,
+ qr/\[error\].*embed_session store "b": backend "main" holds a damaged record/]
 --- no_error_log
 [alert]
 
@@ -696,7 +709,7 @@ a new session on /b: 201
 GET /t
 --- must_die
 --- error_log eval
-qr/\[emerg\].*"nowhere"/
+qr/\[emerg\] .*embed_session_store_zone "a": "backend=nowhere" names no embed_session_redis in \S+nginx\.conf:\d+/
 
 
 
@@ -712,4 +725,4 @@ qr/\[emerg\].*"nowhere"/
 GET /t
 --- must_die
 --- error_log
-"stale=": invalid time "soon"
+invalid "stale=soon": from 100ms to 1h
