@@ -13,14 +13,18 @@
 #   across nodes         a refresh on B of a session minted on A; single
 #                        use across nodes (grace=0: reuse on B revokes the
 #                        family on both); the grace repeat on both nodes
-#                        gives one successor; a revocation on A reaches B
-#                        through the feed; a one-time ticket exchanged once
+#                        gives one successor, byte for byte; a revocation
+#                        on A reaches B through the feed (one script per
+#                        change when the copy is current); a one-time
+#                        ticket exchanged once; one renew token presented
+#                        20 times at once on both nodes: one successor
 #   Redis unreachable    nobody listening: mint, refresh, revoke, exchange
 #                        503 STORE_UNAVAILABLE with Retry-After: 1, and
-#                        verification too once the feed is older than
-#                        stale=; a server paused (SIGSTOP) during a refresh:
-#                        503 after timeout=, nothing changed, the same renew
-#                        token refreshes once after SIGCONT
+#                        verification too (the store never read); a server
+#                        paused (SIGSTOP) during a refresh: 503 after
+#                        timeout=, nothing changed, the same renew token
+#                        refreshes once after SIGCONT; paused longer than
+#                        stale=: verification 503 until it resumes
 #   damaged record       garbage in {es:shared}:r:<id>: that session's
 #                        refresh 503, the zone named in the log, the other
 #                        sessions unharmed
@@ -38,6 +42,7 @@ use EmbedSessionMint;
 use EmbedSessionLifecycle;
 use EmbedSessionRedis qw(redis_start free_port wait_metric sample redis_cmd);
 
+use IO::Socket::INET ();
 use Time::HiRes ();
 
 # servers, stateful flows and sleeps: once each
@@ -69,6 +74,7 @@ my %ZONE = (
     b    => 'zone=b:1m backend=main backend_key=shared',
     down => 'zone=down:1m backend=gone stale=1s',
     p    => 'zone=p:1m backend=slow',
+    q    => 'zone=q:1m backend=slow stale=1s',
 );
 
 my %REDIS = (
@@ -255,6 +261,16 @@ sub record_key {
     return "{es:$backend_key}:r:$hex";
 }
 
+# the scripts a server has run (EVAL and EVALSHA calls), from INFO
+
+sub scripts_run {
+    my ($server) = @_;
+    my $info = redis_cmd($server, 'INFO', 'commandstats') // '';
+    my $n = 0;
+    $n += $1 while $info =~ /^cmdstat_eval(?:sha)?:calls=(\d+)/mg;
+    return $n;
+}
+
 # a renew token (or a session token) of a session no store knows, signed
 # with the server's key
 
@@ -351,6 +367,9 @@ sub flow_grace {
     push @o, 'the same successor renew token jti: '
         . yn(same($rx->{jti}, $ry->{jti}) && same($rx->{jti}, $cx->{jti}));
     push @o, 'the same sid: ' . yn(same($cx->{sid}, $cy->{sid}));
+    push @o, 'the same token and renew token, byte for byte: '
+        . yn(same($x->{token}, $y->{token})
+             && same($x->{renew_token}, $y->{renew_token}));
     push @o, 'successor (from /a) at /a/app: ' . at($x->{token}, '/a/app');
     push @o, 'successor (from /b) at /b/app: ' . at($y->{token}, '/b/app');
     push @o, 'successor (from /b) at /a/app: ' . at($y->{token}, '/a/app');
@@ -369,13 +388,22 @@ sub flow_grace {
 sub flow_revoke {
     my @o = (ready('main', qw(a b)));
 
+    my $calls = 'embed_session_store_backend_calls_total{zone="a"}';
+    my $conflicts = 'embed_session_store_backend_conflicts_total{zone="a"}';
+    my $m0 = metrics();
     my $m = mint_ok(path => '/a/mint');
     my $id = $m->{session_id} // '';
+    my $m1 = metrics();
+    push @o, 'mint on /a, scripts run: ' . delta($m0, $m1, $calls);
     push @o, 'token at /b/app: ' . at($m->{token}, '/b/app');
 
     my $res = revoke($id, 'acme', '/a/revoke');
+    my $m2 = metrics();
     push @o, 'revoke on /a: ' . st($res) . ' '
         . (body_of($res) =~ s/\Q$id\E/<A>/gr);
+    push @o, 'revoke on /a (its copy current), scripts run: '
+        . delta($m1, $m2, $calls) . ', decided again: '
+        . delta($m1, $m2, $conflicts);
     push @o, 'token at /a/app: ' . at($m->{token}, '/a/app');
     push @o, 'token at /b/app (once the feed has it): '
         . at_after($m->{token}, '/b/app', '401 SESSION_REVOKED');
@@ -424,11 +452,11 @@ sub flow_unreachable {
         . st_ra(post('/down/generate', 'acme', $MINT_BODY));
     push @o, 'exchange on /down: ' . st_ra(exchange_at('down', new_uuid()));
 
-    # the feed never read: older than stale=1s at the latest 1 s after the
-    # start
+    # the store never read: the copy is not trusted (older than stale=1s
+    # 1 s after the start at the latest)
     my $t = stranger();
     at_after($t, '/down/app', '503 STORE_UNAVAILABLE', 3);
-    push @o, 'a token at /down/app, the feed older than stale=1s: '
+    push @o, 'a token at /down/app, the store never read: '
         . st_ra(http('GET', '/down/app',
                      { 'X-Session-Token' => $t, Origin => $ORIGIN }));
 
@@ -448,15 +476,20 @@ sub flow_paused {
     my $before = redis_cmd($paused, 'GET', $key);
     push @o, 'mint on /p, its record on Redis: ' . yn(defined $before);
 
+    my $scripts = scripts_run($paused);
     kill 'STOP', $paused->{pid};
     my $res = refresh($m->{renew_token}, path => '/p/refresh');
     push @o, 'refresh while Redis is paused: ' . st_ra($res);
     push @o, 'token at /p/app: ' . at($m->{token}, '/p/app');
     kill 'CONT', $paused->{pid};
 
-    # whatever the server had queued, it has run by now
+    # the server runs what it had received while paused: the refresh's
+    # script, past the node's deadline (docs/redis.md: it then does
+    # nothing)
     Time::HiRes::sleep(0.3);
     my $after = redis_cmd($paused, 'GET', $key);
+    push @o, 'the refresh\'s script ran on Redis after SIGCONT: '
+        . yn(scripts_run($paused) > $scripts);
     push @o, 'its record on Redis unchanged: '
         . yn(defined $before && defined $after && $before eq $after);
 
@@ -472,6 +505,97 @@ sub flow_paused {
     push @o, 'successor at /p/app: ' . at(js($res)->{token}, '/p/app');
     push @o, 'the same renew token once more (grace=0): '
         . st(refresh($m->{renew_token}, path => '/p/refresh'));
+
+    return @o;
+}
+
+# a zone that had read its store loses Redis (SIGSTOP): verification
+# until the feed is older than stale=1s, then 503; back after SIGCONT
+
+sub flow_stale {
+    my @o = (ready('slow', 'q'));
+
+    my $m = mint_ok(path => '/q/mint');
+    push @o, 'token at /q/app: ' . at($m->{token}, '/q/app');
+
+    kill 'STOP', $paused->{pid};
+    at_after($m->{token}, '/q/app', '503 STORE_UNAVAILABLE', 5);
+    push @o, 'Redis paused, token at /q/app once the feed is older than '
+        . 'stale=1s: '
+        . st_ra(http('GET', '/q/app',
+                     { 'X-Session-Token' => $m->{token}, Origin => $ORIGIN }));
+    kill 'CONT', $paused->{pid};
+
+    push @o, 'Redis back, token at /q/app: '
+        . at_after($m->{token}, '/q/app', '200', 5);
+
+    return @o;
+}
+
+# requests sent together on connections of their own, then their answers
+# read: [PATH, BODY] each, with acme's API key; {status, json} each
+
+sub together {
+    my (@reqs) = @_;
+    my @socks;
+
+    for my $r (@reqs) {
+        my ($path, $body) = @$r;
+        my $s = IO::Socket::INET->new(
+            PeerAddr => '127.0.0.1',
+            PeerPort => Test::Nginx::Util::server_port()) or die "$!\n";
+        push @socks, $s;
+        print {$s} "POST $path HTTP/1.0\r\nHost: localhost\r\n"
+            . "Authorization: Bearer $KEY{acme}\r\n"
+            . "Content-Type: application/json\r\n"
+            . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
+    }
+
+    return map {
+        my $raw = do { local $/; readline $_ } // '';
+        close $_;
+        my ($status) = $raw =~ m{\AHTTP/1\.\d (\d{3})};
+        my ($body) = $raw =~ /\r\n\r\n(.*)\z/s;
+        { status => $status // 0,
+          json => eval { $JSON->decode($body // '') } };
+    } @socks;
+}
+
+# "STATUS CODE: count, ..." of answers
+
+sub tally {
+    my %n;
+    $n{ st($_) }++ for @_;
+    return join ', ', map { "$_: $n{$_}" } sort keys %n;
+}
+
+# one renew token presented 20 times at once, 10 times on each node
+
+sub flow_race {
+    my @o = (ready('main', qw(a b)));
+
+    my $m = mint_ok(path => '/a/mint');
+    my $body = $JSON->encode({ renew_token => $m->{renew_token} });
+    my @res = together(map { [($_ % 2 ? '/a' : '/b') . '/refresh-grace', $body] }
+                       1 .. 20);
+    my %jti = map { ((jose(js($_)->{token}))[1]->{jti} // '-') => 1 } @res;
+    push @o, 'grace=10s, 20 at once: ' . tally(@res);
+    push @o, 'successors: ' . keys %jti;
+
+    $m = mint_ok(path => '/a/mint');
+    $body = $JSON->encode({ renew_token => $m->{renew_token} });
+    @res = together(map { [($_ % 2 ? '/a' : '/b') . '/refresh', $body] }
+                    1 .. 20);
+    my @won = grep { $_->{status} == 200 } @res;
+    push @o, 'grace=0, 20 at once, 200: ' . @won;
+    push @o, 'the others refused (401 RENEW_TOKEN_REUSED or '
+        . 'SESSION_REVOKED): '
+        . grep({ st($_) =~ /^401 (?:RENEW_TOKEN_REUSED|SESSION_REVOKED)$/ }
+               @res);
+    push @o, 'the winner\'s token at /a/app: '
+        . at_after(js($won[0])->{token}, '/a/app', '401 SESSION_REVOKED');
+    push @o, 'the winner\'s token at /b/app: '
+        . at_after(js($won[0])->{token}, '/b/app', '401 SESSION_REVOKED');
 
     return @o;
 }
@@ -569,6 +693,7 @@ the same renew token on /b, within the grace: 200
 the same successor jti: yes
 the same successor renew token jti: yes
 the same sid: yes
+the same token and renew token, byte for byte: yes
 successor (from /a) at /a/app: 200
 successor (from /b) at /b/app: 200
 successor (from /b) at /a/app: 200
@@ -589,8 +714,10 @@ GET /status
 ::flow(\&::flow_revoke)
 --- response_body
 redis main up, zones synced (a b): yes
+mint on /a, scripts run: +1
 token at /b/app: 200
 revoke on /a: 200 {"session_id":"<A>","revoked":true}
+revoke on /a (its copy current), scripts run: +1, decided again: +0
 token at /a/app: 401 SESSION_REVOKED
 token at /b/app (once the feed has it): 401 SESSION_REVOKED
 renew token on /b/refresh: 401 SESSION_REVOKED
@@ -624,7 +751,27 @@ exchange again on /b: 409 EXCHANGE_USED
 
 
 
-=== TEST 6: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too once the feed is older than stale=; another zone's server unharmed
+=== TEST 6: one renew token presented 20 times at once, 10 on each node: with grace=10s all 200 with one successor; with grace=0 one 200, the others refused and the session revoked on both
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_race)
+--- response_body
+redis main up, zones synced (a b): yes
+grace=10s, 20 at once: 200: 20
+successors: 1
+grace=0, 20 at once, 200: 1
+the others refused (401 RENEW_TOKEN_REUSED or SESSION_REVOKED): 19
+the winner's token at /a/app: 401 SESSION_REVOKED
+the winner's token at /b/app: 401 SESSION_REVOKED
+--- error_log
+was presented again: the session is revoked
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too (the store never read: the copy is not trusted); another zone's server unharmed
 --- http_config eval
 ::http_conf(qw(a down))
 --- config eval
@@ -640,7 +787,7 @@ refresh on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 revoke on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 generate on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 exchange on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
-a token at /down/app, the feed older than stale=1s: 503 STORE_UNAVAILABLE, Retry-After: 1
+a token at /down/app, the store never read: 503 STORE_UNAVAILABLE, Retry-After: 1
 meanwhile, mint on /a (another server): 201
 --- error_log eval
 qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
@@ -649,7 +796,7 @@ qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
 
 
 
-=== TEST 7: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
+=== TEST 8: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
 --- http_config eval
 ::http_conf(qw(p))
 --- config eval
@@ -663,6 +810,7 @@ redis slow up, zones synced (p): yes
 mint on /p, its record on Redis: yes
 refresh while Redis is paused: 503 STORE_UNAVAILABLE, Retry-After: 1
 token at /p/app: 200
+the refresh's script ran on Redis after SIGCONT: yes
 its record on Redis unchanged: yes
 the same renew token after SIGCONT: 200
 successor at /p/app: 200
@@ -674,7 +822,28 @@ qr/no reply within 300ms, embed_session_redis "slow"/
 
 
 
-=== TEST 8: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
+=== TEST 9: stale=: a zone that had read its store loses Redis (SIGSTOP): its tokens get 503 STORE_UNAVAILABLE once the feed is older than stale=1s, and pass again once Redis is back
+--- http_config eval
+::http_conf(qw(q))
+--- config eval
+::server_conf(qw(q))
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_stale)
+--- response_body
+redis slow up, zones synced (q): yes
+token at /q/app: 200
+Redis paused, token at /q/app once the feed is older than stale=1s: 503 STORE_UNAVAILABLE, Retry-After: 1
+Redis back, token at /q/app: 200
+--- error_log eval
+qr/\[error\].*embed_session: store "q": its copy of backend "slow" is older than stale=/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 10: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
 --- request
 GET /status
 --- response_body_filters eval
@@ -697,7 +866,7 @@ a new session on /b: 201
 
 
 
-=== TEST 9: nginx -t: backend= names no embed_session_redis
+=== TEST 11: nginx -t: backend= names no embed_session_redis
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=nowhere;
@@ -713,7 +882,7 @@ qr/\[emerg\] .*embed_session_store_zone "a": "backend=nowhere" names no embed_se
 
 
 
-=== TEST 10: nginx -t: stale= not a time
+=== TEST 12: nginx -t: stale= not a time
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=main stale=soon;
