@@ -15,7 +15,8 @@
 #                        family on both); the grace repeat on both nodes
 #                        gives one successor, byte for byte; a revocation
 #                        on A reaches B through the feed (one script per
-#                        change when the copy is current); a one-time
+#                        change when the copy is current, two when it is
+#                        out of date); a one-time
 #                        ticket exchanged once; one renew token presented
 #                        20 times at once on both nodes: one successor
 #   Redis unreachable    nobody listening: mint, refresh, revoke, exchange
@@ -29,7 +30,10 @@
 #                        refresh 503, the zone named in the log, the other
 #                        sessions unharmed
 #   nginx -t             backend= naming no embed_session_redis, stale= not
-#                        a time (backend= without hiredis is 500's concern)
+#                        a time or out of range, backend_key= without
+#                        backend= or not a name; backend= may name a server
+#                        declared later (backend= without hiredis is 500's
+#                        concern)
 #
 # The feed is asynchronous: where a change made on one node must reach the
 # other, the flow asks again for up to 2 s.  That is a wait, not a timing
@@ -63,7 +67,7 @@ $ENV{TEST_NGINX_REDIS_PAUSED_PORT} = $paused->{port};
 # how long a change made on one node may take to reach the other's copy
 my $FEED_WAIT = 2;
 
-# --- the configuration ---------------------------------------------------------
+# --- the configuration ----------------------------------------------------
 
 # the http level: the lifecycle's API keys, the Redis servers and the
 # zones named (a and b on "main", sharing backend_key=shared; "down" on a
@@ -88,7 +92,8 @@ sub http_conf {
     my %servers = map { $ZONE{$_} =~ /backend=(\w+)/ ? ($1 => 1) : () } @zones;
 
     return "    embed_session_api_keys  zone=lc_keys:1m\n"
-        . "                            file=$ENV{TEST_NGINX_HTML_DIR}/lifecycle.keys;\n"
+        . "                            file=$ENV{TEST_NGINX_HTML_DIR}/"
+        . "lifecycle.keys;\n"
         . join('', map { "    embed_session_redis  $_ $REDIS{$_};\n" }
                    sort keys %servers)
         . join('', map { "    embed_session_store_zone  $ZONE{$_};\n" } @zones);
@@ -157,7 +162,6 @@ $OUTPUTS
     location = /$z/app {
         embed_session_store   $z;
         embed_session_verify  on;
-        proxy_set_header  X-Claims  "sub=\$embed_session_sub jti=\$embed_session_jti";
         proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
     }
 _EOC_
@@ -172,7 +176,7 @@ sub server_conf {
     embed_session_audience  $AUD;
 
     location = /backend {
-        return 200 "\$http_x_claims\\n";
+        return 200 "ok\\n";
     }
 
     location = /status {
@@ -180,6 +184,27 @@ sub server_conf {
     }
 _EOC_
 }
+
+# the "down" zone's mint and verify with the nested error format
+
+our $DOWN_NESTED = <<"_EOC_";
+    location = /down/mint-nested {
+        embed_session_store         down;
+        embed_session_error_format  nested;
+        embed_session_api_key       lc_keys;
+        embed_session_mint          on;
+$FIELDS
+        embed_session_mint_ttl  60 max=300;
+$OUTPUTS
+    }
+
+    location = /down/app-nested {
+        embed_session_store         down;
+        embed_session_error_format  nested;
+        embed_session_verify        on;
+        proxy_pass  http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/backend;
+    }
+_EOC_
 
 our $HTTP_AB = http_conf(qw(a b));
 our $SERVER_AB = server_conf(qw(a b));
@@ -191,7 +216,7 @@ our $SERVER_AB = server_conf(qw(a b));
 
 block_defaults(http_config => $HTTP_AB, config => $SERVER_AB);
 
-# --- helpers -------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------
 
 # Redis is up for this nginx and the zones have read their store (until
 # the first full read, verification answers 503 STORE_UNAVAILABLE): the
@@ -280,7 +305,7 @@ sub stranger {
     return tok(sid => $id, jti => $id, %o);
 }
 
-# --- the flows -----------------------------------------------------------------
+# --- the flows ------------------------------------------------------------
 
 # a session minted on A, refreshed on B
 
@@ -413,6 +438,39 @@ sub flow_revoke {
     return @o;
 }
 
+# a node's copy out of date: the record's version raised on Redis behind
+# the nodes' backs (docs/redis.md: the value starts with its version, 8 hex
+# digits), so that the refresh on A is decided again on Redis's record
+
+sub flow_out_of_date {
+    my @o = (ready('main', qw(a b)));
+
+    my $m = mint_ok(path => '/a/mint');
+    my $key = record_key('shared', $m->{session_id});
+    my $v = redis_cmd($redis, 'GET', $key) // '';
+    my $version = hex substr $v, 0, 8;
+    push @o, 'its record on Redis: ' . yn($v =~ /\A[0-9a-f]{8}/);
+    push @o, 'its version raised on Redis: '
+        . redis_cmd($redis, 'SET', $key,
+                    sprintf('%08x', $version + 1) . substr($v, 8), 'KEEPTTL');
+
+    my $calls = 'embed_session_store_backend_calls_total{zone="a"}';
+    my $conflicts = 'embed_session_store_backend_conflicts_total{zone="a"}';
+    my $m0 = metrics();
+    my $res = refresh($m->{renew_token}, path => '/a/refresh');
+    my $m1 = metrics();
+    push @o, 'refresh on /a: ' . st($res);
+    push @o, 'scripts run: ' . delta($m0, $m1, $calls)
+        . ', decided again: ' . delta($m0, $m1, $conflicts);
+    push @o, 'the version on Redis after it: +'
+        . (hex(substr(redis_cmd($redis, 'GET', $key) // '', 0, 8))
+           - $version);
+    push @o, 'successor at /b/app: ' . at(js($res)->{token}, '/b/app');
+    push @o, 'old token at /a/app: ' . at($m->{token}, '/a/app');
+
+    return @o;
+}
+
 # a one-time ticket generated on A, exchanged on B, then on A
 
 sub flow_exchange {
@@ -459,6 +517,12 @@ sub flow_unreachable {
     push @o, 'a token at /down/app, the store never read: '
         . st_ra(http('GET', '/down/app',
                      { 'X-Session-Token' => $t, Origin => $ORIGIN }));
+
+    push @o, 'body: ' . body_of(mint_req(path => '/down/mint'));
+    push @o, 'body, nested: ' . body_of(mint_req(path => '/down/mint-nested'));
+    push @o, 'verify body, nested: '
+        . body_of(http('GET', '/down/app-nested',
+                       { 'X-Session-Token' => $t, Origin => $ORIGIN }));
 
     push @o, 'meanwhile, mint on /a (another server): '
         . st(mint_req(path => '/a/mint'));
@@ -576,8 +640,8 @@ sub flow_race {
 
     my $m = mint_ok(path => '/a/mint');
     my $body = $JSON->encode({ renew_token => $m->{renew_token} });
-    my @res = together(map { [($_ % 2 ? '/a' : '/b') . '/refresh-grace', $body] }
-                       1 .. 20);
+    my @res = together(map { [($_ % 2 ? '/a' : '/b') . '/refresh-grace',
+                              $body] } 1 .. 20);
     my %jti = map { ((jose(js($_)->{token}))[1]->{jti} // '-') => 1 } @res;
     push @o, 'grace=10s, 20 at once: ' . tally(@res);
     push @o, 'successors: ' . keys %jti;
@@ -728,7 +792,28 @@ revoked by API key "acme"
 
 
 
-=== TEST 5: a one-time ticket across nodes: generated on A, exchanged on B (200), exchanged again on A: 409 EXCHANGE_USED
+=== TEST 5: a node's copy out of date (the version raised on Redis): the refresh is decided again on Redis's record, two scripts
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_out_of_date)
+--- response_body
+redis main up, zones synced (a b): yes
+its record on Redis: yes
+its version raised on Redis: OK
+refresh on /a: 200
+scripts run: +2, decided again: +1
+the version on Redis after it: +2
+successor at /b/app: 200
+old token at /a/app: 401 SESSION_REVOKED
+--- error_log
+embed_session refresh: session
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a one-time ticket across nodes: generated on A, exchanged on B (200), exchanged again on A: 409 EXCHANGE_USED
 --- request
 GET /status
 --- response_body_filters eval
@@ -751,7 +836,7 @@ exchange again on /b: 409 EXCHANGE_USED
 
 
 
-=== TEST 6: one renew token presented 20 times at once, 10 on each node: with grace=10s all 200 with one successor; with grace=0 one 200, the others refused and the session revoked on both
+=== TEST 7: one renew token presented 20 times at once, 10 on each node: with grace=10s all 200 with one successor; with grace=0 one 200, the others refused and the session revoked on both
 --- request
 GET /status
 --- response_body_filters eval
@@ -771,11 +856,11 @@ was presented again: the session is revoked
 
 
 
-=== TEST 7: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too (the store never read: the copy is not trusted); another zone's server unharmed
+=== TEST 8: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too (the store never read: the copy is not trusted); another zone's server unharmed
 --- http_config eval
 ::http_conf(qw(a down))
 --- config eval
-::server_conf(qw(a down))
+::server_conf(qw(a down)) . $::DOWN_NESTED
 --- request
 GET /status
 --- response_body_filters eval
@@ -788,6 +873,9 @@ revoke on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 generate on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 exchange on /down: 503 STORE_UNAVAILABLE, Retry-After: 1
 a token at /down/app, the store never read: 503 STORE_UNAVAILABLE, Retry-After: 1
+body: {"error":"Session storage cannot be reached, retry later","code":"STORE_UNAVAILABLE"}
+body, nested: {"error":{"code":"STORE_UNAVAILABLE","message":"Session storage cannot be reached, retry later"}}
+verify body, nested: {"error":{"code":"STORE_UNAVAILABLE","message":"Session storage cannot be reached, retry later"}}
 meanwhile, mint on /a (another server): 201
 --- error_log eval
 qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
@@ -796,7 +884,7 @@ qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
 
 
 
-=== TEST 8: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
+=== TEST 9: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
 --- http_config eval
 ::http_conf(qw(p))
 --- config eval
@@ -822,7 +910,7 @@ qr/no reply within 300ms, embed_session_redis "slow"/
 
 
 
-=== TEST 9: stale=: a zone that had read its store loses Redis (SIGSTOP): its tokens get 503 STORE_UNAVAILABLE once the feed is older than stale=1s, and pass again once Redis is back
+=== TEST 10: stale=: a zone that had read its store loses Redis (SIGSTOP): its tokens get 503 STORE_UNAVAILABLE once the feed is older than stale=1s, and pass again once Redis is back
 --- http_config eval
 ::http_conf(qw(q))
 --- config eval
@@ -843,7 +931,7 @@ qr/\[error\].*embed_session: store "q": its copy of backend "slow" is older than
 
 
 
-=== TEST 10: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
+=== TEST 11: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
 --- request
 GET /status
 --- response_body_filters eval
@@ -866,7 +954,7 @@ a new session on /b: 201
 
 
 
-=== TEST 11: nginx -t: backend= names no embed_session_redis
+=== TEST 12: nginx -t: backend= names no embed_session_redis
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=nowhere;
@@ -882,7 +970,7 @@ qr/\[emerg\] .*embed_session_store_zone "a": "backend=nowhere" names no embed_se
 
 
 
-=== TEST 12: nginx -t: stale= not a time
+=== TEST 13: nginx -t: stale= not a time
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=main stale=soon;
@@ -895,3 +983,68 @@ GET /t
 --- must_die
 --- error_log
 invalid "stale=soon": from 100ms to 1h
+
+
+
+=== TEST 14: nginx -t: stale= out of range (100ms to 1h)
+--- http_config
+    embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    embed_session_store_zone  zone=a:1m backend=main stale=50ms;
+--- config
+    location = /t {
+        return 200;
+    }
+--- request
+GET /t
+--- must_die
+--- error_log
+invalid "stale=50ms": from 100ms to 1h
+
+
+
+=== TEST 15: nginx -t: backend_key= without backend=
+--- http_config
+    embed_session_store_zone  zone=a:1m backend_key=shared;
+--- config
+    location = /t {
+        return 200;
+    }
+--- request
+GET /t
+--- must_die
+--- error_log
+"backend_key=" without "backend="
+
+
+
+=== TEST 16: nginx -t: backend_key= with a character the key's hash tag cannot hold
+--- http_config
+    embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    embed_session_store_zone  zone=a:1m backend=main backend_key=sh}ared;
+--- config
+    location = /t {
+        return 200;
+    }
+--- request
+GET /t
+--- must_die
+--- error_log
+invalid "backend_key=sh}ared": 1 to 64 letters, digits, "_", "-" or "."
+
+
+
+=== TEST 17: backend= may name an embed_session_redis declared after the zone
+--- http_config
+    embed_session_store_zone  zone=a:1m backend=later;
+    embed_session_redis       later server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location = /t {
+        return 200 "ok\n";
+    }
+--- request
+GET /t
+--- response_body
+ok
+--- no_error_log
+[error]
+[emerg]
