@@ -18,7 +18,9 @@
 #                        change when the copy is current, two when it is
 #                        out of date); a one-time
 #                        ticket exchanged once; one renew token presented
-#                        20 times at once on both nodes: one successor
+#                        20 times at once on both nodes: one successor;
+#                        a generation a node does not know: accepted when
+#                        issued after the known one, else refused
 #   Redis unreachable    nobody listening: mint, refresh, revoke, exchange
 #                        503 STORE_UNAVAILABLE with Retry-After: 1, and
 #                        verification too (the store never read); a server
@@ -52,6 +54,12 @@ use Time::HiRes ();
 # servers, stateful flows and sleeps: once each
 repeat_each(1);
 no_shuffle();
+
+# a master and two workers, as in production: a request and the feed's
+# reader (the first worker) are not always the same process
+my $WORKERS = 2;
+master_on();
+workers($WORKERS);
 
 my $redis = redis_start();
 
@@ -220,19 +228,23 @@ block_defaults(http_config => $HTTP_AB, config => $SERVER_AB);
 
 # Redis is up for this nginx and the zones have read their store (until
 # the first full read, verification answers 503 STORE_UNAVAILABLE): the
-# status page says embed_session_redis_up{server=SERVER} 1 and
-# embed_session_store_feed_synced{zone=Z} 1 (10 s at most)
+# status page says embed_session_redis_up{server=SERVER} 1, a connection
+# for each worker, and embed_session_store_feed_synced{zone=Z} 1 (10 s at
+# most)
 
 sub ready {
     my ($server, @zones) = @_;
+    my $connects = "embed_session_redis_connects_total{server=\"$server\"}";
     my @want = ("embed_session_redis_up{server=\"$server\"}",
-                map { "embed_session_store_feed_synced{zone=\"$_\"}" } @zones);
+                map { "embed_session_store_feed_synced{zone=\"$_\"}" }
+                    @zones);
     my $until = Time::HiRes::time() + 10;
     my @missing;
 
     for (;;) {
         my $m = metrics();
         @missing = grep { ($m->{$_} // '') ne '1' } @want;
+        push @missing, $connects if ($m->{$connects} // 0) < $WORKERS;
         last if !@missing || Time::HiRes::time() >= $until;
         Time::HiRes::sleep(0.05);
     }
@@ -434,6 +446,52 @@ sub flow_revoke {
         . at_after($m->{token}, '/b/app', '401 SESSION_REVOKED');
     push @o, 'renew token on /b/refresh: '
         . st(refresh($m->{renew_token}, path => '/b/refresh'));
+
+    return @o;
+}
+
+# tokens of a known session with a jti no node issued, signed with the
+# server's key: issued after the generation the nodes know, taken for
+# another node's refresh the feed has not brought yet (accepted); issued
+# at the same time or before, a replaced generation (refused)
+
+sub flow_unknown_generation {
+    my @o = (ready('main', qw(a b)));
+
+    my $m = mint_ok(path => '/a/mint');
+    my $sid = $m->{session_id} // '';
+    my (undef, $c) = jose($m->{token});
+    my $iat = $c->{iat} // 0;
+    my %gen = map {
+        my $t = $iat + $_;
+        ($_ => tok(sid => $sid, jti => new_uuid(), iat => $t,
+                   exp => $t + 60));
+    } (-5, 0, 1);
+
+    # B learns the session from the feed (until then any token of it
+    # passes there, as a session B does not know)
+    push @o, 'B has the mint (once the feed has it): '
+        . at_after($gen{-5}, '/b/app', '401 SESSION_REVOKED');
+
+    # a second later than the mint, so that a refresh's iat is later too
+    Time::HiRes::sleep(0.1) while time < $iat + 1;
+
+    for my $z (qw(a b)) {
+        push @o, "iat 5 s before the known generation, at /$z/app: "
+            . at($gen{-5}, "/$z/app");
+        push @o, "iat of the known generation, at /$z/app: "
+            . at($gen{0}, "/$z/app");
+        push @o, "iat 1 s after the known generation, at /$z/app: "
+            . at($gen{1}, "/$z/app");
+    }
+
+    my $res = refresh($m->{renew_token}, path => '/b/refresh');
+    push @o, 'a refresh on /b: ' . st($res);
+    push @o, 'the token 1 s after the first generation, at /b/app: '
+        . at($gen{1}, '/b/app');
+    push @o, 'the token 1 s after the first generation, at /a/app (once '
+        . 'the feed has the refresh): '
+        . at_after($gen{1}, '/a/app', '401 SESSION_REVOKED');
 
     return @o;
 }
@@ -792,7 +850,29 @@ revoked by API key "acme"
 
 
 
-=== TEST 5: a node's copy out of date (the version raised on Redis): the refresh is decided again on Redis's record, two scripts
+=== TEST 5: a generation no node issued (signed with the server's key): accepted when issued after the generation the node knows (another node's refresh not fed yet), refused when issued at the same time or before
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_unknown_generation)
+--- response_body
+redis main up, zones synced (a b): yes
+B has the mint (once the feed has it): 401 SESSION_REVOKED
+iat 5 s before the known generation, at /a/app: 401 SESSION_REVOKED
+iat of the known generation, at /a/app: 401 SESSION_REVOKED
+iat 1 s after the known generation, at /a/app: 200
+iat 5 s before the known generation, at /b/app: 401 SESSION_REVOKED
+iat of the known generation, at /b/app: 401 SESSION_REVOKED
+iat 1 s after the known generation, at /b/app: 200
+a refresh on /b: 200
+the token 1 s after the first generation, at /b/app: 401 SESSION_REVOKED
+the token 1 s after the first generation, at /a/app (once the feed has the refresh): 401 SESSION_REVOKED
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a node's copy out of date (the version raised on Redis): the refresh is decided again on Redis's record, two scripts
 --- request
 GET /status
 --- response_body_filters eval
@@ -813,7 +893,7 @@ embed_session refresh: session
 
 
 
-=== TEST 6: a one-time ticket across nodes: generated on A, exchanged on B (200), exchanged again on A: 409 EXCHANGE_USED
+=== TEST 7: a one-time ticket across nodes: generated on A, exchanged on B (200), exchanged again on A: 409 EXCHANGE_USED
 --- request
 GET /status
 --- response_body_filters eval
@@ -836,7 +916,7 @@ exchange again on /b: 409 EXCHANGE_USED
 
 
 
-=== TEST 7: one renew token presented 20 times at once, 10 on each node: with grace=10s all 200 with one successor; with grace=0 one 200, the others refused and the session revoked on both
+=== TEST 8: one renew token presented 20 times at once, 10 on each node: with grace=10s all 200 with one successor; with grace=0 one 200, the others refused and the session revoked on both
 --- request
 GET /status
 --- response_body_filters eval
@@ -856,7 +936,7 @@ was presented again: the session is revoked
 
 
 
-=== TEST 8: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too (the store never read: the copy is not trusted); another zone's server unharmed
+=== TEST 9: Redis unreachable: mint, refresh, revoke, generate, exchange answer 503 STORE_UNAVAILABLE with Retry-After: 1; verification too (the store never read: the copy is not trusted); another zone's server unharmed
 --- http_config eval
 ::http_conf(qw(a down))
 --- config eval
@@ -884,7 +964,7 @@ qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
 
 
 
-=== TEST 9: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
+=== TEST 10: Redis paused (SIGSTOP) during a refresh: 503 STORE_UNAVAILABLE after timeout=, nothing changed; after SIGCONT the same renew token refreshes, once
 --- http_config eval
 ::http_conf(qw(p))
 --- config eval
@@ -910,7 +990,7 @@ qr/no reply within 300ms, embed_session_redis "slow"/
 
 
 
-=== TEST 10: stale=: a zone that had read its store loses Redis (SIGSTOP): its tokens get 503 STORE_UNAVAILABLE once the feed is older than stale=1s, and pass again once Redis is back
+=== TEST 11: stale=: a zone that had read its store loses Redis (SIGSTOP): its tokens get 503 STORE_UNAVAILABLE once the feed is older than stale=1s, and pass again once Redis is back
 --- http_config eval
 ::http_conf(qw(q))
 --- config eval
@@ -931,7 +1011,7 @@ qr/\[error\].*embed_session: store "q": its copy of backend "slow" is older than
 
 
 
-=== TEST 11: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
+=== TEST 12: a damaged record on Redis: that session's refresh is 503 STORE_UNAVAILABLE on both nodes, the zone named in the log; other sessions keep working
 --- request
 GET /status
 --- response_body_filters eval
@@ -954,7 +1034,7 @@ a new session on /b: 201
 
 
 
-=== TEST 12: nginx -t: backend= names no embed_session_redis
+=== TEST 13: nginx -t: backend= names no embed_session_redis
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=nowhere;
@@ -970,7 +1050,7 @@ qr/\[emerg\] .*embed_session_store_zone "a": "backend=nowhere" names no embed_se
 
 
 
-=== TEST 13: nginx -t: stale= not a time
+=== TEST 14: nginx -t: stale= not a time
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=main stale=soon;
@@ -986,7 +1066,7 @@ invalid "stale=soon": from 100ms to 1h
 
 
 
-=== TEST 14: nginx -t: stale= out of range (100ms to 1h)
+=== TEST 15: nginx -t: stale= out of range (100ms to 1h)
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=main stale=50ms;
@@ -1002,7 +1082,7 @@ invalid "stale=50ms": from 100ms to 1h
 
 
 
-=== TEST 15: nginx -t: backend_key= without backend=
+=== TEST 16: nginx -t: backend_key= without backend=
 --- http_config
     embed_session_store_zone  zone=a:1m backend_key=shared;
 --- config
@@ -1017,7 +1097,7 @@ GET /t
 
 
 
-=== TEST 16: nginx -t: backend_key= with a character the key's hash tag cannot hold
+=== TEST 17: nginx -t: backend_key= with a character the key's hash tag cannot hold
 --- http_config
     embed_session_redis       main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_store_zone  zone=a:1m backend=main backend_key=sh}ared;
@@ -1033,7 +1113,7 @@ invalid "backend_key=sh}ared": 1 to 64 letters, digits, "_", "-" or "."
 
 
 
-=== TEST 17: backend= may name an embed_session_redis declared after the zone
+=== TEST 18: backend= may name an embed_session_redis declared after the zone
 --- http_config
     embed_session_store_zone  zone=a:1m backend=later;
     embed_session_redis       later server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
