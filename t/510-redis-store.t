@@ -867,6 +867,8 @@ iat 1 s after the known generation, at /b/app: 200
 a refresh on /b: 200
 the token 1 s after the first generation, at /b/app: 401 SESSION_REVOKED
 the token 1 s after the first generation, at /a/app (once the feed has the refresh): 401 SESSION_REVOKED
+--- error_log
+session replaced by a refresh
 --- no_error_log
 [error]
 
@@ -958,7 +960,9 @@ body, nested: {"error":{"code":"STORE_UNAVAILABLE","message":"Session storage ca
 verify body, nested: {"error":{"code":"STORE_UNAVAILABLE","message":"Session storage cannot be reached, retry later"}}
 meanwhile, mint on /a (another server): 201
 --- error_log eval
-qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
+[qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/,
+ qr/\[error\].*embed_session store "down": backend "gone" is not connected/,
+ qr/\[error\].*embed_session: store "down": its copy of backend "gone" is older than stale=/]
 --- no_error_log
 [alert]
 
@@ -984,7 +988,8 @@ the same renew token after SIGCONT: 200
 successor at /p/app: 200
 the same renew token once more (grace=0): 401 RENEW_TOKEN_REUSED
 --- error_log eval
-qr/no reply within 300ms, embed_session_redis "slow"/
+[qr/no reply within 300ms, embed_session_redis "slow"/,
+ qr/\[error\].*embed_session store "p": backend "slow" did not answer in time/]
 --- no_error_log
 [alert]
 
