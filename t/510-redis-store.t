@@ -15,12 +15,12 @@
 #                        family on both); the grace repeat on both nodes
 #                        gives one successor, byte for byte; a revocation
 #                        on A reaches B through the feed (one script per
-#                        change when the copy is current, two when it is
-#                        out of date); a one-time
+#                        change when the copy is current); a generation a
+#                        node does not know: accepted when issued after the
+#                        known one, else refused; a copy out of date: the
+#                        change decided again (two scripts); a one-time
 #                        ticket exchanged once; one renew token presented
-#                        20 times at once on both nodes: one successor;
-#                        a generation a node does not know: accepted when
-#                        issued after the known one, else refused
+#                        20 times at once on both nodes: one successor
 #   Redis unreachable    nobody listening: mint, refresh, revoke, exchange
 #                        503 STORE_UNAVAILABLE with Retry-After: 1, and
 #                        verification too (the store never read); a server
@@ -46,7 +46,7 @@ use lib "$FindBin::Bin/lib";
 use EmbedSessionTest;
 use EmbedSessionMint;
 use EmbedSessionLifecycle;
-use EmbedSessionRedis qw(redis_start free_port wait_metric sample redis_cmd);
+use EmbedSessionRedis qw(redis_start free_port redis_cmd);
 
 use IO::Socket::INET ();
 use Time::HiRes ();
@@ -68,7 +68,7 @@ $ENV{TEST_NGINX_REDIS_PORT} = $redis->{port};
 # nobody listens there
 $ENV{TEST_NGINX_REDIS_ABSENT} = free_port();
 
-# one to pause (SIGSTOP) during a refresh
+# one to pause (SIGSTOP)
 my $paused = redis_start();
 $ENV{TEST_NGINX_REDIS_PAUSED_PORT} = $paused->{port};
 
@@ -79,7 +79,8 @@ my $FEED_WAIT = 2;
 
 # the http level: the lifecycle's API keys, the Redis servers and the
 # zones named (a and b on "main", sharing backend_key=shared; "down" on a
-# server nobody listens on; "p" on the one that gets paused)
+# server nobody listens on; "p" and "q", with stale=1s, on the one that
+# gets paused)
 
 my %ZONE = (
     a    => 'zone=a:1m backend=main backend_key=shared',
@@ -97,14 +98,16 @@ my %REDIS = (
 
 sub http_conf {
     my @zones = @_;
-    my %servers = map { $ZONE{$_} =~ /backend=(\w+)/ ? ($1 => 1) : () } @zones;
+    my %servers = map { $ZONE{$_} =~ /backend=(\w+)/ ? ($1 => 1) : () }
+                      @zones;
 
     return "    embed_session_api_keys  zone=lc_keys:1m\n"
         . "                            file=$ENV{TEST_NGINX_HTML_DIR}/"
         . "lifecycle.keys;\n"
         . join('', map { "    embed_session_redis  $_ $REDIS{$_};\n" }
                    sort keys %servers)
-        . join('', map { "    embed_session_store_zone  $ZONE{$_};\n" } @zones);
+        . join('', map { "    embed_session_store_zone  $ZONE{$_};\n" }
+                   @zones);
 }
 
 # the locations of one node: /Z/mint, /Z/generate (a one-time ticket),
