@@ -55,6 +55,14 @@ typedef struct {
 
 typedef struct ngx_http_es_api_sh_s  ngx_http_es_api_sh_t;
 
+struct ngx_http_es_api_sh_s {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    ngx_queue_t                 queue;      /* every record */
+    ngx_uint_t                  records;
+    ngx_uint_t                  retired;    /* a zone of another size */
+};
+
 
 /*
  * A record: one slab allocation with all its strings.  Two nodes in the
@@ -185,6 +193,7 @@ ngx_int_t ngx_http_es_api_change(ngx_http_request_t *r,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
 ngx_http_es_api_deny_t *ngx_http_es_api_deny_match(ngx_array_t *denies,
     ngx_str_t *scope, ngx_str_t *flags, ngx_str_t *grants);
+ngx_http_es_api_zone_t *ngx_http_es_api_zone_of(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_http_es_api_next_item(u_char **pos, u_char *last,
     ngx_str_t *item);
 ngx_http_es_api_zone_t *ngx_http_es_api_zone_get(ngx_conf_t *cf,
