@@ -60,13 +60,17 @@ static void ngx_http_es_api_relink(ngx_http_es_api_sh_t *sh,
 
 /* configuration ********************************************************/
 
-/* embed_session_api_keys zone=NAME:SIZE file=PATH [end_sessions=F,...]; */
+/*
+ * embed_session_api_keys zone=NAME:SIZE file=PATH [end_sessions=F,...]
+ *     [backend=NAME nodes=N [backend_key=KEY]];
+ */
 
 char *
 ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ssize_t                   size;
-    ngx_str_t                *value, name, file, ends;
+    ngx_int_t                 nodes;
+    ngx_str_t                *value, name, file, ends, backend, backend_key;
     ngx_uint_t                i;
     ngx_shm_zone_t           *shm_zone;
     ngx_http_es_api_zone_t   *zone;
@@ -75,9 +79,12 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     size = 0;
+    nodes = 0;
     ngx_str_null(&name);
     ngx_str_null(&file);
     ngx_str_null(&ends);
+    ngx_str_null(&backend);
+    ngx_str_null(&backend_key);
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -94,6 +101,33 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_strncmp(value[i].data, "file=", 5) == 0 && value[i].len > 5) {
             file.data = value[i].data + 5;
             file.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backend=", 8) == 0
+            && value[i].len > 8)
+        {
+            backend.data = value[i].data + 8;
+            backend.len = value[i].len - 8;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backend_key=", 12) == 0) {
+            backend_key.data = value[i].data + 12;
+            backend_key.len = value[i].len - 12;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "nodes=", 6) == 0) {
+            nodes = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (nodes == NGX_ERROR || nodes < 1 || nodes > 1000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": a number of nodes, 1 to "
+                                   "1000", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -137,6 +171,29 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     zone->declared = 1;
     zone->cycle = cf->cycle;
     zone->end_flags = ends;
+
+    /* backend=: found by its name once the http block is read */
+
+    if ((backend_key.len || nodes) && backend.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"backend_key=\" and \"nodes=\" need "
+                           "\"backend=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (backend.len && nodes == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"backend=\" needs \"nodes=N\": the nodes that "
+                           "share the rates, each of which counts 1/N of a "
+                           "rate when Redis cannot be reached");
+        return NGX_CONF_ERROR;
+    }
+
+    zone->backend_name = backend;
+    zone->backend_key = backend_key.len ? backend_key : name;
+    zone->nodes = nodes;
+    zone->conf_file = cf->conf_file->file.name.data;
+    zone->conf_line = cf->conf_file->line;
 
     /* relative to the configuration prefix, as ssl_certificate */
 
@@ -949,6 +1006,7 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
     time_t                  window;
     ngx_int_t               code;
     ngx_str_t               scope, flags, grants;
+    ngx_uint_t              limit;
     ngx_slab_pool_t        *shpool;
     ngx_http_es_api_rec_t  *rec;
 
@@ -998,7 +1056,22 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
      * cached time lags behind counts into the newer window
      */
 
-    if (rec->rate) {
+    if (rec->rate && q->rate_mode == NGX_HTTP_ES_API_RATE_OWED) {
+
+        /* counted on the backend (apikey_redis.c): the rate is all here */
+
+        q->rate_limit = rec->rate;
+        q->rate_remaining = rec->rate;
+        q->rate_period = rec->period;
+        q->rate_reset = q->now - q->now % rec->period + rec->period;
+
+    } else if (rec->rate) {
+
+        /* the backend cannot be reached: this node's share, never more */
+
+        limit = (q->rate_mode == NGX_HTTP_ES_API_RATE_SHARE)
+                ? (rec->rate + zone->nodes - 1) / zone->nodes : rec->rate;
+
         window = q->now - q->now % rec->period;
 
         if (window > rec->window) {
@@ -1007,7 +1080,7 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
         }
 
         if (code == NGX_HTTP_ES_PASSED) {
-            if (rec->count >= rec->rate) {
+            if (rec->count >= limit) {
                 code = NGX_HTTP_ES_RATE_LIMITED;
 
             } else {
@@ -1015,9 +1088,10 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
             }
         }
 
-        q->rate_limit = rec->rate;
-        q->rate_remaining = rec->rate - rec->count;
+        q->rate_limit = limit;
+        q->rate_remaining = limit - ngx_min(rec->count, limit);
         q->rate_reset = rec->window + rec->period;
+        q->rate_period = rec->period;
 
     } else {
         q->rate_limit = 0;
