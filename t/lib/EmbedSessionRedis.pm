@@ -10,7 +10,8 @@ package EmbedSessionRedis;
 #   my $redis = redis_start();      # skip_all when redis-server is absent
 #   my $port = fake_start('silent');
 #
-# redis_start() runs redis-server on a free port of 127.0.0.1 and on a unix
+# redis_start() runs redis-server (or $ENV{ES_REDIS_SERVER}, valkey-server)
+# on a free port of 127.0.0.1 and on a unix
 # socket, in a directory of its own (no snapshot, no append-only file),
 # with the user "es" whose password is $REDIS_PASSWORD besides the
 # password-less default user (with requirepass => 1: the default user's
@@ -97,15 +98,20 @@ sub spawn {
     return $pid;
 }
 
+# the server's program: redis-server, or ES_REDIS_SERVER (valkey-server:
+# tools/test's valkey stage runs the t/5NN files on it)
+
+our $ENGINE = $ENV{ES_REDIS_SERVER} || 'redis-server';
+
 sub redis_start {
     my (%o) = @_;
-    my $bin = (grep { -x "$_/redis-server" } split /:/,
+    my $bin = (grep { -x "$_/$ENGINE" } split /:/,
                "$ENV{PATH}:/usr/bin:/usr/sbin")[0];
 
     if (!defined $bin) {
-        Test::More::plan(skip_all => 'redis-server is not installed '
-                         . '(tools/setup installs it: apt-get install '
-                         . 'redis-server)');
+        Test::More::plan(skip_all => "$ENGINE is not installed "
+                         . '(tools/setup installs it: redis-server from '
+                         . 'bookworm, valkey-server from bookworm-backports)');
     }
 
     my $dir = tempdir('es-redis-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -132,8 +138,8 @@ sub redis_start {
                 : ('--user', 'es', 'on', ">$REDIS_PASSWORD", '~*', '&*',
                    '+@all'));
 
-    my $pid = spawn(sub { exec "$bin/redis-server", @args });
-    wait_port($port, 'redis-server');
+    my $pid = spawn(sub { exec "$bin/$ENGINE", @args });
+    wait_port($port, $ENGINE);
 
     return { port => $port, dir => $dir, socket => $socket, pid => $pid };
 }
