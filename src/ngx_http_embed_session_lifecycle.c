@@ -7,6 +7,8 @@
  * id, by the key that minted it or an admin key) and the exchange of a
  * one-time ticket for its token.  Each decision is one step under the
  * store's mutex; everything around it (JSON, signatures) happens outside.
+ * With a store on Redis (backend=), the decision is Redis's first, and
+ * the request waits for it (ngx_http_es_life_ask()).
  */
 
 
@@ -23,6 +25,19 @@
 
 #define NGX_HTTP_ES_LIFE_BODY_MAX     (16 * 1024)
 #define NGX_HTTP_ES_LIFE_GRACE        10
+
+
+/* a request waiting for Redis: its question, and what the answer needs */
+
+typedef struct {
+    ngx_http_es_store_ask_t     ask;
+    ngx_http_request_t         *request;
+    ngx_str_t                   value;      /* the token, or the id */
+    ngx_http_es_rotate_t        rot;
+    ngx_http_es_candidate_t     cand;
+    ngx_http_es_store_rec_t     rec;
+    ngx_uint_t                  admin;
+} ngx_http_es_life_wait_t;
 
 
 static void ngx_http_es_life_body(ngx_http_request_t *r);
@@ -47,6 +62,18 @@ static ngx_int_t ngx_http_es_exchange_claims(ngx_http_request_t *r,
     u_char *stored, ngx_str_t *payload);
 static ngx_int_t ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id,
     ngx_str_t *sid, ngx_str_t *jti);
+static ngx_int_t ngx_http_es_life_ask(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_http_es_life_wait_t *w);
+static void ngx_http_es_life_done(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_es_refreshed(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *data, ngx_http_es_rotate_t *rot,
+    ngx_http_es_rotate_rc_t rrc, ngx_http_es_candidate_t *cand);
+static ngx_int_t ngx_http_es_revoked(ngx_http_request_t *r,
+    ngx_str_t *id, u_char *sid, ngx_int_t rc, ngx_uint_t admin);
+static ngx_int_t ngx_http_es_exchanged(ngx_http_request_t *r,
+    ngx_http_es_loc_conf_t *elcf, ngx_str_t *id, u_char *tid,
+    ngx_http_es_exchange_rc_t xrc, ngx_http_es_store_rec_t *rec,
+    u_char *buf);
 
 
 static ngx_str_t  ngx_http_es_renew_type = ngx_string(NGX_HTTP_ES_RENEW_TYPE);
@@ -515,13 +542,13 @@ static ngx_int_t
 ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *data)
 {
-    ngx_int_t                 rc;
     ngx_str_t                *type;
     ngx_http_es_ctx_t        *ctx;
     ngx_http_es_code_t        code;
     ngx_http_es_rotate_t      rot;
     ngx_http_es_rotate_rc_t   rrc;
     ngx_http_es_candidate_t   cand;
+    ngx_http_es_life_wait_t  *w;
 
     ctx = ngx_http_es_get_ctx(r, 0);
 
@@ -579,28 +606,60 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     rot.next[6] = (rot.next[6] & 0x0f) | 0x40;
     rot.next[8] = (rot.next[8] & 0x3f) | 0x80;
 
+    if (elcf->store->backend) {
+        w = ngx_pcalloc(r->pool, sizeof(ngx_http_es_life_wait_t));
+        if (w == NULL) {
+            return NGX_ERROR;
+        }
+
+        w->value = *data;
+        w->rot = rot;
+        w->cand = cand;
+        w->ask.op = NGX_HTTP_ES_STORE_ROTATE;
+        w->ask.rot = &w->rot;
+
+        return ngx_http_es_life_ask(r, elcf, w);
+    }
+
     rrc = ngx_http_es_store_rotate(elcf->store, &rot);
 
-    if (ngx_http_es_life_ids(r, rot.sid, &ctx->minted_sid, NULL) != NGX_OK) {
+    return ngx_http_es_refreshed(r, elcf, data, &rot, rrc, &cand);
+}
+
+
+/* what the store answered a refresh */
+
+static ngx_int_t
+ngx_http_es_refreshed(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *data, ngx_http_es_rotate_t *rot, ngx_http_es_rotate_rc_t rrc,
+    ngx_http_es_candidate_t *cand)
+{
+    ngx_int_t            rc;
+    ngx_http_es_ctx_t   *ctx;
+    ngx_http_es_code_t   code;
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    if (ngx_http_es_life_ids(r, rot->sid, &ctx->minted_sid, NULL) != NGX_OK) {
         ngx_http_es_ctx_refuse(ctx, NGX_HTTP_ES_MINT_FAILED);
         return NGX_ERROR;
     }
 
-    code = ngx_http_es_refresh_verdict(r, rrc, &rot, &cand);
+    code = ngx_http_es_refresh_verdict(r, rrc, rot, cand);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "embed_session: refresh: store: sid %V %s",
                    &ctx->minted_sid,
-                   code != NGX_HTTP_ES_PASSED ? cand.reason
+                   code != NGX_HTTP_ES_PASSED ? cand->reason
                    : rrc == NGX_HTTP_ES_REPEATED ? "renewed within grace"
                    : "renewed");
 
     if (code != NGX_HTTP_ES_PASSED) {
-        (void) ngx_http_es_publish(r, ctx, code, &cand);
+        (void) ngx_http_es_publish(r, ctx, code, cand);
         return ngx_http_es_error(r, code);
     }
 
-    rc = ngx_http_es_refresh_mint(r, elcf, data, &rot);
+    rc = ngx_http_es_refresh_mint(r, elcf, data, rot);
 
     if (rc != NGX_OK) {
         if (rc == NGX_ERROR) {
@@ -611,7 +670,7 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return rc;
     }
 
-    if (ngx_http_es_publish(r, ctx, NGX_HTTP_ES_PASSED, &cand) != NGX_OK) {
+    if (ngx_http_es_publish(r, ctx, NGX_HTTP_ES_PASSED, cand) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -623,7 +682,7 @@ ngx_http_es_refresh(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                   rrc == NGX_HTTP_ES_REPEATED ? " again, within the grace "
                                                 "window" : "");
 
-    return ngx_http_es_mint_answer(r, &elcf->mint, rot.exp - rot.now);
+    return ngx_http_es_mint_answer(r, &elcf->mint, rot->exp - rot->now);
 }
 
 
@@ -782,16 +841,15 @@ static ngx_int_t
 ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_str_t *id)
 {
-    u_char                  sid[NGX_HTTP_ES_ID_LEN];
-    u_char                  owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_int_t               rc;
-    ngx_str_t               text;
-    ngx_uint_t              admin;
-    ngx_http_es_json_t     *json;
-    ngx_array_t             details;
-    ngx_http_es_detail_t   *d;
-    ngx_http_es_ctx_t      *ctx;
-    ngx_http_es_api_key_t  *key;
+    u_char                    sid[NGX_HTTP_ES_ID_LEN];
+    u_char                    owner[NGX_HTTP_ES_OWNER_LEN];
+    ngx_int_t                 rc;
+    ngx_uint_t                admin;
+    ngx_array_t               details;
+    ngx_http_es_detail_t     *d;
+    ngx_http_es_ctx_t        *ctx;
+    ngx_http_es_api_key_t    *key;
+    ngx_http_es_life_wait_t  *w;
 
     ctx = ngx_http_es_get_ctx(r, 0);
     key = ctx->api_key;
@@ -827,7 +885,39 @@ ngx_http_es_revoke(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     ngx_http_es_owner(owner, &key->owner);
 
+    if (elcf->store->backend) {
+        w = ngx_pcalloc(r->pool, sizeof(ngx_http_es_life_wait_t));
+        if (w == NULL) {
+            return NGX_ERROR;
+        }
+
+        w->value = *id;
+        w->admin = admin;
+        w->ask.op = NGX_HTTP_ES_STORE_REVOKE;
+        w->ask.has_owner = !admin;
+        ngx_memcpy(w->ask.id, sid, NGX_HTTP_ES_ID_LEN);
+        ngx_memcpy(w->ask.owner, owner, NGX_HTTP_ES_OWNER_LEN);
+
+        return ngx_http_es_life_ask(r, elcf, w);
+    }
+
     rc = ngx_http_es_store_revoke(elcf->store, sid, admin ? NULL : owner);
+
+    return ngx_http_es_revoked(r, id, sid, rc, admin);
+}
+
+
+/* what the store answered a revoke */
+
+static ngx_int_t
+ngx_http_es_revoked(ngx_http_request_t *r, ngx_str_t *id, u_char *sid,
+    ngx_int_t rc, ngx_uint_t admin)
+{
+    ngx_str_t               text;
+    ngx_http_es_json_t     *json;
+    ngx_http_es_api_key_t  *key;
+
+    key = ngx_http_es_get_ctx(r, 0)->api_key;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "embed_session: revoke: store: sid %V %s%s", id,
@@ -880,12 +970,11 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 {
     u_char                     *buf, tid[NGX_HTTP_ES_ID_LEN];
     u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_int_t                   rc;
-    ngx_str_t                   payload;
     ngx_http_es_ctx_t          *ctx;
     ngx_http_es_api_key_t      *key;
     ngx_http_es_main_conf_t    *emcf;
     ngx_http_es_store_rec_t     rec;
+    ngx_http_es_life_wait_t    *w;
     ngx_http_es_exchange_rc_t   xrc;
 
     ctx = ngx_http_es_get_ctx(r, 0);
@@ -914,8 +1003,48 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         ngx_http_es_owner(owner, &key->owner);
     }
 
+    if (elcf->store->backend) {
+        w = ngx_pcalloc(r->pool, sizeof(ngx_http_es_life_wait_t));
+        if (w == NULL) {
+            return NGX_ERROR;
+        }
+
+        w->value = *id;
+        w->ask.op = NGX_HTTP_ES_STORE_EXCHANGE;
+        w->ask.has_owner = (key != NULL);
+        w->ask.now = ngx_time();
+        w->ask.rec = &w->rec;
+        w->ask.payload = buf;
+        ngx_memcpy(w->ask.id, tid, NGX_HTTP_ES_ID_LEN);
+
+        if (key) {
+            ngx_memcpy(w->ask.owner, owner, NGX_HTTP_ES_OWNER_LEN);
+        }
+
+        return ngx_http_es_life_ask(r, elcf, w);
+    }
+
     xrc = ngx_http_es_store_exchange(elcf->store, tid, key ? owner : NULL,
                                      ngx_time(), emcf->leeway, buf, &rec);
+
+    return ngx_http_es_exchanged(r, elcf, id, tid, xrc, &rec, buf);
+}
+
+
+/* what the store answered an exchange */
+
+static ngx_int_t
+ngx_http_es_exchanged(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_str_t *id, u_char *tid, ngx_http_es_exchange_rc_t xrc,
+    ngx_http_es_store_rec_t *rec, u_char *buf)
+{
+    ngx_int_t               rc;
+    ngx_str_t               payload;
+    ngx_http_es_ctx_t      *ctx;
+    ngx_http_es_api_key_t  *key;
+
+    ctx = ngx_http_es_get_ctx(r, 0);
+    key = elcf->api.zone ? ctx->api_key : NULL;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "embed_session: exchange: store: ticket %V %s", id,
@@ -947,7 +1076,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         break;
     }
 
-    if (ngx_http_es_exchange_claims(r, elcf, &rec, buf, &payload)
+    if (ngx_http_es_exchange_claims(r, elcf, rec, buf, &payload)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -962,7 +1091,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
         return NGX_ERROR;
     }
 
-    ctx->minted_exp = rec.exp;
+    ctx->minted_exp = rec->exp;
 
     rc = ngx_http_es_mint_signed(r, &elcf->mint, 0, payload.data, payload.len,
                                  &ctx->minted);
@@ -975,7 +1104,7 @@ ngx_http_es_exchange(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "embed_session exchange: session %V exchanged", id);
 
-    return ngx_http_es_mint_answer(r, &elcf->mint, rec.ttl);
+    return ngx_http_es_mint_answer(r, &elcf->mint, rec->ttl);
 }
 
 
@@ -1048,4 +1177,73 @@ ngx_http_es_life_ids(ngx_http_request_t *r, u_char *id, ngx_str_t *a,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * With backend=: the question goes to Redis, and the request waits for
+ * the answer (ngx_http_es_life_done()); Redis that cannot be reached now
+ * is a 503 now
+ */
+
+static ngx_int_t
+ngx_http_es_life_ask(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
+    ngx_http_es_life_wait_t *w)
+{
+    ngx_int_t  rc;
+
+    w->request = r;
+    w->ask.done = ngx_http_es_life_done;
+    w->ask.data = w;
+
+    rc = ngx_http_es_store_ask(elcf->store, &w->ask, r->pool,
+                               r->connection->log);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
+    }
+
+    /* NGX_OK: the request is Redis's to finish, maybe done already */
+
+    return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
+}
+
+
+static void
+ngx_http_es_life_done(void *data, ngx_int_t rc)
+{
+    ngx_http_es_life_wait_t *w = data;
+
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    r = w->request;
+    c = r->connection;
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+
+    if (rc != NGX_OK) {
+        rc = ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
+
+    } else {
+        switch (elcf->life->mode) {
+
+        case NGX_HTTP_ES_REVOKE:
+            rc = ngx_http_es_revoked(r, &w->value, w->ask.id, w->ask.rc,
+                                     w->admin);
+            break;
+
+        case NGX_HTTP_ES_EXCHANGE:
+            rc = ngx_http_es_exchanged(r, elcf, &w->value, w->ask.id,
+                                       w->ask.rc, &w->rec, w->ask.payload);
+            break;
+
+        default:
+            rc = ngx_http_es_refreshed(r, elcf, &w->value, &w->rot,
+                                       w->ask.rc, &w->cand);
+        }
+    }
+
+    ngx_http_es_finalize(r, rc);
+    ngx_http_run_posted_requests(c);
 }

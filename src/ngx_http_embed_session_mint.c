@@ -24,7 +24,24 @@
     (sizeof("\"iat\":,\"exp\":,") - 1 + 2 * (sizeof("253402300799") - 1))
 
 
+/* a mint waiting for Redis (backend=): the record, and what follows */
+
+typedef struct {
+    ngx_http_es_store_ask_t     ask;
+    ngx_http_es_mint_t         *m;
+    ngx_http_es_store_rec_t     rec;
+    ngx_http_es_json_t         *claims;
+    time_t                      now;
+    time_t                      ttl;
+} ngx_http_es_mint_wait_t;
+
+
 static void ngx_http_es_mint_body(ngx_http_request_t *r);
+static void ngx_http_es_mint_finish(ngx_http_request_t *r, ngx_int_t rc);
+static void ngx_http_es_mint_stored(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_es_mint_added(ngx_http_es_mint_t *m, ngx_int_t rc);
+static ngx_int_t ngx_http_es_mint_tokens(ngx_http_es_mint_t *m,
+    ngx_http_es_json_t *claims, time_t now, time_t ttl);
 static ngx_int_t ngx_http_es_mint_request(ngx_http_request_t *r,
     ngx_http_es_mint_t *m);
 static void ngx_http_es_mint_cleanup(void *data);
@@ -95,7 +112,6 @@ ngx_http_es_mint_handler(ngx_http_request_t *r)
 static void
 ngx_http_es_mint_body(ngx_http_request_t *r)
 {
-    ngx_int_t                rc;
     ngx_http_es_mint_t      *m;
     ngx_pool_cleanup_t      *cln;
     ngx_http_es_ctx_t       *ctx;
@@ -119,8 +135,13 @@ ngx_http_es_mint_body(ngx_http_request_t *r)
     m->mcf = &elcf->mint;
     m->key = ctx->api_key;
 
-    rc = ngx_http_es_mint_request(r, m);
+    ngx_http_es_mint_finish(r, ngx_http_es_mint_request(r, m));
+}
 
+
+static void
+ngx_http_es_mint_finish(ngx_http_request_t *r, ngx_int_t rc)
+{
     if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "embed_session mint: minting failed (out of memory, "
@@ -243,6 +264,39 @@ ngx_http_es_mint_request(ngx_http_request_t *r, ngx_http_es_mint_t *m)
 }
 
 
+/* backend=: the record is on Redis, or the mint goes no further */
+
+static void
+ngx_http_es_mint_stored(void *data, ngx_int_t rc)
+{
+    ngx_http_es_mint_wait_t *w = data;
+
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = w->m->request;
+    c = r->connection;
+
+    if (rc != NGX_OK) {
+        rc = ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
+
+    } else {
+        rc = ngx_http_es_mint_added(w->m, w->ask.rc);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_es_mint_tokens(w->m, w->claims, w->now, w->ttl);
+        }
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_es_mint_respond(w->m);
+        }
+    }
+
+    ngx_http_es_mint_finish(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
 /*
  * embed_session_mint_claim values, with the body: a constant one was
  * checked by nginx -t; one read from the request ($http_..., $arg_...)
@@ -359,7 +413,7 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
     u_char                    rnd[NGX_HTTP_ES_ID_LEN];
     time_t                    now, ttl;
     ngx_int_t                 rc;
-    ngx_str_t                 value, *o;
+    ngx_str_t                *o;
     ngx_http_es_ctx_t        *ctx;
     ngx_http_es_json_t       *claims;
     ngx_http_request_t       *r;
@@ -408,7 +462,31 @@ ngx_http_es_mint_sign(ngx_http_es_mint_t *m)
         if (rc != NGX_OK) {
             return rc;
         }
+    }
 
+    return ngx_http_es_mint_tokens(m, claims, now, ttl);
+}
+
+
+/* the tokens, once the session is in the store if there is one */
+
+static ngx_int_t
+ngx_http_es_mint_tokens(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
+    time_t now, time_t ttl)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 value, *o;
+    ngx_http_es_ctx_t        *ctx;
+    ngx_http_request_t       *r;
+    ngx_http_es_loc_conf_t   *elcf;
+    ngx_http_es_mint_conf_t  *mcf;
+
+    r = m->request;
+    mcf = m->mcf;
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
+    ctx = ngx_http_es_get_ctx(r, 0);
+
+    if (elcf->store) {
         if (mcf->ticket) {
             m->ttl = ttl;
             ngx_http_es_count(mints);
@@ -712,6 +790,7 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
     ngx_http_es_loc_conf_t   *elcf;
     ngx_http_es_main_conf_t  *emcf;
     ngx_http_es_mint_conf_t  *mcf;
+    ngx_http_es_mint_wait_t  *w;
     ngx_http_es_store_rec_t   rec;
 
     r = m->request;
@@ -770,8 +849,61 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
         rec.exp = now + ttl;
     }
 
+    if (elcf->store->backend) {
+
+        /* the quota counts what this node knows of: the feed brings all */
+
+        rc = ngx_http_es_store_room(elcf->store, rec.owner);
+
+        if (rc != NGX_OK) {
+            return ngx_http_es_mint_added(m, rc);
+        }
+
+        w = ngx_pcalloc(r->pool, sizeof(ngx_http_es_mint_wait_t));
+        if (w == NULL) {
+            return NGX_ERROR;
+        }
+
+        w->m = m;
+        w->rec = rec;
+        w->claims = claims;
+        w->now = now;
+        w->ttl = ttl;
+        w->ask.op = NGX_HTTP_ES_STORE_ADD;
+        w->ask.rec = &w->rec;
+        w->ask.payload = payload.data;
+        w->ask.done = ngx_http_es_mint_stored;
+        w->ask.data = w;
+
+        rc = ngx_http_es_store_ask(elcf->store, &w->ask, r->pool,
+                                   r->connection->log);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
+        }
+
+        /* NGX_OK: the request is Redis's to finish, maybe done already */
+
+        return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
+    }
+
     rc = ngx_http_es_store_add(elcf->store, &rec, payload.data,
                                r->connection->log);
+
+    return ngx_http_es_mint_added(m, rc);
+}
+
+
+/* what the store answered: NGX_OK, or the request is answered */
+
+static ngx_int_t
+ngx_http_es_mint_added(ngx_http_es_mint_t *m, ngx_int_t rc)
+{
+    ngx_http_request_t      *r;
+    ngx_http_es_loc_conf_t  *elcf;
+
+    r = m->request;
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
 
     if (rc == NGX_AGAIN) {
         return ngx_http_es_error(r, NGX_HTTP_ES_STORE_FULL);
@@ -794,7 +926,7 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "embed_session: mint: stored in zone \"%V\"%s",
-                   &elcf->store->name, mcf->ticket ? ", a ticket" : "");
+                   &elcf->store->name, m->mcf->ticket ? ", a ticket" : "");
 
     return NGX_OK;
 }

@@ -570,7 +570,9 @@ ngx_http_es_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(emcf->cache, 1024);
 
-    return NGX_CONF_OK;
+    /* backend= of the store zones: the servers, declared before or after */
+
+    return ngx_http_es_store_backends(cf, emcf->stores);
 }
 
 
@@ -918,6 +920,12 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
 
     ngx_http_es_metrics = (emcf && emcf->metrics) ? emcf->metrics->data
                                                   : NULL;
+
+    /* the stores' feeds, started by their connections, in worker 0 */
+
+    if (ngx_http_es_store_feed_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* this worker's connections to the Redis servers, counted there */
 

@@ -72,6 +72,7 @@ typedef enum {
     NGX_HTTP_ES_FETCH_NOT_ALLOWED,
     NGX_HTTP_ES_PREFLIGHT_REFUSED,
     NGX_HTTP_ES_DENIED,             /* by embed_session_api_key_deny */
+    NGX_HTTP_ES_STORE_UNAVAILABLE,  /* backend= cannot be reached */
     NGX_HTTP_ES_NCODES
 } ngx_http_es_code_t;
 

@@ -222,6 +222,13 @@ ngx_http_es_redis_init_process(ngx_cycle_t *cycle)
     rdp = emcf->redis->elts;
 
     for (i = 0; i < emcf->redis->nelts; i++) {
+        if (rdp[i]->worker != -1
+            && ngx_process == NGX_PROCESS_WORKER
+            && rdp[i]->worker != (ngx_int_t) ngx_worker)
+        {
+            continue;
+        }
+
         conn = ngx_pcalloc(cycle->pool, sizeof(ngx_http_es_redis_conn_t));
         if (conn == NULL) {
             return NGX_ERROR;
@@ -474,6 +481,10 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
     ngx_add_timer(&conn->ping, conn->conf->ping);
 
     ngx_log_error(NGX_LOG_INFO, &conn->log, 0, "connection up");
+
+    if (conn->conf->up) {
+        conn->conf->up(conn->conf->up_data);
+    }
 }
 
 
@@ -1000,6 +1011,13 @@ ngx_http_es_redis_protocol(ngx_http_es_redis_conn_t *conn, const char *what,
 }
 
 
+ngx_uint_t
+ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd)
+{
+    return rd->conn && rd->conn->state == NGX_HTTP_ES_REDIS_UP;
+}
+
+
 ngx_int_t
 ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     ngx_str_t *argv, ngx_uint_t expect, ngx_http_es_redis_handler_pt handler,
@@ -1373,6 +1391,13 @@ ngx_http_es_redis_init_process(ngx_cycle_t *cycle)
 void
 ngx_http_es_redis_exit_process(ngx_cycle_t *cycle)
 {
+}
+
+
+ngx_uint_t
+ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd)
+{
+    return 0;
 }
 
 

@@ -28,7 +28,7 @@
 #define NGX_HTTP_ES_REDIS_TIMEOUT     0x0100    /* no reply within timeout= */
 #define NGX_HTTP_ES_REDIS_DOWN        0x0200    /* the connection was lost */
 
-#define NGX_HTTP_ES_REDIS_ARGS_MAX    32        /* of one command */
+#define NGX_HTTP_ES_REDIS_ARGS_MAX    128       /* of one command */
 #define NGX_HTTP_ES_REDIS_QUEUE_MAX   1024      /* commands waiting */
 
 
@@ -58,7 +58,7 @@ typedef struct ngx_http_es_redis_conn_s  ngx_http_es_redis_conn_t;
 
 /* embed_session_redis NAME ...: a server, as configured */
 
-typedef struct {
+typedef struct ngx_http_es_redis_s {
     ngx_str_t                   name;
     ngx_str_t                   server;     /* as written, for the logs */
     ngx_addr_t                  addr;
@@ -68,11 +68,28 @@ typedef struct {
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
     ngx_msec_t                  ping;       /* an idle connection's PING */
+    ngx_int_t                   worker;     /* -1: in every worker; else
+                                               in this one only */
+    void                      (*up)(void *data);  /* each time it is up */
+    void                       *up_data;
     ngx_http_es_redis_conn_t   *conn;       /* in a worker */
 } ngx_http_es_redis_t;
 
 
 char *ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+/* 1 to NAME_MAX letters, digits, "_", "-" or ".": NGX_OK */
+ngx_int_t ngx_http_es_redis_name_ok(ngx_str_t *name);
+ngx_http_es_redis_t *ngx_http_es_redis_find(ngx_http_es_main_conf_t *emcf,
+    ngx_str_t *name);
+
+/*
+ * A connection of its own to rd's server, named NAME on the status page,
+ * in one worker only, whose commands may wait timeout= plus extra (for a
+ * command that blocks on the server, as XREAD BLOCK)
+ */
+ngx_http_es_redis_t *ngx_http_es_redis_dedicated(ngx_conf_t *cf,
+    ngx_http_es_main_conf_t *emcf, ngx_http_es_redis_t *rd, ngx_str_t *name,
+    ngx_int_t worker, ngx_msec_t extra);
 
 ngx_int_t ngx_http_es_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_es_redis_exit_process(ngx_cycle_t *cycle);
@@ -89,6 +106,9 @@ void ngx_http_es_redis_exit_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     ngx_str_t *argv, ngx_uint_t expect, ngx_http_es_redis_handler_pt handler,
     void *data);
+
+/* whether the worker's connection to the server is up */
+ngx_uint_t ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd);
 
 /* the status zone's counters of a server, found by its name, or NULL */
 ngx_http_es_redis_stats_t *ngx_http_es_redis_stats(

@@ -26,7 +26,6 @@ static char *ngx_http_es_redis_server(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 static char *ngx_http_es_redis_password(ngx_conf_t *cf,
     ngx_http_es_redis_t *rd, ngx_str_t *file);
 static void ngx_http_es_redis_password_wipe(void *data);
-static ngx_int_t ngx_http_es_redis_name_ok(ngx_str_t *name);
 
 
 /*
@@ -63,19 +62,10 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (emcf->redis) {
-        rdp = emcf->redis->elts;
-
-        for (i = 0; i < emcf->redis->nelts; i++) {
-            if (rdp[i]->name.len == value[1].len
-                && ngx_strncmp(rdp[i]->name.data, value[1].data,
-                               value[1].len) == 0)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"%V\" is declared twice", &value[1]);
-                return NGX_CONF_ERROR;
-            }
-        }
+    if (ngx_http_es_redis_find(emcf, &value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is declared twice", &value[1]);
+        return NGX_CONF_ERROR;
     }
 
     rd = ngx_pcalloc(cf->pool, sizeof(ngx_http_es_redis_t));
@@ -88,6 +78,7 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rd->timeout = NGX_CONF_UNSET_MSEC;
     rd->ping = NGX_CONF_UNSET_MSEC;
     rd->db = NGX_CONF_UNSET_UINT;
+    rd->worker = -1;
     ngx_str_null(&file);
 
     for (i = 2; i < cf->args->nelts; i++) {
@@ -133,6 +124,72 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     return NGX_CONF_OK;
 }
 
+
+
+/* a server by its name, or NULL */
+
+ngx_http_es_redis_t *
+ngx_http_es_redis_find(ngx_http_es_main_conf_t *emcf, ngx_str_t *name)
+{
+    ngx_uint_t             i;
+    ngx_http_es_redis_t  **rdp;
+
+    if (emcf->redis == NULL) {
+        return NULL;
+    }
+
+    rdp = emcf->redis->elts;
+
+    for (i = 0; i < emcf->redis->nelts; i++) {
+        if (rdp[i]->name.len == name->len
+            && ngx_strncmp(rdp[i]->name.data, name->data, name->len) == 0)
+        {
+            return rdp[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_http_es_redis_t *
+ngx_http_es_redis_dedicated(ngx_conf_t *cf, ngx_http_es_main_conf_t *emcf,
+    ngx_http_es_redis_t *rd, ngx_str_t *name, ngx_int_t worker,
+    ngx_msec_t extra)
+{
+    ngx_http_es_redis_t  *copy, **rdp;
+
+    if (name->len > NGX_HTTP_ES_REDIS_NAME_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the name \"%V\" takes more than %d bytes",
+                           name, NGX_HTTP_ES_REDIS_NAME_MAX);
+        return NULL;
+    }
+
+    copy = ngx_palloc(cf->pool, sizeof(ngx_http_es_redis_t));
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    *copy = *rd;
+
+    copy->name = *name;
+    copy->worker = worker;
+    copy->timeout = rd->timeout + extra;
+    copy->up = NULL;
+    copy->up_data = NULL;
+    copy->conn = NULL;
+
+    rdp = ngx_http_es_conf_push(cf, &emcf->redis,
+                                sizeof(ngx_http_es_redis_t *));
+    if (rdp == NULL) {
+        return NULL;
+    }
+
+    *rdp = copy;
+
+    return copy;
+}
 
 static char *
 ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
@@ -372,7 +429,7 @@ ngx_http_es_redis_password_wipe(void *data)
 
 /* a name that is safe in a log line and a Prometheus label */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_es_redis_name_ok(ngx_str_t *name)
 {
     u_char  *p, *last;

@@ -164,6 +164,11 @@ static ngx_http_es_error_t  ngx_http_es_errors[] = {
     { ngx_string("DENIED"),
       ngx_string("Denied"),
       NGX_HTTP_FORBIDDEN,
+      ngx_null_string },
+
+    { ngx_string("STORE_UNAVAILABLE"),
+      ngx_string("Session storage cannot be reached, retry later"),
+      NGX_HTTP_SERVICE_UNAVAILABLE,
       ngx_null_string }
 };
 
@@ -278,7 +283,8 @@ ngx_http_es_error_details(ngx_http_request_t *r, ngx_http_es_code_t code,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (code == NGX_HTTP_ES_STORE_FULL
+    if ((code == NGX_HTTP_ES_STORE_FULL
+         || code == NGX_HTTP_ES_STORE_UNAVAILABLE)
         && ngx_http_es_header(r, "Retry-After", "1") == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -4,8 +4,9 @@
  *
  * The session store's insides, shared by its files and by no other: the
  * zone's shared memory (ngx_http_embed_session_store.c), its directive
- * (_store_conf.c), and its state file (_state.c, when it is read and
- * written; _state_format.c, its bytes).  The store's API is
+ * (_store_conf.c), its state file (_state.c, when it is read and
+ * written; _state_format.c, its bytes), and its backend (_store_redis.c:
+ * Redis, and the feed of its changes).  The store's API is
  * ngx_http_embed_session_store.h.
  */
 
@@ -18,6 +19,9 @@
 #include <ngx_core.h>
 
 #include "ngx_http_embed_session_store.h"
+
+
+#define NGX_HTTP_ES_FEED_ID_MAX       48    /* a stream entry's id, text */
 
 
 struct ngx_http_es_store_sh_s {
@@ -43,6 +47,12 @@ struct ngx_http_es_store_sh_s {
     ngx_atomic_t                writes;
     ngx_atomic_t                write_failures;
     time_t                      alerted;
+
+    /* backend=: the feed as worker 0 read it (store_redis.c) */
+    ngx_msec_t                  feed_seen;  /* its last answer, 0: none */
+    ngx_uint_t                  synced;     /* every record was read */
+    size_t                      feed_id_len;
+    u_char                      feed_id[NGX_HTTP_ES_FEED_ID_MAX];
 };
 
 
@@ -51,6 +61,7 @@ typedef struct {
     ngx_queue_t                 queue;
     u_char                     *payload;
     ngx_atomic_uint_t           revoked;    /* sh->changes, when it was */
+    uint32_t                    version;    /* on the backend, last seen */
     ngx_http_es_store_rec_t     rec;
 } ngx_http_es_store_node_t;
 
@@ -96,6 +107,24 @@ void ngx_http_es_store_revoke_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_node_t *n);
 ngx_uint_t ngx_http_es_store_expire_locked(ngx_http_es_store_t *store,
     time_t now);
+
+/* the questions, decided on a copy of a record (NULL: none), for the
+ * backend (store_redis.c) as for the zone */
+ngx_http_es_rotate_rc_t ngx_http_es_store_rotate_rec(
+    ngx_http_es_store_rec_t *rec, ngx_http_es_rotate_t *rot);
+ngx_http_es_exchange_rc_t ngx_http_es_store_exchange_rec(
+    ngx_http_es_store_rec_t *rec, u_char *owner, time_t now, time_t leeway);
+void ngx_http_es_store_revoke_rec(ngx_http_es_store_rec_t *rec,
+    time_t leeway);
+ngx_int_t ngx_http_es_store_owns(ngx_http_es_store_rec_t *rec, u_char *owner);
+
+/* the zone's copy of a record: read (NGX_DECLINED: none), and a record
+ * from the backend merged in */
+ngx_int_t ngx_http_es_store_read(ngx_http_es_store_t *store, u_char *id,
+    ngx_http_es_store_rec_t *rec, u_char *payload, uint32_t *version);
+ngx_int_t ngx_http_es_store_apply(ngx_http_es_store_t *store,
+    ngx_http_es_store_rec_t *rec, u_char *payload, uint32_t version,
+    ngx_log_t *log);
 
 /* the state file (state.c): what a new zone reads */
 ngx_int_t ngx_http_es_store_load(ngx_http_es_store_t *store,

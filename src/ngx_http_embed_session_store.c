@@ -53,6 +53,8 @@ static void ngx_http_es_store_count(ngx_http_es_store_sh_t *sh,
     ngx_http_es_store_rec_t *rec, ngx_int_t n);
 static void ngx_http_es_store_full(ngx_http_es_store_t *store,
     ngx_log_t *log);
+static ngx_int_t ngx_http_es_store_room_locked(ngx_http_es_store_t *store,
+    u_char *owner, time_t now);
 
 
 /*
@@ -394,7 +396,8 @@ ngx_http_es_owner(u_char *owner, ngx_str_t *key_owner)
 /*
  * NGX_OK: passes (or not known here), NGX_DECLINED: revoked, NGX_BUSY:
  * replaced by a refresh, NGX_ABORT: not known here, and issued before the
- * zone lost state (state_loss=revoke)
+ * zone lost state (state_loss=revoke), NGX_AGAIN: the backend's feed is
+ * older than stale=
  */
 
 ngx_int_t
@@ -403,6 +406,18 @@ ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
 {
     ngx_int_t                  rc;
     ngx_http_es_store_node_t  *n;
+
+    /*
+     * With a backend, the zone is a copy that the feed keeps: trusted
+     * while the feed answered within stale=
+     */
+
+    if (store->backend
+        && (!store->sh->synced
+            || ngx_current_msec - store->sh->feed_seen > store->stale))
+    {
+        return NGX_AGAIN;
+    }
 
     rc = NGX_OK;
 
@@ -416,8 +431,14 @@ ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
 
         } else if (ngx_memcmp(n->rec.gen, jti, NGX_HTTP_ES_ID_LEN) != 0
                    && (!(n->rec.flags & NGX_HTTP_ES_STORE_TICKET)
-                       || (n->rec.flags & NGX_HTTP_ES_STORE_EXCHANGED)))
+                       || (n->rec.flags & NGX_HTTP_ES_STORE_EXCHANGED))
+                   && !(store->backend && iat > n->rec.iat))
         {
+            /*
+             * With a backend, a generation issued after the one known
+             * here is another node's refresh the feed has not brought yet
+             */
+
             rc = NGX_BUSY;
         }
 
@@ -443,7 +464,6 @@ ngx_http_es_store_add(ngx_http_es_store_t *store,
     time_t                      now;
     ngx_int_t                   rc;
     ngx_http_es_store_node_t   *n;
-    ngx_http_es_store_owner_t  *o;
 
     now = ngx_time();
 
@@ -453,20 +473,9 @@ ngx_http_es_store_add(ngx_http_es_store_t *store,
 
     ngx_shmtx_lock(&store->shpool->mutex);
 
-    if (store->per_key) {
-        o = ngx_http_es_store_owner_locked(store, rec->owner, 0);
-
-        if (o && o->records >= store->per_key) {
-            (void) ngx_http_es_store_expire_locked(store, now);
-
-            o = ngx_http_es_store_owner_locked(store, rec->owner, 0);
-
-            if (o && o->records >= store->per_key) {
-                store->sh->quota++;
-                rc = NGX_BUSY;
-                goto done;
-            }
-        }
+    if (ngx_http_es_store_room_locked(store, rec->owner, now) != NGX_OK) {
+        rc = NGX_BUSY;
+        goto done;
     }
 
     if (ngx_http_es_store_lookup(store->sh, rec->id, 0)) {
@@ -501,36 +510,55 @@ ngx_http_es_rotate_rc_t
 ngx_http_es_store_rotate(ngx_http_es_store_t *store, ngx_http_es_rotate_t *rot)
 {
     ngx_http_es_rotate_rc_t    rc;
-    ngx_http_es_store_rec_t   *rec;
     ngx_http_es_store_node_t  *n;
 
     ngx_shmtx_lock(&store->shpool->mutex);
 
     n = ngx_http_es_store_lookup(store->sh, rot->sid, rot->now);
 
-    if (n == NULL
-        || ((n->rec.flags & NGX_HTTP_ES_STORE_TICKET)
-            && !(n->rec.flags & NGX_HTTP_ES_STORE_EXCHANGED))
-        || (rot->has_owner
-            && ngx_memcmp(n->rec.owner, rot->owner, NGX_HTTP_ES_OWNER_LEN)
-               != 0))
-    {
-        rc = NGX_HTTP_ES_FAMILY_UNKNOWN;
-        goto done;
+    rc = ngx_http_es_store_rotate_rec(n ? &n->rec : NULL, rot);
+
+    if (rc == NGX_HTTP_ES_ROTATED) {
+        store->sh->changes++;
+
+    } else if (rc == NGX_HTTP_ES_REUSED) {
+        ngx_http_es_store_revoke_locked(store, n);
+        store->sh->changes++;
     }
 
-    rec = &n->rec;
+    ngx_shmtx_unlock(&store->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A rotation decided on a record, changed in place when ROTATED; on
+ * REUSED, the caller revokes the family
+ */
+
+ngx_http_es_rotate_rc_t
+ngx_http_es_store_rotate_rec(ngx_http_es_store_rec_t *rec,
+    ngx_http_es_rotate_t *rot)
+{
+    ngx_http_es_rotate_rc_t  rc;
+
+    if (rec == NULL
+        || ((rec->flags & NGX_HTTP_ES_STORE_TICKET)
+            && !(rec->flags & NGX_HTTP_ES_STORE_EXCHANGED))
+        || (rot->has_owner && !ngx_http_es_store_owns(rec, rot->owner)))
+    {
+        return NGX_HTTP_ES_FAMILY_UNKNOWN;
+    }
 
     if (rec->flags & NGX_HTTP_ES_STORE_REVOKED) {
-        rc = NGX_HTTP_ES_FAMILY_REVOKED;
-        goto done;
+        return NGX_HTTP_ES_FAMILY_REVOKED;
     }
 
     if (ngx_memcmp(rec->gen, rot->jti, NGX_HTTP_ES_ID_LEN) == 0) {
 
         if (rot->now >= rec->end) {
-            rc = NGX_HTTP_ES_FAMILY_ENDED;
-            goto done;
+            return NGX_HTTP_ES_FAMILY_ENDED;
         }
 
         ngx_memcpy(rec->prev, rec->gen, NGX_HTTP_ES_ID_LEN);
@@ -541,7 +569,6 @@ ngx_http_es_store_rotate(ngx_http_es_store_t *store, ngx_http_es_rotate_t *rot)
         rec->horizon = ngx_max(rec->horizon, rec->exp);
         rec->seq++;
 
-        store->sh->changes++;
         rc = NGX_HTTP_ES_ROTATED;
 
     } else if (rec->seq && rot->grace
@@ -553,21 +580,13 @@ ngx_http_es_store_rotate(ngx_http_es_store_t *store, ngx_http_es_rotate_t *rot)
     } else {
         /* a replaced generation presented again: the family is stolen */
 
-        ngx_http_es_store_revoke_locked(store, n);
-
-        store->sh->changes++;
-        rc = NGX_HTTP_ES_REUSED;
-        goto done;
+        return NGX_HTTP_ES_REUSED;
     }
 
     ngx_memcpy(rot->gen, rec->gen, NGX_HTTP_ES_ID_LEN);
     rot->iat = rec->iat;
     rot->exp = rec->exp;
     rot->end = rec->end;
-
-done:
-
-    ngx_shmtx_unlock(&store->shpool->mutex);
 
     return rc;
 }
@@ -588,9 +607,7 @@ ngx_http_es_store_revoke(ngx_http_es_store_t *store, u_char *sid,
 
     n = ngx_http_es_store_lookup(store->sh, sid, ngx_time());
 
-    if (n && (owner == NULL
-              || ngx_memcmp(n->rec.owner, owner, NGX_HTTP_ES_OWNER_LEN) == 0))
-    {
+    if (n && ngx_http_es_store_owns(&n->rec, owner)) {
         if (!(n->rec.flags & NGX_HTTP_ES_STORE_REVOKED)) {
             ngx_http_es_store_revoke_locked(store, n);
             store->sh->changes++;
@@ -668,7 +685,10 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
     ngx_http_es_store_rec_t *rec)
 {
     u_char                     *claims;
+    size_t                      len;
+    ngx_uint_t                  requeue;
     ngx_http_es_store_sh_t     *sh;
+    ngx_http_es_store_rec_t     copy;
     ngx_http_es_store_node_t   *n;
     ngx_http_es_exchange_rc_t   rc;
 
@@ -678,23 +698,18 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
 
     n = ngx_http_es_store_lookup(sh, id, now);
 
-    if (n == NULL || !(n->rec.flags & NGX_HTTP_ES_STORE_TICKET)
-        || (n->rec.flags & NGX_HTTP_ES_STORE_REVOKED)
-        || (owner
-            && ngx_memcmp(n->rec.owner, owner, NGX_HTTP_ES_OWNER_LEN) != 0))
-    {
-        rc = NGX_HTTP_ES_TICKET_UNKNOWN;
+    if (n) {
+        copy = n->rec;
+    }
 
-    } else if (n->rec.flags & NGX_HTTP_ES_STORE_EXCHANGED) {
-        rc = NGX_HTTP_ES_TICKET_USED;
+    rc = ngx_http_es_store_exchange_rec(n ? &copy : NULL, owner, now, leeway);
 
-    } else if (now >= n->rec.end) {
-        rc = NGX_HTTP_ES_TICKET_EXPIRED;
-
-    } else {
+    if (rc == NGX_HTTP_ES_TICKET_OK) {
         ngx_memcpy(payload, n->payload, n->rec.payload_len);
 
         *rec = n->rec;
+        rec->iat = copy.iat;
+        rec->exp = copy.exp;
 
         /*
          * The ticket becomes the session it was exchanged for: used first,
@@ -702,40 +717,205 @@ ngx_http_es_store_exchange(ngx_http_es_store_t *store, u_char *id,
          * at worst memory that is not freed
          */
 
-        ngx_http_es_store_count(sh, &n->rec, -1);
-        n->rec.flags |= NGX_HTTP_ES_STORE_EXCHANGED;
-
         claims = n->payload;
-        n->payload = NULL;
-        sh->payload -= n->rec.payload_len;
-        n->rec.payload_len = 0;
+        len = n->rec.payload_len;
+        requeue = (copy.expires != n->rec.expires);
 
-        ngx_slab_free_locked(store->shpool, claims);
+        ngx_http_es_store_count(sh, &n->rec, -1);
 
-        ngx_memcpy(n->rec.gen, n->rec.id, NGX_HTTP_ES_ID_LEN);
-        n->rec.iat = now;
-        n->rec.exp = now + n->rec.ttl;
-        n->rec.end = n->rec.exp;
-        n->rec.horizon = n->rec.exp;
-
-        if (n->rec.exp + leeway > n->rec.expires) {
-            n->rec.expires = n->rec.exp + leeway;
+        if (requeue) {
             ngx_queue_remove(&n->queue);
+        }
+
+        n->rec = copy;
+        n->payload = NULL;
+
+        if (requeue) {
             ngx_http_es_store_queue(sh, n);
         }
 
         ngx_http_es_store_count(sh, &n->rec, 1);
+
+        sh->payload -= len;
+        ngx_slab_free_locked(store->shpool, claims);
+
         sh->changes++;
-
-        rec->iat = n->rec.iat;
-        rec->exp = n->rec.exp;
-
-        rc = NGX_HTTP_ES_TICKET_OK;
     }
 
     ngx_shmtx_unlock(&store->shpool->mutex);
 
     return rc;
+}
+
+
+/* an exchange decided on a record, changed in place when TICKET_OK */
+
+ngx_http_es_exchange_rc_t
+ngx_http_es_store_exchange_rec(ngx_http_es_store_rec_t *rec, u_char *owner,
+    time_t now, time_t leeway)
+{
+    if (rec == NULL || !(rec->flags & NGX_HTTP_ES_STORE_TICKET)
+        || (rec->flags & NGX_HTTP_ES_STORE_REVOKED)
+        || !ngx_http_es_store_owns(rec, owner))
+    {
+        return NGX_HTTP_ES_TICKET_UNKNOWN;
+    }
+
+    if (rec->flags & NGX_HTTP_ES_STORE_EXCHANGED) {
+        return NGX_HTTP_ES_TICKET_USED;
+    }
+
+    if (now >= rec->end) {
+        return NGX_HTTP_ES_TICKET_EXPIRED;
+    }
+
+    rec->flags |= NGX_HTTP_ES_STORE_EXCHANGED;
+    rec->payload_len = 0;
+
+    ngx_memcpy(rec->gen, rec->id, NGX_HTTP_ES_ID_LEN);
+    rec->iat = now;
+    rec->exp = now + rec->ttl;
+    rec->end = rec->exp;
+    rec->horizon = rec->exp;
+    rec->expires = ngx_max(rec->expires, rec->exp + leeway);
+
+    return NGX_HTTP_ES_TICKET_OK;
+}
+
+
+/* a revocation decided on a record: what revoke_locked() does to it */
+
+void
+ngx_http_es_store_revoke_rec(ngx_http_es_store_rec_t *rec, time_t leeway)
+{
+    if (!(rec->flags & NGX_HTTP_ES_STORE_REVOKED)) {
+        rec->flags |= NGX_HTTP_ES_STORE_REVOKED;
+        rec->expires = ngx_min(rec->expires, rec->horizon + leeway);
+    }
+}
+
+
+/* owner NULL: anybody's */
+
+ngx_int_t
+ngx_http_es_store_owns(ngx_http_es_store_rec_t *rec, u_char *owner)
+{
+    return owner == NULL
+           || ngx_memcmp(rec->owner, owner, NGX_HTTP_ES_OWNER_LEN) == 0;
+}
+
+
+/* the zone's copy of a record, its claims into payload (TICKET_MAX) */
+
+ngx_int_t
+ngx_http_es_store_read(ngx_http_es_store_t *store, u_char *id,
+    ngx_http_es_store_rec_t *rec, u_char *payload, uint32_t *version)
+{
+    ngx_int_t                  rc;
+    ngx_http_es_store_node_t  *n;
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&store->shpool->mutex);
+
+    n = ngx_http_es_store_lookup(store->sh, id, 0);
+
+    if (n) {
+        *rec = n->rec;
+        *version = n->version;
+
+        if (n->rec.payload_len) {
+            ngx_memcpy(payload, n->payload, n->rec.payload_len);
+        }
+
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&store->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A record as the backend has it, at a version, merged into the zone:
+ * the merge of a state file, which keeps what is later of both
+ * (revocations, exchanges, rotations); NGX_AGAIN: the zone is full
+ */
+
+ngx_int_t
+ngx_http_es_store_apply(ngx_http_es_store_t *store,
+    ngx_http_es_store_rec_t *rec, u_char *payload, uint32_t version,
+    ngx_log_t *log)
+{
+    ngx_int_t                  rc;
+    ngx_http_es_store_node_t  *n;
+
+    ngx_shmtx_lock(&store->shpool->mutex);
+
+    rc = ngx_http_es_store_merge_locked(store, rec, payload, ngx_time());
+
+    if (rc == NGX_OK) {
+        n = ngx_http_es_store_lookup(store->sh, rec->id, 0);
+
+        if (n && version > n->version) {
+            n->version = version;
+        }
+
+        store->sh->changes++;
+    }
+
+    ngx_shmtx_unlock(&store->shpool->mutex);
+
+    if (rc == NGX_AGAIN) {
+        ngx_http_es_store_full(store, log);
+    }
+
+    return rc;
+}
+
+
+/* NGX_OK: the owner may have one more record (per_key=), else NGX_BUSY */
+
+ngx_int_t
+ngx_http_es_store_room(ngx_http_es_store_t *store, u_char *owner)
+{
+    ngx_int_t  rc;
+
+    ngx_shmtx_lock(&store->shpool->mutex);
+
+    rc = ngx_http_es_store_room_locked(store, owner, ngx_time());
+
+    ngx_shmtx_unlock(&store->shpool->mutex);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_es_store_room_locked(ngx_http_es_store_t *store, u_char *owner,
+    time_t now)
+{
+    ngx_http_es_store_owner_t  *o;
+
+    if (store->per_key == 0) {
+        return NGX_OK;
+    }
+
+    o = ngx_http_es_store_owner_locked(store, owner, 0);
+
+    if (o && o->records >= store->per_key) {
+        (void) ngx_http_es_store_expire_locked(store, now);
+
+        o = ngx_http_es_store_owner_locked(store, owner, 0);
+
+        if (o && o->records >= store->per_key) {
+            store->sh->quota++;
+            return NGX_BUSY;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1224,6 +1404,7 @@ ngx_http_es_store_alloc_locked(ngx_http_es_store_t *store,
             }
 
             n->payload = NULL;
+            n->version = 0;
         }
 
         if (rec->payload_len) {

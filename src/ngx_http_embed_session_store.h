@@ -59,6 +59,8 @@ typedef struct {
 
 
 typedef struct ngx_http_es_store_sh_s  ngx_http_es_store_sh_t;
+typedef struct ngx_http_es_store_feed_s  ngx_http_es_store_feed_t;
+struct ngx_http_es_redis_s;
 
 
 typedef struct ngx_http_es_store_s {
@@ -82,6 +84,17 @@ typedef struct ngx_http_es_store_s {
     uint64_t                    epoch_gen;  /* what the epoch file holds */
 
     ngx_cycle_t                *cycle;
+
+    /* backend=: the truth on Redis, this zone its copy (store_redis.c) */
+    ngx_str_t                   backend_name;
+    struct ngx_http_es_redis_s *backend;
+    struct ngx_http_es_redis_s *feed;       /* worker 0's, for XREAD */
+    ngx_str_t                   backend_key; /* "{es:KEY}:r:" */
+    ngx_str_t                   feed_key;   /* "{es:KEY}:feed" */
+    ngx_msec_t                  stale;
+    u_char                     *conf_file;  /* of the directive, for */
+    ngx_uint_t                  conf_line;  /* what init_main_conf says */
+    ngx_http_es_store_feed_t   *feed_state; /* in worker 0 */
 
     /* this process's view of the file: changed by another writer? */
     ngx_file_uniq_t             file_uniq;
@@ -151,6 +164,37 @@ typedef struct {
 } ngx_http_es_store_stats_t;
 
 
+/*
+ * A question to a zone with backend=, answered by Redis first: op, its
+ * inputs, and the answer in rc, as the zone's own function would return
+ * it (an ngx_http_es_rotate_rc_t, ...).  done is called once, unless the
+ * pool given with the question was destroyed first: NGX_OK (answered),
+ * NGX_AGAIN (Redis could not be reached in time), NGX_ERROR (Redis holds
+ * a damaged record, or no memory).
+ */
+
+#define NGX_HTTP_ES_STORE_ADD         1     /* rec, payload: NGX_OK, ... */
+#define NGX_HTTP_ES_STORE_ROTATE      2     /* rot */
+#define NGX_HTTP_ES_STORE_REVOKE      3     /* id, owner */
+#define NGX_HTTP_ES_STORE_EXCHANGE    4     /* id, owner, now; rec, payload */
+
+typedef void (*ngx_http_es_store_done_pt)(void *data, ngx_int_t rc);
+
+typedef struct {
+    ngx_uint_t                  op;
+    u_char                      id[NGX_HTTP_ES_ID_LEN];
+    u_char                      owner[NGX_HTTP_ES_OWNER_LEN];
+    unsigned                    has_owner:1;
+    time_t                      now;
+    ngx_http_es_rotate_t       *rot;
+    ngx_http_es_store_rec_t    *rec;
+    u_char                     *payload;
+    ngx_int_t                   rc;
+    ngx_http_es_store_done_pt   done;
+    void                       *data;
+} ngx_http_es_store_ask_t;
+
+
 /* configuration */
 char *ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_http_es_store_t *ngx_http_es_store_get(ngx_conf_t *cf, ngx_str_t *name);
@@ -175,6 +219,7 @@ ngx_int_t ngx_http_es_store_add(ngx_http_es_store_t *store,
     ngx_http_es_store_rec_t *rec, u_char *payload, ngx_log_t *log);
 ngx_http_es_rotate_rc_t ngx_http_es_store_rotate(ngx_http_es_store_t *store,
     ngx_http_es_rotate_t *rot);
+ngx_int_t ngx_http_es_store_room(ngx_http_es_store_t *store, u_char *owner);
 ngx_int_t ngx_http_es_store_revoke(ngx_http_es_store_t *store, u_char *sid,
     u_char *owner);
 ngx_uint_t ngx_http_es_store_revoke_owner(ngx_cycle_t *cycle, u_char *owner);
@@ -183,6 +228,13 @@ ngx_http_es_exchange_rc_t ngx_http_es_store_exchange(
     time_t leeway, u_char *payload, ngx_http_es_store_rec_t *rec);
 void ngx_http_es_store_stats(ngx_http_es_store_t *store,
     ngx_http_es_store_stats_t *st);
+
+/* the same, with backend= (store_redis.c): NGX_OK, the answer will come;
+ * NGX_AGAIN: Redis cannot be reached; NGX_ERROR */
+ngx_int_t ngx_http_es_store_ask(ngx_http_es_store_t *store,
+    ngx_http_es_store_ask_t *ask, ngx_pool_t *pool, ngx_log_t *log);
+char *ngx_http_es_store_backends(ngx_conf_t *cf, ngx_array_t *stores);
+ngx_int_t ngx_http_es_store_feed_init(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_STORE_H_INCLUDED_ */

@@ -9,6 +9,7 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_keyset.h"
+#include "ngx_http_embed_session_redis.h"
 #include "ngx_http_embed_session_state.h"
 #include "ngx_http_embed_session_store.h"
 
@@ -25,6 +26,9 @@ typedef struct {
     ngx_int_t                   per_key;
     ngx_uint_t                  errors;
     ngx_uint_t                  loss;
+    ngx_str_t                   backend;
+    ngx_str_t                   backend_key;
+    ngx_int_t                   stale;
 } ngx_http_es_store_params_t;
 
 
@@ -45,7 +49,8 @@ static char *ngx_http_es_state_unique(ngx_conf_t *cf,
 /*
  * embed_session_store_zone zone=NAME:SIZE [state=FILE] [sync=TIME]
  *     [state_key=FILE] [state_epoch=FILE] [state_errors=stop|start]
- *     [state_loss=revoke|keep] [per_key=N]
+ *     [state_loss=revoke|keep] [per_key=N] [backend=NAME]
+ *     [backend_key=KEY] [stale=TIME]
  */
 
 char *
@@ -108,6 +113,24 @@ ngx_http_es_store_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     store->state_errors = params.errors;
     store->state_loss = params.loss;
     store->per_key = params.per_key;
+    store->stale = params.stale;
+
+    if (params.backend_key.len && params.backend.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"backend_key=\" without \"backend=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (params.backend.len) {
+
+        /* found by its name once the http block is read: store_redis.c */
+
+        store->backend_name = params.backend;
+        store->backend_key = params.backend_key.len ? params.backend_key
+                                                    : params.name;
+        store->conf_file = cf->conf_file->file.name.data;
+        store->conf_line = cf->conf_file->line;
+    }
 
     if (params.epoch.len
         && ngx_http_es_epoch_names(cf, store, &params.epoch) != NGX_CONF_OK)
@@ -150,6 +173,7 @@ ngx_http_es_store_params(ngx_conf_t *cf, ngx_http_es_store_params_t *sp)
     ngx_memzero(sp, sizeof(ngx_http_es_store_params_t));
 
     sp->sync = 1000;
+    sp->stale = 10000;
     sp->errors = NGX_HTTP_ES_STATE_STOP;
     sp->loss = NGX_HTTP_ES_LOSS_REVOKE;
 
@@ -190,6 +214,52 @@ ngx_http_es_store_params(ngx_conf_t *cf, ngx_http_es_store_params_t *sp)
 
             if (sp->state.len == 0) {
                 goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backend=", 8) == 0) {
+            sp->backend.data = value[i].data + 8;
+            sp->backend.len = value[i].len - 8;
+
+            if (sp->backend.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backend_key=", 12) == 0) {
+            sp->backend_key.data = value[i].data + 12;
+            sp->backend_key.len = value[i].len - 12;
+
+            /* it goes inside the keys' hash tag, "{es:KEY}" */
+
+            if (ngx_http_es_redis_name_ok(&sp->backend_key) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": 1 to 64 letters, "
+                                   "digits, \"_\", \"-\" or \".\"",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "stale=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            sp->stale = ngx_parse_time(&s, 0);
+
+            if (sp->stale == NGX_ERROR || sp->stale < 100
+                || sp->stale > 3600000)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": from 100ms to 1h",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
             }
 
             continue;

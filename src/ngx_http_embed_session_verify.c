@@ -354,6 +354,7 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                    rc == NGX_DECLINED ? "revoked"
                    : rc == NGX_BUSY ? "replaced by a refresh"
                    : rc == NGX_ABORT ? "issued before the state was lost"
+                   : rc == NGX_AGAIN ? "the backend's feed is stale"
                    : "not revoked");
     }
 #endif
@@ -371,6 +372,15 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     if (rc == NGX_ABORT) {
         cand->reason = "session issued before the store lost state";
         return NGX_HTTP_ES_SESSION_REVOKED;
+    }
+
+    if (rc == NGX_AGAIN) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "embed_session: store \"%V\": its copy of backend "
+                      "\"%V\" is older than stale=", &elcf->store->name,
+                      &elcf->store->backend_name);
+        cand->reason = "the session store's copy is stale";
+        return NGX_HTTP_ES_STORE_UNAVAILABLE;
     }
 
     return NGX_HTTP_ES_PASSED;
