@@ -89,5 +89,8 @@ void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);
 /* the master, once a cycle is committed: zones a reload resized */
 ngx_int_t ngx_http_es_api_init_module(ngx_cycle_t *cycle);
 
+/* backend= of the zones, found by name once the http block is read */
+char *ngx_http_es_api_backends(ngx_conf_t *cf);
+
 
 #endif /* _NGX_HTTP_EMBED_SESSION_APIKEY_H_INCLUDED_ */

@@ -23,34 +23,12 @@
 #define NGX_HTTP_ES_API_BODY_MAX      4096
 
 
-/* an authenticated key; the public part first, what we need after it */
-
-typedef struct {
-    ngx_http_es_api_key_t       key;
-    ngx_http_es_api_zone_t     *zone;
-
-    ngx_uint_t                  id_credential;
-    ngx_str_t                   lookup;     /* of the credential used */
-    u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
-
-    /* where it came from; stripped: it no longer is in the request */
-    ngx_http_es_api_source_type_t  source;
-    ngx_str_t                   header;
-
-    ngx_str_t                   key_lookup; /* the record's */
-    ngx_str_t                   id_lookup;  /* empty: no id_key */
-    ngx_str_t                   flags;      /* comma-joined */
-    ngx_str_t                   grants;
-
-    unsigned                    headers:1;  /* the rate headers are out */
-    unsigned                    stripped:1;
-} ngx_http_es_api_auth_t;
-
-
 static ngx_int_t ngx_http_es_api_redirected(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_ctx_t *ctx,
     ngx_http_es_api_key_t **key);
 static size_t ngx_http_es_api_prefix(ngx_str_t *cred);
+static ngx_int_t ngx_http_es_api_rate(ngx_http_request_t *r,
+    ngx_http_es_api_key_t *key, ngx_uint_t resume);
 static ngx_int_t ngx_http_es_api_again(ngx_http_request_t *r,
     ngx_http_es_api_conf_t *conf, ngx_http_es_api_auth_t *auth);
 static ngx_uint_t ngx_http_es_api_reads(ngx_http_es_api_conf_t *conf,
@@ -168,6 +146,8 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
     q.denies = conf->denies;
     q.now = ngx_time();
     q.denied = NULL;
+    q.rate_mode = conf->zone->backend ? NGX_HTTP_ES_API_RATE_OWED
+                                      : NGX_HTTP_ES_API_RATE_LOCAL;
 
     /* hashed outside the zone mutex */
 
@@ -218,6 +198,11 @@ ngx_http_es_api_authenticate(ngx_http_request_t *r,
 
     auth->source = src->type;
     auth->header = src->header;
+
+    if (q.rate_mode == NGX_HTTP_ES_API_RATE_OWED && q.rate_limit) {
+        auth->rate_state = NGX_HTTP_ES_API_RATE_OWED;
+        auth->rate_period = q.rate_period;
+    }
 
     *key = &auth->key;
 
@@ -854,6 +839,14 @@ ngx_http_es_api_access_handler(ngx_http_request_t *r)
 
     rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
 
+    if (rc == NGX_OK) {
+        rc = ngx_http_es_api_rate(r, key, NGX_HTTP_ES_API_RESUME_PHASES);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+    }
+
     if (rc == NGX_OK && elcf->api.strip
         && ngx_http_es_api_strip(r, &elcf->api,
                                  (ngx_http_es_api_auth_t *) key)
@@ -899,6 +892,27 @@ ngx_http_es_api_answer(ngx_http_request_t *r, ngx_int_t rc,
 }
 
 
+/*
+ * With backend=, the key's rate is counted after the key is found:
+ * NGX_OK, NGX_AGAIN (the request goes on as resume says), or a code
+ */
+
+static ngx_int_t
+ngx_http_es_api_rate(ngx_http_request_t *r, ngx_http_es_api_key_t *key,
+    ngx_uint_t resume)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_es_api_rate_gate(r, (ngx_http_es_api_auth_t *) key, resume);
+
+    if (rc == NGX_HTTP_ES_RATE_LIMITED) {
+        ngx_http_es_api_log(r, rc, "rate limit reached, key", &key->id);
+    }
+
+    return rc;
+}
+
+
 /* key management *******************************************************/
 
 /*
@@ -920,6 +934,14 @@ ngx_http_es_api_content_auth(ngx_http_request_t *r,
     rc = ngx_http_es_api_authenticate(r, conf, &key);
 
     r->main->count++;
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_es_api_rate(r, key, NGX_HTTP_ES_API_RESUME_CONTENT);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_DONE;    /* the handler runs again with the count */
+        }
+    }
 
     rc = ngx_http_es_api_answer(r, rc, key);
 
@@ -979,6 +1001,10 @@ ngx_http_es_api_regenerate(ngx_http_request_t *r)
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
 
     rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_es_api_rate(r, key, NGX_HTTP_ES_API_RESUME_NONE);
+    }
 
     rc = ngx_http_es_api_answer(r, rc, key);
     if (rc != NGX_OK) {
@@ -1147,6 +1173,11 @@ ngx_http_es_api_revoke_handler(ngx_http_request_t *r)
         elcf = ngx_http_get_module_loc_conf(r, ngx_http_embed_session_module);
 
         rc = ngx_http_es_api_authenticate(r, &elcf->api, &key);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_es_api_rate(r, key, NGX_HTTP_ES_API_RESUME_NONE);
+        }
+
         rc = ngx_http_es_api_answer(r, rc, key);
 
         if (rc == NGX_OK

@@ -55,6 +55,14 @@ typedef struct {
 
 typedef struct ngx_http_es_api_sh_s  ngx_http_es_api_sh_t;
 
+struct ngx_http_es_api_sh_s {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    ngx_queue_t                 queue;      /* every record */
+    ngx_uint_t                  records;
+    ngx_uint_t                  retired;    /* a zone of another size */
+};
+
 
 /*
  * A record: one slab allocation with all its strings.  Two nodes in the
@@ -89,6 +97,15 @@ typedef struct {
 } ngx_http_es_api_rec_t;
 
 
+/* how a query counts the request against the key's rate */
+
+#define NGX_HTTP_ES_API_RATE_LOCAL    0     /* in the zone: no backend */
+#define NGX_HTTP_ES_API_RATE_SHARE    1     /* in the zone, rate/nodes= */
+#define NGX_HTTP_ES_API_RATE_OWED     2     /* not yet: on the backend */
+#define NGX_HTTP_ES_API_RATE_WAITING  3     /* asked of the backend */
+#define NGX_HTTP_ES_API_RATE_DONE     4     /* counted, rate_code says */
+
+
 struct ngx_http_es_api_zone_s {
     ngx_http_es_api_sh_t       *sh;
     ngx_slab_pool_t            *shpool;
@@ -103,6 +120,14 @@ struct ngx_http_es_api_zone_s {
     ngx_http_es_api_zone_t     *old;        /* of another size, replaced */
 
     ngx_str_t                   end_flags;  /* end_sessions=, comma-joined */
+
+    /* backend=: the rates counted on Redis (apikey_redis.c) */
+    ngx_str_t                   backend_name;
+    struct ngx_http_es_redis_s *backend;
+    ngx_str_t                   backend_key; /* "{es:KEY}:rl:" */
+    ngx_uint_t                  nodes;      /* for the share, Redis down */
+    u_char                     *conf_file;
+    ngx_uint_t                  conf_line;
 
     unsigned                    declared:1;
     unsigned                    writes:1;   /* regenerate or revoke */
@@ -135,11 +160,13 @@ typedef struct {
     u_char                          hash[NGX_HTTP_ES_API_HASH_LEN];
     ngx_array_t                    *denies;
     time_t                          now;
+    ngx_uint_t                      rate_mode;  /* NGX_HTTP_ES_API_RATE_* */
 
     ngx_http_es_api_deny_t         *denied;
     ngx_uint_t                      rate_limit;
     ngx_uint_t                      rate_remaining;
     time_t                          rate_reset;
+    time_t                          rate_period;
 
     ngx_http_es_api_span_t          str[NGX_HTTP_ES_API_NSTR];
     size_t                          len;
@@ -170,6 +197,36 @@ typedef struct {
 } ngx_http_es_api_change_t;
 
 
+/* an authenticated key; the public part first, what we need after it */
+
+typedef struct {
+    ngx_http_es_api_key_t       key;
+    ngx_http_es_api_zone_t     *zone;
+
+    ngx_uint_t                  id_credential;
+    ngx_str_t                   lookup;     /* of the credential used */
+    u_char                      hash[NGX_HTTP_ES_API_HASH_LEN];
+
+    /* where it came from; stripped: it no longer is in the request */
+    ngx_http_es_api_source_type_t  source;
+    ngx_str_t                   header;
+
+    ngx_str_t                   key_lookup; /* the record's */
+    ngx_str_t                   id_lookup;  /* empty: no id_key */
+    ngx_str_t                   flags;      /* comma-joined */
+    ngx_str_t                   grants;
+
+    /* backend=: the rate is counted on Redis (apikey_redis.c) */
+    ngx_uint_t                  rate_state; /* NGX_HTTP_ES_API_RATE_* */
+    ngx_int_t                   rate_code;  /* once DONE */
+    time_t                      rate_period;
+    unsigned                    rate_calling:1;  /* in the call to Redis */
+
+    unsigned                    headers:1;  /* the rate headers are out */
+    unsigned                    stripped:1;
+} ngx_http_es_api_auth_t;
+
+
 /*
  * query(): a ngx_http_es_code_t: PASSED (0) with q's record copy, or
  * API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED, DENIED (q->denied),
@@ -185,6 +242,16 @@ ngx_int_t ngx_http_es_api_change(ngx_http_request_t *r,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
 ngx_http_es_api_deny_t *ngx_http_es_api_deny_match(ngx_array_t *denies,
     ngx_str_t *scope, ngx_str_t *flags, ngx_str_t *grants);
+ngx_http_es_api_zone_t *ngx_http_es_api_zone_of(ngx_shm_zone_t *shm_zone);
+
+/* backend= (apikey_redis.c): the rate of an authenticated key, counted
+ * on Redis */
+ngx_int_t ngx_http_es_api_rate_gate(ngx_http_request_t *r,
+    ngx_http_es_api_auth_t *auth, ngx_uint_t resume);
+
+#define NGX_HTTP_ES_API_RESUME_NONE     0   /* it cannot wait: the share */
+#define NGX_HTTP_ES_API_RESUME_PHASES   1   /* the access phase, again */
+#define NGX_HTTP_ES_API_RESUME_CONTENT  2   /* the content handler, again */
 ngx_int_t ngx_http_es_api_next_item(u_char **pos, u_char *last,
     ngx_str_t *item);
 ngx_http_es_api_zone_t *ngx_http_es_api_zone_get(ngx_conf_t *cf,

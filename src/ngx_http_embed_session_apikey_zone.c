@@ -12,7 +12,8 @@
  * under a POSIX lock on FILE.lock, which the master takes shared while it
  * reads the file, so that a reload and a change are ordered, and again
  * while it takes the changes over from a zone that a reload replaces by
- * one of another size.
+ * one of another size.  The sessions of keys that are gone end in
+ * apikey_end.c.
  */
 
 
@@ -20,25 +21,6 @@
 #include "ngx_http_embed_session_apikey.h"
 #include "ngx_http_embed_session_apikey_int.h"
 #include "ngx_http_embed_session_jws.h"
-#include "ngx_http_embed_session_store.h"
-
-
-struct ngx_http_es_api_sh_s {
-    ngx_rbtree_t                rbtree;
-    ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 queue;
-    ngx_uint_t                  records;
-    ngx_uint_t                  retired;    /* a zone of another size */
-};
-
-
-/* a revoked record, or one with an end_sessions= flag, copied out */
-
-typedef struct {
-    ngx_str_t                   id;
-    ngx_str_t                   owner;
-    ngx_uint_t                  revoked;    /* else flagged */
-} ngx_http_es_api_gone_t;
 
 
 static ngx_int_t ngx_http_es_api_zone_param(ngx_conf_t *cf,
@@ -74,21 +56,21 @@ static void ngx_http_es_api_apply(ngx_http_request_t *r,
 static void ngx_http_es_api_relink(ngx_http_es_api_sh_t *sh,
     ngx_http_es_api_rec_t *rec, ngx_uint_t id, ngx_str_t *lookup,
     u_char *hash);
-static ngx_uint_t ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone,
-    ngx_pool_t *pool, ngx_http_es_api_gone_t **gone);
-static ngx_uint_t ngx_http_es_api_flagged(ngx_http_es_api_zone_t *zone,
-    ngx_http_es_api_rec_t *rec);
 
 
 /* configuration ********************************************************/
 
-/* embed_session_api_keys zone=NAME:SIZE file=PATH [end_sessions=F,...]; */
+/*
+ * embed_session_api_keys zone=NAME:SIZE file=PATH [end_sessions=F,...]
+ *     [backend=NAME nodes=N [backend_key=KEY]];
+ */
 
 char *
 ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ssize_t                   size;
-    ngx_str_t                *value, name, file, ends;
+    ngx_int_t                 nodes;
+    ngx_str_t                *value, name, file, ends, backend, backend_key;
     ngx_uint_t                i;
     ngx_shm_zone_t           *shm_zone;
     ngx_http_es_api_zone_t   *zone;
@@ -97,9 +79,12 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     size = 0;
+    nodes = 0;
     ngx_str_null(&name);
     ngx_str_null(&file);
     ngx_str_null(&ends);
+    ngx_str_null(&backend);
+    ngx_str_null(&backend_key);
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -116,6 +101,33 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_strncmp(value[i].data, "file=", 5) == 0 && value[i].len > 5) {
             file.data = value[i].data + 5;
             file.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backend=", 8) == 0
+            && value[i].len > 8)
+        {
+            backend.data = value[i].data + 8;
+            backend.len = value[i].len - 8;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backend_key=", 12) == 0) {
+            backend_key.data = value[i].data + 12;
+            backend_key.len = value[i].len - 12;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "nodes=", 6) == 0) {
+            nodes = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (nodes == NGX_ERROR || nodes < 1 || nodes > 1000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": a number of nodes, 1 to "
+                                   "1000", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -160,6 +172,29 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     zone->cycle = cf->cycle;
     zone->end_flags = ends;
 
+    /* backend=: found by its name once the http block is read */
+
+    if ((backend_key.len || nodes) && backend.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"backend_key=\" and \"nodes=\" need "
+                           "\"backend=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (backend.len && nodes == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"backend=\" needs \"nodes=N\": the nodes that "
+                           "share the rates, each of which counts 1/N of a "
+                           "rate when Redis cannot be reached");
+        return NGX_CONF_ERROR;
+    }
+
+    zone->backend_name = backend;
+    zone->backend_key = backend_key.len ? backend_key : name;
+    zone->nodes = nodes;
+    zone->conf_file = cf->conf_file->file.name.data;
+    zone->conf_line = cf->conf_file->line;
+
     /* relative to the configuration prefix, as ssl_certificate */
 
     if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
@@ -187,6 +222,16 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     emcf->api = 1;
 
     return ngx_http_es_keyfile_load(cf, zone);
+}
+
+
+/* the API key zone of a shared memory zone, or NULL */
+
+ngx_http_es_api_zone_t *
+ngx_http_es_api_zone_of(ngx_shm_zone_t *shm_zone)
+{
+    return (shm_zone->init == ngx_http_es_api_init_zone) ? shm_zone->data
+                                                          : NULL;
 }
 
 
@@ -961,6 +1006,7 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
     time_t                  window;
     ngx_int_t               code;
     ngx_str_t               scope, flags, grants;
+    ngx_uint_t              limit;
     ngx_slab_pool_t        *shpool;
     ngx_http_es_api_rec_t  *rec;
 
@@ -1010,7 +1056,22 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
      * cached time lags behind counts into the newer window
      */
 
-    if (rec->rate) {
+    if (rec->rate && q->rate_mode == NGX_HTTP_ES_API_RATE_OWED) {
+
+        /* counted on the backend (apikey_redis.c): the rate is all here */
+
+        q->rate_limit = rec->rate;
+        q->rate_remaining = rec->rate;
+        q->rate_period = rec->period;
+        q->rate_reset = q->now - q->now % rec->period + rec->period;
+
+    } else if (rec->rate) {
+
+        /* the backend cannot be reached: this node's share, never more */
+
+        limit = (q->rate_mode == NGX_HTTP_ES_API_RATE_SHARE)
+                ? (rec->rate + zone->nodes - 1) / zone->nodes : rec->rate;
+
         window = q->now - q->now % rec->period;
 
         if (window > rec->window) {
@@ -1019,7 +1080,7 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
         }
 
         if (code == NGX_HTTP_ES_PASSED) {
-            if (rec->count >= rec->rate) {
+            if (rec->count >= limit) {
                 code = NGX_HTTP_ES_RATE_LIMITED;
 
             } else {
@@ -1027,9 +1088,10 @@ ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
             }
         }
 
-        q->rate_limit = rec->rate;
-        q->rate_remaining = rec->rate - rec->count;
+        q->rate_limit = limit;
+        q->rate_remaining = limit - ngx_min(rec->count, limit);
         q->rate_reset = rec->window + rec->period;
+        q->rate_period = rec->period;
 
     } else {
         q->rate_limit = 0;
@@ -1400,199 +1462,4 @@ ngx_http_es_api_msec(void)
     ngx_gettimeofday(&tv);
 
     return (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-
-/*
- * The sessions of keys that the key file revoked (a reload): ended once
- * the worker that sweeps the stores starts, as the revoke endpoint ends
- * them at once.  The records are copied out under the mutex: a second
- * reload may rebuild them in the master meanwhile.
- */
-
-void
-ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
-{
-    u_char                   owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_uint_t               i, k, n, m;
-    ngx_pool_t              *pool;
-    ngx_list_part_t         *part;
-    ngx_shm_zone_t          *shm;
-    ngx_http_es_api_gone_t  *gone;
-    ngx_http_es_api_zone_t  *zone;
-
-    part = &cycle->shared_memory.part;
-    shm = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            shm = part->elts;
-            i = 0;
-        }
-
-        if (shm[i].init != ngx_http_es_api_init_zone) {
-            continue;
-        }
-
-        zone = shm[i].data;
-
-        pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, cycle->log);
-        if (pool == NULL) {
-            return;
-        }
-
-        n = ngx_http_es_api_revoked(zone, pool, &gone);
-
-        for (k = 0; k < n; k++) {
-            ngx_http_es_owner(owner, &gone[k].owner);
-
-            m = ngx_http_es_store_revoke_owner(cycle, owner);
-
-            if (m && gone[k].revoked) {
-                ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
-                              "embed_session: %ui sessions of revoked API "
-                              "key \"%V\" ended", m, &gone[k].id);
-
-            } else if (m) {
-                ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
-                              "embed_session: %ui sessions of API key "
-                              "\"%V\" ended: a flag of end_sessions=\"%V\"",
-                              m, &gone[k].id, &zone->end_flags);
-            }
-        }
-
-        ngx_destroy_pool(pool);
-    }
-}
-
-
-/*
- * The IDs and owners of the revoked records and of those with a flag of
- * end_sessions=, in two passes under the mutex (no pool allocation under
- * it): the count, then the copy, of at most that many.
- */
-
-static ngx_uint_t
-ngx_http_es_api_revoked(ngx_http_es_api_zone_t *zone, ngx_pool_t *pool,
-    ngx_http_es_api_gone_t **gone)
-{
-    u_char                  *data;
-    ngx_str_t                id, owner;
-    ngx_uint_t               n, max;
-    ngx_queue_t             *q;
-    ngx_slab_pool_t         *shpool;
-    ngx_http_es_api_rec_t   *rec;
-    ngx_http_es_api_gone_t  *g;
-
-    shpool = zone->shpool;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    max = 0;
-
-    for (q = ngx_queue_head(&zone->sh->queue);
-         q != ngx_queue_sentinel(&zone->sh->queue);
-         q = ngx_queue_next(q))
-    {
-        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
-        max += rec->revoked || ngx_http_es_api_flagged(zone, rec);
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (max == 0) {
-        return 0;
-    }
-
-    g = ngx_palloc(pool, max * sizeof(ngx_http_es_api_gone_t));
-    data = ngx_pnalloc(pool, max * (NGX_HTTP_ES_API_OWNER_MAX
-                                    + NGX_HTTP_ES_API_OWNER_MAX));
-
-    if (g == NULL || data == NULL) {
-        return 0;
-    }
-
-    n = 0;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    for (q = ngx_queue_head(&zone->sh->queue);
-         q != ngx_queue_sentinel(&zone->sh->queue) && n < max;
-         q = ngx_queue_next(q))
-    {
-        rec = ngx_queue_data(q, ngx_http_es_api_rec_t, queue);
-
-        if (!rec->revoked && !ngx_http_es_api_flagged(zone, rec)) {
-            continue;
-        }
-
-        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
-        ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_OWNER, &owner);
-
-        if (id.len > NGX_HTTP_ES_API_OWNER_MAX
-            || owner.len > NGX_HTTP_ES_API_OWNER_MAX)
-        {
-            continue;
-        }
-
-        g[n].id.data = data;
-        g[n].id.len = id.len;
-        data = ngx_cpymem(data, id.data, id.len);
-
-        g[n].owner.data = data;
-        g[n].owner.len = owner.len;
-        data = ngx_cpymem(data, owner.data, owner.len);
-
-        g[n].revoked = rec->revoked;
-
-        n++;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    *gone = g;
-
-    return n;
-}
-
-
-/* a record whose flags= hold one of the zone's end_sessions= flags */
-
-static ngx_uint_t
-ngx_http_es_api_flagged(ngx_http_es_api_zone_t *zone,
-    ngx_http_es_api_rec_t *rec)
-{
-    u_char     *p, *last, *e, *elast;
-    ngx_str_t   flags, flag, end;
-
-    if (zone->end_flags.len == 0) {
-        return 0;
-    }
-
-    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_FLAGS, &flags);
-
-    p = flags.data;
-    last = p + flags.len;
-
-    while (ngx_http_es_api_next_item(&p, last, &flag) == NGX_OK) {
-
-        e = zone->end_flags.data;
-        elast = e + zone->end_flags.len;
-
-        while (ngx_http_es_api_next_item(&e, elast, &end) == NGX_OK) {
-            if (flag.len == end.len
-                && ngx_memcmp(flag.data, end.data, flag.len) == 0)
-            {
-                return 1;
-            }
-        }
-    }
-
-    return 0;
 }

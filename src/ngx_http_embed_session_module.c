@@ -208,7 +208,7 @@ static ngx_command_t  ngx_http_es_commands[] = {
     /* API keys */
 
     { ngx_string("embed_session_api_keys"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_es_api_keys_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -570,7 +570,11 @@ ngx_http_es_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(emcf->cache, 1024);
 
-    /* backend= of the store zones: the servers, declared before or after */
+    /* backend= of the zones: the servers, declared before or after */
+
+    if (ngx_http_es_api_backends(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return ngx_http_es_store_backends(cf, emcf->stores);
 }

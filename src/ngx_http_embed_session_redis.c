@@ -55,6 +55,7 @@
 #define NGX_HTTP_ES_REDIS_AUTH        0x01
 #define NGX_HTTP_ES_REDIS_SELECT      0x02
 #define NGX_HTTP_ES_REDIS_PING        0x04
+#define NGX_HTTP_ES_REDIS_ROLE        0x08      /* sentinel=: a master? */
 
 
 typedef struct {
@@ -88,12 +89,22 @@ struct ngx_http_es_redis_conn_s {
     ngx_http_es_redis_stats_t      *stats;      /* NULL: no status zone */
     ngx_http_es_redis_stats_t       local;      /* counted there instead */
     ngx_log_t                       log;        /* names the server */
+
+    /* sentinel=: the sentinel asked next, and the master it named */
+    ngx_uint_t                      sentinel;
+    ngx_uint_t                      asking;     /* connected to a sentinel */
+    ngx_uint_t                      found;      /* master_addr is current */
+    ngx_addr_t                      master_addr;
+    u_char                          master_sa[NGX_SOCKADDRLEN];
+    u_char                          master_text[NGX_SOCKADDR_STRLEN];
 };
 
 
 static void ngx_http_es_redis_connect(ngx_http_es_redis_conn_t *conn);
 static void ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn);
 static void ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply,
+    void *data);
+static void ngx_http_es_redis_sentinel(ngx_http_es_redis_reply_t *reply,
     void *data);
 static void ngx_http_es_redis_ping_handler(ngx_event_t *ev);
 static void ngx_http_es_redis_ping_done(ngx_http_es_redis_reply_t *reply,
@@ -302,6 +313,7 @@ static void
 ngx_http_es_redis_connect(ngx_http_es_redis_conn_t *conn)
 {
     ngx_int_t              rc;
+    ngx_addr_t            *addr;
     ngx_connection_t      *c;
     ngx_http_es_redis_t   *rd;
 
@@ -312,6 +324,25 @@ ngx_http_es_redis_connect(ngx_http_es_redis_conn_t *conn)
     conn->peer.sockaddr = rd->addr.sockaddr;
     conn->peer.socklen = rd->addr.socklen;
     conn->peer.name = &rd->server;
+
+    /* sentinel=: the master a sentinel named, else a sentinel to ask */
+
+    conn->asking = 0;
+
+    if (rd->sentinels && conn->found) {
+        conn->peer.sockaddr = conn->master_addr.sockaddr;
+        conn->peer.socklen = conn->master_addr.socklen;
+        conn->peer.name = &conn->master_addr.name;
+
+    } else if (rd->sentinels) {
+        addr = rd->sentinels->elts;
+        addr = &addr[conn->sentinel % rd->sentinels->nelts];
+
+        conn->asking = 1;
+        conn->peer.sockaddr = addr->sockaddr;
+        conn->peer.socklen = addr->socklen;
+        conn->peer.name = &addr->name;
+    }
     conn->peer.get = ngx_event_get_peer;
     conn->peer.log = &conn->log;
     conn->peer.log_error = NGX_ERROR_ERR;
@@ -378,6 +409,24 @@ ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn)
         ngx_del_timer(&conn->timer);
     }
 
+    if (conn->asking) {
+        ngx_str_set(&argv[0], "SENTINEL");
+        ngx_str_set(&argv[1], "get-master-addr-by-name");
+        argv[2] = rd->master;
+
+        if (ngx_http_es_redis_push(conn, 3, argv,
+                                   NGX_HTTP_ES_REDIS_ARRAY
+                                   |NGX_HTTP_ES_REDIS_NIL,
+                                   ngx_http_es_redis_sentinel, conn)
+            != NGX_OK
+            || ngx_http_es_redis_send(conn) != NGX_OK)
+        {
+            goto failed;
+        }
+
+        return;
+    }
+
     if (rd->password.len) {
         ngx_str_set(&argv[0], "AUTH");
         n = 1;
@@ -404,6 +453,20 @@ ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn)
         conn->handshake |= NGX_HTTP_ES_REDIS_SELECT;
 
         if (ngx_http_es_redis_push(conn, 2, argv, NGX_HTTP_ES_REDIS_STATUS,
+                                   ngx_http_es_redis_handshake, conn)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    /* a sentinel may name an old master for a while: it must say so */
+
+    if (rd->sentinels) {
+        ngx_str_set(&argv[0], "ROLE");
+        conn->handshake |= NGX_HTTP_ES_REDIS_ROLE;
+
+        if (ngx_http_es_redis_push(conn, 1, argv, NGX_HTTP_ES_REDIS_ARRAY,
                                    ngx_http_es_redis_handshake, conn)
             != NGX_OK)
         {
@@ -454,6 +517,10 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
         step = NGX_HTTP_ES_REDIS_SELECT;
         name = "SELECT";
 
+    } else if (conn->handshake & NGX_HTTP_ES_REDIS_ROLE) {
+        step = NGX_HTTP_ES_REDIS_ROLE;
+        name = "ROLE";
+
     } else {
         step = NGX_HTTP_ES_REDIS_PING;
         name = "PING";
@@ -463,6 +530,19 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
 
     if (reply->type == NGX_HTTP_ES_REDIS_ERROR) {
         ngx_http_es_redis_refused(conn, name, reply);
+        return;
+    }
+
+    if (step == NGX_HTTP_ES_REDIS_ROLE
+        && (reply->nelts == 0
+            || reply->elts[0]->type != NGX_HTTP_ES_REDIS_STRING
+            || reply->elts[0]->str.len != 6
+            || ngx_strncmp(reply->elts[0]->str.data, "master", 6) != 0))
+    {
+        ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                      "the server the sentinels named is not a master "
+                      "(yet): asking them again");
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
         return;
     }
 
@@ -607,6 +687,13 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
 
     conn->state = NGX_HTTP_ES_REDIS_OFF;
     conn->handshake = 0;
+
+    /* sentinel=: the master is asked for again; a failed sentinel, next */
+
+    if (retry && conn->conf->sentinels) {
+        conn->sentinel += conn->asking;
+        conn->found = 0;
+    }
 
     /*
      * the last state is a failure's: a worker that exits (a reload) says
@@ -945,9 +1032,105 @@ ngx_http_es_redis_dispatch(ngx_http_es_redis_conn_t *conn,
 
     cmd->handler(reply, cmd->data);
 
+    /* a master that became a replica: made again, the sentinels asked */
+
+    if (reply->type == NGX_HTTP_ES_REDIS_ERROR
+        && reply->str.len >= 8
+        && ngx_strncmp(reply->str.data, "READONLY", 8) == 0
+        && conn->state == NGX_HTTP_ES_REDIS_UP)
+    {
+        ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                      "the server is read-only now: connecting again");
+        ngx_http_es_redis_reply_free(reply);
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return NGX_OK;
+    }
+
     ngx_http_es_redis_reply_free(reply);
 
     return NGX_OK;
+}
+
+
+/*
+ * A sentinel's answer: the master's address, connected to at once (from
+ * a timer: the sentinel's connection is closed under its own reader)
+ */
+
+static void
+ngx_http_es_redis_sentinel(ngx_http_es_redis_reply_t *reply, void *data)
+{
+    ngx_http_es_redis_conn_t *conn = data;
+
+    size_t                      len;
+    ngx_int_t                   port;
+    ngx_addr_t                  addr;
+    ngx_pool_t                 *pool;
+    ngx_http_es_redis_reply_t  *ip, *pt;
+
+    if (reply->type & (NGX_HTTP_ES_REDIS_TIMEOUT|NGX_HTTP_ES_REDIS_DOWN)) {
+        return;
+    }
+
+    if (reply->type == NGX_HTTP_ES_REDIS_ERROR) {
+        ngx_http_es_redis_refused(conn, "SENTINEL get-master-addr-by-name",
+                                  reply);
+        return;
+    }
+
+    if (reply->type == NGX_HTTP_ES_REDIS_NIL) {
+        ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                      "the sentinel knows no master \"%V\"",
+                      &conn->conf->master);
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
+    if (reply->nelts != 2
+        || (ip = reply->elts[0])->type != NGX_HTTP_ES_REDIS_STRING
+        || (pt = reply->elts[1])->type != NGX_HTTP_ES_REDIS_STRING
+        || (port = ngx_atoi(pt->str.data, pt->str.len)) < 1 || port > 65535)
+    {
+        ngx_http_es_redis_protocol(conn, "a sentinel's answer of the wrong "
+                                   "shape", NULL);
+        return;
+    }
+
+    pool = ngx_create_pool(512, &conn->log);
+    if (pool == NULL) {
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
+    if (ngx_parse_addr(pool, &addr, ip->str.data, ip->str.len) != NGX_OK
+        || addr.socklen > NGX_SOCKADDRLEN)
+    {
+        ngx_destroy_pool(pool);
+        ngx_http_es_redis_protocol(conn, "a sentinel's answer that is not "
+                                   "an address", &ip->str);
+        return;
+    }
+
+    ngx_memcpy(conn->master_sa, addr.sockaddr, addr.socklen);
+    conn->master_addr.sockaddr = (struct sockaddr *) conn->master_sa;
+    conn->master_addr.socklen = addr.socklen;
+    ngx_inet_set_port(conn->master_addr.sockaddr, (in_port_t) port);
+
+    ngx_destroy_pool(pool);
+
+    len = ngx_sock_ntop(conn->master_addr.sockaddr, conn->master_addr.socklen,
+                        conn->master_text, NGX_SOCKADDR_STRLEN, 1);
+    conn->master_addr.name.data = conn->master_text;
+    conn->master_addr.name.len = len;
+
+    ngx_log_error(NGX_LOG_INFO, &conn->log, 0,
+                  "the sentinels name %V as the master \"%V\"",
+                  &conn->master_addr.name, &conn->conf->master);
+
+    conn->found = 1;
+
+    ngx_http_es_redis_close(conn, NGX_HTTP_ES_REDIS_DOWN, 0);
+    ngx_add_timer(&conn->retry, 1);
 }
 
 
@@ -1178,7 +1361,9 @@ ngx_http_es_redis_log_handler(ngx_log_t *log, u_char *buf, size_t len)
     ngx_http_es_redis_conn_t *conn = log->data;
 
     return ngx_snprintf(buf, len, ", embed_session_redis \"%V\" at %V",
-                        &conn->conf->name, &conn->conf->server);
+                        &conn->conf->name,
+                        conn->peer.name ? conn->peer.name
+                                        : &conn->conf->server);
 }
 
 

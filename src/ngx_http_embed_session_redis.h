@@ -62,6 +62,8 @@ typedef struct ngx_http_es_redis_s {
     ngx_str_t                   name;
     ngx_str_t                   server;     /* as written, for the logs */
     ngx_addr_t                  addr;
+    ngx_array_t                *sentinels;  /* ngx_addr_t; NULL: server= */
+    ngx_str_t                   master;     /* the sentinels' name of it */
     ngx_uint_t                  db;
     ngx_str_t                   user;       /* empty: "default" */
     ngx_str_t                   password;   /* of password_file=; secret */

@@ -16,6 +16,7 @@
 
 
 #define NGX_HTTP_ES_REDIS_PORT        6379
+#define NGX_HTTP_ES_REDIS_SENTINEL_PORT  26379
 #define NGX_HTTP_ES_REDIS_PASSWORD_MAX  4096    /* password_file= bytes */
 
 
@@ -26,6 +27,8 @@ static char *ngx_http_es_redis_server(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 static char *ngx_http_es_redis_password(ngx_conf_t *cf,
     ngx_http_es_redis_t *rd, ngx_str_t *file);
 static void ngx_http_es_redis_password_wipe(void *data);
+static char *ngx_http_es_redis_sentinel(ngx_conf_t *cf,
+    ngx_http_es_redis_t *rd, ngx_str_t *value);
 
 
 /*
@@ -88,6 +91,29 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    if (rd->sentinels || rd->master.len) {
+        if (rd->server.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"server=\" with \"sentinel=\" or "
+                               "\"master=\": the sentinels name the server");
+            return NGX_CONF_ERROR;
+        }
+
+        if (rd->sentinels == NULL || rd->master.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"sentinel=\" and \"master=\" go together");
+            return NGX_CONF_ERROR;
+        }
+
+        rd->server.len = sizeof("sentinels of ") - 1 + rd->master.len;
+        rd->server.data = ngx_pnalloc(cf->pool, rd->server.len);
+        if (rd->server.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(rd->server.data, "sentinels of %V", &rd->master);
+    }
+
     if (rd->server.len == 0) {
         ngx_str_set(&addr, "127.0.0.1:6379");
 
@@ -124,6 +150,45 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     return NGX_CONF_OK;
 }
 
+
+
+/* sentinel=IP[:PORT], one for each sentinel (26379 by default) */
+
+static char *
+ngx_http_es_redis_sentinel(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
+    ngx_str_t *value)
+{
+    ngx_addr_t  *addr;
+
+    addr = ngx_http_es_conf_push(cf, &rd->sentinels, sizeof(ngx_addr_t));
+    if (addr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_parse_addr_port(cf->pool, addr, value->data, value->len)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sentinel=\": \"%V\" is not an IP address with "
+                           "an optional port (names are not resolved)",
+                           value);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_inet_get_port(addr->sockaddr) == 0) {
+        ngx_inet_set_port(addr->sockaddr, NGX_HTTP_ES_REDIS_SENTINEL_PORT);
+    }
+
+    addr->name.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
+    if (addr->name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    addr->name.len = ngx_sock_ntop(addr->sockaddr, addr->socklen,
+                                   addr->name.data, NGX_SOCKADDR_STRLEN, 1);
+
+    return NGX_CONF_OK;
+}
 
 
 /* a server by its name, or NULL */
@@ -215,6 +280,21 @@ ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 
     if (ngx_http_es_param_is("server")) {
         return ngx_http_es_redis_server(cf, rd, &v);
+    }
+
+    if (ngx_http_es_param_is("sentinel")) {
+        return ngx_http_es_redis_sentinel(cf, rd, &v);
+    }
+
+    if (ngx_http_es_param_is("master")) {
+        if (ngx_http_es_redis_name_ok(&v) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"master=\": invalid name \"%V\"", &v);
+            return NGX_CONF_ERROR;
+        }
+
+        rd->master = v;
+        return NGX_CONF_OK;
     }
 
     if (ngx_http_es_param_is("db")) {

@@ -51,6 +51,8 @@ struct ngx_http_es_store_sh_s {
     /* backend=: the feed as worker 0 read it (store_redis.c) */
     ngx_msec_t                  feed_seen;  /* its last answer, 0: none */
     ngx_uint_t                  synced;     /* every record was read */
+    ngx_atomic_t                calls;      /* scripts run */
+    ngx_atomic_t                conflicts;  /* decided again */
     size_t                      feed_id_len;
     u_char                      feed_id[NGX_HTTP_ES_FEED_ID_MAX];
 };

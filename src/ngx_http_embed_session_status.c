@@ -114,6 +114,23 @@ static ngx_http_es_gauge_t  ngx_http_es_gauges[] = {
     { "state_write_failures_total", "", "counter",
       "State file snapshots that failed.", ngx_http_es_stat(write_failures) },
 
+    { "store_feed_synced", "", "gauge",
+      "1 when the zone has read every record of its backend (backend=), "
+      "and follows its feed.", ngx_http_es_stat(synced) },
+
+    { "store_feed_age_ms", "", "gauge",
+      "Milliseconds since the backend's feed last answered (backend=).",
+      ngx_http_es_stat(feed_age) },
+
+    { "store_backend_calls_total", "", "counter",
+      "Scripts run on the backend for changes (backend=): one per change, "
+      "one more each time the zone's copy was not current.",
+      ngx_http_es_stat(calls) },
+
+    { "store_backend_conflicts_total", "", "counter",
+      "Changes decided again because the zone's copy was not current.",
+      ngx_http_es_stat(conflicts) },
+
     { "store_invariant_ok", "", "gauge",
       "1 when a walk of the zone finds its tree, queue and counters "
       "consistent.", ngx_http_es_stat(ok) },

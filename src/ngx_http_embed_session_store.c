@@ -1062,6 +1062,17 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
     st->writes = sh->writes;
     st->write_failures = sh->write_failures;
     st->ok = ok;
+    st->synced = 0;
+    st->feed_age = 0;
+    st->calls = 0;
+    st->conflicts = 0;
+
+    if (store->backend) {
+        st->synced = sh->synced;
+        st->feed_age = sh->feed_seen ? ngx_current_msec - sh->feed_seen : 0;
+        st->calls = sh->calls;
+        st->conflicts = sh->conflicts;
+    }
 }
 
 

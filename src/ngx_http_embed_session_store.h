@@ -161,6 +161,10 @@ typedef struct {
     ngx_uint_t                  losses;     /* state lost, at start */
     ngx_uint_t                  quota;      /* refusals, per_key= */
     ngx_uint_t                  ok;         /* the invariant walk passed */
+    ngx_uint_t                  synced;     /* backend=: its feed */
+    ngx_uint_t                  feed_age;   /* ms */
+    ngx_uint_t                  calls;
+    ngx_uint_t                  conflicts;
 } ngx_http_es_store_stats_t;
 
 

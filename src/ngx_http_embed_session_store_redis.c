@@ -386,6 +386,10 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
                                 NGX_HTTP_ES_REDIS_ARRAY,
                                 ngx_http_es_store_op_reply, op);
 
+    if (rc == NGX_OK) {
+        (void) ngx_atomic_fetch_add(&store->sh->calls, 1);
+    }
+
     return (rc == NGX_OK) ? NGX_OK : NGX_ERROR;
 }
 
@@ -576,6 +580,8 @@ ngx_http_es_store_op_reply(ngx_http_es_redis_reply_t *reply, void *data)
         ngx_http_es_store_op_done(op, NGX_AGAIN);
         return;
     }
+
+    (void) ngx_atomic_fetch_add(&store->sh->conflicts, 1);
 
     if (ngx_http_es_store_op_conflict(op, v) != NGX_OK) {
         goto damaged;
@@ -806,6 +812,12 @@ ngx_http_es_feed_next(ngx_http_es_store_feed_t *feed)
 
     store = feed->store;
     sh = store->sh;
+
+    /* a worker on its way out asks nothing more: its connection drains */
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
 
     if (!sh->synced && !feed->resync) {
 
