@@ -89,8 +89,10 @@ void ngx_http_es_api_end_revoked(ngx_cycle_t *cycle);
 /* the master, once a cycle is committed: zones a reload resized */
 ngx_int_t ngx_http_es_api_init_module(ngx_cycle_t *cycle);
 
-/* backend= of the zones, found by name once the http block is read */
+/* backend= of the zones, found by name once the http block is read; the
+ * changes of other nodes followed by worker 0 */
 char *ngx_http_es_api_backends(ngx_conf_t *cf);
+ngx_int_t ngx_http_es_api_feed_init(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_EMBED_SESSION_APIKEY_H_INCLUDED_ */

@@ -18,6 +18,7 @@
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
+#include "ngx_http_embed_session_feed.h"
 
 
 /*
@@ -61,6 +62,7 @@ struct ngx_http_es_api_sh_s {
     ngx_queue_t                 queue;      /* every record */
     ngx_uint_t                  records;
     ngx_uint_t                  retired;    /* a zone of another size */
+    ngx_http_es_feed_pos_t      feed;       /* backend=: the changes read */
 };
 
 
@@ -126,6 +128,9 @@ struct ngx_http_es_api_zone_s {
     struct ngx_http_es_redis_s *backend;
     ngx_str_t                   backend_key; /* "{es:KEY}:rl:" */
     ngx_uint_t                  nodes;      /* for the share, Redis down */
+    ngx_str_t                   keys_key;   /* "{es:KEY}:keys" */
+    ngx_str_t                   feed_key;   /* "{es:KEY}:kfeed" */
+    struct ngx_http_es_redis_s *feed;       /* worker 0's, for XREAD */
     u_char                     *conf_file;
     ngx_uint_t                  conf_line;
 
@@ -179,6 +184,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                      revoke;     /* else regenerate */
     ngx_uint_t                      remote;     /* another node's: by id */
+    ngx_uint_t                      dry;        /* the lock and the check */
     ngx_str_t                       id;         /* the record changed */
 
     /* the caller's credential: it must still be valid at the change */
@@ -249,6 +255,21 @@ ngx_http_es_api_zone_t *ngx_http_es_api_zone_of(ngx_shm_zone_t *shm_zone);
  * on Redis */
 ngx_int_t ngx_http_es_api_rate_gate(ngx_http_request_t *r,
     ngx_http_es_api_auth_t *auth, ngx_uint_t resume);
+
+/* a change published (NGX_OK) or not (NGX_AGAIN): it is made, or not */
+typedef void (*ngx_http_es_api_published_pt)(ngx_http_request_t *r,
+    void *data, ngx_int_t rc);
+
+ngx_int_t ngx_http_es_api_publish(ngx_http_request_t *r,
+    ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch,
+    ngx_http_es_api_published_pt done, void *data);
+
+/* apikey_auth.c, for apikey_manage.c: the rate after the key, and the
+ * line that says why a key was refused */
+ngx_int_t ngx_http_es_api_rate(ngx_http_request_t *r,
+    ngx_http_es_api_key_t *key, ngx_uint_t resume);
+void ngx_http_es_api_log(ngx_http_request_t *r, ngx_int_t code,
+    const char *reason, ngx_str_t *what);
 
 #define NGX_HTTP_ES_API_RESUME_NONE     0   /* it cannot wait: the share */
 #define NGX_HTTP_ES_API_RESUME_PHASES   1   /* the access phase, again */

@@ -2,24 +2,37 @@
 /*
  * Copyright (C) The ngx_http_embed_session_module authors
  *
- * API key rates counted on Redis (embed_session_api_keys ... backend=):
- * one counter per key and window for every node, so that a key's rate=
- * holds across them.  The window is Redis's clock's, so that the nodes
- * agree on it and on X-RateLimit-Reset.
+ * API key zones on Redis (embed_session_api_keys ... backend=): the rates
+ * counted once for every node, and the keys' changes (regenerate, revoke)
+ * made on one node and followed by all.
  *
+ * Rates: one counter per key and window for every node, so that a key's
+ * rate= holds across them.  The window is Redis's clock's, so that the
+ * nodes agree on it and on X-RateLimit-Reset.
  * A request waits for the count (one round trip, after the key is found
  * in the zone), then goes on where it stopped: the access phase again, or
  * the content handler again, which find the key authenticated and the
  * rate counted (ngx_http_es_api_redirected()).  When Redis cannot be
  * reached, the request is counted in the zone against this node's share
  * of the rate, rate/nodes=, never more.
+ *
+ * Changes: a regenerate or a revoke is published first ({es:KEY}:keys, a
+ * hash of each key's last change, and the stream {es:KEY}:kfeed), then
+ * made in the node's key file and zone; Redis that cannot be reached is a
+ * 503, and nothing changes.  Worker 0 of every node follows the stream
+ * (feed.c) and makes each change in its own key file and zone, once: a
+ * revoked key is refused there, a regenerated one's old credential too,
+ * within the feed's delay.  A node that never read the changes, or whose
+ * position the stream lost, reads the hash first.
  */
 
 
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_apikey.h"
 #include "ngx_http_embed_session_apikey_int.h"
+#include "ngx_http_embed_session_feed.h"
 #include "ngx_http_embed_session_redis.h"
+#include "ngx_http_embed_session_store.h"
 
 
 typedef struct {
@@ -36,6 +49,52 @@ static void ngx_http_es_api_counted(ngx_http_es_redis_reply_t *reply,
 static ngx_int_t ngx_http_es_api_share(ngx_http_request_t *r,
     ngx_http_es_api_auth_t *auth);
 static ngx_int_t ngx_http_es_api_rate_code(ngx_http_es_api_auth_t *auth);
+static void ngx_http_es_api_published(ngx_http_es_redis_reply_t *reply,
+    void *data);
+static void ngx_http_es_api_publish_cleanup(void *data);
+static void ngx_http_es_api_sync(ngx_http_es_feed_t *feed);
+static void ngx_http_es_api_synced(ngx_http_es_redis_reply_t *reply,
+    void *data);
+static void ngx_http_es_api_entry(ngx_http_es_feed_t *feed,
+    ngx_http_es_redis_reply_t *fields);
+static void ngx_http_es_api_follow(ngx_http_es_feed_t *feed, ngx_str_t *id,
+    ngx_str_t *text);
+
+
+/* a change on its way to Redis */
+
+typedef struct {
+    ngx_http_request_t         *request;    /* NULL: it went meanwhile */
+    ngx_http_es_api_published_pt  done;
+    void                       *data;
+    ngx_pool_cleanup_t         *cln;
+} ngx_http_es_api_publish_t;
+
+
+/*
+ * KEYS the keys' hash, the stream; ARGV the key's ID, its change ("R",
+ * "G LOOKUP HASH [ID_LOOKUP ID_HASH]"), the stream's length, the time
+ * after which the node no longer waits (ms, Redis's clock), and for a
+ * regenerate the hash of the credential it was asked with, which must be
+ * the key's last one.  The entry's id; 0: too late, -1: the key changed
+ * meanwhile on another node; nothing changed.
+ */
+
+static ngx_str_t  ngx_http_es_api_publish_script = ngx_string(
+    "local t = redis.call('TIME')\n"
+    "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[4]) then\n"
+    "  return 0\n"
+    "end\n"
+    "if ARGV[5] ~= '' then\n"
+    "  local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "  if cur and (cur == 'R' or not string.find(cur, ARGV[5], 1, true))\n"
+    "  then\n"
+    "    return -1\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*',\n"
+    "                  'i', ARGV[1], 'c', ARGV[2])\n");
 
 
 /*
@@ -115,14 +174,30 @@ ngx_http_es_api_backends(ngx_conf_t *cf)
             return NGX_CONF_ERROR;
         }
 
-        p = ngx_pnalloc(cf->pool, zone->backend_key.len + 16);
+        p = ngx_pnalloc(cf->pool, 3 * (zone->backend_key.len + 16));
         if (p == NULL) {
             return NGX_CONF_ERROR;
         }
 
+        zone->keys_key.data = p;
+        zone->keys_key.len = ngx_sprintf(p, "{es:%V}:keys",
+                                         &zone->backend_key) - p;
+        p += zone->keys_key.len;
+
+        zone->feed_key.data = p;
+        zone->feed_key.len = ngx_sprintf(p, "{es:%V}:kfeed",
+                                         &zone->backend_key) - p;
+        p += zone->feed_key.len;
+
         zone->backend_key.len = ngx_sprintf(p, "{es:%V}:rl:",
                                             &zone->backend_key) - p;
         zone->backend_key.data = p;
+
+        zone->feed = ngx_http_es_feed_conf(cf, zone->backend,
+                                           &shm[i].shm.name, 1000);
+        if (zone->feed == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
@@ -368,4 +443,407 @@ ngx_http_es_api_rate_code(ngx_http_es_api_auth_t *auth)
 {
     return (auth->rate_code == NGX_HTTP_ES_PASSED) ? NGX_OK
                                                     : auth->rate_code;
+}
+
+
+/*
+ * A change published before it is made: NGX_OK (done() is called, unless
+ * the request went first), NGX_AGAIN (Redis cannot be reached), NGX_ERROR
+ */
+
+ngx_int_t
+ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
+    ngx_http_es_api_change_t *ch, ngx_http_es_api_published_pt done,
+    void *data)
+{
+    u_char                     *p;
+    ngx_str_t                   argv[10], change;
+    ngx_time_t                 *tp;
+    ngx_http_es_api_publish_t  *pub;
+    u_char                      deadline[NGX_INT64_LEN];
+    u_char                      caller[2 * NGX_HTTP_ES_API_HASH_LEN];
+
+    if (!ngx_http_es_redis_is_up(zone->backend)) {
+        return NGX_AGAIN;
+    }
+
+    /* "R", or "G " LOOKUP " " HASH [" " ID_LOOKUP " " ID_HASH] */
+
+    p = ngx_pnalloc(r->pool, 4 + ch->new_lookup.len + ch->new_id_lookup.len
+                             + 4 * NGX_HTTP_ES_API_HASH_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    change.data = p;
+
+    if (ch->revoke) {
+        *p++ = 'R';
+
+    } else {
+        p = ngx_sprintf(p, "G %V ", &ch->new_lookup);
+        p = ngx_hex_dump(p, ch->new_hash, NGX_HTTP_ES_API_HASH_LEN);
+
+        if (ch->new_id_lookup.len) {
+            p = ngx_sprintf(p, " %V ", &ch->new_id_lookup);
+            p = ngx_hex_dump(p, ch->new_id_hash, NGX_HTTP_ES_API_HASH_LEN);
+        }
+    }
+
+    change.len = p - change.data;
+
+    pub = ngx_alloc(sizeof(ngx_http_es_api_publish_t), r->connection->log);
+    if (pub == NULL) {
+        return NGX_ERROR;
+    }
+
+    pub->cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (pub->cln == NULL) {
+        ngx_free(pub);
+        return NGX_ERROR;
+    }
+
+    pub->request = r;
+    pub->done = done;
+    pub->data = data;
+    pub->cln->handler = ngx_http_es_api_publish_cleanup;
+    pub->cln->data = pub;
+
+    tp = ngx_timeofday();
+
+    ngx_str_set(&argv[0], "EVAL");
+    argv[1] = ngx_http_es_api_publish_script;
+    ngx_str_set(&argv[2], "2");
+    argv[3] = zone->keys_key;
+    argv[4] = zone->feed_key;
+    argv[5] = ch->id;
+    argv[6] = change;
+    ngx_str_set(&argv[7], NGX_HTTP_ES_FEED_KEEP);
+
+    /* a margin before the node's own timer, for the answer's way back */
+
+    argv[8].data = deadline;
+    argv[8].len = ngx_sprintf(deadline, "%L",
+                              (int64_t) tp->sec * 1000 + tp->msec
+                              + zone->backend->timeout * 3 / 4)
+                  - deadline;
+
+    argv[9].data = caller;
+    argv[9].len = 0;
+
+    if (!ch->revoke) {
+        argv[9].len = ngx_hex_dump(caller, ch->hash, NGX_HTTP_ES_API_HASH_LEN)
+                      - caller;
+    }
+
+    if (ngx_http_es_redis_call(zone->backend, 10, argv,
+                               NGX_HTTP_ES_REDIS_STRING
+                               |NGX_HTTP_ES_REDIS_INTEGER,
+                               ngx_http_es_api_published, pub)
+        != NGX_OK)
+    {
+        pub->cln->handler = NULL;
+        ngx_free(pub);
+        return NGX_AGAIN;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_es_api_publish_cleanup(void *data)
+{
+    ngx_http_es_api_publish_t *pub = data;
+
+    pub->request = NULL;
+}
+
+
+/* the entry's id: published; anything else, the change is not made */
+
+static void
+ngx_http_es_api_published(ngx_http_es_redis_reply_t *reply, void *data)
+{
+    ngx_http_es_api_publish_t *pub = data;
+
+    void                          *arg;
+    ngx_int_t                      rc;
+    ngx_connection_t              *c;
+    ngx_http_request_t            *r;
+    ngx_http_es_api_published_pt   done;
+
+    r = pub->request;
+    done = pub->done;
+    arg = pub->data;
+
+    if (r) {
+        pub->cln->handler = NULL;
+    }
+
+    ngx_free(pub);
+
+    if (r == NULL) {
+        return;
+    }
+
+    rc = NGX_OK;
+
+    if (reply->type != NGX_HTTP_ES_REDIS_STRING) {
+        rc = NGX_AGAIN;
+
+        if (reply->type == NGX_HTTP_ES_REDIS_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "embed_session_api_keys: the backend refused the "
+                          "change: %V", &reply->str);
+
+        } else if (reply->type == NGX_HTTP_ES_REDIS_INTEGER
+                   && reply->integer == -1)
+        {
+            rc = NGX_DECLINED;
+
+        } else if (reply->type == NGX_HTTP_ES_REDIS_INTEGER) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "embed_session_api_keys: the backend ran the "
+                          "change too late, and made none");
+        }
+    }
+
+    c = r->connection;
+
+    done(r, arg, rc);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* worker 0 follows each zone's changes */
+
+ngx_int_t
+ngx_http_es_api_feed_init(ngx_cycle_t *cycle)
+{
+    ngx_uint_t               i;
+    ngx_list_part_t         *part;
+    ngx_shm_zone_t          *shm;
+    ngx_http_es_feed_t      *feed;
+    ngx_http_es_api_zone_t  *zone;
+
+    if ((ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0)
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    part = &cycle->shared_memory.part;
+    shm = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            shm = part->elts;
+            i = 0;
+        }
+
+        zone = ngx_http_es_api_zone_of(&shm[i]);
+
+        if (zone == NULL || zone->feed == NULL) {
+            continue;
+        }
+
+        feed = ngx_http_es_feed_init(cycle, zone->feed, 1000);
+        if (feed == NULL) {
+            return NGX_ERROR;
+        }
+
+        feed->key = zone->feed_key;
+        feed->pos = &zone->sh->feed;
+        feed->sync = ngx_http_es_api_sync;
+        feed->apply = ngx_http_es_api_entry;
+        feed->data = zone;
+
+        feed->what.len = sizeof("api keys \"\"") - 1 + shm[i].shm.name.len;
+        feed->what.data = ngx_pnalloc(cycle->pool, feed->what.len);
+        if (feed->what.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(feed->what.data, "api keys \"%V\"", &shm[i].shm.name);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the full read: each key's last change */
+
+static void
+ngx_http_es_api_sync(ngx_http_es_feed_t *feed)
+{
+    ngx_str_t                argv[2];
+    ngx_http_es_api_zone_t  *zone;
+
+    zone = feed->data;
+
+    ngx_str_set(&argv[0], "HGETALL");
+    argv[1] = zone->keys_key;
+
+    ngx_http_es_feed_call(feed, 2, argv, NGX_HTTP_ES_REDIS_ARRAY,
+                          ngx_http_es_api_synced);
+}
+
+
+static void
+ngx_http_es_api_synced(ngx_http_es_redis_reply_t *reply, void *data)
+{
+    ngx_http_es_feed_t *feed = data;
+
+    ngx_uint_t  i;
+
+    if (ngx_http_es_feed_reply(feed, reply, "HGETALL") != NGX_OK) {
+        return;
+    }
+
+    for (i = 0; i + 1 < reply->nelts; i += 2) {
+        if (reply->elts[i]->type != NGX_HTTP_ES_REDIS_STRING
+            || reply->elts[i + 1]->type != NGX_HTTP_ES_REDIS_STRING)
+        {
+            ngx_http_es_feed_wrong(feed, "HGETALL");
+            return;
+        }
+
+        ngx_http_es_api_follow(feed, &reply->elts[i]->str,
+                               &reply->elts[i + 1]->str);
+    }
+
+    ngx_http_es_feed_synced(feed);
+}
+
+
+/* an entry of the stream: {"i", ID, "c", change} */
+
+static void
+ngx_http_es_api_entry(ngx_http_es_feed_t *feed,
+    ngx_http_es_redis_reply_t *fields)
+{
+    if (fields->nelts == 4
+        && fields->elts[1]->type == NGX_HTTP_ES_REDIS_STRING
+        && fields->elts[3]->type == NGX_HTTP_ES_REDIS_STRING)
+    {
+        ngx_http_es_api_follow(feed, &fields->elts[1]->str,
+                               &fields->elts[3]->str);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, feed->retry.log, 0,
+                  "embed_session %V: an entry of \"%V\" this module did "
+                  "not write: skipped", &feed->what, &feed->key);
+}
+
+
+/*
+ * Another node's change (or this node's, again), made here once: in the
+ * key file and the zone, and a revoked key's sessions ended in this
+ * node's stores
+ */
+
+static void
+ngx_http_es_api_follow(ngx_http_es_feed_t *feed, ngx_str_t *id,
+    ngx_str_t *text)
+{
+    u_char                    *p, *last;
+    u_char                     owner[NGX_HTTP_ES_OWNER_LEN];
+    ngx_int_t                  rc;
+    ngx_str_t                  f[4];
+    ngx_uint_t                 n, k;
+    ngx_pool_t                *pool;
+    ngx_http_es_api_zone_t    *zone;
+    ngx_http_es_api_change_t   ch;
+
+    zone = feed->data;
+
+    ngx_memzero(&ch, sizeof(ngx_http_es_api_change_t));
+
+    ch.remote = 1;
+    ch.id = *id;
+
+    /* "R", or "G" and two or four words */
+
+    p = text->data;
+    last = p + text->len;
+    n = 0;
+
+    while (p < last && n < 5) {
+        for (k = 0; p + k < last && p[k] != ' '; k++) { /* void */ }
+
+        if (n > 0) {
+            f[n - 1].data = p;
+            f[n - 1].len = k;
+        }
+
+        n++;
+        p += k + 1;
+    }
+
+    if (text->len == 1 && text->data[0] == 'R') {
+        ch.revoke = 1;
+
+    } else if (text->len > 2 && text->data[0] == 'G' && text->data[1] == ' '
+               && (n == 3 || n == 5) && p >= last
+               && f[1].len == 2 * NGX_HTTP_ES_API_HASH_LEN
+               && ngx_http_es_unhex(ch.new_hash, f[1].data,
+                                    NGX_HTTP_ES_API_HASH_LEN) == NGX_OK
+               && (n == 3
+                   || (f[3].len == 2 * NGX_HTTP_ES_API_HASH_LEN
+                       && ngx_http_es_unhex(ch.new_id_hash, f[3].data,
+                                            NGX_HTTP_ES_API_HASH_LEN)
+                          == NGX_OK)))
+    {
+        ch.new_lookup = f[0];
+
+        if (n == 5) {
+            ch.new_id_lookup = f[2];
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, feed->retry.log, 0,
+                      "embed_session %V: a change of key \"%V\" this module "
+                      "did not write: skipped", &feed->what, id);
+        return;
+    }
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, feed->retry.log);
+    if (pool == NULL) {
+        return;
+    }
+
+    rc = ngx_http_es_api_change(pool, feed->retry.log, zone, &ch);
+
+    if (rc == NGX_HTTP_ES_PASSED) {
+        ngx_log_error(NGX_LOG_NOTICE, feed->retry.log, 0,
+                      "embed_session %V: API key \"%V\" %s, a change "
+                      "read from backend \"%V\"", &feed->what, id,
+                      ch.revoke ? "revoked" : "regenerated",
+                      &zone->backend->name);
+
+        if (ch.revoke && ch.owner.len) {
+            ngx_http_es_owner(owner, &ch.owner);
+            (void) ngx_http_es_store_revoke_owner(
+                                    (ngx_cycle_t *) ngx_cycle, owner);
+        }
+
+    } else if (rc != NGX_DONE) {
+        ngx_log_error(NGX_LOG_WARN, feed->retry.log, 0,
+                      "embed_session %V: API key \"%V\" %s on backend "
+                      "\"%V\" could not be changed here (not in \"%V\", "
+                      "or the file cannot be written)", &feed->what, id,
+                      ch.revoke ? "revoked" : "regenerated",
+                      &zone->backend->name, &zone->file);
+    }
+
+    ngx_destroy_pool(pool);
 }

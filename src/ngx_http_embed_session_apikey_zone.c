@@ -1212,7 +1212,7 @@ ngx_http_es_api_change(ngx_pool_t *pool, ngx_log_t *log,
         rc = NGX_ERROR;
     }
 
-    if (rc == NGX_HTTP_ES_PASSED) {
+    if (rc == NGX_HTTP_ES_PASSED && !ch->dry) {
         rc = ngx_http_es_keyfile_rewrite(pool, log, zone, ch);
 
         if (rc == NGX_OK) {

@@ -927,7 +927,9 @@ ngx_http_es_init_process(ngx_cycle_t *cycle)
 
     /* the stores' feeds, started by their connections, in worker 0 */
 
-    if (ngx_http_es_store_feed_init(cycle) != NGX_OK) {
+    if (ngx_http_es_store_feed_init(cycle) != NGX_OK
+        || ngx_http_es_api_feed_init(cycle) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
