@@ -1038,7 +1038,8 @@ ngx_http_es_api_regenerate(ngx_http_request_t *r)
 
     /* the file first: a restart never brings the old key back */
 
-    rc = ngx_http_es_api_change(r, auth->zone, &ch);
+    rc = ngx_http_es_api_change(r->pool, r->connection->log, auth->zone,
+                                &ch);
 
     if (rc != NGX_HTTP_ES_PASSED) {
         if (rc == NGX_ERROR) {
@@ -1276,7 +1277,8 @@ ngx_http_es_api_revoke(ngx_http_request_t *r)
     ch.lookup = auth->lookup;
     ngx_memcpy(ch.hash, auth->hash, NGX_HTTP_ES_API_HASH_LEN);
 
-    rc = ngx_http_es_api_change(r, auth->zone, &ch);
+    rc = ngx_http_es_api_change(r->pool, r->connection->log, auth->zone,
+                                &ch);
 
     if (rc == NGX_ERROR) {
         return ngx_http_es_error(r, NGX_HTTP_ES_KEY_STORE_FAILED);

@@ -133,7 +133,7 @@ ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone)
 
     rv = NGX_CONF_ERROR;
 
-    rc = ngx_http_es_file_read(cf, NULL, "embed_session_api_keys: ",
+    rc = ngx_http_es_file_read(cf, NULL, NULL, "embed_session_api_keys: ",
                                &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
                                &buf, NULL);
 

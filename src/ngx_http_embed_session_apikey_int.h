@@ -178,6 +178,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                      revoke;     /* else regenerate */
+    ngx_uint_t                      remote;     /* another node's: by id */
     ngx_str_t                       id;         /* the record changed */
 
     /* the caller's credential: it must still be valid at the change */
@@ -238,7 +239,7 @@ typedef struct {
  */
 ngx_int_t ngx_http_es_api_query(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_query_t *q);
-ngx_int_t ngx_http_es_api_change(ngx_http_request_t *r,
+ngx_int_t ngx_http_es_api_change(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
 ngx_http_es_api_deny_t *ngx_http_es_api_deny_match(ngx_array_t *denies,
     ngx_str_t *scope, ngx_str_t *flags, ngx_str_t *grants);
@@ -325,7 +326,7 @@ ngx_int_t ngx_http_es_keyfile_fail(ngx_http_es_keyfile_line_t *kl,
 char *ngx_http_es_keyfile_load(ngx_conf_t *cf, ngx_http_es_api_zone_t *zone);
 void ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
     ngx_log_t *log);
-ngx_int_t ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
+ngx_int_t ngx_http_es_keyfile_rewrite(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
 ngx_int_t ngx_http_es_keyfile_lock(ngx_cycle_t *cycle, ngx_str_t *name,
     ngx_uint_t write, ngx_log_t *log, ngx_uint_t level, ngx_fd_t *fd);

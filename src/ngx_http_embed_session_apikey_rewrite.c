@@ -39,7 +39,7 @@ static void ngx_http_es_keyfile_out(ngx_http_es_keyfile_out_t *o, void *p,
     size_t len);
 static void ngx_http_es_keyfile_out_key(ngx_http_es_keyfile_out_t *o,
     char *name, ngx_str_t *lookup, u_char *hash);
-static ngx_int_t ngx_http_es_keyfile_write(ngx_http_request_t *r,
+static ngx_int_t ngx_http_es_keyfile_write(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_es_api_zone_t *zone, u_char *buf, size_t len,
     ngx_file_info_t *fi);
 
@@ -111,7 +111,7 @@ ngx_http_es_keyfile_check_writable(ngx_http_es_api_zone_t *zone,
  */
 
 ngx_int_t
-ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
+ngx_http_es_keyfile_rewrite(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch)
 {
     u_char                      *out, *last, *eol, *line, *o;
@@ -119,14 +119,11 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
     size_t                       len;
     ngx_int_t                    rc;
     ngx_str_t                    buf;
-    ngx_log_t                   *log;
     ngx_uint_t                   n, at;
     ngx_file_info_t              fi;
     ngx_http_es_keyfile_line_t   kl;
 
-    log = r->connection->log;
-
-    rc = ngx_http_es_file_read(NULL, r, "embed_session_api_keys: ",
+    rc = ngx_http_es_file_read(NULL, pool, log, "embed_session_api_keys: ",
                                &zone->file, NGX_HTTP_ES_KEY_FILE_MAX,
                                &buf, &fi);
 
@@ -162,7 +159,7 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
 
     /* the line checked as a reload would, then sized, then written */
 
-    kl.rec = ngx_palloc(r->pool, NGX_HTTP_ES_KEYFILE_REC_SIZE);
+    kl.rec = ngx_palloc(pool, NGX_HTTP_ES_KEYFILE_REC_SIZE);
     if (kl.rec == NULL) {
         return NGX_ERROR;
     }
@@ -179,7 +176,7 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
     rc = ngx_http_es_keyfile_edit_line(&kl, line, eol, ch, NULL, &len);
 
     if (rc == NGX_DECLINED) {
-        out = ngx_pnalloc(r->pool, (line - buf.data) + len + (last - eol));
+        out = ngx_pnalloc(pool, (line - buf.data) + len + (last - eol));
         if (out == NULL) {
             return NGX_ERROR;
         }
@@ -217,7 +214,7 @@ ngx_http_es_keyfile_rewrite(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_es_keyfile_write(r, zone, out, o - out, &fi);
+    return ngx_http_es_keyfile_write(pool, log, zone, out, o - out, &fi);
 }
 
 
@@ -533,18 +530,16 @@ ngx_http_es_keyfile_out_key(ngx_http_es_keyfile_out_t *o, char *name,
  */
 
 static ngx_int_t
-ngx_http_es_keyfile_write(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
-    u_char *buf, size_t len, ngx_file_info_t *fi)
+ngx_http_es_keyfile_write(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_es_api_zone_t *zone, u_char *buf, size_t len,
+    ngx_file_info_t *fi)
 {
     u_char     *tmp, *p;
     ssize_t     n;
     ngx_fd_t    fd;
     ngx_err_t   err;
-    ngx_log_t  *log;
 
-    log = r->connection->log;
-
-    tmp = ngx_pnalloc(r->pool, zone->file.len + sizeof(".tmp.")
+    tmp = ngx_pnalloc(pool, zone->file.len + sizeof(".tmp.")
                                + NGX_INT64_LEN);
     if (tmp == NULL) {
         return NGX_ERROR;
@@ -625,7 +620,7 @@ ngx_http_es_keyfile_write(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     }
 
     if (p > zone->file.data) {
-        tmp = ngx_pnalloc(r->pool, p - zone->file.data + 1);
+        tmp = ngx_pnalloc(pool, p - zone->file.data + 1);
         if (tmp == NULL) {
             return NGX_OK;
         }

@@ -51,8 +51,10 @@ static ngx_http_es_api_rec_t *ngx_http_es_api_caller(
     ngx_http_es_api_sh_t *sh, ngx_http_es_api_change_t *ch);
 static ngx_int_t ngx_http_es_api_check(ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_change_t *ch);
-static void ngx_http_es_api_apply(ngx_http_request_t *r,
+static void ngx_http_es_api_apply(ngx_log_t *log,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
+static ngx_uint_t ngx_http_es_api_regenerated(ngx_http_es_api_rec_t *rec,
+    ngx_http_es_api_change_t *ch);
 static void ngx_http_es_api_relink(ngx_http_es_api_sh_t *sh,
     ngx_http_es_api_rec_t *rec, ngx_uint_t id, ngx_str_t *lookup,
     u_char *hash);
@@ -1186,14 +1188,14 @@ ngx_http_es_api_next_item(u_char **pos, u_char *last, ngx_str_t *item)
  */
 
 ngx_int_t
-ngx_http_es_api_change(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
-    ngx_http_es_api_change_t *ch)
+ngx_http_es_api_change(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch)
 {
     ngx_fd_t   fd;
     ngx_int_t  rc;
 
     if (ngx_http_es_keyfile_lock((ngx_cycle_t *) ngx_cycle, &zone->lock, 1,
-                                 r->connection->log, NGX_LOG_ERR, &fd)
+                                 log, NGX_LOG_ERR, &fd)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -1202,7 +1204,7 @@ ngx_http_es_api_change(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     rc = ngx_http_es_api_check(zone, ch);
 
     if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, log, 0,
                       "embed_session_api_keys: zone \"%V\" was replaced by "
                       "a reload that changed its size: \"%V\" not changed, "
                       "the request may be repeated", &zone->shm_zone->shm.name,
@@ -1211,10 +1213,10 @@ ngx_http_es_api_change(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     }
 
     if (rc == NGX_HTTP_ES_PASSED) {
-        rc = ngx_http_es_keyfile_rewrite(r, zone, ch);
+        rc = ngx_http_es_keyfile_rewrite(pool, log, zone, ch);
 
         if (rc == NGX_OK) {
-            ngx_http_es_api_apply(r, zone, ch);
+            ngx_http_es_api_apply(log, zone, ch);
             rc = NGX_HTTP_ES_PASSED;
 
         } else {
@@ -1222,7 +1224,7 @@ ngx_http_es_api_change(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
         }
     }
 
-    ngx_http_es_keyfile_unlock(fd, &zone->lock, r->connection->log);
+    ngx_http_es_keyfile_unlock(fd, &zone->lock, log);
 
     return rc;
 }
@@ -1272,11 +1274,29 @@ ngx_http_es_api_check(ngx_http_es_api_zone_t *zone,
 
     rc = NGX_HTTP_ES_PASSED;
 
-    rec = ngx_http_es_api_caller(zone->sh, ch);
+    /* another node's change (apikey_redis.c): by ID, done once */
+
+    rec = ch->remote ? ngx_http_es_api_find_id(zone->sh, &ch->id)
+                     : ngx_http_es_api_caller(zone->sh, ch);
 
     if (rec == NULL) {
         rc = NGX_HTTP_ES_API_KEY_INVALID;
         goto done;
+    }
+
+    if (ch->remote) {
+        if (ch->revoke ? rec->revoked
+                       : ngx_http_es_api_regenerated(rec, ch))
+        {
+            rc = NGX_DONE;
+            goto done;
+        }
+
+        if (ch->revoke) {
+            goto done;
+        }
+
+        goto prefixes;
     }
 
     ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
@@ -1296,6 +1316,8 @@ ngx_http_es_api_check(ngx_http_es_api_zone_t *zone,
     if (ch->revoke) {
         goto done;
     }
+
+prefixes:
 
     /* the new credentials were made for the prefixes the record has */
 
@@ -1338,7 +1360,7 @@ done:
  */
 
 static void
-ngx_http_es_api_apply(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
+ngx_http_es_api_apply(ngx_log_t *log, ngx_http_es_api_zone_t *zone,
     ngx_http_es_api_change_t *ch)
 {
     uint64_t                now;
@@ -1353,9 +1375,10 @@ ngx_http_es_api_apply(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    rec = ngx_http_es_api_caller(zone->sh, ch);
+    rec = ch->remote ? ngx_http_es_api_find_id(zone->sh, &ch->id)
+                     : ngx_http_es_api_caller(zone->sh, ch);
 
-    if (rec) {
+    if (rec && !ch->remote) {
         ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID, &id);
 
         if (id.len != ch->id.len
@@ -1369,7 +1392,7 @@ ngx_http_es_api_apply(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     if (rec == NULL) {
         ngx_shmtx_unlock(&shpool->mutex);
 
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, log, 0,
                       "embed_session_api_keys: entry \"%V\" changed in "
                       "\"%V\" but no longer in zone \"%V\"", &ch->id,
                       &zone->file, &zone->shm_zone->shm.name);
@@ -1421,11 +1444,41 @@ ngx_http_es_api_apply(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (mismatch) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, log, 0,
                       "embed_session_api_keys: entry \"%V\" changed under "
                       "a reload: its new key works after the next reload",
                       &ch->id);
     }
+}
+
+
+/* with the mutex held: the record has the new credentials already */
+
+static ngx_uint_t
+ngx_http_es_api_regenerated(ngx_http_es_api_rec_t *rec,
+    ngx_http_es_api_change_t *ch)
+{
+    ngx_str_t  s;
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_LOOKUP, &s);
+
+    if (s.len != ch->new_lookup.len
+        || ngx_memcmp(s.data, ch->new_lookup.data, s.len) != 0
+        || ngx_memcmp(rec->hash, ch->new_hash, NGX_HTTP_ES_API_HASH_LEN) != 0)
+    {
+        return 0;
+    }
+
+    if (!rec->has_id_key) {
+        return 1;
+    }
+
+    ngx_http_es_api_str(rec, NGX_HTTP_ES_API_STR_ID_LOOKUP, &s);
+
+    return s.len == ch->new_id_lookup.len
+           && ngx_memcmp(s.data, ch->new_id_lookup.data, s.len) == 0
+           && ngx_memcmp(rec->id_hash, ch->new_id_hash,
+                         NGX_HTTP_ES_API_HASH_LEN) == 0;
 }
 
 

@@ -28,7 +28,7 @@ static void ngx_http_es_file_log(ngx_conf_t *cf, ngx_log_t *log,
  */
 
 ngx_int_t
-ngx_http_es_file_read(ngx_conf_t *cf, ngx_http_request_t *r,
+ngx_http_es_file_read(ngx_conf_t *cf, ngx_pool_t *rpool, ngx_log_t *rlog,
     const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,
     ngx_file_info_t *fi)
 {
@@ -50,8 +50,8 @@ ngx_http_es_file_read(ngx_conf_t *cf, ngx_http_request_t *r,
         cycle = cf->cycle;
 
     } else {
-        log = r->connection->log;
-        pool = r->pool;
+        log = rlog;
+        pool = rpool;
         level = NGX_LOG_ERR;
         cycle = (ngx_cycle_t *) ngx_cycle;
     }

@@ -29,9 +29,9 @@
  * Other errors are logged, who ("" or "directive: ") before the message.
  * The file must be one nginx may trust (ngx_http_es_file_open()).
  */
-ngx_int_t ngx_http_es_file_read(ngx_conf_t *cf, ngx_http_request_t *r,
-    const char *who, ngx_str_t *name, size_t max, ngx_str_t *buf,
-    ngx_file_info_t *fi);
+ngx_int_t ngx_http_es_file_read(ngx_conf_t *cf, ngx_pool_t *pool,
+    ngx_log_t *log, const char *who, ngx_str_t *name, size_t max,
+    ngx_str_t *buf, ngx_file_info_t *fi);
 
 /*
  * open(): a regular file, not a symbolic link, of a trusted owner and

@@ -43,7 +43,7 @@ ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_es_file_read(cf, NULL, "", &name, NGX_HTTP_ES_KEY_FILE_MAX,
+    if (ngx_http_es_file_read(cf, NULL, NULL, "", &name, NGX_HTTP_ES_KEY_FILE_MAX,
                               &buf, NULL)
         == NGX_ERROR)
     {

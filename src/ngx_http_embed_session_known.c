@@ -414,7 +414,7 @@ ngx_http_es_known_file(ngx_conf_t *cf, ngx_http_es_known_t *k)
 
     name = k->source;
 
-    rc = ngx_http_es_file_read(cf, NULL, "", &name,
+    rc = ngx_http_es_file_read(cf, NULL, NULL, "", &name,
                                NGX_HTTP_ES_KEY_FILE_MAX, &buf, NULL);
 
     if (rc == NGX_ERROR) {

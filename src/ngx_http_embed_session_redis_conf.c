@@ -444,7 +444,7 @@ ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
         return NGX_CONF_ERROR;
     }
 
-    rc = ngx_http_es_file_read(cf, NULL, "embed_session_redis: ", file,
+    rc = ngx_http_es_file_read(cf, NULL, NULL, "embed_session_redis: ", file,
                                NGX_HTTP_ES_REDIS_PASSWORD_MAX, &buf, NULL);
 
     if (rc == NGX_DECLINED) {

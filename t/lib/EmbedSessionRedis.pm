@@ -10,7 +10,8 @@ package EmbedSessionRedis;
 #   my $redis = redis_start();      # skip_all when redis-server is absent
 #   my $port = fake_start('silent');
 #
-# redis_start() runs redis-server on a free port of 127.0.0.1 and on a unix
+# redis_start() runs redis-server (or $ENV{ES_REDIS_SERVER}, valkey-server)
+# on a free port of 127.0.0.1 and on a unix
 # socket, in a directory of its own (no snapshot, no append-only file),
 # with the user "es" whose password is $REDIS_PASSWORD besides the
 # password-less default user (with requirepass => 1: the default user's
@@ -31,6 +32,12 @@ package EmbedSessionRedis;
 # Every server started here is stopped when the test file ends, by its
 # process id.  metrics() reads the status location (/status) of the nginx
 # under test; wait_metric() polls it until a sample has a value.
+#
+# redis_cmd($redis, 'SET', $key, 'garbage') sends one command to a server
+# redis_start() started (its default user, no password) on a connection of
+# its own and returns the reply: a string for a status or a bulk string
+# (undef for a null one), a number, an array reference, or "-" and the
+# message for an error.
 
 use strict;
 use warnings;
@@ -45,7 +52,7 @@ use Time::HiRes ();
 use Test::Nginx::Util ();
 
 our @EXPORT = qw($REDIS_PASSWORD redis_start fake_start free_port metrics
-                 wait_metric sample);
+                 wait_metric sample redis_cmd);
 
 our $REDIS_PASSWORD = 'Es-r3dis-pw-7f3a9c';
 
@@ -91,15 +98,20 @@ sub spawn {
     return $pid;
 }
 
+# the server's program: redis-server, or ES_REDIS_SERVER (valkey-server:
+# tools/test's valkey stage runs the t/5NN files on it)
+
+our $ENGINE = $ENV{ES_REDIS_SERVER} || 'redis-server';
+
 sub redis_start {
     my (%o) = @_;
-    my $bin = (grep { -x "$_/redis-server" } split /:/,
+    my $bin = (grep { -x "$_/$ENGINE" } split /:/,
                "$ENV{PATH}:/usr/bin:/usr/sbin")[0];
 
     if (!defined $bin) {
-        Test::More::plan(skip_all => 'redis-server is not installed '
-                         . '(tools/setup installs it: apt-get install '
-                         . 'redis-server)');
+        Test::More::plan(skip_all => "$ENGINE is not installed "
+                         . '(tools/setup installs it: redis-server from '
+                         . 'bookworm, valkey-server from bookworm-backports)');
     }
 
     my $dir = tempdir('es-redis-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -126,8 +138,8 @@ sub redis_start {
                 : ('--user', 'es', 'on', ">$REDIS_PASSWORD", '~*', '&*',
                    '+@all'));
 
-    my $pid = spawn(sub { exec "$bin/redis-server", @args });
-    wait_port($port, 'redis-server');
+    my $pid = spawn(sub { exec "$bin/$ENGINE", @args });
+    wait_port($port, $ENGINE);
 
     return { port => $port, dir => $dir, socket => $socket, pid => $pid };
 }
@@ -217,7 +229,57 @@ sub wait_metric {
     return $m;
 }
 
+# one command, its reply (RESP2)
+
+sub redis_cmd {
+    my ($redis, @args) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $redis->{port}, Timeout => 5)
+        or die "redis_cmd: $!\n";
+
+    my $req = '*' . @args . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print {$s} $req;
+
+    my $reply = resp_read($s);
+    close $s;
+    return $reply;
+}
+
+sub resp_read {
+    my ($s) = @_;
+    my $line = <$s> // die "redis_cmd: the server closed the connection\n";
+    $line =~ s/\r\n\z//;
+    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
+
+    return $rest if $type eq '+';
+    return "-$rest" if $type eq '-';
+    return 0 + $rest if $type eq ':';
+
+    if ($type eq '$') {
+        return undef if $rest < 0;
+        my $buf = '';
+        read($s, $buf, $rest + 2) == $rest + 2
+            or die "redis_cmd: a bulk string cut short\n";
+        return substr $buf, 0, $rest;
+    }
+
+    if ($type eq '*') {
+        return undef if $rest < 0;
+        return [map { resp_read($s) } 1 .. $rest];
+    }
+
+    die "redis_cmd: not RESP2: \"$line\"\n";
+}
+
+# waitpid sets $?, the file's exit status: a fake server ends by SIGTERM
+# (15), and Test::More would report "exited with 15" for a file whose tests
+# all passed
+
 END {
+    local $?;
+
     for my $pid (@pids) {
         kill 'TERM', $pid;
         waitpid $pid, 0;
