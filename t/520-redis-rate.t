@@ -23,8 +23,9 @@
 #   timeout              a backend paused (SIGSTOP) while up: the count
 #                        waits timeout=, then the share is counted; every
 #                        request is answered
-#   key management       regenerate counts against the share, never on
-#                        Redis; the new key is counted on Redis again
+#   key management       regenerate and revoke count against the share
+#                        (the same count for both), never on Redis; the
+#                        new key is counted on Redis in between
 #   nginx -t             backend= without nodes=, nodes= without backend=,
 #                        backend= naming no embed_session_redis (the zone
 #                        named), nodes=0
@@ -142,6 +143,11 @@ our $SERVER = <<'_EOC_'
     location = /a/regenerate {
         embed_session_api_key             a;
         embed_session_api_key_regenerate  on;
+    }
+
+    location = /a/revoke {
+        embed_session_api_key         a;
+        embed_session_api_key_revoke  on;
     }
 _EOC_
     . join '', map { api_location($_), mint_location($_) } qw(a b);
@@ -340,7 +346,7 @@ sub flow_paused {
     return @o;
 }
 
-sub flow_regenerate {
+sub flow_key_management {
     my @o;
 
     wait_metric('up', 'main', 1);
@@ -359,6 +365,16 @@ sub flow_regenerate {
     push @o, call('/a/api', 'k1');
     push @o, '{es:shared}:rl:k1 after /a/api: '
         . counter($redis->{port}, '{es:shared}:rl:k1');
+
+    $res = http('POST', '/a/revoke', { Authorization => "Bearer $KEY{k1}" },
+                '');
+    $h = $res->{headers};
+    push @o, "/a/revoke $res->{status}, limit "
+        . ($h->{'x-ratelimit-limit'} // '-') . ', remaining '
+        . ($h->{'x-ratelimit-remaining'} // '-');
+    push @o, '{es:shared}:rl:k1 after it: '
+        . counter($redis->{port}, '{es:shared}:rl:k1');
+    push @o, call('/a/api', 'k1');
 
     return @o;
 }
@@ -472,14 +488,17 @@ qr/no reply within 300ms, embed_session_redis "paused"/
 
 
 
-=== TEST 6: regenerate counts against the share, not on Redis; the new key is counted on Redis
+=== TEST 6: regenerate and revoke count against the share, never on Redis; the new key is counted on Redis between them
 --- response_body_filters eval
-::flow(\&::flow_regenerate)
+::flow(\&::flow_key_management)
 --- response_body
 /a/regenerate 200, limit 3, remaining 2
 {es:shared}:rl:k1 after it: none
 /a/api 200 (ok k1), limit 5, remaining 4
 {es:shared}:rl:k1 after /a/api: n 1
+/a/revoke 200, limit 3, remaining 1
+{es:shared}:rl:k1 after it: n 1
+/a/api 401 API_KEY_REVOKED, no rate headers
 --- no_error_log
 [error]
 [alert]
