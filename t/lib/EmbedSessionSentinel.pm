@@ -173,6 +173,8 @@ sub sentinel_start {
             '--port', $port{$role}, '--bind', '127.0.0.1',
             '--dir', "$dir/$role", '--save', '', '--appendonly', 'no',
             '--daemonize', 'no', '--logfile', "$dir/$role/redis.log",
+            # the replica's first sync at once, not after 5 s
+            '--repl-diskless-sync-delay', '0',
             $role eq 'replica'
             ? ('--replicaof', '127.0.0.1', $port{master}) : ());
 
