@@ -19,7 +19,8 @@ package EmbedSessionSentinel;
 # sentinel_start() runs, on free ports of 127.0.0.1 and in a directory of
 # its own (no snapshot, no append-only file): redis-server as the master,
 # redis-server --replicaof the master, and redis-sentinel with a
-# configuration file written there:
+# configuration file written there (valkey-server and valkey-sentinel when
+# ES_REDIS_SERVER=valkey-server, as for EmbedSessionRedis.pm):
 #
 #   sentinel monitor m 127.0.0.1 MASTER 1
 #   sentinel down-after-milliseconds m 500
@@ -62,7 +63,7 @@ sub program {
 
     Test::More::plan(skip_all => "$name is not installed (tools/setup "
                      . "installs it: apt-get install redis-server "
-                     . "redis-sentinel)");
+                     . "redis-sentinel, or valkey-server)");
 }
 
 sub spawn {
@@ -159,8 +160,13 @@ sub pairs {
 }
 
 sub sentinel_start {
-    my $server = program('redis-server');
-    my $sentinel = program('redis-sentinel');
+    # redis-server and redis-sentinel, or, with ES_REDIS_SERVER=
+    # valkey-server (tools/test's valkey stage), valkey-sentinel
+    my $engine = $EmbedSessionRedis::ENGINE // 'redis-server';
+    (my $sentinel_engine = $engine) =~ s/-server\z/-sentinel/;
+
+    my $server = program($engine);
+    my $sentinel = program($sentinel_engine);
 
     my $dir = tempdir('es-sentinel-XXXXXX', TMPDIR => 1, CLEANUP => 1);
     my %port = map { $_ => free_port() } qw(master replica sentinel);
