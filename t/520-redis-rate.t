@@ -22,7 +22,8 @@
 #                        X-RateLimit-Limit says the share
 #   timeout              a backend paused (SIGSTOP) while up: the count
 #                        waits timeout=, then the share is counted; every
-#                        request is answered
+#                        request is answered; resumed (SIGCONT), the key is
+#                        counted on Redis again, against the whole rate
 #   key management       regenerate and revoke count against the share
 #                        (the same count for both), never on Redis; the
 #                        new key is counted on Redis in between
@@ -343,6 +344,16 @@ sub flow_paused {
         . (sample($m, 'timeouts_total', 'paused') >= 1 ? 'yes' : 'no');
     push @o, resets_are($end), retry_after_ok();
 
+    # back: counted on Redis again, against the whole rate (the count that
+    # timed out may have reached Redis once it resumed: 3 or 4 remain)
+
+    $m = wait_metric('up', 'paused', 1);
+    push @o, 'paused up after SIGCONT: ' . sample($m, 'up', 'paused');
+
+    my $line = call('/p/api', 'k1');
+    $line =~ s/remaining [34]\z/remaining 3 or 4/;
+    push @o, $line;
+
     return @o;
 }
 
@@ -465,7 +476,7 @@ qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
 
 
 
-=== TEST 5: Redis paused while up: the count waits timeout=, then the share; every request answered
+=== TEST 5: Redis paused while up: the count waits timeout=, then the share; every request answered; once it resumes, counted on Redis again
 --- http_config eval
 $::HTTP . $::HTTP_PAUSED
 --- config eval
@@ -481,6 +492,8 @@ paused up before: 1
 timeouts >= 1: yes
 X-RateLimit-Reset: the same on every answer, the end of the minute
 Retry-After within the minute: yes
+paused up after SIGCONT: 1
+/p/api 200 (ok k1), limit 5, remaining 3 or 4
 --- error_log eval
 qr/no reply within 300ms, embed_session_redis "paused"/
 --- no_error_log
