@@ -24,6 +24,9 @@
 #                        waits timeout=, then the share is counted; every
 #                        request is answered; resumed (SIGCONT), the key is
 #                        counted on Redis again, against the whole rate
+#   wrong type           a counter Redis refuses to count (WRONGTYPE): an
+#                        error logged, the share counted, the connection
+#                        kept
 #   key management       regenerate and revoke count against the share
 #                        (the same count for both), never on Redis; the
 #                        new key is counted on Redis in between
@@ -357,6 +360,21 @@ sub flow_paused {
     return @o;
 }
 
+sub flow_wrongtype {
+    my @o;
+
+    wait_metric('up', 'main', 1);
+    redis_cmd($redis->{port}, 'SET', '{es:shared}:rl:k1', 'not a hash');
+
+    push @o, call($_ % 2 ? '/b/api' : '/a/api', 'k1') for 0 .. 3;
+
+    my $m = metrics();
+    push @o, 'main up: ' . sample($m, 'up', 'main') . ', connects '
+        . sample($m, 'connects_total', 'main');
+
+    return @o;
+}
+
 sub flow_key_management {
     my @o;
 
@@ -501,7 +519,24 @@ qr/no reply within 300ms, embed_session_redis "paused"/
 
 
 
-=== TEST 6: regenerate and revoke count against the share, never on Redis; the new key is counted on Redis between them
+=== TEST 6: a counter Redis refuses to count (WRONGTYPE): logged, the share counted in each zone; the connection stays up
+--- response_body_filters eval
+::flow(\&::flow_wrongtype)
+--- response_body
+/a/api 200 (ok k1), limit 3, remaining 2
+/b/api 200 (ok k1), limit 3, remaining 2
+/a/api 200 (ok k1), limit 3, remaining 1
+/b/api 200 (ok k1), limit 3, remaining 1
+main up: 1, connects 1
+--- error_log
+embed_session_api_keys: backend "main" answered the rate's count wrongly: WRONGTYPE
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 7: regenerate and revoke count against the share, never on Redis; the new key is counted on Redis between them
 --- response_body_filters eval
 ::flow(\&::flow_key_management)
 --- response_body
@@ -518,7 +553,7 @@ qr/no reply within 300ms, embed_session_redis "paused"/
 
 
 
-=== TEST 7: nginx -t: backend= without nodes=
+=== TEST 8: nginx -t: backend= without nodes=
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
@@ -530,7 +565,7 @@ qr/no reply within 300ms, embed_session_redis "paused"/
 
 
 
-=== TEST 8: nginx -t: nodes= without backend=
+=== TEST 9: nginx -t: nodes= without backend=
 --- http_config
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
                            nodes=2;
@@ -541,7 +576,7 @@ qr/no reply within 300ms, embed_session_redis "paused"/
 
 
 
-=== TEST 9: nginx -t: backend= naming no embed_session_redis: the zone named
+=== TEST 10: nginx -t: backend= naming no embed_session_redis: the zone named
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
@@ -553,7 +588,7 @@ embed_session_api_keys "a": "backend=other" names no embed_session_redis
 
 
 
-=== TEST 10: nginx -t: nodes=0
+=== TEST 11: nginx -t: nodes=0
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
