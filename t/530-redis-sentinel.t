@@ -14,6 +14,11 @@
 #                        has promoted the replica (polled, 15 s at most);
 #                        the log names the replica's port as the master,
 #                        and a refresh works on it
+#   read-only master     the master turned replica (REPLICAOF) under
+#                        nginx: the write refused with READONLY gets 503
+#                        and makes the connection ask the sentinel again,
+#                        ROLE refuses the replica it names, and once it is
+#                        a master again (REPLICAOF NO ONE) a mint works
 #   unknown master       master=nope, which the sentinel does not know:
 #                        logged, never up, a mint gets 503
 #                        STORE_UNAVAILABLE
@@ -200,6 +205,43 @@ sub flow_failover {
     return @o;
 }
 
+# the master the sentinel names turned into a replica (of a port nobody
+# listens on) while nginx is connected to it, then back
+
+sub flow_readonly {
+    my @o;
+
+    my $m = wait_metric('up', 'main', 1);
+    push @o, 'up: ' . sample($m, 'up', 'main'),
+        mint_and_refresh('before');
+
+    my $addr = redis_cmd($s->{sentinel}, 'SENTINEL',
+                         'get-master-addr-by-name', 'm');
+    my $port = ref $addr eq 'ARRAY' ? $addr->[1] : 0;
+
+    push @o, 'the master turned replica: '
+        . (redis_cmd($port, 'REPLICAOF', '127.0.0.1', free_port()) // '-');
+
+    my ($res) = mint();
+    push @o, 'a mint: ' . st($res);
+
+    $m = wait_metric('connect_failures_total', 'main', 2);
+    push @o, 'while it is a replica: up ' . sample($m, 'up', 'main');
+
+    push @o, 'the replica turned master: '
+        . (redis_cmd($port, 'REPLICAOF', 'NO', 'ONE') // '-');
+
+    my $t0 = time;
+    do {
+        Time::HiRes::sleep(0.2);
+        ($res) = mint();
+    } until $res->{status} == 201 || time - $t0 > 15;
+
+    push @o, 'a mint within 15 s: ' . st($res);
+
+    return @o;
+}
+
 sub flow_nope {
     my $m = wait_metric('connect_failures_total', 'main', 1);
     my ($res) = mint();
@@ -251,7 +293,27 @@ qr/the sentinels name 127\.0\.0\.1:$ENV{TEST_NGINX_REPLICA_PORT} as the master "
 
 
 
-=== TEST 3: a master the sentinel does not know: logged, never up, a mint gets 503 STORE_UNAVAILABLE
+=== TEST 3: the master turns replica under nginx: a write refused with READONLY makes the connection ask the sentinel again, ROLE refuses the replica, and the master is followed back
+--- response_body_filters eval
+::flow(\&::flow_readonly)
+--- response_body
+up: 1
+before: mint 201, refresh 200, a new token
+the master turned replica: OK
+a mint: 503 STORE_UNAVAILABLE
+while it is a replica: up 0
+the replica turned master: OK
+a mint within 15 s: 201
+--- error_log
+the server is read-only now: connecting again
+the server the sentinels named is not a master (yet): asking them again
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: a master the sentinel does not know: logged, never up, a mint gets 503 STORE_UNAVAILABLE
 --- http_config eval
 $::HTTP =~ s/master=m /master=nope /r
 --- response_body_filters eval
@@ -267,7 +329,7 @@ the sentinel knows no master "nope"
 
 
 
-=== TEST 4: nginx -t: sentinel= without master=
+=== TEST 5: nginx -t: sentinel= without master=
 --- http_config
     embed_session_redis main sentinel=127.0.0.1:$TEST_NGINX_SENTINEL_PORT;
 --- config
@@ -277,7 +339,7 @@ the sentinel knows no master "nope"
 
 
 
-=== TEST 5: nginx -t: master= without sentinel=
+=== TEST 6: nginx -t: master= without sentinel=
 --- http_config
     embed_session_redis main master=m;
 --- config
@@ -287,7 +349,7 @@ the sentinel knows no master "nope"
 
 
 
-=== TEST 6: nginx -t: server= with sentinel=
+=== TEST 7: nginx -t: server= with sentinel=
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_MASTER_PORT
                              sentinel=127.0.0.1:$TEST_NGINX_SENTINEL_PORT
