@@ -18,10 +18,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_embed_session_feed.h"
 #include "ngx_http_embed_session_store.h"
-
-
-#define NGX_HTTP_ES_FEED_ID_MAX       48    /* a stream entry's id, text */
 
 
 struct ngx_http_es_store_sh_s {
@@ -49,12 +47,9 @@ struct ngx_http_es_store_sh_s {
     time_t                      alerted;
 
     /* backend=: the feed as worker 0 read it (store_redis.c) */
-    ngx_msec_t                  feed_seen;  /* its last answer, 0: none */
-    ngx_uint_t                  synced;     /* every record was read */
+    ngx_http_es_feed_pos_t      feed;
     ngx_atomic_t                calls;      /* scripts run */
     ngx_atomic_t                conflicts;  /* decided again */
-    size_t                      feed_id_len;
-    u_char                      feed_id[NGX_HTTP_ES_FEED_ID_MAX];
 };
 
 

@@ -13,6 +13,7 @@
  */
 
 
+#include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_store.h"
 #include "ngx_http_embed_session_state.h"

@@ -413,8 +413,8 @@ ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
      */
 
     if (store->backend
-        && (!store->sh->synced
-            || ngx_current_msec - store->sh->feed_seen > store->stale))
+        && (!store->sh->feed.synced
+            || ngx_current_msec - store->sh->feed.seen > store->stale))
     {
         return NGX_AGAIN;
     }
@@ -1068,8 +1068,8 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
     st->conflicts = 0;
 
     if (store->backend) {
-        st->synced = sh->synced;
-        st->feed_age = sh->feed_seen ? ngx_current_msec - sh->feed_seen : 0;
+        st->synced = sh->feed.synced;
+        st->feed_age = sh->feed.seen ? ngx_current_msec - sh->feed.seen : 0;
         st->calls = sh->calls;
         st->conflicts = sh->conflicts;
     }

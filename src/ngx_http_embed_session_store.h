@@ -59,7 +59,7 @@ typedef struct {
 
 
 typedef struct ngx_http_es_store_sh_s  ngx_http_es_store_sh_t;
-typedef struct ngx_http_es_store_feed_s  ngx_http_es_store_feed_t;
+struct ngx_http_es_feed_s;
 struct ngx_http_es_redis_s;
 
 
@@ -94,7 +94,7 @@ typedef struct ngx_http_es_store_s {
     ngx_msec_t                  stale;
     u_char                     *conf_file;  /* of the directive, for */
     ngx_uint_t                  conf_line;  /* what init_main_conf says */
-    ngx_http_es_store_feed_t   *feed_state; /* in worker 0 */
+    struct ngx_http_es_feed_s  *feed_state; /* in worker 0 */
 
     /* this process's view of the file: changed by another writer? */
     ngx_file_uniq_t             file_uniq;

@@ -29,6 +29,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_feed.h"
 #include "ngx_http_embed_session_redis.h"
 #include "ngx_http_embed_session_store.h"
 #include "ngx_http_embed_session_state.h"
@@ -38,10 +39,7 @@
 #define NGX_HTTP_ES_BACKEND_MAGIC     "ESR1"
 #define NGX_HTTP_ES_BACKEND_HEAD      (NGX_HTTP_ES_BACKEND_VLEN + 4)
 #define NGX_HTTP_ES_BACKEND_TRIES     8         /* decisions, at most */
-#define NGX_HTTP_ES_FEED_KEEP         "100000"  /* entries of the stream */
-#define NGX_HTTP_ES_FEED_COUNT        "512"     /* entries of one read */
 #define NGX_HTTP_ES_FEED_SCAN         100       /* keys of one SCAN */
-#define NGX_HTTP_ES_FEED_RETRY        1000      /* after an error, ms */
 
 
 typedef struct {
@@ -61,20 +59,6 @@ typedef struct {
 } ngx_http_es_store_op_t;
 
 
-struct ngx_http_es_store_feed_s {
-    ngx_http_es_store_t        *store;
-    ngx_event_t                 retry;
-    ngx_uint_t                  busy;       /* a command is out */
-    ngx_uint_t                  resync;     /* reading every record */
-    ngx_uint_t                  checked;    /* the position, once up */
-    ngx_msec_t                  block;
-    u_char                      mark[NGX_HTTP_ES_FEED_ID_MAX];
-    size_t                      mark_len;
-    u_char                      cursor[NGX_INT64_LEN + 1];
-    size_t                      cursor_len;
-    u_char                      block_text[NGX_INT_T_LEN];
-    size_t                      block_len;
-};
 
 
 static void ngx_http_es_store_op_cleanup(void *data);
@@ -91,30 +75,15 @@ static ngx_int_t ngx_http_es_backend_decode(ngx_str_t *value,
 static u_char *ngx_http_es_backend_key(u_char *buf, ngx_http_es_store_t *store,
     u_char *id);
 
-static void ngx_http_es_feed_up(void *data);
-static void ngx_http_es_feed_retry(ngx_event_t *ev);
-static void ngx_http_es_feed_next(ngx_http_es_store_feed_t *feed);
-static void ngx_http_es_feed_call(ngx_http_es_store_feed_t *feed,
-    ngx_uint_t argc, ngx_str_t *argv, ngx_uint_t expect,
-    ngx_http_es_redis_handler_pt handler);
-static ngx_int_t ngx_http_es_feed_failed(ngx_http_es_store_feed_t *feed,
-    ngx_http_es_redis_reply_t *reply, const char *what);
-static void ngx_http_es_feed_mark(ngx_http_es_redis_reply_t *reply,
+static void ngx_http_es_store_sync(ngx_http_es_feed_t *feed);
+static void ngx_http_es_store_scanned(ngx_http_es_redis_reply_t *reply,
     void *data);
-static void ngx_http_es_feed_first(ngx_http_es_redis_reply_t *reply,
+static void ngx_http_es_store_records(ngx_http_es_redis_reply_t *reply,
     void *data);
-static void ngx_http_es_feed_scanned(ngx_http_es_redis_reply_t *reply,
-    void *data);
-static void ngx_http_es_feed_records(ngx_http_es_redis_reply_t *reply,
-    void *data);
-static void ngx_http_es_feed_read(ngx_http_es_redis_reply_t *reply,
-    void *data);
-static void ngx_http_es_feed_wrong(ngx_http_es_store_feed_t *feed,
-    const char *what);
-static void ngx_http_es_feed_apply(ngx_http_es_store_feed_t *feed,
+static void ngx_http_es_store_entry(ngx_http_es_feed_t *feed,
+    ngx_http_es_redis_reply_t *fields);
+static void ngx_http_es_store_merge(ngx_http_es_feed_t *feed,
     ngx_str_t *value);
-static ngx_int_t ngx_http_es_feed_id_cmp(u_char *a, size_t alen, u_char *b,
-    size_t blen);
 
 
 /*
@@ -143,6 +112,21 @@ static ngx_str_t  ngx_http_es_backend_script = ngx_string(
     "return {1, n}\n");
 
 
+/* the full read of a store: SCAN's cursor */
+
+typedef struct {
+    ngx_http_es_store_t        *store;
+    u_char                      cursor[NGX_INT64_LEN + 1];
+    size_t                      cursor_len;
+} ngx_http_es_store_sync_t;
+
+
+/* how long an XREAD waits: an empty answer says the copy is current */
+
+#define ngx_http_es_store_block(store)                                       \
+    ngx_max(ngx_min(1000, (store)->stale / 4), 10)
+
+
 /* configuration: after the http block, every backend= found by its name */
 
 char *
@@ -150,7 +134,6 @@ ngx_http_es_store_backends(ngx_conf_t *cf, ngx_array_t *stores)
 {
     u_char                    *p;
     ngx_uint_t                 i;
-    ngx_str_t                  name;
     ngx_http_es_store_t      **sp, *store;
     ngx_http_es_main_conf_t   *emcf;
 
@@ -197,20 +180,8 @@ ngx_http_es_store_backends(ngx_conf_t *cf, ngx_array_t *stores)
                                              &store->backend_key) - p;
         store->backend_key.data = p;
 
-        name.len = store->backend->name.len + sizeof(":feed:") - 1
-                   + store->name.len;
-        name.data = ngx_pnalloc(cf->pool, name.len);
-        if (name.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_sprintf(name.data, "%V:feed:%V", &store->backend->name,
-                    &store->name);
-
-        store->feed = ngx_http_es_redis_dedicated(cf, emcf, store->backend,
-                                                  &name, 0,
-                                                  ngx_min(1000,
-                                                          store->stale / 4));
+        store->feed = ngx_http_es_feed_conf(cf, store->backend, &store->name,
+                                            ngx_http_es_store_block(store));
         if (store->feed == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -719,18 +690,16 @@ ngx_http_es_backend_key(u_char *buf, ngx_http_es_store_t *store, u_char *id)
 }
 
 
-/*
- * The feed, in worker 0: started each time its connection is up, and
- * read without a pause while it is
- */
+/* worker 0 reads each store's feed */
 
 ngx_int_t
 ngx_http_es_store_feed_init(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                  i;
-    ngx_array_t                *stores;
-    ngx_http_es_store_t       **sp;
-    ngx_http_es_store_feed_t   *feed;
+    ngx_uint_t                 i;
+    ngx_array_t               *stores;
+    ngx_http_es_feed_t        *feed;
+    ngx_http_es_store_t      **sp;
+    ngx_http_es_store_sync_t  *sync;
 
     if ((ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0)
         && ngx_process != NGX_PROCESS_SINGLE)
@@ -751,304 +720,84 @@ ngx_http_es_store_feed_init(ngx_cycle_t *cycle)
             continue;
         }
 
-        feed = ngx_pcalloc(cycle->pool, sizeof(ngx_http_es_store_feed_t));
-        if (feed == NULL) {
+        feed = ngx_http_es_feed_init(cycle, sp[i]->feed,
+                                     ngx_http_es_store_block(sp[i]));
+        sync = ngx_pcalloc(cycle->pool, sizeof(ngx_http_es_store_sync_t));
+
+        if (feed == NULL || sync == NULL) {
             return NGX_ERROR;
         }
 
-        feed->store = sp[i];
-        feed->block = ngx_max(ngx_min(1000, sp[i]->stale / 4), 10);
-        feed->block_len = ngx_sprintf(feed->block_text, "%M", feed->block)
-                          - feed->block_text;
+        sync->store = sp[i];
 
-        feed->retry.handler = ngx_http_es_feed_retry;
-        feed->retry.data = feed;
-        feed->retry.log = cycle->log;
-        feed->retry.cancelable = 1;
+        feed->key = sp[i]->feed_key;
+        feed->pos = &sp[i]->sh->feed;
+        feed->sync = ngx_http_es_store_sync;
+        feed->apply = ngx_http_es_store_entry;
+        feed->data = sync;
+
+        feed->what.len = sizeof("store \"\"") - 1 + sp[i]->name.len;
+        feed->what.data = ngx_pnalloc(cycle->pool, feed->what.len);
+        if (feed->what.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(feed->what.data, "store \"%V\"", &sp[i]->name);
 
         sp[i]->feed_state = feed;
-        sp[i]->feed->up = ngx_http_es_feed_up;
-        sp[i]->feed->up_data = feed;
     }
 
     return NGX_OK;
 }
 
 
-static void
-ngx_http_es_feed_up(void *data)
-{
-    ngx_http_es_store_feed_t *feed = data;
+/* the full read: every record, SCAN and MGET */
 
-    if (!feed->busy) {
-        ngx_http_es_feed_next(feed);
+static void
+ngx_http_es_store_sync(ngx_http_es_feed_t *feed)
+{
+    ngx_str_t                  argv[6];
+    ngx_http_es_store_sync_t  *sync;
+    u_char                     match[NGX_HTTP_ES_ID_LEN * 2 + 64];
+
+    sync = feed->data;
+
+    ngx_str_set(&argv[0], "SCAN");
+    argv[1].data = sync->cursor;
+    argv[1].len = sync->cursor_len;
+
+    if (feed->resync == 1) {
+        feed->resync = 2;       /* the first SCAN of this read */
+        ngx_str_set(&argv[1], "0");
     }
+
+    ngx_str_set(&argv[2], "MATCH");
+    argv[3].data = match;
+    argv[3].len = ngx_sprintf(match, "%V*", &sync->store->backend_key)
+                  - match;
+    ngx_str_set(&argv[4], "COUNT");
+    ngx_str_set(&argv[5], "100");
+
+    ngx_http_es_feed_call(feed, 6, argv, NGX_HTTP_ES_REDIS_ARRAY,
+                          ngx_http_es_store_scanned);
 }
 
 
 static void
-ngx_http_es_feed_retry(ngx_event_t *ev)
+ngx_http_es_store_scanned(ngx_http_es_redis_reply_t *reply, void *data)
 {
-    ngx_http_es_store_feed_t *feed = ev->data;
-
-    if (!feed->busy && ngx_http_es_redis_is_up(feed->store->feed)) {
-        ngx_http_es_feed_next(feed);
-    }
-}
-
-
-/*
- * What to ask next: the records, when the zone never read them or the
- * stream lost its position; else what was added since the position
- */
-
-static void
-ngx_http_es_feed_next(ngx_http_es_store_feed_t *feed)
-{
-    ngx_str_t                argv[10];
-    ngx_http_es_store_t     *store;
-    ngx_http_es_store_sh_t  *sh;
-    u_char                   match[NGX_HTTP_ES_ID_LEN * 2 + 64];
-
-    store = feed->store;
-    sh = store->sh;
-
-    /* a worker on its way out asks nothing more: its connection drains */
-
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    if (!sh->synced && !feed->resync) {
-
-        /* the stream's last entry first: the records are read after it */
-
-        feed->resync = 1;
-        feed->cursor_len = 0;
-
-        ngx_str_set(&argv[0], "XREVRANGE");
-        argv[1] = store->feed_key;
-        ngx_str_set(&argv[2], "+");
-        ngx_str_set(&argv[3], "-");
-        ngx_str_set(&argv[4], "COUNT");
-        ngx_str_set(&argv[5], "1");
-
-        ngx_http_es_feed_call(feed, 6, argv, NGX_HTTP_ES_REDIS_ARRAY,
-                              ngx_http_es_feed_mark);
-        return;
-    }
-
-    if (feed->resync) {
-        ngx_str_set(&argv[0], "SCAN");
-        argv[1].data = feed->cursor;
-        argv[1].len = feed->cursor_len;
-
-        if (feed->cursor_len == 0) {
-            ngx_str_set(&argv[1], "0");
-        }
-
-        ngx_str_set(&argv[2], "MATCH");
-        argv[3].data = match;
-        argv[3].len = ngx_sprintf(match, "%V*", &store->backend_key) - match;
-        ngx_str_set(&argv[4], "COUNT");
-        argv[5].data = (u_char *) "100";
-        argv[5].len = 3;
-
-        ngx_http_es_feed_call(feed, 6, argv, NGX_HTTP_ES_REDIS_ARRAY,
-                              ngx_http_es_feed_scanned);
-        return;
-    }
-
-    if (!feed->checked) {
-
-        /* after a reconnect: is the position still in the stream? */
-
-        feed->checked = 1;
-
-        ngx_str_set(&argv[0], "XRANGE");
-        argv[1] = store->feed_key;
-        ngx_str_set(&argv[2], "-");
-        ngx_str_set(&argv[3], "+");
-        ngx_str_set(&argv[4], "COUNT");
-        ngx_str_set(&argv[5], "1");
-
-        ngx_http_es_feed_call(feed, 6, argv, NGX_HTTP_ES_REDIS_ARRAY,
-                              ngx_http_es_feed_first);
-        return;
-    }
-
-    ngx_str_set(&argv[0], "XREAD");
-    ngx_str_set(&argv[1], "COUNT");
-    ngx_str_set(&argv[2], NGX_HTTP_ES_FEED_COUNT);
-    ngx_str_set(&argv[3], "BLOCK");
-    argv[4].data = feed->block_text;
-    argv[4].len = feed->block_len;
-    ngx_str_set(&argv[5], "STREAMS");
-    argv[6] = store->feed_key;
-    argv[7].data = sh->feed_id;
-    argv[7].len = sh->feed_id_len;
-
-    ngx_http_es_feed_call(feed, 8, argv,
-                          NGX_HTTP_ES_REDIS_ARRAY|NGX_HTTP_ES_REDIS_NIL,
-                          ngx_http_es_feed_read);
-}
-
-
-static void
-ngx_http_es_feed_call(ngx_http_es_store_feed_t *feed, ngx_uint_t argc,
-    ngx_str_t *argv, ngx_uint_t expect, ngx_http_es_redis_handler_pt handler)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_es_redis_call(feed->store->feed, argc, argv, expect,
-                                handler, feed);
-
-    if (rc == NGX_OK) {
-        feed->busy = 1;
-        return;
-    }
-
-    /* not up: the next connection starts it again; else a while later */
-
-    if (rc == NGX_ERROR && !feed->retry.timer_set) {
-        ngx_add_timer(&feed->retry, NGX_HTTP_ES_FEED_RETRY);
-    }
-}
-
-
-/* NGX_OK: the reply may be read; else the feed waits for what comes */
-
-static ngx_int_t
-ngx_http_es_feed_failed(ngx_http_es_store_feed_t *feed,
-    ngx_http_es_redis_reply_t *reply, const char *what)
-{
-    feed->busy = 0;
-
-    if (reply->type & (NGX_HTTP_ES_REDIS_TIMEOUT|NGX_HTTP_ES_REDIS_DOWN)) {
-
-        /* logged where the connection closed; it starts again when up */
-
-        feed->resync = 0;
-        feed->checked = 0;
-        return NGX_ERROR;
-    }
-
-    if (reply->type != NGX_HTTP_ES_REDIS_ERROR) {
-        return NGX_OK;
-    }
-
-    ngx_log_error(NGX_LOG_ERR, feed->retry.log, 0,
-                  "embed_session store \"%V\": backend \"%V\" refused %s: "
-                  "%V", &feed->store->name, &feed->store->backend->name,
-                  what, &reply->str);
-
-    feed->resync = 0;
-    feed->checked = 0;
-
-    if (!feed->retry.timer_set) {
-        ngx_add_timer(&feed->retry, NGX_HTTP_ES_FEED_RETRY);
-    }
-
-    return NGX_ERROR;
-}
-
-
-/* the last entry of the stream, where the feed goes on after the records */
-
-static void
-ngx_http_es_feed_mark(ngx_http_es_redis_reply_t *reply, void *data)
-{
-    ngx_http_es_store_feed_t *feed = data;
-
-    ngx_http_es_redis_reply_t  *entry;
-
-    if (ngx_http_es_feed_failed(feed, reply, "XREVRANGE") != NGX_OK) {
-        return;
-    }
-
-    feed->mark_len = 3;
-    ngx_memcpy(feed->mark, "0-0", 3);
-
-    if (reply->nelts) {
-        entry = reply->elts[0];
-
-        if (entry->type != NGX_HTTP_ES_REDIS_ARRAY || entry->nelts != 2
-            || entry->elts[0]->type != NGX_HTTP_ES_REDIS_STRING
-            || entry->elts[0]->str.len >= NGX_HTTP_ES_FEED_ID_MAX)
-        {
-            ngx_log_error(NGX_LOG_ERR, feed->retry.log, 0,
-                          "embed_session store \"%V\": the stream \"%V\" "
-                          "holds an entry this module did not write",
-                          &feed->store->name, &feed->store->feed_key);
-
-        } else {
-            feed->mark_len = entry->elts[0]->str.len;
-            ngx_memcpy(feed->mark, entry->elts[0]->str.data, feed->mark_len);
-        }
-    }
-
-    ngx_http_es_feed_next(feed);
-}
-
-
-/* after a reconnect: a stream that starts after the position lost some */
-
-static void
-ngx_http_es_feed_first(ngx_http_es_redis_reply_t *reply, void *data)
-{
-    ngx_http_es_store_feed_t *feed = data;
-
-    ngx_str_t                  *id;
-    ngx_http_es_store_sh_t     *sh;
-    ngx_http_es_redis_reply_t  *entry;
-
-    if (ngx_http_es_feed_failed(feed, reply, "XRANGE") != NGX_OK) {
-        return;
-    }
-
-    sh = feed->store->sh;
-
-    if (reply->nelts) {
-        entry = reply->elts[0];
-
-        if (entry->type == NGX_HTTP_ES_REDIS_ARRAY && entry->nelts == 2
-            && entry->elts[0]->type == NGX_HTTP_ES_REDIS_STRING)
-        {
-            id = &entry->elts[0]->str;
-
-            if (ngx_http_es_feed_id_cmp(id->data, id->len, sh->feed_id,
-                                        sh->feed_id_len)
-                > 0)
-            {
-                ngx_log_error(NGX_LOG_WARN, feed->retry.log, 0,
-                              "embed_session store \"%V\": the stream "
-                              "\"%V\" no longer holds what came after %*s: "
-                              "every record is read again",
-                              &feed->store->name, &feed->store->feed_key,
-                              sh->feed_id_len, sh->feed_id);
-                sh->synced = 0;
-            }
-        }
-    }
-
-    ngx_http_es_feed_next(feed);
-}
-
-
-/* a SCAN's keys, read with MGET */
-
-static void
-ngx_http_es_feed_scanned(ngx_http_es_redis_reply_t *reply, void *data)
-{
-    ngx_http_es_store_feed_t *feed = data;
+    ngx_http_es_feed_t *feed = data;
 
     ngx_uint_t                  i;
     ngx_str_t                   argv[NGX_HTTP_ES_FEED_SCAN + 1];
+    ngx_http_es_store_sync_t   *sync;
     ngx_http_es_redis_reply_t  *cursor, *keys;
 
-    if (ngx_http_es_feed_failed(feed, reply, "SCAN") != NGX_OK) {
+    if (ngx_http_es_feed_reply(feed, reply, "SCAN") != NGX_OK) {
         return;
     }
+
+    sync = feed->data;
 
     if (reply->nelts != 2
         || (cursor = reply->elts[0])->type != NGX_HTTP_ES_REDIS_STRING
@@ -1060,11 +809,11 @@ ngx_http_es_feed_scanned(ngx_http_es_redis_reply_t *reply, void *data)
         return;
     }
 
-    feed->cursor_len = cursor->str.len;
-    ngx_memcpy(feed->cursor, cursor->str.data, cursor->str.len);
+    sync->cursor_len = cursor->str.len;
+    ngx_memcpy(sync->cursor, cursor->str.data, cursor->str.len);
 
     if (keys->nelts == 0) {
-        ngx_http_es_feed_records(NULL, feed);
+        ngx_http_es_store_records(NULL, feed);
         return;
     }
 
@@ -1082,183 +831,79 @@ ngx_http_es_feed_scanned(ngx_http_es_redis_reply_t *reply, void *data)
     /* the command is formatted, the keys copied, before the call returns */
 
     ngx_http_es_feed_call(feed, 1 + keys->nelts, argv,
-                          NGX_HTTP_ES_REDIS_ARRAY, ngx_http_es_feed_records);
+                          NGX_HTTP_ES_REDIS_ARRAY, ngx_http_es_store_records);
 }
 
 
-/* MGET's values into the zone; the last SCAN: the stream from the mark */
+/* MGET's values into the zone; after the last SCAN, the feed goes on */
 
 static void
-ngx_http_es_feed_records(ngx_http_es_redis_reply_t *reply, void *data)
+ngx_http_es_store_records(ngx_http_es_redis_reply_t *reply, void *data)
 {
-    ngx_http_es_store_feed_t *feed = data;
+    ngx_http_es_feed_t *feed = data;
 
-    ngx_uint_t               i;
-    ngx_http_es_store_sh_t  *sh;
+    ngx_uint_t                 i;
+    ngx_http_es_store_sync_t  *sync;
 
     if (reply) {
-        if (ngx_http_es_feed_failed(feed, reply, "MGET") != NGX_OK) {
+        if (ngx_http_es_feed_reply(feed, reply, "MGET") != NGX_OK) {
             return;
         }
 
         for (i = 0; i < reply->nelts; i++) {
             if (reply->elts[i]->type == NGX_HTTP_ES_REDIS_STRING) {
-                ngx_http_es_feed_apply(feed, &reply->elts[i]->str);
+                ngx_http_es_store_merge(feed, &reply->elts[i]->str);
             }
         }
     }
 
-    if (feed->cursor_len != 1 || feed->cursor[0] != '0') {
-        ngx_http_es_feed_next(feed);
+    sync = feed->data;
+
+    if (sync->cursor_len == 1 && sync->cursor[0] == '0') {
+        ngx_http_es_feed_synced(feed);
         return;
     }
 
-    sh = feed->store->sh;
-
-    ngx_memcpy(sh->feed_id, feed->mark, feed->mark_len);
-    sh->feed_id_len = feed->mark_len;
-    sh->feed_seen = ngx_current_msec;
-    ngx_memory_barrier();
-    sh->synced = 1;
-
-    feed->resync = 0;
-    feed->checked = 1;
-
-    ngx_log_error(NGX_LOG_INFO, feed->retry.log, 0,
-                  "embed_session store \"%V\": every record of backend "
-                  "\"%V\" read", &feed->store->name,
-                  &feed->store->backend->name);
-
-    ngx_http_es_feed_next(feed);
+    ngx_http_es_store_sync(feed);
 }
 
 
-/* XREAD: nil, nothing in BLOCK ms; else {{key, {{id, {"r", value}}...}}} */
+/* an entry of the stream: {"r", value} */
 
 static void
-ngx_http_es_feed_read(ngx_http_es_redis_reply_t *reply, void *data)
+ngx_http_es_store_entry(ngx_http_es_feed_t *feed,
+    ngx_http_es_redis_reply_t *fields)
 {
-    ngx_http_es_store_feed_t *feed = data;
-
-    ngx_uint_t                  i;
-    ngx_str_t                  *id;
-    ngx_http_es_store_sh_t     *sh;
-    ngx_http_es_redis_reply_t  *stream, *entries, *entry, *fields;
-
-    if (ngx_http_es_feed_failed(feed, reply, "XREAD") != NGX_OK) {
-        return;
-    }
-
-    sh = feed->store->sh;
-
-    if (reply->type == NGX_HTTP_ES_REDIS_ARRAY) {
-        if (reply->nelts != 1
-            || (stream = reply->elts[0])->type != NGX_HTTP_ES_REDIS_ARRAY
-            || stream->nelts != 2
-            || (entries = stream->elts[1])->type != NGX_HTTP_ES_REDIS_ARRAY)
-        {
-            goto wrong;
-        }
-
-        for (i = 0; i < entries->nelts; i++) {
-            entry = entries->elts[i];
-
-            if (entry->type != NGX_HTTP_ES_REDIS_ARRAY || entry->nelts != 2
-                || entry->elts[0]->type != NGX_HTTP_ES_REDIS_STRING
-                || entry->elts[0]->str.len >= NGX_HTTP_ES_FEED_ID_MAX
-                || (fields = entry->elts[1])->type != NGX_HTTP_ES_REDIS_ARRAY)
-            {
-                goto wrong;
-            }
-
-            if (fields->nelts == 2
-                && fields->elts[1]->type == NGX_HTTP_ES_REDIS_STRING)
-            {
-                ngx_http_es_feed_apply(feed, &fields->elts[1]->str);
-            }
-
-            id = &entry->elts[0]->str;
-
-            ngx_memcpy(sh->feed_id, id->data, id->len);
-            sh->feed_id_len = id->len;
-        }
-    }
-
-    sh->feed_seen = ngx_current_msec;
-
-    ngx_http_es_feed_next(feed);
-    return;
-
-wrong:
-
-    ngx_http_es_feed_wrong(feed, "XREAD");
-}
-
-
-/* a reply of a shape this module does not send for: later, from the top */
-
-static void
-ngx_http_es_feed_wrong(ngx_http_es_store_feed_t *feed, const char *what)
-{
-    ngx_log_error(NGX_LOG_ERR, feed->retry.log, 0,
-                  "embed_session store \"%V\": backend \"%V\" answered %s "
-                  "wrongly", &feed->store->name,
-                  &feed->store->backend->name, what);
-
-    feed->resync = 0;
-    feed->checked = 0;
-
-    if (!feed->retry.timer_set) {
-        ngx_add_timer(&feed->retry, NGX_HTTP_ES_FEED_RETRY);
+    if (fields->nelts == 2
+        && fields->elts[1]->type == NGX_HTTP_ES_REDIS_STRING)
+    {
+        ngx_http_es_store_merge(feed, &fields->elts[1]->str);
     }
 }
 
 
 static void
-ngx_http_es_feed_apply(ngx_http_es_store_feed_t *feed, ngx_str_t *value)
+ngx_http_es_store_merge(ngx_http_es_feed_t *feed, ngx_str_t *value)
 {
-    u_char                   *payload;
-    uint32_t                  version;
-    ngx_http_es_store_rec_t   rec;
+    u_char                    *payload;
+    uint32_t                   version;
+    ngx_http_es_store_t       *store;
+    ngx_http_es_store_rec_t    rec;
+    ngx_http_es_store_sync_t  *sync;
+
+    sync = feed->data;
+    store = sync->store;
 
     if (ngx_http_es_backend_decode(value, &rec, &payload, &version)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, feed->retry.log, 0,
                       "embed_session store \"%V\": backend \"%V\" holds a "
-                      "damaged record: skipped", &feed->store->name,
-                      &feed->store->backend->name);
+                      "damaged record: skipped", &store->name,
+                      &store->backend->name);
         return;
     }
 
-    (void) ngx_http_es_store_apply(feed->store, &rec, payload, version,
+    (void) ngx_http_es_store_apply(store, &rec, payload, version,
                                    feed->retry.log);
-}
-
-
-/* stream ids, "MS-SEQ": -1, 0, 1 */
-
-static ngx_int_t
-ngx_http_es_feed_id_cmp(u_char *a, size_t alen, u_char *b, size_t blen)
-{
-    u_char    *ad, *bd;
-    uint64_t   am, as, bm, bs;
-
-    ad = ngx_strlchr(a, a + alen, '-');
-    bd = ngx_strlchr(b, b + blen, '-');
-
-    if (ad == NULL || bd == NULL) {
-        return 1;
-    }
-
-    am = ngx_atoof(a, ad - a);
-    as = ngx_atoof(ad + 1, a + alen - ad - 1);
-    bm = ngx_atoof(b, bd - b);
-    bs = ngx_atoof(bd + 1, b + blen - bd - 1);
-
-    if (am != bm) {
-        return am < bm ? -1 : 1;
-    }
-
-    return (as == bs) ? 0 : (as < bs ? -1 : 1);
 }
