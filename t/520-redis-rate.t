@@ -45,7 +45,6 @@ use EmbedSessionMint;
 use EmbedSessionRedis;
 use EmbedSessionSentinel qw(redis_cmd);
 
-use JSON::PP ();
 use Time::HiRes ();
 
 # the rate windows and a paused server: once each, in order
@@ -246,7 +245,7 @@ sub retry_after_ok {
         . (!@RETRY ? 'none' : @bad ? "no (@RETRY)" : 'yes');
 }
 
-# the counter on Redis: "field value ..." sorted, or "none"
+# the counter on Redis: "n COUNT" (the window's count), or "none"
 
 sub counter {
     my ($port, $key) = @_;
