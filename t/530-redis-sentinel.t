@@ -19,6 +19,8 @@
 #                        and makes the connection ask the sentinel again,
 #                        ROLE refuses the replica it names, and once it is
 #                        a master again (REPLICAOF NO ONE) a mint works
+#   two sentinels        the first sentinel= does not answer: the next one
+#                        is asked
 #   unknown master       master=nope, which the sentinel does not know:
 #                        logged, never up, a mint gets 503
 #                        STORE_UNAVAILABLE
@@ -48,6 +50,7 @@ $ENV{TEST_NGINX_SENTINEL_PORT} = $s->{sentinel};
 $ENV{TEST_NGINX_MASTER_PORT} = $s->{master};
 $ENV{TEST_NGINX_REPLICA_PORT} = $s->{replica};
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+$ENV{TEST_NGINX_SENTINEL_ABSENT} = free_port();
 
 our $KEY = new_key('st_');
 our $KEYS = "# sentinel tests\nacme key=" . stored($KEY)
@@ -242,6 +245,14 @@ sub flow_readonly {
     return @o;
 }
 
+# the first sentinel is not there: the next one is asked
+
+sub flow_next_sentinel {
+    my $m = wait_metric('up', 'main', 1);
+    return ('up: ' . sample($m, 'up', 'main'),
+            mint_and_refresh('through the second sentinel'));
+}
+
 sub flow_nope {
     my $m = wait_metric('connect_failures_total', 'main', 1);
     my ($res) = mint();
@@ -313,7 +324,24 @@ the server the sentinels named is not a master (yet): asking them again
 
 
 
-=== TEST 4: a master the sentinel does not know: logged, never up, a mint gets 503 STORE_UNAVAILABLE
+=== TEST 4: the first sentinel= does not answer: the next one is asked, and names the master
+--- http_config eval
+$::HTTP =~ s/sentinel=(\S+)/sentinel=127.0.0.1:\$TEST_NGINX_SENTINEL_ABSENT sentinel=$1/r
+--- response_body_filters eval
+::flow(\&::flow_next_sentinel)
+--- response_body
+up: 1
+through the second sentinel: mint 201, refresh 200, a new token
+--- error_log eval
+[qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "main" at 127\.0\.0\.1:$ENV{TEST_NGINX_SENTINEL_ABSENT}/,
+ qr/the sentinels name 127\.0\.0\.1:$ENV{TEST_NGINX_REPLICA_PORT} as the master "m"/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 5: a master the sentinel does not know: logged, never up, a mint gets 503 STORE_UNAVAILABLE
 --- http_config eval
 $::HTTP =~ s/master=m /master=nope /r
 --- response_body_filters eval
@@ -329,7 +357,7 @@ the sentinel knows no master "nope"
 
 
 
-=== TEST 5: nginx -t: sentinel= without master=
+=== TEST 6: nginx -t: sentinel= without master=
 --- http_config
     embed_session_redis main sentinel=127.0.0.1:$TEST_NGINX_SENTINEL_PORT;
 --- config
@@ -339,7 +367,7 @@ the sentinel knows no master "nope"
 
 
 
-=== TEST 6: nginx -t: master= without sentinel=
+=== TEST 7: nginx -t: master= without sentinel=
 --- http_config
     embed_session_redis main master=m;
 --- config
@@ -349,7 +377,7 @@ the sentinel knows no master "nope"
 
 
 
-=== TEST 7: nginx -t: server= with sentinel=
+=== TEST 8: nginx -t: server= with sentinel=
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_MASTER_PORT
                              sentinel=127.0.0.1:$TEST_NGINX_SENTINEL_PORT
