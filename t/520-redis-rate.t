@@ -16,6 +16,9 @@
 #   mint                 a mint (content handler) counts in the same budget
 #   no rate=             a key without rate= is never limited, has no
 #                        X-RateLimit headers and no counter on Redis
+#   waiting              pipelined keep-alive requests, each waiting for
+#                        its count, answered in order; a POST body proxied
+#                        once the access phase has waited
 #   unreachable          nobody listens on the backend's port: each zone
 #                        lets in its share, ceil(rate/nodes) (3 of 5 with
 #                        nodes=2, 2 of 5 with nodes=3), then 429, and
@@ -45,6 +48,7 @@ use EmbedSessionMint;
 use EmbedSessionRedis;
 use EmbedSessionSentinel qw(redis_cmd);
 
+use IO::Socket::INET ();
 use Time::HiRes ();
 
 # the rate windows and a paused server: once each, in order
@@ -59,13 +63,16 @@ $ENV{TEST_NGINX_REDIS_PAUSED_PORT} = $paused->{port};
 $ENV{TEST_NGINX_REDIS_ABSENT} = free_port();
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
-# keys: k1 with rate=5/m, free without rate=; the same in every key file
+# keys: k1 with rate=5/m, free without rate=, k50 with rate=50/m; the
+# same in every key file
 
-our %KEY = (k1 => new_key('rl_'), free => new_key('rl_'));
+our %KEY = (k1 => new_key('rl_'), free => new_key('rl_'),
+            k50 => new_key('rl_'));
 
 our $KEYS = "# rate tests\n"
     . "k1 key=" . stored($KEY{k1}) . " scope=customer rate=5/m\n"
-    . "free key=" . stored($KEY{free}) . " scope=customer\n";
+    . "free key=" . stored($KEY{free}) . " scope=customer\n"
+    . "k50 key=" . stored($KEY{k50}) . " scope=customer rate=50/m\n";
 
 our $HTTP = <<'_EOC_';
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
@@ -151,6 +158,12 @@ our $SERVER = <<'_EOC_'
     location = /a/revoke {
         embed_session_api_key         a;
         embed_session_api_key_revoke  on;
+    }
+
+    # a POST body proxied once the access phase has waited for the count
+    location = /a/proxied {
+        embed_session_api_key  a;
+        proxy_pass  http://127.0.0.1:$TEST_NGINX_SERVER_PORT/b/mint;
     }
 _EOC_
     . join '', map { api_location($_), mint_location($_) } qw(a b);
@@ -359,6 +372,43 @@ sub flow_paused {
     return @o;
 }
 
+# keep-alive requests pipelined on one connection, each waiting for its
+# count in the access phase; then a POST whose body is proxied after the
+# wait, to a mint that parses it (counted again there)
+
+sub flow_waiting {
+    my @o;
+
+    wait_metric('up', 'main', 1);
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => Test::Nginx::Util::server_port(), Timeout => 10)
+        or die "connect: $!\n";
+
+    my @req = map {
+        "GET /$_/api HTTP/1.1\r\nHost: localhost\r\n"
+        . "Authorization: Bearer $KEY{k50}\r\n\r\n"
+    } qw(a b a b);
+    $req[-1] =~ s/\r\n\r\n\z/\r\nConnection: close\r\n\r\n/;
+
+    print $s @req;
+    my $all = do { local $/; <$s> } // '';
+    close $s;
+
+    push @o, 'pipelined: ' . join(' ', $all =~ m{^HTTP/1\.1 (\d+)}mg)
+        . ', remaining ' . join(' ', $all =~ m{^X-RateLimit-Remaining: (\d+)}mg);
+
+    my $res = http('POST', '/a/proxied',
+                   { Authorization => "Bearer $KEY{k50}",
+                     'Content-Type' => 'application/json' }, $MINT_BODY);
+    push @o, "/a/proxied $res->{status}, expires_in "
+        . (ref $res->{json} eq 'HASH' ? $res->{json}{expires_in} // '-' : '-');
+    push @o, '{es:shared}:rl:k50: '
+        . counter($redis->{port}, '{es:shared}:rl:k50');
+
+    return @o;
+}
+
 sub flow_wrongtype {
     my @o;
 
@@ -468,7 +518,20 @@ Retry-After within the minute: yes
 
 
 
-=== TEST 4: Redis unreachable: each zone lets in its share, ceil(rate/nodes), then 429; X-RateLimit-Limit says the share
+=== TEST 4: waiting for the count loses nothing: pipelined keep-alive requests answered in order, a POST body proxied after the wait
+--- response_body_filters eval
+::flow(\&::flow_waiting)
+--- response_body
+pipelined: 200 200 200 200, remaining 49 48 47 46
+/a/proxied 201, expires_in 60
+{es:shared}:rl:k50: n 6
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 5: Redis unreachable: each zone lets in its share, ceil(rate/nodes), then 429; X-RateLimit-Limit says the share
 --- http_config eval
 $::HTTP . $::HTTP_GONE
 --- config eval
@@ -493,7 +556,7 @@ qr/connect\(\) failed \(111: Connection refused\), embed_session_redis "gone"/
 
 
 
-=== TEST 5: Redis paused while up: the count waits timeout=, then the share; every request answered; once it resumes, counted on Redis again
+=== TEST 6: Redis paused while up: the count waits timeout=, then the share; every request answered; once it resumes, counted on Redis again
 --- http_config eval
 $::HTTP . $::HTTP_PAUSED
 --- config eval
@@ -518,7 +581,7 @@ qr/no reply within 300ms, embed_session_redis "paused"/
 
 
 
-=== TEST 6: a counter Redis refuses to count (WRONGTYPE): logged, the share counted in each zone; the connection stays up
+=== TEST 7: a counter Redis refuses to count (WRONGTYPE): logged, the share counted in each zone; the connection stays up
 --- response_body_filters eval
 ::flow(\&::flow_wrongtype)
 --- response_body
@@ -535,7 +598,7 @@ embed_session_api_keys: backend "main" answered the rate's count wrongly: WRONGT
 
 
 
-=== TEST 7: regenerate and revoke count against the share, never on Redis; the new key is counted on Redis between them
+=== TEST 8: regenerate and revoke count against the share, never on Redis; the new key is counted on Redis between them
 --- response_body_filters eval
 ::flow(\&::flow_key_management)
 --- response_body
@@ -552,7 +615,7 @@ embed_session_api_keys: backend "main" answered the rate's count wrongly: WRONGT
 
 
 
-=== TEST 8: nginx -t: backend= without nodes=
+=== TEST 9: nginx -t: backend= without nodes=
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
@@ -564,7 +627,7 @@ embed_session_api_keys: backend "main" answered the rate's count wrongly: WRONGT
 
 
 
-=== TEST 9: nginx -t: nodes= without backend=
+=== TEST 10: nginx -t: nodes= without backend=
 --- http_config
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
                            nodes=2;
@@ -575,7 +638,7 @@ embed_session_api_keys: backend "main" answered the rate's count wrongly: WRONGT
 
 
 
-=== TEST 10: nginx -t: backend= naming no embed_session_redis: the zone named
+=== TEST 11: nginx -t: backend= naming no embed_session_redis: the zone named
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
@@ -587,7 +650,7 @@ embed_session_api_keys "a": "backend=other" names no embed_session_redis
 
 
 
-=== TEST 11: nginx -t: nodes=0
+=== TEST 12: nginx -t: nodes=0
 --- http_config
     embed_session_redis main server=127.0.0.1:$TEST_NGINX_REDIS_PORT;
     embed_session_api_keys zone=a:1m file=$TEST_NGINX_HTML_DIR/a.keys
