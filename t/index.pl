@@ -149,7 +149,7 @@ module built (`tools/setup dynamic`):
 | 2xx | minting: API keys, the seed contracts played on their conf-examples (210-213 Pilot Status, 220 browser channel, 230 CraftKit, 240 Cube), request bodies and choices |
 | 3xx | the session lifecycle and the store: refresh, revoke, exchange, status, durability, reloads, the state file, quotas |
 | 4xx | browsers: frames, CORS, fetch metadata, cookies, URL tokens |
-| 5xx | Redis: the connection to each server (500), with workers and a reload (501), against a real redis-server and fake ones |
+| 5xx | Redis: the connection to each server (500), with workers and a reload (501), against a real redis-server and fake ones; the session store on Redis (510); API key rates counted on Redis for several nodes (520); Redis Sentinel and a failover (530) |
 
 Files of one topic split by sub-feature take neighbouring numbers
 (120-122 keys, 210-213 Pilot Status, 300-302 lifecycle).  Helpers shared by
@@ -160,7 +160,8 @@ files), `EmbedSessionPilotStatus.pm` (210-213), `EmbedSessionLifecycle.pm`
 (300-302), `EmbedSessionExample.pm` (conf-examples as shipped),
 `EmbedSessionLive.pm` and `EmbedSessionState.pm` (the store's live nginx
 and state files), `EmbedSessionRedis.pm` (5xx: redis-server on a free
-port, fake servers that answer badly).  `t/data/` holds the fixture keys, `t/unit/` the codec's
+port, fake servers that answer badly), `EmbedSessionSentinel.pm` (530: a
+master, its replica and redis-sentinel; a small RESP client).  `t/data/` holds the fixture keys, `t/unit/` the codec's
 unit tests, `t/browser/` the Chromium runs.
 
 ## Files
