@@ -932,8 +932,15 @@ ngx_http_es_redis_read_handler(ngx_event_t *rev)
         }
 
         if (n == 0) {
+
+            /*
+             * half a reply: bytes not taken yet, or an array with some
+             * of its elements (hiredis 0.14 leaves ridx at 0, not -1,
+             * after a GetReply that found nothing more)
+             */
+
             if (conn->reader->len > conn->reader->pos
-                || conn->reader->ridx >= 0)
+                || conn->reader->ridx > 0)
             {
                 ngx_http_es_redis_protocol(conn, "the server closed the "
                                            "connection in the middle of a "
