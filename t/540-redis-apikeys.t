@@ -35,6 +35,11 @@
 #   8  a key with an id credential regenerated on B: both new credentials
 #      work on A, the old ones are refused; the hash holds "G LOOKUP HASH
 #      ID_LOOKUP ID_HASH"
+#   9  a node that starts after a revoke (TEST 2's backend_key): the key
+#      refused there, its files say status=revoked
+#  10  a running node whose stream position is lost (the stream replaced
+#      and the connections killed, in one transaction, with a change put
+#      in the hash only): the hash read in full again, the change made
 #
 # With one nginx, the session stores of both nodes are this nginx's: a
 # revoke made on B ends the key's sessions in every store of the process
@@ -42,16 +47,16 @@
 # the two paths ended it (t/200's live blocks and t/301 cover the local
 # one).
 #
-# Every block but TEST 6 has a backend_key of its own (k1 ... k8), so that
-# the changes of one block are not in the hash another starts with; TEST 6
-# uses TEST 1's on purpose (and the key TEST 1 made), so the blocks run in
-# order.  The feed is asynchronous: where a change made on one node must
-# reach the other, the flow asks again for up to 2 s.  That is a wait, not
-# a timing assertion: what is asserted is the answer it ends with.  The
-# node that makes a change may find it made already by its own feed (the
-# entry read back before the request's worker made it): it is made once,
-# by whichever comes first, so the "a change read from backend" line is
-# only asserted for the other node.
+# Every block but TESTs 6 and 9 has a backend_key of its own (k1 ... k10),
+# so that the changes of one block are not in the hash another starts
+# with; TESTs 6 and 9 use TEST 1's and TEST 2's on purpose (TEST 6 the key
+# TEST 1 made), so the blocks run in order.  The feed is asynchronous: where
+# a change made on one node must reach the other, the flow asks again for up
+# to 2 s.  That is a wait, not a timing assertion: what is asserted is the
+# answer it ends with.  The node that makes a change may find it made already
+# by its own feed (the entry read back before the request's worker made it):
+# it is made once, by whichever comes first, so the "a change read from
+# backend" line is only asserted for the other node.
 #
 # Run: prove -v t/540-redis-apikeys.t (with TEST_NGINX_BINARY and
 # TEST_NGINX_ES_MODULE set, see t/README.md).
@@ -64,6 +69,7 @@ use EmbedSessionLifecycle;
 use EmbedSessionRedis qw(redis_start free_port redis_cmd);
 
 use Digest::SHA qw(sha256_hex);
+use IO::Socket::INET ();
 use Time::HiRes ();
 
 # a server, stateful flows: once each, in order
@@ -634,6 +640,84 @@ sub flow_id_key {
     return @o;
 }
 
+# a node that starts after a revoke (TEST 2's backend_key k2, "R" in the
+# hash and its entry on the stream), its key files with the key active
+
+sub flow_late_revoke {
+    my @o = (ready('main'));
+
+    push @o, "acme's last change on Redis: " . last_change('k2', 'acme');
+    push @o, 'acme at /a/api (once the hash is read): '
+        . api_after('a', $KEY{acme}, '401 API_KEY_REVOKED');
+    push @o, 'acme at /b/api: '
+        . api_after('b', $KEY{acme}, '401 API_KEY_REVOKED');
+    push @o, 'a.keys: acme status=revoked: ' . revoked_after('a', 'acme');
+    push @o, 'b.keys: acme status=revoked: ' . revoked_after('b', 'acme');
+    push @o, 'other at /b/api: ' . api('b', $KEY{other});
+
+    return @o;
+}
+
+# commands sent at once on one connection (a pipeline), their replies
+
+sub redis_pipeline {
+    my (@cmds) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $redis->{port}, Timeout => 5)
+        or die "redis_pipeline: $!\n";
+
+    my $req = '';
+
+    for my $c (@cmds) {
+        $req .= '*' . @$c . "\r\n";
+        $req .= '$' . length($_) . "\r\n$_\r\n" for @$c;
+    }
+
+    print {$s} $req;
+
+    my @r = map { EmbedSessionRedis::resp_read($s) } @cmds;
+    close $s;
+    return @r;
+}
+
+# a running node whose stream position is lost: in one transaction, a
+# change put in the hash only, the stream deleted and one entry added
+# (after the node's position), and the nodes' connections killed, so that
+# the feed, once connected again, finds a stream that starts after its
+# position and reads the hash in full
+
+sub flow_lost {
+    my @o = (ready('main'));
+    my $bk = 'k10';
+
+    my $other = new_of(regenerate('a', $KEY{other}), 'other');
+    push @o, 'regenerate other on /a, at /b/api: '
+        . api_after('b', $other, '200 ok other');
+
+    my @r = redis_pipeline(
+        ['MULTI'],
+        ['HSET', "{es:$bk}:keys", 'acme', 'R'],
+        ['DEL', "{es:$bk}:kfeed"],
+        ['XADD', "{es:$bk}:kfeed", '*', 'i', 'nosuchid', 'c', 'R'],
+        ['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'],
+        ['EXEC']);
+    push @o, 'the transaction: ' . (ref $r[-1] eq 'ARRAY'
+                                    ? scalar(@{ $r[-1] }) . ' replies'
+                                    : $r[-1] // '-');
+
+    push @o, ready('main');
+    push @o, 'acme at /a/api (once the hash is read again): '
+        . api_after('a', $KEY{acme}, '401 API_KEY_REVOKED');
+    push @o, 'acme at /b/api: '
+        . api_after('b', $KEY{acme}, '401 API_KEY_REVOKED');
+    push @o, 'a.keys: acme status=revoked: ' . revoked_after('a', 'acme');
+    push @o, 'b.keys: acme status=revoked: ' . revoked_after('b', 'acme');
+    push @o, 'other, regenerated before, at /a/api: ' . api('a', $other);
+
+    return @o;
+}
+
 run_tests();
 
 Test::More::done_testing();
@@ -870,3 +954,54 @@ its last change on Redis: G LOOKUP(new) HASH(new) LOOKUP(new_id) HASH(new_id)
 embed_session api keys "a": API key "idk" regenerated, a change read from backend "main"
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: a node that starts after a revoke (TEST 2's): the key refused there after start, its files rewritten with status=revoked
+--- http_config eval: ::http_conf('k2')
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_late_revoke)
+--- response_body
+redis main up: yes
+acme's last change on Redis: R
+acme at /a/api (once the hash is read): 401 API_KEY_REVOKED
+acme at /b/api: 401 API_KEY_REVOKED
+a.keys: acme status=revoked: yes
+b.keys: acme status=revoked: yes
+other at /b/api: 200 ok other
+--- error_log
+embed_session api keys "a": API key "acme" revoked, a change read from backend "main"
+embed_session api keys "b": API key "acme" revoked, a change read from backend "main"
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: a running node whose stream position is lost: the hash read in full again, a change only the hash holds made on both nodes
+--- http_config eval: ::http_conf('k10')
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_lost)
+--- response_body
+redis main up: yes
+regenerate other on /a, at /b/api: 200 ok other
+the transaction: 4 replies
+redis main up: yes
+acme at /a/api (once the hash is read again): 401 API_KEY_REVOKED
+acme at /b/api: 401 API_KEY_REVOKED
+a.keys: acme status=revoked: yes
+b.keys: acme status=revoked: yes
+other, regenerated before, at /a/api: 200 ok other
+--- error_log eval
+[
+qr/\[warn\].*embed_session api keys "a": the stream "\{es:k10\}:kfeed" no longer holds what came after/,
+qr/\[warn\].*embed_session api keys "b": the stream "\{es:k10\}:kfeed" no longer holds what came after/,
+'embed_session api keys "a": API key "acme" revoked, a change read from backend "main"',
+'embed_session api keys "b": API key "acme" revoked, a change read from backend "main"',
+]
+--- no_error_log
+[alert]
+[crit]
