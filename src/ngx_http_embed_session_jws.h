@@ -240,6 +240,12 @@ int ngx_http_es_jws_sign_compact(ngx_http_es_jws_key_t *key,
 /* SHA-256 and the CSPRNG, for API keys and session ids */
 #define NGX_HTTP_ES_JWS_SHA256_LEN    32
 
+/*
+ * tls.c: the verification of a TLS connection's peer (an SSL *): 0 when
+ * the chain verified, else OpenSSL's code, its text in *err
+ */
+long ngx_http_es_jws_tls_verified(void *ssl, const char **err);
+
 int ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
     unsigned char *out);
 int ngx_http_es_jws_random(unsigned char *buf, size_t len);

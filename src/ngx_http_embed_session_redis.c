@@ -17,6 +17,7 @@
 
 
 #include "ngx_http_embed_session_module.h"
+#include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_redis.h"
 
 #if (NGX_HAVE_HIREDIS)
@@ -107,6 +108,10 @@ static void ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply,
 static void ngx_http_es_redis_sentinel(ngx_http_es_redis_reply_t *reply,
     void *data);
 static void ngx_http_es_redis_wake(ngx_http_es_redis_conn_t *conn);
+#if (NGX_SSL)
+static void ngx_http_es_redis_tls(ngx_http_es_redis_conn_t *conn);
+static void ngx_http_es_redis_tls_done(ngx_connection_t *c);
+#endif
 static void ngx_http_es_redis_ping_handler(ngx_event_t *ev);
 static void ngx_http_es_redis_ping_done(ngx_http_es_redis_reply_t *reply,
     void *data);
@@ -403,6 +408,17 @@ ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn)
 
     rd = conn->conf;
 
+#if (NGX_SSL)
+
+    /* tls=on: TLS first, and the commands once it is up */
+
+    if (rd->ssl && conn->peer.connection->ssl == NULL) {
+        ngx_http_es_redis_tls(conn);
+        return;
+    }
+
+#endif
+
     conn->state = NGX_HTTP_ES_REDIS_HANDSHAKE;
     conn->handshake = NGX_HTTP_ES_REDIS_PING;
 
@@ -494,6 +510,99 @@ failed:
 
     ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
 }
+
+
+#if (NGX_SSL)
+
+/* the TLS handshake, under connect_timeout= */
+
+static void
+ngx_http_es_redis_tls(ngx_http_es_redis_conn_t *conn)
+{
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
+
+    c = conn->peer.connection;
+
+    /* the TLS connection's memory: a pool of the connection's own */
+
+    c->pool = ngx_create_pool(512, &conn->log);
+    if (c->pool == NULL) {
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
+    if (ngx_ssl_create_connection(conn->conf->ssl, c,
+                                  NGX_SSL_BUFFER|NGX_SSL_CLIENT)
+        != NGX_OK)
+    {
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
+    c->sendfile = 0;
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        if (!conn->timer.timer_set) {
+            ngx_add_timer(&conn->timer, conn->conf->connect_timeout);
+        }
+
+        c->ssl->handler = ngx_http_es_redis_tls_done;
+        return;
+    }
+
+    ngx_http_es_redis_tls_done(c);
+}
+
+
+/* the chain verified and the name held (tls_verify=on), then the commands */
+
+static void
+ngx_http_es_redis_tls_done(ngx_connection_t *c)
+{
+    long                       rc;
+    const char                *err;
+    ngx_http_es_redis_t       *rd;
+    ngx_http_es_redis_conn_t  *conn;
+
+    conn = c->data;
+    rd = conn->conf;
+
+    if (!c->ssl->handshaked) {
+        ngx_log_error(NGX_LOG_ERR, &conn->log, 0, "the TLS handshake failed");
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
+    if (rd->tls_verify) {
+        rc = ngx_http_es_jws_tls_verified(c->ssl->connection, &err);
+
+        if (rc != 0) {
+            ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                          "the server's certificate did not verify: "
+                          "(%l:%s)", rc, err);
+            ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+            return;
+        }
+
+        if (ngx_ssl_check_host(c, &rd->tls_name) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                          "the server's certificate does not hold the name "
+                          "\"%V\" (tls_name=)", &rd->tls_name);
+            ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+            return;
+        }
+    }
+
+    c->read->handler = ngx_http_es_redis_read_handler;
+    c->write->handler = ngx_http_es_redis_write_handler;
+
+    ngx_http_es_redis_connected(conn);
+}
+
+#endif
 
 
 /* the answers to AUTH, SELECT and PING, in the order they were sent */
@@ -722,6 +831,7 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
     ngx_uint_t retry)
 {
     ngx_msec_t                  delay;
+    ngx_pool_t                 *pool;
     ngx_queue_t                 failed, *q;
     ngx_http_es_redis_cmd_t    *cmd;
     ngx_http_es_redis_reply_t  *reply;
@@ -746,8 +856,22 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
     }
 
     if (conn->peer.connection) {
+
+        pool = conn->peer.connection->pool;
+
+#if (NGX_SSL)
+        if (conn->peer.connection->ssl) {
+            conn->peer.connection->ssl->no_wait_shutdown = 1;
+            (void) ngx_ssl_shutdown(conn->peer.connection);
+        }
+#endif
+
         ngx_close_connection(conn->peer.connection);
         conn->peer.connection = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     if (conn->reader) {

@@ -70,6 +70,11 @@ typedef struct ngx_http_es_redis_s {
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
     ngx_msec_t                  ping;       /* an idle connection's PING */
+#if (NGX_SSL)
+    ngx_ssl_t                  *ssl;        /* tls=on */
+#endif
+    ngx_uint_t                  tls_verify;
+    ngx_str_t                   tls_name;   /* the certificate must hold */
     ngx_int_t                   worker;     /* -1: in every worker; else
                                                in this one only */
     struct ngx_http_es_redis_s *origin;     /* a dedicated one's server */

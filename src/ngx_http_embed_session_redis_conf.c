@@ -20,8 +20,21 @@
 #define NGX_HTTP_ES_REDIS_PASSWORD_MAX  4096    /* password_file= bytes */
 
 
+/* the TLS parameters of the directive, as written */
+
+typedef struct {
+    ngx_uint_t                  on;
+    ngx_str_t                   trusted;
+    ngx_str_t                   certificate;
+    ngx_str_t                   key;
+} ngx_http_es_redis_tls_t;
+
+
+static char *ngx_http_es_redis_invalid(ngx_conf_t *cf, ngx_str_t *value);
+static char *ngx_http_es_redis_tls(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
+    ngx_http_es_redis_tls_t *tls);
 static char *ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
-    ngx_str_t *value, ngx_str_t *password_file);
+    ngx_str_t *value, ngx_str_t *password_file, ngx_http_es_redis_tls_t *tls);
 static char *ngx_http_es_redis_server(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     ngx_str_t *value);
 static char *ngx_http_es_redis_password(ngx_conf_t *cf,
@@ -41,9 +54,10 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_es_main_conf_t *emcf = conf;
 
-    ngx_str_t             *value, file, addr;
-    ngx_uint_t             i;
-    ngx_http_es_redis_t   *rd, **rdp;
+    ngx_str_t                *value, file, addr;
+    ngx_uint_t                i;
+    ngx_http_es_redis_t      *rd, **rdp;
+    ngx_http_es_redis_tls_t   tls;
 
 #if !(NGX_HAVE_HIREDIS)
 
@@ -82,10 +96,13 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rd->ping = NGX_CONF_UNSET_MSEC;
     rd->db = NGX_CONF_UNSET_UINT;
     rd->worker = -1;
+    rd->tls_verify = 1;
     ngx_str_null(&file);
+    ngx_memzero(&tls, sizeof(ngx_http_es_redis_tls_t));
 
     for (i = 2; i < cf->args->nelts; i++) {
-        if (ngx_http_es_redis_param(cf, rd, &value[i], &file) != NGX_CONF_OK)
+        if (ngx_http_es_redis_param(cf, rd, &value[i], &file, &tls)
+            != NGX_CONF_OK)
         {
             return NGX_CONF_ERROR;
         }
@@ -131,6 +148,19 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (file.len
         && ngx_http_es_redis_password(cf, rd, &file) != NGX_CONF_OK)
     {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tls.on) {
+        if (ngx_http_es_redis_tls(cf, rd, &tls) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (tls.trusted.len || tls.certificate.len || tls.key.len
+               || rd->tls_name.len)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a \"tls_...=\" parameter without \"tls=on\"");
         return NGX_CONF_ERROR;
     }
 
@@ -259,7 +289,7 @@ ngx_http_es_redis_dedicated(ngx_conf_t *cf, ngx_http_es_main_conf_t *emcf,
 
 static char *
 ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
-    ngx_str_t *value, ngx_str_t *password_file)
+    ngx_str_t *value, ngx_str_t *password_file, ngx_http_es_redis_tls_t *tls)
 {
     u_char      *p;
     ngx_str_t    v;
@@ -296,6 +326,53 @@ ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 
         rd->master = v;
         return NGX_CONF_OK;
+    }
+
+    if (ngx_http_es_param_is("tls")
+        || ngx_http_es_param_is("tls_verify"))
+    {
+        if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
+            n = 1;
+
+        } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+            n = 0;
+
+        } else {
+            goto invalid;
+        }
+
+        if (p - value->data == 3) {
+            tls->on = n;
+
+        } else {
+            rd->tls_verify = n;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_es_param_is("tls_name")) {
+        if (v.len == 0) {
+            goto invalid;
+        }
+
+        rd->tls_name = v;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_es_param_is("tls_trusted_certificate")) {
+        tls->trusted = v;
+        return v.len ? NGX_CONF_OK : ngx_http_es_redis_invalid(cf, value);
+    }
+
+    if (ngx_http_es_param_is("tls_certificate")) {
+        tls->certificate = v;
+        return v.len ? NGX_CONF_OK : ngx_http_es_redis_invalid(cf, value);
+    }
+
+    if (ngx_http_es_param_is("tls_certificate_key")) {
+        tls->key = v;
+        return v.len ? NGX_CONF_OK : ngx_http_es_redis_invalid(cf, value);
     }
 
     if (ngx_http_es_param_is("db")) {
@@ -362,9 +439,101 @@ ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 
 invalid:
 
+    return ngx_http_es_redis_invalid(cf, value);
+}
+
+
+static char *
+ngx_http_es_redis_invalid(ngx_conf_t *cf, ngx_str_t *value)
+{
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\"", value);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * tls=on: a client context, the trusted certificates for tls_verify=on
+ * (the default), which needs tls_name=, and a client certificate if one
+ * is given
+ */
+
+static char *
+ngx_http_es_redis_tls(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
+    ngx_http_es_redis_tls_t *tls)
+{
+#if (NGX_SSL)
+    ngx_pool_cleanup_t  *cln;
+
+    if (tls->trusted.len && rd->tls_verify && rd->tls_name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tls_verify=on\" needs \"tls_name=\": the "
+                           "name the server's certificate must hold");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rd->tls_verify && tls->trusted.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tls_verify=on\" needs "
+                           "\"tls_trusted_certificate=\" (or "
+                           "\"tls_verify=off\")");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((tls->certificate.len == 0) != (tls->key.len == 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"tls_certificate=\" and "
+                           "\"tls_certificate_key=\" go together");
+        return NGX_CONF_ERROR;
+    }
+
+    rd->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (rd->ssl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rd->ssl->log = cf->log;
+
+    if (ngx_ssl_create(rd->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(rd->ssl);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = rd->ssl;
+
+    if (tls->trusted.len
+        && ngx_ssl_trusted_certificate(cf, rd->ssl, &tls->trusted, 4)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tls->certificate.len
+        && ngx_ssl_certificate(cf, rd->ssl, &tls->certificate, &tls->key,
+                               NULL)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"tls=on\": nginx was built without SSL "
+                       "(--with-http_ssl_module)");
+    return NGX_CONF_ERROR;
+
+#endif
 }
 
 
