@@ -520,12 +520,16 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     argv[6] = change;
     ngx_str_set(&argv[7], NGX_HTTP_ES_FEED_KEEP);
 
-    /* a margin before the node's own timer, for the answer's way back */
+    /*
+     * the node gives up on it when its timeout expires, or an older
+     * command's, which closes the connection: before that, with a margin
+     * for the answer's way back
+     */
 
     argv[8].data = deadline;
     argv[8].len = ngx_sprintf(deadline, "%L",
                               (int64_t) tp->sec * 1000 + tp->msec
-                              + zone->backend->timeout * 3 / 4)
+                              + ngx_http_es_redis_left(zone->backend) * 3 / 4)
                   - deadline;
 
     argv[9].data = caller;

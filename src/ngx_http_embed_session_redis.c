@@ -106,6 +106,7 @@ static void ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply,
     void *data);
 static void ngx_http_es_redis_sentinel(ngx_http_es_redis_reply_t *reply,
     void *data);
+static void ngx_http_es_redis_wake(ngx_http_es_redis_conn_t *conn);
 static void ngx_http_es_redis_ping_handler(ngx_event_t *ev);
 static void ngx_http_es_redis_ping_done(ngx_http_es_redis_reply_t *reply,
     void *data);
@@ -562,8 +563,48 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
 
     ngx_log_error(NGX_LOG_INFO, &conn->log, 0, "connection up");
 
+    ngx_http_es_redis_wake(conn);
+
     if (conn->conf->up) {
         conn->conf->up(conn->conf->up_data);
+    }
+}
+
+
+/*
+ * A server that answers again: the worker's other connections to it that
+ * wait out their delay (a feed's, say) try at once
+ */
+
+static void
+ngx_http_es_redis_wake(ngx_http_es_redis_conn_t *conn)
+{
+    ngx_uint_t                 i;
+    ngx_http_es_redis_t      **rdp, *origin;
+    ngx_http_es_main_conf_t   *emcf;
+    ngx_http_es_redis_conn_t  *other;
+
+    emcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_embed_session_module);
+
+    origin = conn->conf->origin ? conn->conf->origin : conn->conf;
+    rdp = emcf->redis->elts;
+
+    for (i = 0; i < emcf->redis->nelts; i++) {
+        other = rdp[i]->conn;
+
+        if (other == NULL || other == conn
+            || (rdp[i]->origin ? rdp[i]->origin : rdp[i]) != origin
+            || other->state != NGX_HTTP_ES_REDIS_OFF
+            || !other->retry.timer_set)
+        {
+            continue;
+        }
+
+        other->backoff = NGX_HTTP_ES_REDIS_BACKOFF_MIN;
+
+        ngx_del_timer(&other->retry);
+        ngx_add_timer(&other->retry, 1);
     }
 }
 
@@ -1201,6 +1242,41 @@ ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd)
 }
 
 
+/*
+ * How long a command sent now may wait: its own timeout=, or less when
+ * an older command's expires first, which closes the connection and fails
+ * every command on it
+ */
+
+ngx_msec_t
+ngx_http_es_redis_left(ngx_http_es_redis_t *rd)
+{
+    ngx_queue_t              *q;
+    ngx_msec_int_t            left;
+    ngx_http_es_redis_conn_t *conn;
+    ngx_http_es_redis_cmd_t  *cmd;
+
+    conn = rd->conn;
+
+    if (conn == NULL) {
+        return 0;
+    }
+
+    q = !ngx_queue_empty(&conn->sent) ? ngx_queue_head(&conn->sent)
+        : !ngx_queue_empty(&conn->unsent) ? ngx_queue_head(&conn->unsent)
+        : NULL;
+
+    if (q == NULL) {
+        return rd->timeout;
+    }
+
+    cmd = ngx_queue_data(q, ngx_http_es_redis_cmd_t, queue);
+    left = (ngx_msec_int_t) (cmd->deadline - ngx_current_msec);
+
+    return left > 0 ? (ngx_msec_t) left : 0;
+}
+
+
 ngx_int_t
 ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     ngx_str_t *argv, ngx_uint_t expect, ngx_http_es_redis_handler_pt handler,
@@ -1592,6 +1668,13 @@ ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     void *data)
 {
     return NGX_DECLINED;
+}
+
+
+ngx_msec_t
+ngx_http_es_redis_left(ngx_http_es_redis_t *rd)
+{
+    return 0;
 }
 
 

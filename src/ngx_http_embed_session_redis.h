@@ -72,6 +72,7 @@ typedef struct ngx_http_es_redis_s {
     ngx_msec_t                  ping;       /* an idle connection's PING */
     ngx_int_t                   worker;     /* -1: in every worker; else
                                                in this one only */
+    struct ngx_http_es_redis_s *origin;     /* a dedicated one's server */
     void                      (*up)(void *data);  /* each time it is up */
     void                       *up_data;
     ngx_http_es_redis_conn_t   *conn;       /* in a worker */
@@ -109,8 +110,10 @@ ngx_int_t ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     ngx_str_t *argv, ngx_uint_t expect, ngx_http_es_redis_handler_pt handler,
     void *data);
 
-/* whether the worker's connection to the server is up */
+/* whether the worker's connection to the server is up; how long a
+ * command sent now may wait before it fails (ms) */
 ngx_uint_t ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd);
+ngx_msec_t ngx_http_es_redis_left(ngx_http_es_redis_t *rd);
 
 /* the status zone's counters of a server, found by its name, or NULL */
 ngx_http_es_redis_stats_t *ngx_http_es_redis_stats(

@@ -239,6 +239,7 @@ ngx_http_es_redis_dedicated(ngx_conf_t *cf, ngx_http_es_main_conf_t *emcf,
     *copy = *rd;
 
     copy->name = *name;
+    copy->origin = rd;
     copy->worker = worker;
     copy->timeout = rd->timeout + extra;
     copy->up = NULL;

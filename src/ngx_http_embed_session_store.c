@@ -412,9 +412,15 @@ ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
      * while the feed answered within stale=
      */
 
+    /*
+     * signed: the feed's worker may have seen it after this worker's
+     * cached time
+     */
+
     if (store->backend
         && (!store->sh->feed.synced
-            || ngx_current_msec - store->sh->feed.seen > store->stale))
+            || (ngx_msec_int_t) (ngx_current_msec - store->sh->feed.seen)
+               > (ngx_msec_int_t) store->stale))
     {
         return NGX_AGAIN;
     }
@@ -935,6 +941,7 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
     time_t                      prev;
     size_t                      payload;
     ngx_uint_t                  k, queued, sessions, tickets, revoked, ok;
+    ngx_msec_int_t              age;
     ngx_uint_t                  owned, counted;
     ngx_queue_t                *q, *queues[2];
     ngx_rbtree_node_t          *node;
@@ -1069,7 +1076,8 @@ ngx_http_es_store_stats(ngx_http_es_store_t *store,
 
     if (store->backend) {
         st->synced = sh->feed.synced;
-        st->feed_age = sh->feed.seen ? ngx_current_msec - sh->feed.seen : 0;
+        age = (ngx_msec_int_t) (ngx_current_msec - sh->feed.seen);
+        st->feed_age = (sh->feed.seen && age > 0) ? (ngx_uint_t) age : 0;
         st->calls = sh->calls;
         st->conflicts = sh->conflicts;
     }

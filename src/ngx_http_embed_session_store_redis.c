@@ -343,14 +343,18 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
 
     ngx_str_set(&argv[8], NGX_HTTP_ES_FEED_KEEP);
 
-    /* a margin before the node's own timer, for the answer's way back */
+    /*
+     * the node gives up on it when its timeout expires, or an older
+     * command's, which closes the connection: before that, with a margin
+     * for the answer's way back
+     */
 
     tp = ngx_timeofday();
 
     argv[9].data = deadline;
     argv[9].len = ngx_sprintf(deadline, "%L",
                               (int64_t) tp->sec * 1000 + tp->msec
-                              + store->backend->timeout * 3 / 4)
+                              + ngx_http_es_redis_left(store->backend) * 3 / 4)
                   - deadline;
 
     rc = ngx_http_es_redis_call(store->backend, 10, argv,
