@@ -198,10 +198,17 @@ ngx_http_es_store_ask(ngx_http_es_store_t *store,
     ngx_http_es_store_ask_t *ask, ngx_pool_t *pool, ngx_log_t *log)
 {
     u_char                  *id;
+    ngx_uint_t               level;
     ngx_http_es_store_op_t  *op;
 
     if (!ngx_http_es_redis_is_up(store->backend)) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
+
+        /* a variable: ngx_log_error() evaluates its level twice */
+
+        level = ngx_http_es_store_complain(store,
+                                           NGX_HTTP_ES_STORE_UNREACHABLE);
+
+        ngx_log_error(level, log, 0,
                       "embed_session store \"%V\": backend \"%V\" is not "
                       "connected", &store->name, &store->backend->name);
         return NGX_AGAIN;
@@ -248,6 +255,25 @@ ngx_http_es_store_ask(ngx_http_es_store_t *store,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The level of a line saying the backend cannot be used: error once a
+ * second in a process, info else (an outage answers every request 503,
+ * and the connection's own lines say why)
+ */
+
+ngx_uint_t
+ngx_http_es_store_complain(ngx_http_es_store_t *store, ngx_uint_t what)
+{
+    if (store->complained[what] == ngx_time()) {
+        return NGX_LOG_INFO;
+    }
+
+    store->complained[what] = ngx_time();
+
+    return NGX_LOG_ERR;
 }
 
 
