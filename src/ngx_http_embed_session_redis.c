@@ -542,6 +542,20 @@ ngx_http_es_redis_tls(ngx_http_es_redis_conn_t *conn)
 
     c->sendfile = 0;
 
+    /* the name, for a server or a proxy that serves several (SNI) */
+
+    if (conn->conf->tls_name.len
+        && ngx_http_es_jws_tls_name(c->ssl->connection,
+                                    (const char *) conn->conf->tls_name.data)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                      "the TLS name \"%V\" could not be set",
+                      &conn->conf->tls_name);
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
     rc = ngx_ssl_handshake(c);
 
     if (rc == NGX_AGAIN) {
