@@ -443,7 +443,6 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
 {
     u_char                     *p;
     ngx_str_t                   argv[10], change;
-    ngx_time_t                 *tp;
     ngx_http_es_api_publish_t  *pub;
     u_char                      deadline[NGX_INT64_LEN];
     u_char                      caller[2 * NGX_HTTP_ES_API_HASH_LEN];
@@ -494,8 +493,6 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     pub->cln->handler = ngx_http_es_api_publish_cleanup;
     pub->cln->data = pub;
 
-    tp = ngx_timeofday();
-
     ngx_str_set(&argv[0], "EVAL");
     argv[1] = ngx_http_es_api_publish_script;
     ngx_str_set(&argv[2], "2");
@@ -505,16 +502,11 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     argv[6] = change;
     ngx_str_set(&argv[7], NGX_HTTP_ES_FEED_KEEP);
 
-    /*
-     * the node gives up on it when its timeout expires, or an older
-     * command's, which closes the connection: before that, with a margin
-     * for the answer's way back
-     */
+    /* not after the node gives up on it (redis.c) */
 
     argv[8].data = deadline;
     argv[8].len = ngx_sprintf(deadline, "%L",
-                              (int64_t) tp->sec * 1000 + tp->msec
-                              + ngx_http_es_redis_left(zone->backend) * 3 / 4)
+                              ngx_http_es_redis_deadline(zone->backend))
                   - deadline;
 
     argv[9].data = caller;

@@ -299,7 +299,6 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
     size_t                len;
     int64_t               pxat;
     ngx_int_t             rc;
-    ngx_time_t           *tp;
     ngx_str_t             argv[10];
     ngx_http_es_store_t  *store;
     u_char                key[NGX_HTTP_ES_ID_LEN * 2 + 64];
@@ -369,18 +368,11 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
 
     ngx_str_set(&argv[8], NGX_HTTP_ES_FEED_KEEP);
 
-    /*
-     * the node gives up on it when its timeout expires, or an older
-     * command's, which closes the connection: before that, with a margin
-     * for the answer's way back
-     */
-
-    tp = ngx_timeofday();
+    /* not after the node gives up on it (redis.c) */
 
     argv[9].data = deadline;
     argv[9].len = ngx_sprintf(deadline, "%L",
-                              (int64_t) tp->sec * 1000 + tp->msec
-                              + ngx_http_es_redis_left(store->backend) * 3 / 4)
+                               ngx_http_es_redis_deadline(store->backend))
                   - deadline;
 
     rc = ngx_http_es_redis_call(store->backend, 10, argv,
