@@ -80,7 +80,8 @@ typedef struct {
  * meanwhile on another node; nothing changed.
  */
 
-static ngx_str_t  ngx_http_es_api_publish_script = ngx_string(
+static ngx_http_es_redis_script_t  ngx_http_es_api_publish_script = {
+    ngx_string(
     "local t = redis.call('TIME')\n"
     "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[4]) then\n"
     "  return 0\n"
@@ -94,7 +95,9 @@ static ngx_str_t  ngx_http_es_api_publish_script = ngx_string(
     "end\n"
     "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
     "return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*',\n"
-    "                  'i', ARGV[1], 'c', ARGV[2])\n");
+    "                  'i', ARGV[1], 'c', ARGV[2])\n"),
+    { 0 }
+};
 
 
 /*
@@ -102,7 +105,8 @@ static ngx_str_t  ngx_http_es_api_publish_script = ngx_string(
  * ARGV the rate and the period (s).  {1 or 0 (refused), count, window}.
  */
 
-static ngx_str_t  ngx_http_es_api_rate_script = ngx_string(
+static ngx_http_es_redis_script_t  ngx_http_es_api_rate_script = {
+    ngx_string(
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1])\n"
     "local period = tonumber(ARGV[2])\n"
@@ -114,7 +118,9 @@ static ngx_str_t  ngx_http_es_api_rate_script = ngx_string(
     "n = n + 1\n"
     "redis.call('HSET', KEYS[1], 'w', w, 'n', n)\n"
     "redis.call('EXPIREAT', KEYS[1], w + period + 1)\n"
-    "return {1, n, w}\n");
+    "return {1, n, w}\n"),
+    { 0 }
+};
 
 
 /* after the http block: every backend= found by its name */
@@ -177,6 +183,13 @@ ngx_http_es_api_backends(ngx_conf_t *cf)
         zone->backend_key.len = ngx_sprintf(p, "{es:%V}:rl:",
                                             &zone->backend_key) - p;
         zone->backend_key.data = p;
+
+        if (ngx_http_es_redis_script(&ngx_http_es_api_rate_script) != NGX_OK
+            || ngx_http_es_redis_script(&ngx_http_es_api_publish_script)
+               != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
 
         zone->feed = ngx_http_es_feed_conf(cf, zone->backend,
                                            &it.shm->shm.name, 1000);
@@ -249,8 +262,9 @@ ngx_http_es_api_rate_gate(ngx_http_request_t *r,
     w->cln->handler = ngx_http_es_api_wait_cleanup;
     w->cln->data = w;
 
-    ngx_str_set(&argv[0], "EVAL");
-    argv[1] = ngx_http_es_api_rate_script;
+    ngx_str_set(&argv[0], "EVALSHA");
+    argv[1].data = ngx_http_es_api_rate_script.sha;
+    argv[1].len = sizeof(ngx_http_es_api_rate_script.sha);
     ngx_str_set(&argv[2], "1");
 
     argv[3].data = key;
@@ -493,8 +507,9 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     pub->cln->handler = ngx_http_es_api_publish_cleanup;
     pub->cln->data = pub;
 
-    ngx_str_set(&argv[0], "EVAL");
-    argv[1] = ngx_http_es_api_publish_script;
+    ngx_str_set(&argv[0], "EVALSHA");
+    argv[1].data = ngx_http_es_api_publish_script.sha;
+    argv[1].len = sizeof(ngx_http_es_api_publish_script.sha);
     ngx_str_set(&argv[2], "2");
     argv[3] = zone->keys_key;
     argv[4] = zone->feed_key;

@@ -20,6 +20,8 @@
 #include "ngx_http_embed_session_jws.h"
 #include "ngx_http_embed_session_redis.h"
 
+#include <ngx_sha1.h>
+
 #if (NGX_HAVE_HIREDIS)
 #include <hiredis/hiredis.h>
 #endif
@@ -57,6 +59,9 @@
 #define NGX_HTTP_ES_REDIS_SELECT      0x02
 #define NGX_HTTP_ES_REDIS_PING        0x04
 #define NGX_HTTP_ES_REDIS_ROLE        0x08      /* sentinel=: a master? */
+#define NGX_HTTP_ES_REDIS_SCRIPTS     0x10      /* SCRIPT LOAD, each */
+
+#define NGX_HTTP_ES_REDIS_SCRIPTS_MAX 8
 
 
 typedef struct {
@@ -90,6 +95,8 @@ struct ngx_http_es_redis_conn_s {
     ngx_http_es_redis_stats_t      *stats;      /* NULL: no status zone */
     ngx_http_es_redis_stats_t       local;      /* counted there instead */
     ngx_log_t                       log;        /* names the server */
+
+    ngx_uint_t                      loading;    /* SCRIPT LOADs unanswered */
 
     /* sentinel=: the sentinel asked next, and the master it named */
     ngx_uint_t                      sentinel;
@@ -165,6 +172,12 @@ static redisReplyObjectFunctions  ngx_http_es_redis_functions = {
     ngx_http_es_redis_nil,
     ngx_http_es_redis_reply_free
 };
+
+/* the scripts loaded on every connection, run by their digest */
+
+static ngx_http_es_redis_script_t  *ngx_http_es_redis_scripts[
+                                                NGX_HTTP_ES_REDIS_SCRIPTS_MAX];
+static ngx_uint_t                   ngx_http_es_redis_nscripts;
 
 static ngx_http_es_redis_reply_t  ngx_http_es_redis_timeout_reply = {
     NGX_HTTP_ES_REDIS_TIMEOUT, ngx_null_string, 0, 0, NULL
@@ -477,6 +490,28 @@ ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn)
         }
     }
 
+    /* the scripts, so that commands may run them by their digest */
+
+    ngx_str_set(&argv[0], "SCRIPT");
+    ngx_str_set(&argv[1], "LOAD");
+
+    conn->loading = ngx_http_es_redis_nscripts;
+
+    if (conn->loading) {
+        conn->handshake |= NGX_HTTP_ES_REDIS_SCRIPTS;
+    }
+
+    for (n = 0; n < ngx_http_es_redis_nscripts; n++) {
+        argv[2] = ngx_http_es_redis_scripts[n]->text;
+
+        if (ngx_http_es_redis_push(conn, 3, argv, NGX_HTTP_ES_REDIS_STRING,
+                                   ngx_http_es_redis_handshake, conn)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
     /* a sentinel may name an old master for a while: it must say so */
 
     if (rd->sentinels) {
@@ -641,6 +676,10 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
         step = NGX_HTTP_ES_REDIS_SELECT;
         name = "SELECT";
 
+    } else if (conn->handshake & NGX_HTTP_ES_REDIS_SCRIPTS) {
+        step = NGX_HTTP_ES_REDIS_SCRIPTS;
+        name = "SCRIPT LOAD";
+
     } else if (conn->handshake & NGX_HTTP_ES_REDIS_ROLE) {
         step = NGX_HTTP_ES_REDIS_ROLE;
         name = "ROLE";
@@ -650,11 +689,17 @@ ngx_http_es_redis_handshake(ngx_http_es_redis_reply_t *reply, void *data)
         name = "PING";
     }
 
-    conn->handshake &= ~step;
+    if (step != NGX_HTTP_ES_REDIS_SCRIPTS || --conn->loading == 0) {
+        conn->handshake &= ~step;
+    }
 
     if (reply->type == NGX_HTTP_ES_REDIS_ERROR) {
         ngx_http_es_redis_refused(conn, name, reply);
         return;
+    }
+
+    if (step == NGX_HTTP_ES_REDIS_SCRIPTS) {
+        return;     /* the digest is known: it is the script's SHA-1 */
     }
 
     if (step == NGX_HTTP_ES_REDIS_ROLE
@@ -1218,15 +1263,22 @@ ngx_http_es_redis_dispatch(ngx_http_es_redis_conn_t *conn,
 
     cmd->handler(reply, cmd->data);
 
-    /* a master that became a replica: made again, the sentinels asked */
+    /*
+     * a master that became a replica: made again, the sentinels asked; a
+     * server that forgot the scripts (SCRIPT FLUSH, a restart behind a
+     * proxy): made again, the scripts loaded
+     */
 
     if (reply->type == NGX_HTTP_ES_REDIS_ERROR
         && reply->str.len >= 8
-        && ngx_strncmp(reply->str.data, "READONLY", 8) == 0
+        && (ngx_strncmp(reply->str.data, "READONLY", 8) == 0
+            || ngx_strncmp(reply->str.data, "NOSCRIPT", 8) == 0)
         && conn->state == NGX_HTTP_ES_REDIS_UP)
     {
         ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
-                      "the server is read-only now: connecting again");
+                      "the server %s: connecting again",
+                      reply->str.data[0] == 'R' ? "is read-only now"
+                                                : "forgot the scripts");
         ngx_http_es_redis_reply_free(reply);
         ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
         return NGX_OK;
@@ -1384,6 +1436,40 @@ ngx_uint_t
 ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd)
 {
     return rd->conn && rd->conn->state == NGX_HTTP_ES_REDIS_UP;
+}
+
+
+/*
+ * A script every connection loads, run with EVALSHA and its digest
+ * (SHA-1, in hex); at configuration, before the workers connect
+ */
+
+ngx_int_t
+ngx_http_es_redis_script(ngx_http_es_redis_script_t *script)
+{
+    ngx_uint_t  i;
+    ngx_sha1_t  sha1;
+    u_char      md[20];
+
+    for (i = 0; i < ngx_http_es_redis_nscripts; i++) {
+        if (ngx_http_es_redis_scripts[i] == script) {
+            return NGX_OK;
+        }
+    }
+
+    if (ngx_http_es_redis_nscripts == NGX_HTTP_ES_REDIS_SCRIPTS_MAX) {
+        return NGX_ERROR;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, script->text.data, script->text.len);
+    ngx_sha1_final(md, &sha1);
+
+    ngx_hex_dump(script->sha, md, 20);
+
+    ngx_http_es_redis_scripts[ngx_http_es_redis_nscripts++] = script;
+
+    return NGX_OK;
 }
 
 
@@ -1846,6 +1932,13 @@ int64_t
 ngx_http_es_redis_deadline(ngx_http_es_redis_t *rd)
 {
     return 0;
+}
+
+
+ngx_int_t
+ngx_http_es_redis_script(ngx_http_es_redis_script_t *script)
+{
+    return NGX_OK;
 }
 
 

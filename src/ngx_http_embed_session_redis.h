@@ -52,6 +52,14 @@ typedef void (*ngx_http_es_redis_handler_pt)(ngx_http_es_redis_reply_t *reply,
     void *data);
 
 
+/* a Lua script: its text, and its digest once registered */
+
+typedef struct {
+    ngx_str_t                   text;
+    u_char                      sha[40];
+} ngx_http_es_redis_script_t;
+
+
 /* this worker's connection to a server: redis.c's own */
 typedef struct ngx_http_es_redis_conn_s  ngx_http_es_redis_conn_t;
 
@@ -98,6 +106,10 @@ ngx_http_es_redis_t *ngx_http_es_redis_find(ngx_http_es_main_conf_t *emcf,
 ngx_http_es_redis_t *ngx_http_es_redis_dedicated(ngx_conf_t *cf,
     ngx_http_es_main_conf_t *emcf, ngx_http_es_redis_t *rd, ngx_str_t *name,
     ngx_int_t worker, ngx_msec_t extra);
+
+/* a script loaded on every connection (SCRIPT LOAD when it is made), so
+ * that EVALSHA and script->sha run it; at configuration */
+ngx_int_t ngx_http_es_redis_script(ngx_http_es_redis_script_t *script);
 
 ngx_int_t ngx_http_es_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_es_redis_exit_process(ngx_cycle_t *cycle);

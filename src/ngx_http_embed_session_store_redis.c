@@ -95,7 +95,8 @@ static void ngx_http_es_store_merge(ngx_http_es_feed_t *feed,
  * {1, version}, {0, the current value, "" when none}, or {2}: too late.
  */
 
-static ngx_str_t  ngx_http_es_backend_script = ngx_string(
+static ngx_http_es_redis_script_t  ngx_http_es_backend_script = {
+    ngx_string(
     "local t = redis.call('TIME')\n"
     "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[5]) then\n"
     "  return {2}\n"
@@ -109,7 +110,9 @@ static ngx_str_t  ngx_http_es_backend_script = ngx_string(
     "local val = n .. ARGV[2]\n"
     "redis.call('SET', KEYS[1], val, 'PXAT', ARGV[3])\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', val)\n"
-    "return {1, n}\n");
+    "return {1, n}\n"),
+    { 0 }
+};
 
 
 /* the full read of a store: SCAN's cursor */
@@ -179,6 +182,10 @@ ngx_http_es_store_backends(ngx_conf_t *cf, ngx_array_t *stores)
         store->backend_key.len = ngx_sprintf(p, "{es:%V}:r:",
                                              &store->backend_key) - p;
         store->backend_key.data = p;
+
+        if (ngx_http_es_redis_script(&ngx_http_es_backend_script) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
 
         store->feed = ngx_http_es_feed_conf(cf, store->backend, &store->name,
                                             ngx_http_es_store_block(store));
@@ -342,10 +349,11 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
 
     pxat = (int64_t) ngx_max(op->rec.expires, ngx_time() + 1) * 1000;
 
-    /* EVAL: Redis keeps the script compiled, by its digest */
+    /* the script, loaded on the connection when it was made */
 
-    ngx_str_set(&argv[0], "EVAL");
-    argv[1] = ngx_http_es_backend_script;
+    ngx_str_set(&argv[0], "EVALSHA");
+    argv[1].data = ngx_http_es_backend_script.sha;
+    argv[1].len = sizeof(ngx_http_es_backend_script.sha);
 
     ngx_str_set(&argv[2], "2");     /* keys */
 
