@@ -467,7 +467,8 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
 
     /* "R", or "G " LOOKUP " " HASH [" " ID_LOOKUP " " ID_HASH] */
 
-    p = ngx_pnalloc(r->pool, 4 + ch->new_lookup.len + ch->new_id_lookup.len
+    p = ngx_pnalloc(r->pool, sizeof("G    ") - 1 + ch->new_lookup.len
+                             + ch->new_id_lookup.len
                              + 4 * NGX_HTTP_ES_API_HASH_LEN);
     if (p == NULL) {
         return NGX_ERROR;
