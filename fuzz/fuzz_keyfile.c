@@ -2438,9 +2438,7 @@ fz_check_rewrite(u_char *buf, size_t len, ngx_str_t *id, ngx_uint_t opt,
     fz_load_t                  ld;
     fz_found_t                 found[2];
     ngx_pool_t                *pool;
-    ngx_connection_t           c;
     struct stat                st;
-    ngx_http_request_t         r;
     ngx_http_es_api_zone_t     zone;
     ngx_http_es_api_change_t   ch;
 
@@ -2472,17 +2470,10 @@ fz_check_rewrite(u_char *buf, size_t len, ngx_str_t *id, ngx_uint_t opt,
 
     fz_write_file(buf, len);
 
-    /* a request is a pool and a log here */
+    /* a pool, and a log that the checks read */
 
     pool = ngx_create_pool(NGX_MIN_POOL_SIZE, &fz_nginx_log);
     fz_assert(pool != NULL);
-
-    ngx_memzero(&c, sizeof(ngx_connection_t));
-    c.log = &fz_capture_log;
-
-    ngx_memzero(&r, sizeof(ngx_http_request_t));
-    r.connection = &c;
-    r.pool = pool;
 
     ngx_memzero(&zone, sizeof(ngx_http_es_api_zone_t));
     zone.file = fz_file;
@@ -2491,7 +2482,7 @@ fz_check_rewrite(u_char *buf, size_t len, ngx_str_t *id, ngx_uint_t opt,
     fz_scanned = 0;
     fz_synced = 0;
 
-    rc = ngx_http_es_keyfile_rewrite(&r, &zone, &ch);
+    rc = ngx_http_es_keyfile_rewrite(pool, &fz_capture_log, &zone, &ch);
 
     ngx_destroy_pool(pool);
 

@@ -41,33 +41,15 @@ void
 ngx_http_es_api_end_revoked(ngx_cycle_t *cycle)
 {
     u_char                   owner[NGX_HTTP_ES_OWNER_LEN];
-    ngx_uint_t               i, k, n, m;
+    ngx_uint_t               k, n, m;
     ngx_pool_t              *pool;
-    ngx_list_part_t         *part;
-    ngx_shm_zone_t          *shm;
+    ngx_http_es_api_iter_t   it;
     ngx_http_es_api_gone_t  *gone;
     ngx_http_es_api_zone_t  *zone;
 
-    part = &cycle->shared_memory.part;
-    shm = part->elts;
+    it.part = NULL;
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            shm = part->elts;
-            i = 0;
-        }
-
-        zone = ngx_http_es_api_zone_of(&shm[i]);
-
-        if (zone == NULL) {
-            continue;
-        }
+    while ((zone = ngx_http_es_api_zone_next(cycle, &it)) != NULL) {
 
         pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, cycle->log);
         if (pool == NULL) {

@@ -249,7 +249,15 @@ ngx_int_t ngx_http_es_api_change(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_es_api_zone_t *zone, ngx_http_es_api_change_t *ch);
 ngx_http_es_api_deny_t *ngx_http_es_api_deny_match(ngx_array_t *denies,
     ngx_str_t *scope, ngx_str_t *flags, ngx_str_t *grants);
-ngx_http_es_api_zone_t *ngx_http_es_api_zone_of(ngx_shm_zone_t *shm_zone);
+/* a cycle's API key zones: it.part = NULL, then until NULL */
+typedef struct {
+    ngx_list_part_t            *part;
+    ngx_uint_t                  i;
+    ngx_shm_zone_t             *shm;        /* the zone returned */
+} ngx_http_es_api_iter_t;
+
+ngx_http_es_api_zone_t *ngx_http_es_api_zone_next(ngx_cycle_t *cycle,
+    ngx_http_es_api_iter_t *it);
 
 /* backend= (apikey_redis.c): the rate of an authenticated key, counted
  * on Redis */

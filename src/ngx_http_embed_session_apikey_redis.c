@@ -123,33 +123,18 @@ char *
 ngx_http_es_api_backends(ngx_conf_t *cf)
 {
     u_char                   *p;
-    ngx_uint_t                i;
-    ngx_list_part_t          *part;
-    ngx_shm_zone_t           *shm;
+    ngx_http_es_api_iter_t    it;
     ngx_http_es_api_zone_t   *zone;
     ngx_http_es_main_conf_t  *emcf;
 
     emcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_embed_session_module);
 
-    part = &cf->cycle->shared_memory.part;
-    shm = part->elts;
+    it.part = NULL;
 
-    for (i = 0; /* void */ ; i++) {
+    while ((zone = ngx_http_es_api_zone_next(cf->cycle, &it)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            shm = part->elts;
-            i = 0;
-        }
-
-        zone = ngx_http_es_api_zone_of(&shm[i]);
-
-        if (zone == NULL || zone->backend_name.len == 0 || zone->backend) {
+        if (zone->backend_name.len == 0 || zone->backend) {
             continue;
         }
 
@@ -159,7 +144,7 @@ ngx_http_es_api_backends(ngx_conf_t *cf)
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "embed_session_api_keys \"%V\": \"backend=%V\" "
                           "names no embed_session_redis in %s:%ui",
-                          &shm[i].shm.name, &zone->backend_name,
+                          &it.shm->shm.name, &zone->backend_name,
                           zone->conf_file, zone->conf_line);
             return NGX_CONF_ERROR;
         }
@@ -169,7 +154,7 @@ ngx_http_es_api_backends(ngx_conf_t *cf)
                           "embed_session_api_keys \"%V\": invalid "
                           "\"backend_key=%V\": 1 to 64 letters, digits, "
                           "\"_\", \"-\" or \".\" in %s:%ui",
-                          &shm[i].shm.name, &zone->backend_key,
+                          &it.shm->shm.name, &zone->backend_key,
                           zone->conf_file, zone->conf_line);
             return NGX_CONF_ERROR;
         }
@@ -194,7 +179,7 @@ ngx_http_es_api_backends(ngx_conf_t *cf)
         zone->backend_key.data = p;
 
         zone->feed = ngx_http_es_feed_conf(cf, zone->backend,
-                                           &shm[i].shm.name, 1000);
+                                           &it.shm->shm.name, 1000);
         if (zone->feed == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -458,7 +443,6 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
 {
     u_char                     *p;
     ngx_str_t                   argv[10], change;
-    ngx_time_t                 *tp;
     ngx_http_es_api_publish_t  *pub;
     u_char                      deadline[NGX_INT64_LEN];
     u_char                      caller[2 * NGX_HTTP_ES_API_HASH_LEN];
@@ -509,8 +493,6 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     pub->cln->handler = ngx_http_es_api_publish_cleanup;
     pub->cln->data = pub;
 
-    tp = ngx_timeofday();
-
     ngx_str_set(&argv[0], "EVAL");
     argv[1] = ngx_http_es_api_publish_script;
     ngx_str_set(&argv[2], "2");
@@ -520,16 +502,11 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
     argv[6] = change;
     ngx_str_set(&argv[7], NGX_HTTP_ES_FEED_KEEP);
 
-    /*
-     * the node gives up on it when its timeout expires, or an older
-     * command's, which closes the connection: before that, with a margin
-     * for the answer's way back
-     */
+    /* not after the node gives up on it (redis.c) */
 
     argv[8].data = deadline;
     argv[8].len = ngx_sprintf(deadline, "%L",
-                              (int64_t) tp->sec * 1000 + tp->msec
-                              + ngx_http_es_redis_left(zone->backend) * 3 / 4)
+                              ngx_http_es_redis_deadline(zone->backend))
                   - deadline;
 
     argv[9].data = caller;
@@ -626,10 +603,8 @@ ngx_http_es_api_published(ngx_http_es_redis_reply_t *reply, void *data)
 ngx_int_t
 ngx_http_es_api_feed_init(ngx_cycle_t *cycle)
 {
-    ngx_uint_t               i;
-    ngx_list_part_t         *part;
-    ngx_shm_zone_t          *shm;
     ngx_http_es_feed_t      *feed;
+    ngx_http_es_api_iter_t   it;
     ngx_http_es_api_zone_t  *zone;
 
     if ((ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0)
@@ -638,24 +613,11 @@ ngx_http_es_api_feed_init(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    part = &cycle->shared_memory.part;
-    shm = part->elts;
+    it.part = NULL;
 
-    for (i = 0; /* void */ ; i++) {
+    while ((zone = ngx_http_es_api_zone_next(cycle, &it)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            shm = part->elts;
-            i = 0;
-        }
-
-        zone = ngx_http_es_api_zone_of(&shm[i]);
-
-        if (zone == NULL || zone->feed == NULL) {
+        if (zone->feed == NULL) {
             continue;
         }
 
@@ -670,13 +632,13 @@ ngx_http_es_api_feed_init(ngx_cycle_t *cycle)
         feed->apply = ngx_http_es_api_entry;
         feed->data = zone;
 
-        feed->what.len = sizeof("api keys \"\"") - 1 + shm[i].shm.name.len;
+        feed->what.len = sizeof("api keys \"\"") - 1 + it.shm->shm.name.len;
         feed->what.data = ngx_pnalloc(cycle->pool, feed->what.len);
         if (feed->what.data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_sprintf(feed->what.data, "api keys \"%V\"", &shm[i].shm.name);
+        ngx_sprintf(feed->what.data, "api keys \"%V\"", &it.shm->shm.name);
     }
 
     return NGX_OK;

@@ -227,13 +227,37 @@ ngx_http_es_api_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the API key zone of a shared memory zone, or NULL */
+/* a cycle's API key zones, one after the other; NULL past the last */
 
 ngx_http_es_api_zone_t *
-ngx_http_es_api_zone_of(ngx_shm_zone_t *shm_zone)
+ngx_http_es_api_zone_next(ngx_cycle_t *cycle, ngx_http_es_api_iter_t *it)
 {
-    return (shm_zone->init == ngx_http_es_api_init_zone) ? shm_zone->data
-                                                          : NULL;
+    ngx_shm_zone_t  *shm;
+
+    if (it->part == NULL) {
+        it->part = &cycle->shared_memory.part;
+        it->i = 0;
+    }
+
+    for ( ;; ) {
+        if (it->i >= it->part->nelts) {
+            if (it->part->next == NULL) {
+                return NULL;
+            }
+
+            it->part = it->part->next;
+            it->i = 0;
+            continue;
+        }
+
+        shm = it->part->elts;
+        shm = &shm[it->i++];
+
+        if (shm->init == ngx_http_es_api_init_zone) {
+            it->shm = shm;
+            return shm->data;
+        }
+    }
 }
 
 
@@ -706,31 +730,12 @@ ngx_http_es_api_by_id(ngx_rbtree_t *ids, ngx_http_es_api_rec_t *rec)
 ngx_int_t
 ngx_http_es_api_init_module(ngx_cycle_t *cycle)
 {
-    ngx_uint_t               i;
-    ngx_shm_zone_t          *shm;
-    ngx_list_part_t         *part;
+    ngx_http_es_api_iter_t   it;
     ngx_http_es_api_zone_t  *zone;
 
-    part = &cycle->shared_memory.part;
-    shm = part->elts;
+    it.part = NULL;
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            shm = part->elts;
-            i = 0;
-        }
-
-        if (shm[i].init != ngx_http_es_api_init_zone) {
-            continue;
-        }
-
-        zone = shm[i].data;
+    while ((zone = ngx_http_es_api_zone_next(cycle, &it)) != NULL) {
 
         if (zone->old) {
             ngx_http_es_api_takeover(zone, zone->old, cycle->log);

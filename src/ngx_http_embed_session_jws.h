@@ -242,9 +242,11 @@ int ngx_http_es_jws_sign_compact(ngx_http_es_jws_key_t *key,
 
 /*
  * tls.c: the verification of a TLS connection's peer (an SSL *): 0 when
- * the chain verified, else OpenSSL's code, its text in *err
+ * the chain verified, else OpenSSL's code, its text in *err; and the name
+ * sent in the handshake (SNI), NUL-terminated: 0, or -1
  */
 long ngx_http_es_jws_tls_verified(void *ssl, const char **err);
+int ngx_http_es_jws_tls_name(void *ssl, const char *name);
 
 int ngx_http_es_jws_sha256(const unsigned char *in, size_t len,
     unsigned char *out);

@@ -542,6 +542,20 @@ ngx_http_es_redis_tls(ngx_http_es_redis_conn_t *conn)
 
     c->sendfile = 0;
 
+    /* the name, for a server or a proxy that serves several (SNI) */
+
+    if (conn->conf->tls_name.len
+        && ngx_http_es_jws_tls_name(c->ssl->connection,
+                                    (const char *) conn->conf->tls_name.data)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                      "the TLS name \"%V\" could not be set",
+                      &conn->conf->tls_name);
+        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+        return;
+    }
+
     rc = ngx_ssl_handshake(c);
 
     if (rc == NGX_AGAIN) {
@@ -1374,6 +1388,25 @@ ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd)
 
 
 /*
+ * The wall-clock time (ms) after which a command sent now must not act:
+ * when the node gives up on it (ngx_http_es_redis_left()), less a
+ * quarter for the answer's way back.  Read from the clock, not the
+ * cached time, which lags when the event loop is busy
+ */
+
+int64_t
+ngx_http_es_redis_deadline(ngx_http_es_redis_t *rd)
+{
+    struct timeval  tv;
+
+    ngx_gettimeofday(&tv);
+
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000
+           + ngx_http_es_redis_left(rd) * 3 / 4;
+}
+
+
+/*
  * How long a command sent now may wait: its own timeout=, or less when
  * an older command's expires first, which closes the connection and fails
  * every command on it
@@ -1804,6 +1837,13 @@ ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
 
 ngx_msec_t
 ngx_http_es_redis_left(ngx_http_es_redis_t *rd)
+{
+    return 0;
+}
+
+
+int64_t
+ngx_http_es_redis_deadline(ngx_http_es_redis_t *rd)
 {
     return 0;
 }

@@ -116,9 +116,11 @@ ngx_int_t ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     void *data);
 
 /* whether the worker's connection to the server is up; how long a
- * command sent now may wait before it fails (ms) */
+ * command sent now may wait before it fails (ms); the wall-clock time
+ * (ms) a script told of it must not act after */
 ngx_uint_t ngx_http_es_redis_is_up(ngx_http_es_redis_t *rd);
 ngx_msec_t ngx_http_es_redis_left(ngx_http_es_redis_t *rd);
+int64_t ngx_http_es_redis_deadline(ngx_http_es_redis_t *rd);
 
 /* the status zone's counters of a server, found by its name, or NULL */
 ngx_http_es_redis_stats_t *ngx_http_es_redis_stats(

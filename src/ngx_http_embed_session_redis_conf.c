@@ -356,7 +356,15 @@ ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
             goto invalid;
         }
 
-        rd->tls_name = v;
+        /* NUL-terminated, for the handshake's name (SNI) */
+
+        rd->tls_name.data = ngx_pnalloc(cf->pool, v.len + 1);
+        if (rd->tls_name.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        (void) ngx_cpystrn(rd->tls_name.data, v.data, v.len + 1);
+        rd->tls_name.len = v.len;
         return NGX_CONF_OK;
     }
 

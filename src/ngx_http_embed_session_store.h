@@ -95,6 +95,8 @@ typedef struct ngx_http_es_store_s {
     u_char                     *conf_file;  /* of the directive, for */
     ngx_uint_t                  conf_line;  /* what init_main_conf says */
     struct ngx_http_es_feed_s  *feed_state; /* in worker 0 */
+    time_t                      complained[2];  /* the last errors logged:
+                                               unreachable, stale */
 
     /* this process's view of the file: changed by another writer? */
     ngx_file_uniq_t             file_uniq;
@@ -237,6 +239,11 @@ void ngx_http_es_store_stats(ngx_http_es_store_t *store,
  * NGX_AGAIN: Redis cannot be reached; NGX_ERROR */
 ngx_int_t ngx_http_es_store_ask(ngx_http_es_store_t *store,
     ngx_http_es_store_ask_t *ask, ngx_pool_t *pool, ngx_log_t *log);
+#define NGX_HTTP_ES_STORE_UNREACHABLE  0
+#define NGX_HTTP_ES_STORE_STALE        1
+
+ngx_uint_t ngx_http_es_store_complain(ngx_http_es_store_t *store,
+    ngx_uint_t what);
 char *ngx_http_es_store_backends(ngx_conf_t *cf, ngx_array_t *stores);
 ngx_int_t ngx_http_es_store_feed_init(ngx_cycle_t *cycle);
 

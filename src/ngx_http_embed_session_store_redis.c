@@ -198,10 +198,17 @@ ngx_http_es_store_ask(ngx_http_es_store_t *store,
     ngx_http_es_store_ask_t *ask, ngx_pool_t *pool, ngx_log_t *log)
 {
     u_char                  *id;
+    ngx_uint_t               level;
     ngx_http_es_store_op_t  *op;
 
     if (!ngx_http_es_redis_is_up(store->backend)) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
+
+        /* a variable: ngx_log_error() evaluates its level twice */
+
+        level = ngx_http_es_store_complain(store,
+                                           NGX_HTTP_ES_STORE_UNREACHABLE);
+
+        ngx_log_error(level, log, 0,
                       "embed_session store \"%V\": backend \"%V\" is not "
                       "connected", &store->name, &store->backend->name);
         return NGX_AGAIN;
@@ -251,6 +258,25 @@ ngx_http_es_store_ask(ngx_http_es_store_t *store,
 }
 
 
+/*
+ * The level of a line saying the backend cannot be used: error once a
+ * second in a process, info else (an outage answers every request 503,
+ * and the connection's own lines say why)
+ */
+
+ngx_uint_t
+ngx_http_es_store_complain(ngx_http_es_store_t *store, ngx_uint_t what)
+{
+    if (store->complained[what] == ngx_time()) {
+        return NGX_LOG_INFO;
+    }
+
+    store->complained[what] = ngx_time();
+
+    return NGX_LOG_ERR;
+}
+
+
 /* the request went before the answer: it is not given */
 
 static void
@@ -273,7 +299,6 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
     size_t                len;
     int64_t               pxat;
     ngx_int_t             rc;
-    ngx_time_t           *tp;
     ngx_str_t             argv[10];
     ngx_http_es_store_t  *store;
     u_char                key[NGX_HTTP_ES_ID_LEN * 2 + 64];
@@ -343,18 +368,11 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
 
     ngx_str_set(&argv[8], NGX_HTTP_ES_FEED_KEEP);
 
-    /*
-     * the node gives up on it when its timeout expires, or an older
-     * command's, which closes the connection: before that, with a margin
-     * for the answer's way back
-     */
-
-    tp = ngx_timeofday();
+    /* not after the node gives up on it (redis.c) */
 
     argv[9].data = deadline;
     argv[9].len = ngx_sprintf(deadline, "%L",
-                              (int64_t) tp->sec * 1000 + tp->msec
-                              + ngx_http_es_redis_left(store->backend) * 3 / 4)
+                               ngx_http_es_redis_deadline(store->backend))
                   - deadline;
 
     rc = ngx_http_es_redis_call(store->backend, 10, argv,

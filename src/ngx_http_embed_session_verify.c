@@ -328,8 +328,9 @@ static ngx_http_es_code_t
 ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_http_es_candidate_t *cand)
 {
-    u_char     sid[NGX_HTTP_ES_ID_LEN], jti[NGX_HTTP_ES_ID_LEN];
-    ngx_int_t  rc;
+    u_char      sid[NGX_HTTP_ES_ID_LEN], jti[NGX_HTTP_ES_ID_LEN];
+    ngx_int_t   rc;
+    ngx_uint_t  level;
 
     /* a token without our ids was not minted by a store: nothing to ask */
 
@@ -375,7 +376,12 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     }
 
     if (rc == NGX_AGAIN) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        /* a variable: ngx_log_error() evaluates its level twice */
+
+        level = ngx_http_es_store_complain(elcf->store,
+                                           NGX_HTTP_ES_STORE_STALE);
+
+        ngx_log_error(level, r->connection->log, 0,
                       "embed_session: store \"%V\": its copy of backend "
                       "\"%V\" is older than stale=", &elcf->store->name,
                       &elcf->store->backend_name);

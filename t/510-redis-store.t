@@ -90,8 +90,13 @@ my %ZONE = (
     q    => 'zone=q:1m backend=slow stale=1s',
 );
 
+# under valgrind (tools/test's valgrind stage) nginx runs many times
+# slower, and the default timeout=500ms would make a busy worker's
+# commands miss their deadline
+
 my %REDIS = (
-    main => 'server=127.0.0.1:$TEST_NGINX_REDIS_PORT',
+    main => 'server=127.0.0.1:$TEST_NGINX_REDIS_PORT'
+            . ($ENV{TEST_NGINX_USE_VALGRIND} ? ' timeout=5s' : ''),
     gone => 'server=127.0.0.1:$TEST_NGINX_REDIS_ABSENT',
     slow => 'server=127.0.0.1:$TEST_NGINX_REDIS_PAUSED_PORT timeout=300ms',
 );
