@@ -102,12 +102,17 @@ static ngx_http_es_redis_script_t  ngx_http_es_api_publish_script = {
 
 /*
  * KEYS the key's counter (a hash: the window's start, and its count);
- * ARGV the rate and the period (s).  {1 or 0 (refused), count, window}.
+ * ARGV the rate, the period (s), and the time after which the node no
+ * longer waits (ms, Redis's clock).  {1 or 0 (refused), count, window};
+ * {-1, 0, 0}: too late, not counted (the node counted it in its share).
  */
 
 static ngx_http_es_redis_script_t  ngx_http_es_api_rate_script = {
     ngx_string(
     "local t = redis.call('TIME')\n"
+    "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[3]) then\n"
+    "  return {-1, 0, 0}\n"
+    "end\n"
     "local now = tonumber(t[1])\n"
     "local period = tonumber(ARGV[2])\n"
     "local w = now - now % period\n"
@@ -214,10 +219,11 @@ ngx_http_es_api_rate_gate(ngx_http_request_t *r,
 {
     u_char                  *key;
     ngx_int_t                rc;
-    ngx_str_t                argv[6];
+    ngx_str_t                argv[7];
     ngx_http_es_api_zone_t  *zone;
     ngx_http_es_api_wait_t  *w;
     u_char                   rate[NGX_INT_T_LEN], period[NGX_TIME_T_LEN];
+    u_char                   deadline[NGX_INT64_LEN];
 
     switch (auth->rate_state) {
 
@@ -278,10 +284,17 @@ ngx_http_es_api_rate_gate(ngx_http_request_t *r,
     argv[5].data = period;
     argv[5].len = ngx_sprintf(period, "%T", auth->rate_period) - period;
 
+    /* not after the node gives up on it (redis.c) */
+
+    argv[6].data = deadline;
+    argv[6].len = ngx_sprintf(deadline, "%L",
+                              ngx_http_es_redis_deadline(zone->backend))
+                  - deadline;
+
     auth->rate_state = NGX_HTTP_ES_API_RATE_WAITING;
     auth->rate_calling = 1;
 
-    rc = ngx_http_es_redis_call(zone->backend, 6, argv,
+    rc = ngx_http_es_redis_call(zone->backend, 7, argv,
                                 NGX_HTTP_ES_REDIS_ARRAY,
                                 ngx_http_es_api_counted, w);
 
@@ -367,7 +380,10 @@ ngx_http_es_api_counted(ngx_http_es_redis_reply_t *reply, void *data)
 
     } else {
         if (!(reply->type & (NGX_HTTP_ES_REDIS_TIMEOUT
-                             |NGX_HTTP_ES_REDIS_DOWN)))
+                             |NGX_HTTP_ES_REDIS_DOWN))
+            && !(reply->type == NGX_HTTP_ES_REDIS_ARRAY && reply->nelts == 3
+                 && e[0]->type == NGX_HTTP_ES_REDIS_INTEGER
+                 && e[0]->integer == -1))
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "embed_session_api_keys: backend \"%V\" answered "
