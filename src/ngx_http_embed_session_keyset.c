@@ -43,8 +43,8 @@ ngx_http_es_keys_load(ngx_conf_t *cf, ngx_http_es_keyset_t *set,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_es_file_read(cf, NULL, NULL, "", &name, NGX_HTTP_ES_KEY_FILE_MAX,
-                              &buf, NULL)
+    if (ngx_http_es_file_read(cf, NULL, NULL, "", &name,
+                              NGX_HTTP_ES_KEY_FILE_MAX, &buf, NULL)
         == NGX_ERROR)
     {
         return NGX_CONF_ERROR;

@@ -1190,22 +1190,11 @@ static ngx_int_t
 ngx_http_es_life_ask(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     ngx_http_es_life_wait_t *w)
 {
-    ngx_int_t  rc;
-
     w->request = r;
     w->ask.done = ngx_http_es_life_done;
     w->ask.data = w;
 
-    rc = ngx_http_es_store_ask(elcf->store, &w->ask, r->pool,
-                               r->connection->log);
-
-    if (rc == NGX_AGAIN) {
-        return ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
-    }
-
-    /* NGX_OK: the request is Redis's to finish, maybe done already */
-
-    return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
+    return ngx_http_es_store_ask_request(r, elcf->store, &w->ask);
 }
 
 

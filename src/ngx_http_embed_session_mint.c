@@ -875,16 +875,7 @@ ngx_http_es_mint_store(ngx_http_es_mint_t *m, ngx_http_es_json_t *claims,
         w->ask.done = ngx_http_es_mint_stored;
         w->ask.data = w;
 
-        rc = ngx_http_es_store_ask(elcf->store, &w->ask, r->pool,
-                                   r->connection->log);
-
-        if (rc == NGX_AGAIN) {
-            return ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
-        }
-
-        /* NGX_OK: the request is Redis's to finish, maybe done already */
-
-        return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
+        return ngx_http_es_store_ask_request(r, elcf->store, &w->ask);
     }
 
     rc = ngx_http_es_store_add(elcf->store, &rec, payload.data,

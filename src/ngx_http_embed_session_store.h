@@ -242,6 +242,8 @@ ngx_int_t ngx_http_es_store_ask(ngx_http_es_store_t *store,
 #define NGX_HTTP_ES_STORE_UNREACHABLE  0
 #define NGX_HTTP_ES_STORE_STALE        1
 
+ngx_int_t ngx_http_es_store_ask_request(struct ngx_http_request_s *r,
+    ngx_http_es_store_t *store, ngx_http_es_store_ask_t *ask);
 ngx_uint_t ngx_http_es_store_complain(ngx_http_es_store_t *store,
     ngx_uint_t what);
 char *ngx_http_es_store_backends(ngx_conf_t *cf, ngx_array_t *stores);

@@ -31,6 +31,7 @@
 #include "ngx_http_embed_session_module.h"
 #include "ngx_http_embed_session_feed.h"
 #include "ngx_http_embed_session_redis.h"
+#include "ngx_http_embed_session_response.h"
 #include "ngx_http_embed_session_store.h"
 #include "ngx_http_embed_session_state.h"
 
@@ -262,6 +263,29 @@ ngx_http_es_store_ask(ngx_http_es_store_t *store,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A request's question: NGX_DONE, the request waits for ask->done();
+ * else what the handler returns, a 503 answered now, or NGX_ERROR
+ */
+
+ngx_int_t
+ngx_http_es_store_ask_request(ngx_http_request_t *r,
+    ngx_http_es_store_t *store, ngx_http_es_store_ask_t *ask)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_es_store_ask(store, ask, r->pool, r->connection->log);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_es_error(r, NGX_HTTP_ES_STORE_UNAVAILABLE);
+    }
+
+    /* NGX_OK: the request is Redis's to finish, maybe done already */
+
+    return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
 }
 
 
