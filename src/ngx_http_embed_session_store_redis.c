@@ -571,11 +571,12 @@ ngx_http_es_store_op_reply(ngx_http_es_redis_reply_t *reply, void *data)
         version = (uint32_t) rc;
 
         if (op->wrote) {
+
+            /* what was written, the claims included: the request may be gone */
+
             rc = ngx_http_es_store_apply(store, &op->rec,
-                                         (op->ask
-                                          && op->ask->op
-                                             == NGX_HTTP_ES_STORE_ADD)
-                                         ? op->ask->payload : op->payload,
+                                         op->value + 4
+                                         + sizeof(ngx_http_es_store_rec_t),
                                          version, op->log);
 
             if (rc == NGX_AGAIN && op->ask
