@@ -145,11 +145,19 @@ sub flow_store {
 # the lifecycle's server (t/lib/EmbedSessionLifecycle.pm), its store zone
 # on the TLS server
 
+# under valgrind (tools/test's valgrind stage) a TLS handshake takes
+# longer than the default connect_timeout=1s
+
+$ENV{TEST_NGINX_TLS_SLOW} = $ENV{TEST_NGINX_USE_VALGRIND}
+                            ? 'connect_timeout=20s timeout=10s'
+                            : 'connect_timeout=1s';
+
 (my $HTTP_STORE = $HTTP) =~ s/zone=sessions:1m;/zone=sessions:1m backend=tls;/
     or die "no store zone in \$HTTP\n";
 
 our $HTTP_TLS_STORE = <<'_EOC_' . $HTTP_STORE;
     embed_session_redis  tls  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt
                          tls_name=redis.test;
 _EOC_
@@ -163,6 +171,7 @@ __DATA__
 === TEST 1: up: tls=on, the certificate verified against tls_trusted_certificate= and tls_name=redis.test
 --- http_config
     embed_session_redis  good  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt
                          tls_name=redis.test;
 --- config
@@ -208,6 +217,7 @@ the successor's renew token: 200
 === TEST 3: never up: tls_name= a name the certificate does not hold
 --- http_config
     embed_session_redis  other  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt
                          tls_name=other.test;
 --- config
@@ -235,6 +245,7 @@ hello: 200 hello
 === TEST 4: never up: tls_trusted_certificate= a CA that did not sign the server's certificate
 --- http_config
     embed_session_redis  stranger  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/other-ca.crt
                          tls_name=redis.test;
 --- config
@@ -309,6 +320,7 @@ hello: 200 hello
 === TEST 7: never up: tls-auth-clients yes, no client certificate
 --- http_config
     embed_session_redis  nocert  server=127.0.0.1:$TEST_NGINX_TLS_AUTH_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt
                          tls_name=redis.test;
 --- config
@@ -336,6 +348,7 @@ hello: 200 hello
 === TEST 8: up: tls-auth-clients yes, with tls_certificate= and tls_certificate_key=
 --- http_config
     embed_session_redis  withcert  server=127.0.0.1:$TEST_NGINX_TLS_AUTH_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt
                          tls_name=redis.test
                          tls_certificate=$TEST_NGINX_TLS_DIR/client.crt
@@ -360,6 +373,7 @@ withcert: up 1, connect failures 0
 === TEST 9: nginx -t: tls_verify=on (the default) without tls_trusted_certificate=
 --- http_config
     embed_session_redis  main  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_name=redis.test;
 --- config
 --- request
@@ -375,6 +389,7 @@ GET /t
 === TEST 10: nginx -t: tls_trusted_certificate= without tls_name=
 --- http_config
     embed_session_redis  main  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt;
 --- config
 --- request
@@ -390,6 +405,7 @@ GET /t
 === TEST 11: nginx -t: tls_certificate= without tls_certificate_key=
 --- http_config
     embed_session_redis  main  server=127.0.0.1:$TEST_NGINX_TLS_AUTH_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/ca.crt
                          tls_name=redis.test
                          tls_certificate=$TEST_NGINX_TLS_DIR/client.crt;
@@ -436,6 +452,7 @@ invalid parameter "tls=maybe"
 === TEST 14: nginx -t: tls_trusted_certificate= a file that does not exist
 --- http_config
     embed_session_redis  main  server=127.0.0.1:$TEST_NGINX_TLS_PORT tls=on
+                         $TEST_NGINX_TLS_SLOW
                          tls_trusted_certificate=$TEST_NGINX_TLS_DIR/absent.crt
                          tls_name=redis.test;
 --- config
