@@ -58,15 +58,28 @@ our $REDIS_PASSWORD = 'Es-r3dis-pw-7f3a9c';
 
 my @pids;
 
-# a TCP port of 127.0.0.1 nobody listens on (for a moment)
+# a TCP port of 127.0.0.1 nobody listens on (for a moment):
+# below 1988, where Test::Nginx's random ports (TEST_NGINX_RANDOMIZE)
+# never are, so that a server started here cannot take the port of the
+# nginx of a test file running beside it (prove -j); each test file from
+# a place of its own in 1100-1979 (by its pid), upwards
+
+my $next_port = 1100 + ($$ * 7) % 880;
 
 sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "free_port: $!\n";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+    for (1 .. 880) {
+        my $port = $next_port;
+
+        $next_port = ($next_port >= 1979) ? 1100 : $next_port + 1;
+
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, ReuseAddr => 1)
+            or next;
+        close $s;
+        return $port;
+    }
+
+    die "free_port: no free port between 1100 and 1979\n";
 }
 
 sub wait_port {
