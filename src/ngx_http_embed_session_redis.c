@@ -43,6 +43,12 @@
 #define NGX_HTTP_ES_REDIS_BACKOFF_MIN 200
 #define NGX_HTTP_ES_REDIS_BACKOFF_MAX 5000
 
+/*
+ * The commands of one pass of the event loop are written together, from
+ * a buffer of this size: one write, and one read on the server's side
+ */
+#define NGX_HTTP_ES_REDIS_OUT_SIZE    16384
+
 
 #if (NGX_HAVE_HIREDIS)
 
@@ -86,6 +92,9 @@ struct ngx_http_es_redis_conn_s {
     ngx_queue_t                     sent;       /* waiting for a reply */
     ngx_queue_t                     free;
     ngx_uint_t                      waiting;    /* unsent and sent */
+    u_char                         *out;        /* commands being written */
+    size_t                          out_pos;
+    size_t                          out_len;
     ngx_event_t                     timer;      /* connect, oldest command */
     ngx_event_t                     retry;
     ngx_event_t                     ping;       /* while up and idle */
@@ -139,6 +148,7 @@ static ngx_int_t ngx_http_es_redis_push(ngx_http_es_redis_conn_t *conn,
     ngx_uint_t argc, ngx_str_t *argv, ngx_uint_t expect,
     ngx_http_es_redis_handler_pt handler, void *data);
 static ngx_int_t ngx_http_es_redis_send(ngx_http_es_redis_conn_t *conn);
+static void ngx_http_es_redis_fill(ngx_http_es_redis_conn_t *conn);
 static ngx_int_t ngx_http_es_redis_replies(ngx_http_es_redis_conn_t *conn);
 static ngx_int_t ngx_http_es_redis_dispatch(ngx_http_es_redis_conn_t *conn,
     ngx_http_es_redis_reply_t *reply);
@@ -266,6 +276,11 @@ ngx_http_es_redis_init_process(ngx_cycle_t *cycle)
 
         conn->conf = rdp[i];
         rdp[i]->conn = conn;
+
+        conn->out = ngx_palloc(cycle->pool, NGX_HTTP_ES_REDIS_OUT_SIZE);
+        if (conn->out == NULL) {
+            return NGX_ERROR;
+        }
 
         ngx_queue_init(&conn->unsent);
         ngx_queue_init(&conn->sent);
@@ -938,6 +953,12 @@ ngx_http_es_redis_close(ngx_http_es_redis_conn_t *conn, ngx_uint_t oldest,
         conn->reader = NULL;
     }
 
+    /* what the old connection did not write: the commands fail below */
+
+    ngx_explicit_memzero(conn->out, conn->out_len);
+    conn->out_pos = 0;
+    conn->out_len = 0;
+
     if (conn->timer.timer_set) {
         ngx_del_timer(&conn->timer);
     }
@@ -1532,6 +1553,7 @@ ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
     ngx_str_t *argv, ngx_uint_t expect, ngx_http_es_redis_handler_pt handler,
     void *data)
 {
+    ngx_event_t               *wev;
     ngx_http_es_redis_conn_t  *conn;
 
     conn = rd->conn;
@@ -1550,11 +1572,15 @@ ngx_http_es_redis_call(ngx_http_es_redis_t *rd, ngx_uint_t argc,
         return NGX_ERROR;
     }
 
-    if (ngx_http_es_redis_send(conn) != NGX_OK) {
+    /*
+     * written once the events of this pass of the event loop are handled,
+     * with the other commands they made: the write handler, posted
+     */
 
-        /* the callback learns it from the close, as every other command */
+    wev = conn->peer.connection->write;
 
-        ngx_http_es_redis_fail(conn, NGX_HTTP_ES_REDIS_DOWN);
+    if (!wev->posted) {
+        ngx_post_event(wev, &ngx_posted_events);
     }
 
     return NGX_OK;
@@ -1628,24 +1654,36 @@ ngx_http_es_redis_push(ngx_http_es_redis_conn_t *conn, ngx_uint_t argc,
 }
 
 
-/* the queued commands written, as far as the socket takes them */
+/*
+ * The queued commands written, as far as the socket takes them: copied
+ * into the connection's buffer, which is written whole before it is
+ * filled again, and wiped once written (AUTH's password)
+ */
 
 static ngx_int_t
 ngx_http_es_redis_send(ngx_http_es_redis_conn_t *conn)
 {
-    ssize_t                   n;
-    ngx_queue_t              *q;
-    ngx_connection_t         *c;
-    ngx_http_es_redis_cmd_t  *cmd;
+    ssize_t            n;
+    ngx_connection_t  *c;
 
     c = conn->peer.connection;
 
-    while (!ngx_queue_empty(&conn->unsent)) {
-        q = ngx_queue_head(&conn->unsent);
-        cmd = ngx_queue_data(q, ngx_http_es_redis_cmd_t, queue);
+    for ( ;; ) {
 
-        n = c->send(c, (u_char *) cmd->out + cmd->sent,
-                    cmd->len - cmd->sent);
+        if (conn->out_pos == conn->out_len) {
+            ngx_explicit_memzero(conn->out, conn->out_len);
+            conn->out_pos = 0;
+            conn->out_len = 0;
+
+            ngx_http_es_redis_fill(conn);
+
+            if (conn->out_len == 0) {
+                break;
+            }
+        }
+
+        n = c->send(c, conn->out + conn->out_pos,
+                    conn->out_len - conn->out_pos);
 
         if (n == NGX_ERROR) {
             return NGX_ERROR;
@@ -1655,10 +1693,44 @@ ngx_http_es_redis_send(ngx_http_es_redis_conn_t *conn)
             break;
         }
 
+        conn->out_pos += n;
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The buffer filled from the queue: a command copied whole waits for its
+ * reply from then on (it precedes in the stream every command after it)
+ */
+
+static void
+ngx_http_es_redis_fill(ngx_http_es_redis_conn_t *conn)
+{
+    size_t                    n;
+    ngx_queue_t              *q;
+    ngx_http_es_redis_cmd_t  *cmd;
+
+    while (!ngx_queue_empty(&conn->unsent)
+           && conn->out_len < NGX_HTTP_ES_REDIS_OUT_SIZE)
+    {
+        q = ngx_queue_head(&conn->unsent);
+        cmd = ngx_queue_data(q, ngx_http_es_redis_cmd_t, queue);
+
+        n = ngx_min(cmd->len - cmd->sent,
+                    NGX_HTTP_ES_REDIS_OUT_SIZE - conn->out_len);
+
+        ngx_memcpy(conn->out + conn->out_len, cmd->out + cmd->sent, n);
+        conn->out_len += n;
         cmd->sent += n;
 
         if (cmd->sent < cmd->len) {
-            continue;
+            break;
         }
 
         ngx_explicit_memzero(cmd->out, cmd->len);
@@ -1670,12 +1742,6 @@ ngx_http_es_redis_send(ngx_http_es_redis_conn_t *conn)
 
         (void) ngx_atomic_fetch_add(&conn->stats->commands, 1);
     }
-
-    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
