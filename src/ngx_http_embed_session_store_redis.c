@@ -89,11 +89,13 @@ static void ngx_http_es_store_merge(ngx_http_es_feed_t *feed,
 
 /*
  * The script: KEYS record, feed; ARGV the version decided on, the value
- * without its version ("": the decision writes nothing, and only needs
- * the version to be current), when the record goes (ms), the stream's
- * length, and the time after which the node no longer waits (ms, Redis's
- * clock): a change is not made for a node that gave up on it.
- * {1, version}, {0, the current value, "" when none}, or {2}: too late.
+ * with the next version first ("": the decision writes nothing, and only
+ * needs the version to be current), when the record goes (ms), the
+ * stream's length, and the time after which the node no longer waits
+ * (ms, Redis's clock): a change is not made for a node that gave up on
+ * it.  {1}: made (or current), {0, the current value, "" when none}, or
+ * {2}: too late.  The node makes the value, so that the script only
+ * compares and writes.
  */
 
 static ngx_http_es_redis_script_t  ngx_http_es_backend_script = {
@@ -106,12 +108,11 @@ static ngx_http_es_redis_script_t  ngx_http_es_backend_script = {
     "local v = '00000000'\n"
     "if cur then v = string.sub(cur, 1, 8) end\n"
     "if v ~= ARGV[1] then return {0, cur or ''} end\n"
-    "if ARGV[2] == '' then return {1, v} end\n"
-    "local n = string.format('%08x', tonumber(v, 16) + 1)\n"
-    "local val = n .. ARGV[2]\n"
-    "redis.call('SET', KEYS[1], val, 'PXAT', ARGV[3])\n"
-    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', val)\n"
-    "return {1, n}\n"),
+    "if ARGV[2] == '' then return {1} end\n"
+    "redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])\n"
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', "
+    "ARGV[2])\n"
+    "return {1}\n"),
     { 0 }
 };
 
@@ -245,9 +246,15 @@ ngx_http_es_store_ask(ngx_http_es_store_t *store,
     id = (ask->op == NGX_HTTP_ES_STORE_ADD) ? ask->rec->id
          : (ask->op == NGX_HTTP_ES_STORE_ROTATE) ? ask->rot->sid : ask->id;
 
-    op->exists = (ngx_http_es_store_read(store, id, &op->base, op->payload,
-                                         &op->version)
-                  == NGX_OK);
+    /*
+     * a new session's id is random, 128 bits: the zone is not asked for
+     * it, and Redis answers the record should it have one after all
+     */
+
+    op->exists = (ask->op != NGX_HTTP_ES_STORE_ADD
+                  && ngx_http_es_store_read(store, id, &op->base,
+                                            op->payload, &op->version)
+                     == NGX_OK);
 
     if (!op->exists) {
         ngx_memzero(&op->base, sizeof(ngx_http_es_store_rec_t));
@@ -352,14 +359,16 @@ ngx_http_es_store_op_send(ngx_http_es_store_op_t *op)
     if (op->wrote) {
         payload = (op->ask->op == NGX_HTTP_ES_STORE_ADD) ? op->ask->payload
                                                          : op->payload;
-        len = 4 + sizeof(ngx_http_es_store_rec_t) + op->rec.payload_len;
+        len = NGX_HTTP_ES_BACKEND_HEAD + sizeof(ngx_http_es_store_rec_t)
+              + op->rec.payload_len;
 
         op->value = ngx_alloc(len, op->log);
         if (op->value == NULL) {
             return NGX_ERROR;
         }
 
-        p = ngx_cpymem(op->value, NGX_HTTP_ES_BACKEND_MAGIC, 4);
+        p = ngx_sprintf(op->value, "%08xD", op->version + 1);
+        p = ngx_cpymem(p, NGX_HTTP_ES_BACKEND_MAGIC, 4);
         p = ngx_cpymem(p, &op->rec, sizeof(ngx_http_es_store_rec_t));
 
         if (op->rec.payload_len) {
@@ -510,7 +519,6 @@ ngx_http_es_store_op_reply(ngx_http_es_redis_reply_t *reply, void *data)
 {
     ngx_http_es_store_op_t *op = data;
 
-    uint32_t                   version;
     ngx_int_t                  rc;
     ngx_str_t                 *v;
     ngx_http_es_store_t       *store;
@@ -550,34 +558,17 @@ ngx_http_es_store_op_reply(ngx_http_es_redis_reply_t *reply, void *data)
         return;
     }
 
-    if (reply->nelts != 2 || e[0]->type != NGX_HTTP_ES_REDIS_INTEGER
-        || e[1]->type != NGX_HTTP_ES_REDIS_STRING)
+    if (reply->nelts == 1 && e[0]->type == NGX_HTTP_ES_REDIS_INTEGER
+        && e[0]->integer == 1)
     {
-        goto damaged;
-    }
-
-    v = &e[1]->str;
-
-    if (e[0]->integer == 1) {
-        if (v->len != NGX_HTTP_ES_BACKEND_VLEN) {
-            goto damaged;
-        }
-
-        rc = ngx_hextoi(v->data, v->len);
-        if (rc == NGX_ERROR) {
-            goto damaged;
-        }
-
-        version = (uint32_t) rc;
-
         if (op->wrote) {
 
             /* what was written, the claims included: the request may be gone */
 
             rc = ngx_http_es_store_apply(store, &op->rec,
-                                         op->value + 4
+                                         op->value + NGX_HTTP_ES_BACKEND_HEAD
                                          + sizeof(ngx_http_es_store_rec_t),
-                                         version, op->log);
+                                         op->version + 1, op->log);
 
             if (rc == NGX_AGAIN && op->ask
                 && op->ask->op == NGX_HTTP_ES_STORE_ADD)
@@ -590,6 +581,14 @@ ngx_http_es_store_op_reply(ngx_http_es_redis_reply_t *reply, void *data)
         ngx_http_es_store_op_done(op, NGX_OK);
         return;
     }
+
+    if (reply->nelts != 2 || e[0]->type != NGX_HTTP_ES_REDIS_INTEGER
+        || e[0]->integer != 0 || e[1]->type != NGX_HTTP_ES_REDIS_STRING)
+    {
+        goto damaged;
+    }
+
+    v = &e[1]->str;
 
     /* the base was not current: the current record, decided on again */
 
