@@ -95,7 +95,8 @@ static void ngx_http_es_store_merge(ngx_http_es_feed_t *feed,
  * (ms, Redis's clock): a change is not made for a node that gave up on
  * it.  {1}: made (or current), {0, the current value, "" when none}, or
  * {2}: too late.  The node makes the value, so that the script only
- * compares and writes.
+ * compares and writes; version 0 is a record Redis does not have (a
+ * record written is 1 or more): SET NX is the comparison.
  */
 
 static ngx_http_es_redis_script_t  ngx_http_es_backend_script = {
@@ -104,12 +105,19 @@ static ngx_http_es_redis_script_t  ngx_http_es_backend_script = {
     "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[5]) then\n"
     "  return {2}\n"
     "end\n"
-    "local cur = redis.call('GET', KEYS[1])\n"
-    "local v = '00000000'\n"
-    "if cur then v = string.sub(cur, 1, 8) end\n"
-    "if v ~= ARGV[1] then return {0, cur or ''} end\n"
-    "if ARGV[2] == '' then return {1} end\n"
-    "redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])\n"
+    "if ARGV[1] == '00000000' and ARGV[2] ~= '' then\n"
+    "  if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PXAT', ARGV[3])"
+    " then\n"
+    "    return {0, redis.call('GET', KEYS[1])}\n"
+    "  end\n"
+    "else\n"
+    "  local cur = redis.call('GET', KEYS[1])\n"
+    "  local v = '00000000'\n"
+    "  if cur then v = string.sub(cur, 1, 8) end\n"
+    "  if v ~= ARGV[1] then return {0, cur or ''} end\n"
+    "  if ARGV[2] == '' then return {1} end\n"
+    "  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])\n"
+    "end\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', "
     "ARGV[2])\n"
     "return {1}\n"),

@@ -31,6 +31,8 @@
 #   damaged record       garbage in {es:shared}:r:<id>: that session's
 #                        refresh 503, the zone named in the log, the other
 #                        sessions unharmed
+#   lost record          a record Redis no longer has: the refresh writes
+#                        the zone's copy again, rotated (version 1)
 #   nginx -t             backend= naming no embed_session_redis, stale= not
 #                        a time or out of range, backend_key= without
 #                        backend= or not a name; backend= may name a server
@@ -755,6 +757,38 @@ sub flow_damaged {
         . st(refresh(js($res)->{renew_token}, path => '/b/refresh'));
     push @o, 'a new session on /b: ' . st(mint_req(path => '/b/mint'));
 
+    # the garbage goes: the next blocks' nginx read the whole store first
+    redis_cmd($redis, 'DEL', $key);
+
+    return @o;
+}
+
+# a record Redis lost (DEL, as after a restart without persistence): the
+# refresh finds none there, and writes the zone's copy, rotated, as a new
+# record (version 1, the script's SET NX)
+
+sub flow_lost {
+    my @o = (ready('main', qw(a b)));
+
+    my $m = mint_ok(path => '/a/mint');
+    my $key = record_key('shared', $m->{session_id});
+    push @o, 'its record deleted on Redis: ' . redis_cmd($redis, 'DEL', $key);
+
+    my $calls = 'embed_session_store_backend_calls_total{zone="a"}';
+    my $conflicts = 'embed_session_store_backend_conflicts_total{zone="a"}';
+    my $m0 = metrics();
+    my $res = refresh($m->{renew_token}, path => '/a/refresh');
+    my $m1 = metrics();
+    push @o, 'refresh on /a: ' . st($res);
+    push @o, 'scripts run: ' . delta($m0, $m1, $calls)
+        . ', decided again: ' . delta($m0, $m1, $conflicts);
+    push @o, 'its version on Redis: '
+        . substr(redis_cmd($redis, 'GET', $key) // '', 0, 8);
+    push @o, 'successor at /b/app: '
+        . at_after(js($res)->{token}, '/b/app', '200');
+    push @o, 'the same renew token on /b: '
+        . st(refresh($m->{renew_token}, path => '/b/refresh'));
+
     return @o;
 }
 
@@ -1141,3 +1175,23 @@ ok
 --- no_error_log
 [error]
 [emerg]
+
+
+
+=== TEST 19: a record Redis lost (DEL): the refresh on A writes the zone's copy again and rotates it (version 1: it starts again), two scripts; the successor works on B, the spent renew token is refused there
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_lost)
+--- response_body
+redis main up, zones synced (a b): yes
+its record deleted on Redis: 1
+refresh on /a: 200
+scripts run: +2, decided again: +1
+its version on Redis: 00000001
+successor at /b/app: 200
+the same renew token on /b: 401 RENEW_TOKEN_REUSED
+--- error_log
+embed_session refresh: session
+--- no_error_log
+[error]
