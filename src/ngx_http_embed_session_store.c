@@ -36,6 +36,9 @@ static void ngx_http_es_store_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static void ngx_http_es_store_owner_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_int_t ngx_http_es_store_merge_node_locked(
+    ngx_http_es_store_t *store, ngx_http_es_store_rec_t *rec,
+    u_char *payload, time_t now, ngx_http_es_store_node_t **np);
 static ngx_http_es_store_node_t *ngx_http_es_store_lookup(
     ngx_http_es_store_sh_t *sh, u_char *id, time_t now);
 static ngx_http_es_store_owner_t *ngx_http_es_store_owner_locked(
@@ -397,7 +400,9 @@ ngx_http_es_owner(u_char *owner, ngx_str_t *key_owner)
  * NGX_OK: passes (or not known here), NGX_DECLINED: revoked, NGX_BUSY:
  * replaced by a refresh, NGX_ABORT: not known here, and issued before the
  * zone lost state (state_loss=revoke), NGX_AGAIN: the backend's feed is
- * older than stale=
+ * older than stale=, NGX_DONE: with a backend, a generation not known
+ * here issued in the same second as the one known: another node's refresh
+ * the feed may not have brought yet, or an older generation
  */
 
 ngx_int_t
@@ -442,10 +447,14 @@ ngx_http_es_store_check(ngx_http_es_store_t *store, u_char *sid,
         {
             /*
              * With a backend, a generation issued after the one known
-             * here is another node's refresh the feed has not brought yet
+             * here is another node's refresh the feed has not brought yet;
+             * one of the same second (iat is in seconds) may be, unless it
+             * is the generation known to be replaced
              */
 
-            rc = NGX_BUSY;
+            rc = (store->backend && iat == n->rec.iat
+                  && ngx_memcmp(n->rec.prev, jti, NGX_HTTP_ES_ID_LEN) != 0)
+                 ? NGX_DONE : NGX_BUSY;
         }
 
     } else if (iat < store->sh->since) {
@@ -859,11 +868,10 @@ ngx_http_es_store_apply(ngx_http_es_store_t *store,
 
     ngx_shmtx_lock(&store->shpool->mutex);
 
-    rc = ngx_http_es_store_merge_locked(store, rec, payload, ngx_time());
+    rc = ngx_http_es_store_merge_node_locked(store, rec, payload, ngx_time(),
+                                             &n);
 
     if (rc == NGX_OK) {
-        n = ngx_http_es_store_lookup(store->sh, rec->id, 0);
-
         if (n && version > n->version) {
             n->version = version;
         }
@@ -1262,6 +1270,19 @@ ngx_int_t
 ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_rec_t *rec, u_char *payload, time_t now)
 {
+    ngx_http_es_store_node_t  *n;
+
+    return ngx_http_es_store_merge_node_locked(store, rec, payload, now, &n);
+}
+
+
+/* the same, and the zone's record it made or changed (NULL: none) */
+
+static ngx_int_t
+ngx_http_es_store_merge_node_locked(ngx_http_es_store_t *store,
+    ngx_http_es_store_rec_t *rec, u_char *payload, time_t now,
+    ngx_http_es_store_node_t **np)
+{
     u_char                    *claims;
     time_t                     expires;
     ngx_uint_t                 revoked, revoke;
@@ -1269,6 +1290,7 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     ngx_http_es_store_node_t  *n;
 
     sh = store->sh;
+    *np = NULL;
 
     if (rec->expires <= now) {
 
@@ -1285,6 +1307,8 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
                 n->rec.horizon = ngx_max(n->rec.horizon, rec->horizon);
                 ngx_http_es_store_revoke_locked(store, n);
             }
+
+            *np = n;
         }
 
         return NGX_OK;
@@ -1299,6 +1323,7 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
         }
 
         ngx_http_es_store_link(store, n);
+        *np = n;
         return NGX_OK;
     }
 
@@ -1375,6 +1400,8 @@ ngx_http_es_store_merge_locked(ngx_http_es_store_t *store,
     if (revoke && !revoked) {
         ngx_http_es_store_revoke_locked(store, n);
     }
+
+    *np = n;
 
     return NGX_OK;
 }
