@@ -345,6 +345,7 @@ typedef struct {
     ngx_http_es_token_t         token;      /* holds a claims reference */
     ngx_str_t                   origin;     /* the request origin matched */
     const char                 *reason;     /* why it failed */
+    unsigned                    feed:1;     /* the feed may change that */
 } ngx_http_es_candidate_t;
 
 
@@ -420,6 +421,8 @@ typedef struct {
 
     ngx_str_t                   token;      /* stripped from the request */
     ngx_str_t                   exchange;   /* a URL token to trade */
+    ngx_msec_t                  feed_until; /* verification waits till */
+    unsigned                    feed_wait:1;
     unsigned                    answered:1; /* the module's error went out */
 } ngx_http_es_ctx_t;
 

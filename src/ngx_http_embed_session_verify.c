@@ -21,6 +21,15 @@
 #include "ngx_http_embed_session_verify.h"
 
 
+/*
+ * With a backend, how long a verification waits for the feed to bring a
+ * generation not known here that was issued in the same second as the one
+ * known (ms), and how often it looks again
+ */
+#define NGX_HTTP_ES_FEED_WAIT         100
+#define NGX_HTTP_ES_FEED_POLL         5
+
+
 typedef struct {
     ngx_http_request_t        *r;
     ngx_str_t                 *origin;
@@ -32,6 +41,9 @@ static ngx_http_es_code_t ngx_http_es_verify(ngx_http_request_t *r,
     ngx_http_es_candidate_t *cand);
 static ngx_http_es_code_t ngx_http_es_verify_store(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_http_es_candidate_t *cand);
+static ngx_int_t ngx_http_es_verify_wait(ngx_http_request_t *r,
+    ngx_http_es_ctx_t *ctx);
+static void ngx_http_es_verify_waited(ngx_http_request_t *r);
 static ngx_int_t ngx_http_es_verify_signature(ngx_http_request_t *r,
     ngx_http_es_loc_conf_t *elcf, ngx_str_t *data,
     ngx_http_es_candidate_t *cand);
@@ -85,6 +97,18 @@ ngx_http_es_verify_handler(ngx_http_request_t *r)
     }
 
     code = ngx_http_es_verify(r, elcf, &data, &cand);
+
+    if (cand.feed) {
+        rc = ngx_http_es_verify_wait(r, ctx);
+
+        if (rc != NGX_DECLINED) {
+            ngx_http_es_jws_claims_free(cand.token.claims);
+            return (rc == NGX_AGAIN) ? NGX_AGAIN
+                                     : NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cand.reason = "session replaced by a refresh (the feed waited for)";
+    }
 
     if (ngx_http_es_publish(r, ctx, code, &cand) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -356,6 +380,7 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
                    : rc == NGX_BUSY ? "replaced by a refresh"
                    : rc == NGX_ABORT ? "issued before the state was lost"
                    : rc == NGX_AGAIN ? "the backend's feed is stale"
+                   : rc == NGX_DONE ? "a generation the feed may bring"
                    : "not revoked");
     }
 #endif
@@ -367,6 +392,12 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
 
     if (rc == NGX_BUSY) {
         cand->reason = "session replaced by a refresh";
+        return NGX_HTTP_ES_SESSION_REVOKED;
+    }
+
+    if (rc == NGX_DONE) {
+        cand->reason = "session replaced by a refresh";
+        cand->feed = 1;
         return NGX_HTTP_ES_SESSION_REVOKED;
     }
 
@@ -390,6 +421,80 @@ ngx_http_es_verify_store(ngx_http_request_t *r, ngx_http_es_loc_conf_t *elcf,
     }
 
     return NGX_HTTP_ES_PASSED;
+}
+
+
+/*
+ * A generation of the same second as the one the zone knows, and not the
+ * one it knows replaced: another node's refresh, most likely, that the
+ * feed brings within milliseconds.  The access phase runs again every
+ * NGX_HTTP_ES_FEED_POLL ms (the request's write event, as limit_req's
+ * delay) until the zone knows it or NGX_HTTP_ES_FEED_WAIT ms have passed.
+ * NGX_AGAIN: waiting; NGX_DECLINED: waited enough, refused.
+ */
+
+static ngx_int_t
+ngx_http_es_verify_wait(ngx_http_request_t *r, ngx_http_es_ctx_t *ctx)
+{
+    ngx_msec_int_t  left;
+
+    if (!ctx->feed_wait) {
+        ctx->feed_wait = 1;
+        ctx->feed_until = ngx_current_msec + NGX_HTTP_ES_FEED_WAIT;
+    }
+
+    left = (ngx_msec_int_t) (ctx->feed_until - ngx_current_msec);
+
+    if (left <= 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "embed_session: store: waiting for the feed, %M ms left",
+                   left);
+
+    if (ngx_handle_read_event(r->connection->read, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_es_verify_waited;
+
+    r->connection->write->delayed = 1;
+    ngx_add_timer(r->connection->write,
+                  ngx_min((ngx_msec_t) left, NGX_HTTP_ES_FEED_POLL));
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_es_verify_waited(ngx_http_request_t *r)
+{
+    ngx_event_t  *wev;
+
+    wev = r->connection->write;
+
+    if (wev->delayed) {
+
+        /* the connection became writable: the timer still runs */
+
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    if (ngx_handle_read_event(r->connection->read, 0) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_core_run_phases(r);
 }
 
 

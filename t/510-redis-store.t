@@ -33,6 +33,10 @@
 #                        sessions unharmed
 #   lost record          a record Redis no longer has: the refresh writes
 #                        the zone's copy again, rotated (version 1)
+#   same second          a generation B does not know yet, of the same
+#                        second as the one it knows: B waits for the feed
+#                        (up to 100 ms); the generation known replaced is
+#                        refused at once
 #   nginx -t             backend= naming no embed_session_redis, stale= not
 #                        a time or out of range, backend_key= without
 #                        backend= or not a name; backend= may name a server
@@ -792,6 +796,72 @@ sub flow_lost {
     return @o;
 }
 
+# a token at PATH sent now, its answer read once DURING has run (the
+# request may be waiting for the feed meanwhile): "STATUS[ CODE]"
+
+sub at_while {
+    my ($token, $path, $during) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => Test::Nginx::Util::server_port(),
+                                  Timeout => 10)
+        or return "connect: $!";
+    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n"
+        . "X-Session-Token: $token\r\nOrigin: $ORIGIN\r\n\r\n";
+    $during->();
+    my $res = do { local $/; <$s> } // '';
+    my ($status) = $res =~ m{\AHTTP/1\.[01] (\d+)};
+    my ($code) = $res =~ /"code":"([^"]+)"/;
+    return ($status // 'none') . (($status // 0) >= 400 && $code ? " $code" : '');
+}
+
+# another node's refresh in the same second as the generation B knows
+# (iat is in seconds), on its way through the feed: the record's next
+# version (a new gen, the old one its prev, the same iat) is written on
+# Redis by hand and added to the stream 30 ms after the token was sent to
+# B, which waits for the feed and lets it through.  The generation known
+# replaced is refused at once; one of the same second that no node issued
+# is refused once the wait is over (100 ms).
+
+sub flow_same_second {
+    my @o = (ready('main', qw(a b)));
+
+    my $m = mint_ok(path => '/a/mint');
+    my $sid = $m->{session_id} // '';
+    my (undef, $c) = jose($m->{token});
+    my $iat = $c->{iat} // 0;
+    my $old = tok(sid => $sid, jti => new_uuid(), iat => $iat - 5,
+                  exp => $iat + 60);
+    push @o, 'B has the mint (once the feed has it): '
+        . at_after($old, '/b/app', '401 SESSION_REVOKED');
+
+    # the value: version (8 hex digits), "ESR1", then the record: id, gen
+    # and prev (16 bytes each), ... (docs/redis.md, store.h)
+    my $key = record_key('shared', $sid);
+    my $v = redis_cmd($redis, 'GET', $key) // '';
+    my $jti = new_uuid();
+    (my $hex = $jti) =~ s/-//g;
+    my $next = sprintf('%08x', hex(substr($v, 0, 8)) + 1) . 'ESR1'
+        . substr($v, 12, 16) . pack('H*', $hex) . substr($v, 28, 16)
+        . substr($v, 60);
+    my $seq = unpack('V', substr($next, 12 + 48 + 8 + 48, 4));
+    substr($next, 12 + 48 + 8 + 48, 4) = pack('V', $seq + 1);
+    my $token = tok(sid => $sid, jti => $jti, iat => $iat, exp => $iat + 60);
+
+    push @o, 'the next generation, same iat, at /b/app while the feed '
+        . 'brings it: ' . at_while($token, '/b/app', sub {
+            Time::HiRes::sleep(0.03);
+            redis_cmd($redis, 'SET', $key, $next, 'KEEPTTL');
+            redis_cmd($redis, 'XADD', '{es:shared}:feed', '*', 'r', $next);
+        });
+    push @o, 'the same at /a/app: ' . at_after($token, '/a/app', '200');
+    push @o, 'the first generation at /b/app: ' . at($m->{token}, '/b/app');
+    push @o, 'a generation of the same second no node issued, at /b/app: '
+        . at(tok(sid => $sid, jti => new_uuid(), iat => $iat,
+                 exp => $iat + 60), '/b/app');
+
+    return @o;
+}
+
 run_tests();
 
 Test::More::done_testing();
@@ -1193,5 +1263,24 @@ successor at /b/app: 200
 the same renew token on /b: 401 RENEW_TOKEN_REUSED
 --- error_log
 embed_session refresh: session
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: another node's refresh in the same second as the generation B knows: B waits for the feed and lets the new token through; the replaced generation is refused at once, an unknown one of the same second after the wait
+--- request
+GET /status
+--- response_body_filters eval
+::flow(\&::flow_same_second)
+--- response_body
+redis main up, zones synced (a b): yes
+B has the mint (once the feed has it): 401 SESSION_REVOKED
+the next generation, same iat, at /b/app while the feed brings it: 200
+the same at /a/app: 200
+the first generation at /b/app: 401 SESSION_REVOKED
+a generation of the same second no node issued, at /b/app: 401 SESSION_REVOKED
+--- error_log
+session replaced by a refresh (the feed waited for)
 --- no_error_log
 [error]
