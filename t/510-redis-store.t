@@ -322,6 +322,21 @@ sub scripts_run {
     return $n;
 }
 
+# a refresh on /a: its answer, then the lines "refresh on /a: STATUS" and
+# the scripts zone a ran for it and how many of them it decided again
+
+sub refresh_counted {
+    my ($renew) = @_;
+    my $calls = 'embed_session_store_backend_calls_total{zone="a"}';
+    my $conflicts = 'embed_session_store_backend_conflicts_total{zone="a"}';
+    my $m0 = metrics();
+    my $res = refresh($renew, path => '/a/refresh');
+    my $m1 = metrics();
+    return ($res, 'refresh on /a: ' . st($res),
+            'scripts run: ' . delta($m0, $m1, $calls)
+            . ', decided again: ' . delta($m0, $m1, $conflicts));
+}
+
 # a renew token (or a session token) of a session no store knows, signed
 # with the server's key
 
@@ -526,14 +541,8 @@ sub flow_out_of_date {
         . redis_cmd($redis, 'SET', $key,
                     sprintf('%08x', $version + 1) . substr($v, 8), 'KEEPTTL');
 
-    my $calls = 'embed_session_store_backend_calls_total{zone="a"}';
-    my $conflicts = 'embed_session_store_backend_conflicts_total{zone="a"}';
-    my $m0 = metrics();
-    my $res = refresh($m->{renew_token}, path => '/a/refresh');
-    my $m1 = metrics();
-    push @o, 'refresh on /a: ' . st($res);
-    push @o, 'scripts run: ' . delta($m0, $m1, $calls)
-        . ', decided again: ' . delta($m0, $m1, $conflicts);
+    my ($res, @lines) = refresh_counted($m->{renew_token});
+    push @o, @lines;
     push @o, 'the version on Redis after it: +'
         . (hex(substr(redis_cmd($redis, 'GET', $key) // '', 0, 8))
            - $version);
@@ -778,14 +787,8 @@ sub flow_lost {
     my $key = record_key('shared', $m->{session_id});
     push @o, 'its record deleted on Redis: ' . redis_cmd($redis, 'DEL', $key);
 
-    my $calls = 'embed_session_store_backend_calls_total{zone="a"}';
-    my $conflicts = 'embed_session_store_backend_conflicts_total{zone="a"}';
-    my $m0 = metrics();
-    my $res = refresh($m->{renew_token}, path => '/a/refresh');
-    my $m1 = metrics();
-    push @o, 'refresh on /a: ' . st($res);
-    push @o, 'scripts run: ' . delta($m0, $m1, $calls)
-        . ', decided again: ' . delta($m0, $m1, $conflicts);
+    my ($res, @lines) = refresh_counted($m->{renew_token});
+    push @o, @lines;
     push @o, 'its version on Redis: '
         . substr(redis_cmd($redis, 'GET', $key) // '', 0, 8);
     push @o, 'successor at /b/app: '
