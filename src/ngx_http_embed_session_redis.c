@@ -455,6 +455,29 @@ ngx_http_es_redis_connected(ngx_http_es_redis_conn_t *conn)
     }
 
     if (conn->asking) {
+
+        /* sentinel_password_file=: AUTH first, answered by the handshake */
+
+        if (rd->sentinel_password.len) {
+            ngx_str_set(&argv[0], "AUTH");
+            n = 1;
+
+            if (rd->sentinel_user.len) {
+                argv[n++] = rd->sentinel_user;
+            }
+
+            argv[n++] = rd->sentinel_password;
+            conn->handshake |= NGX_HTTP_ES_REDIS_AUTH;
+
+            if (ngx_http_es_redis_push(conn, n, argv,
+                                       NGX_HTTP_ES_REDIS_STATUS,
+                                       ngx_http_es_redis_handshake, conn)
+                != NGX_OK)
+            {
+                goto failed;
+            }
+        }
+
         ngx_str_set(&argv[0], "SENTINEL");
         ngx_str_set(&argv[1], "get-master-addr-by-name");
         argv[2] = rd->master;
@@ -872,7 +895,10 @@ ngx_http_es_redis_refused(ngx_http_es_redis_conn_t *conn, const char *name,
 
     /* a server's message that would repeat the password is not shown */
 
-    if (ngx_http_es_redis_holds(&reply->str, &conn->conf->password)) {
+    if (ngx_http_es_redis_holds(&reply->str, &conn->conf->password)
+        || ngx_http_es_redis_holds(&reply->str,
+                                   &conn->conf->sentinel_password))
+    {
         ngx_str_set(&text, "(not shown: it holds the password)");
     }
 

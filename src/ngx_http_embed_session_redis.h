@@ -75,6 +75,8 @@ typedef struct ngx_http_es_redis_s {
     ngx_uint_t                  db;
     ngx_str_t                   user;       /* empty: "default" */
     ngx_str_t                   password;   /* of password_file=; secret */
+    ngx_str_t                   sentinel_user;      /* empty: "default" */
+    ngx_str_t                   sentinel_password;  /* secret */
     ngx_msec_t                  connect_timeout;
     ngx_msec_t                  timeout;
     ngx_msec_t                  ping;       /* an idle connection's PING */

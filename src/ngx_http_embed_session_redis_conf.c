@@ -34,11 +34,11 @@ static char *ngx_http_es_redis_invalid(ngx_conf_t *cf, ngx_str_t *value);
 static char *ngx_http_es_redis_tls(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     ngx_http_es_redis_tls_t *tls);
 static char *ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
-    ngx_str_t *value, ngx_str_t *password_file, ngx_http_es_redis_tls_t *tls);
+    ngx_str_t *value, ngx_str_t *files, ngx_http_es_redis_tls_t *tls);
 static char *ngx_http_es_redis_server(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     ngx_str_t *value);
-static char *ngx_http_es_redis_password(ngx_conf_t *cf,
-    ngx_http_es_redis_t *rd, ngx_str_t *file);
+static char *ngx_http_es_redis_password(ngx_conf_t *cf, const char *param,
+    ngx_str_t *file, ngx_str_t *password);
 static void ngx_http_es_redis_password_wipe(void *data);
 static char *ngx_http_es_redis_sentinel(ngx_conf_t *cf,
     ngx_http_es_redis_t *rd, ngx_str_t *value);
@@ -47,6 +47,8 @@ static char *ngx_http_es_redis_sentinel(ngx_conf_t *cf,
 /*
  * embed_session_redis NAME [server=HOST:PORT|unix:PATH] [db=N] [user=NAME]
  *     [password_file=PATH] [connect_timeout=TIME] [timeout=TIME] [ping=TIME]
+ *     [sentinel=ADDR ... master=NAME [sentinel_user=NAME]
+ *     [sentinel_password_file=PATH]] [tls=on ...]
  */
 
 char *
@@ -54,7 +56,7 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_es_main_conf_t *emcf = conf;
 
-    ngx_str_t                *value, file, addr;
+    ngx_str_t                *value, files[2], addr;
     ngx_uint_t                i;
     ngx_http_es_redis_t      *rd, **rdp;
     ngx_http_es_redis_tls_t   tls;
@@ -97,11 +99,12 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rd->db = NGX_CONF_UNSET_UINT;
     rd->worker = -1;
     rd->tls_verify = 1;
-    ngx_str_null(&file);
+    ngx_str_null(&files[0]);       /* password_file= */
+    ngx_str_null(&files[1]);       /* sentinel_password_file= */
     ngx_memzero(&tls, sizeof(ngx_http_es_redis_tls_t));
 
     for (i = 2; i < cf->args->nelts; i++) {
-        if (ngx_http_es_redis_param(cf, rd, &value[i], &file, &tls)
+        if (ngx_http_es_redis_param(cf, rd, &value[i], files, &tls)
             != NGX_CONF_OK)
         {
             return NGX_CONF_ERROR;
@@ -139,14 +142,39 @@ ngx_http_es_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (rd->user.len && file.len == 0) {
+    if (rd->user.len && files[0].len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"user=\" without \"password_file=\"");
         return NGX_CONF_ERROR;
     }
 
-    if (file.len
-        && ngx_http_es_redis_password(cf, rd, &file) != NGX_CONF_OK)
+    if ((rd->sentinel_user.len || files[1].len) && rd->sentinels == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sentinel_user=\" or "
+                           "\"sentinel_password_file=\" without "
+                           "\"sentinel=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rd->sentinel_user.len && files[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sentinel_user=\" without "
+                           "\"sentinel_password_file=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (files[0].len
+        && ngx_http_es_redis_password(cf, "password_file", &files[0],
+                                      &rd->password)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (files[1].len
+        && ngx_http_es_redis_password(cf, "sentinel_password_file",
+                                      &files[1], &rd->sentinel_password)
+           != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -289,7 +317,7 @@ ngx_http_es_redis_dedicated(ngx_conf_t *cf, ngx_http_es_main_conf_t *emcf,
 
 static char *
 ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
-    ngx_str_t *value, ngx_str_t *password_file, ngx_http_es_redis_tls_t *tls)
+    ngx_str_t *value, ngx_str_t *files, ngx_http_es_redis_tls_t *tls)
 {
     u_char      *p;
     ngx_str_t    v;
@@ -397,25 +425,37 @@ ngx_http_es_redis_param(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
         return NGX_CONF_OK;
     }
 
-    if (ngx_http_es_param_is("user")) {
+    if (ngx_http_es_param_is("user")
+        || ngx_http_es_param_is("sentinel_user"))
+    {
         if (v.len == 0 || ngx_strlchr(v.data, v.data + v.len, ' ')) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"user=\": invalid user name \"%V\"", &v);
+                               "\"%*s=\": invalid user name \"%V\"",
+                               p - value->data, value->data, &v);
             return NGX_CONF_ERROR;
         }
 
-        rd->user = v;
+        if (value->data[0] == 's') {
+            rd->sentinel_user = v;
+
+        } else {
+            rd->user = v;
+        }
+
         return NGX_CONF_OK;
     }
 
-    if (ngx_http_es_param_is("password_file")) {
+    if (ngx_http_es_param_is("password_file")
+        || ngx_http_es_param_is("sentinel_password_file"))
+    {
         if (v.len == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"password_file=\" names no file");
+                               "\"%*s=\" names no file",
+                               p - value->data, value->data);
             return NGX_CONF_ERROR;
         }
 
-        *password_file = v;
+        files[value->data[0] == 's'] = v;
         return NGX_CONF_OK;
     }
 
@@ -604,14 +644,14 @@ ngx_http_es_redis_server(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 
 
 /*
- * The password: the file's first line, read now (the master may be the
+ * A password: the file's first line, read now (the master may be the
  * only process that can read it) with the module's trusted-file rules;
  * never logged, and the file's bytes wiped once copied.
  */
 
 static char *
-ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
-    ngx_str_t *file)
+ngx_http_es_redis_password(ngx_conf_t *cf, const char *param,
+    ngx_str_t *file, ngx_str_t *password)
 {
     size_t               len;
     ngx_str_t            buf;
@@ -627,8 +667,8 @@ ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
 
     if (rc == NGX_DECLINED) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"password_file=\": \"%V\" is larger than %d "
-                           "bytes", file, NGX_HTTP_ES_REDIS_PASSWORD_MAX);
+                           "\"%s=\": \"%V\" is larger than %d bytes",
+                           param, file, NGX_HTTP_ES_REDIS_PASSWORD_MAX);
         return NGX_CONF_ERROR;
     }
 
@@ -645,8 +685,8 @@ ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
     if (len == 0) {
         ngx_explicit_memzero(buf.data, buf.len);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"password_file=\": \"%V\" holds no password "
-                           "on its first line", file);
+                           "\"%s=\": \"%V\" holds no password on its "
+                           "first line", param, file);
         return NGX_CONF_ERROR;
     }
 
@@ -658,17 +698,17 @@ ngx_http_es_redis_password(ngx_conf_t *cf, ngx_http_es_redis_t *rd,
         return NGX_CONF_ERROR;
     }
 
-    rd->password.data = ngx_pnalloc(cf->pool, len);
-    if (rd->password.data == NULL) {
+    password->data = ngx_pnalloc(cf->pool, len);
+    if (password->data == NULL) {
         ngx_explicit_memzero(buf.data, buf.len);
         return NGX_CONF_ERROR;
     }
 
-    ngx_memcpy(rd->password.data, buf.data, len);
-    rd->password.len = len;
+    ngx_memcpy(password->data, buf.data, len);
+    password->len = len;
 
     cln->handler = ngx_http_es_redis_password_wipe;
-    cln->data = &rd->password;
+    cln->data = password;
 
     ngx_explicit_memzero(buf.data, buf.len);
 

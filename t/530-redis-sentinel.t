@@ -24,8 +24,15 @@
 #   unknown master       master=nope, which the sentinel does not know:
 #                        logged, never up, a mint gets 503
 #                        STORE_UNAVAILABLE
+#   sentinel password    a sentinel with requirepass (another master,
+#                        watched as "g"): sentinel_password_file= (and
+#                        sentinel_user=default) is sent with AUTH and the
+#                        master found; a wrong one or none is refused by
+#                        the sentinel, logged, never up
 #   nginx -t             sentinel= without master=, master= without
-#                        sentinel=, server= with sentinel=
+#                        sentinel=, server= with sentinel=,
+#                        sentinel_password_file= without sentinel=,
+#                        sentinel_user= without sentinel_password_file=
 #
 # The blocks run in order: the failover block leaves the replica as the
 # master.
@@ -51,6 +58,17 @@ $ENV{TEST_NGINX_MASTER_PORT} = $s->{master};
 $ENV{TEST_NGINX_REPLICA_PORT} = $s->{replica};
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 $ENV{TEST_NGINX_SENTINEL_ABSENT} = free_port();
+
+# a sentinel that wants a password, and its own master
+my $g = guarded_sentinel_start('s3ntinel-pw');
+$ENV{TEST_NGINX_GUARDED_PORT} = $g->{sentinel};
+$ENV{TEST_NGINX_GUARDED_MASTER_PORT} = $g->{master};
+
+# the guarded sentinel's configuration, with or without a password file
+sub guarded_http {
+    my ($params) = @_;
+    return $::HTTP =~ s/sentinel=\S+\s+master=m/sentinel=127.0.0.1:\$TEST_NGINX_GUARDED_PORT master=g $params/r;
+}
 
 our $KEY = new_key('st_');
 our $KEYS = "# sentinel tests\nacme key=" . stored($KEY)
@@ -264,6 +282,21 @@ sub flow_nope {
             . ($res->{headers}{'retry-after'} // '-'));
 }
 
+# the guarded sentinel: up with the password, refused without it
+
+sub flow_guarded {
+    my $m = wait_metric('up', 'main', 1);
+    return ('up: ' . sample($m, 'up', 'main'),
+            mint_and_refresh('through the guarded sentinel'));
+}
+
+sub flow_guarded_refused {
+    my $m = wait_metric('connect_failures_total', 'main', 1);
+    my ($res) = mint();
+    return ('up: ' . sample($m, 'up', 'main'),
+            'mint: ' . st($res));
+}
+
 run_tests();
 
 Test::More::done_testing();
@@ -386,3 +419,76 @@ the sentinel knows no master "nope"
 --- must_die
 --- error_log
 "server=" with "sentinel=" or "master=": the sentinels name the server
+
+
+
+=== TEST 9: a sentinel that asks for a password: sentinel_password_file= and sentinel_user= sent with AUTH, the master found, a mint and a refresh work
+--- http_config eval
+::guarded_http('sentinel_user=default sentinel_password_file=$TEST_NGINX_HTML_DIR/sentinel.pw')
+--- user_files eval
+[['sentinel.keys', $::KEYS], ['sentinel.pw', "s3ntinel-pw\n"]]
+--- response_body_filters eval
+::flow(\&::flow_guarded)
+--- response_body
+up: 1
+through the guarded sentinel: mint 201, refresh 200, a new token
+--- error_log eval
+qr/the sentinels name 127\.0\.0\.1:$ENV{TEST_NGINX_GUARDED_MASTER_PORT} as the master "g"/
+--- no_error_log
+[error]
+s3ntinel-pw
+
+
+
+=== TEST 10: a sentinel that asks for a password, given a wrong one: AUTH refused, logged without the password, never up
+--- http_config eval
+::guarded_http('sentinel_password_file=$TEST_NGINX_HTML_DIR/sentinel.pw')
+--- user_files eval
+[['sentinel.keys', $::KEYS], ['sentinel.pw', "wrong-pw\n"]]
+--- response_body_filters eval
+::flow(\&::flow_guarded_refused)
+--- response_body
+up: 0
+mint: 503 STORE_UNAVAILABLE
+--- error_log eval
+qr/the server refused AUTH: .*embed_session_redis "main" at 127\.0\.0\.1:$ENV{TEST_NGINX_GUARDED_PORT}/
+--- no_error_log
+wrong-pw
+[alert]
+
+
+
+=== TEST 11: a sentinel that asks for a password, given none: the question refused (NOAUTH), logged, never up
+--- http_config eval
+::guarded_http('')
+--- response_body_filters eval
+::flow(\&::flow_guarded_refused)
+--- response_body
+up: 0
+mint: 503 STORE_UNAVAILABLE
+--- error_log
+NOAUTH
+--- no_error_log
+[alert]
+
+
+
+=== TEST 12: nginx -t: sentinel_password_file= without sentinel=
+--- http_config
+    embed_session_redis main server=127.0.0.1:$TEST_NGINX_MASTER_PORT
+                             sentinel_password_file=sentinel.pw;
+--- config
+--- must_die
+--- error_log
+"sentinel_user=" or "sentinel_password_file=" without "sentinel="
+
+
+
+=== TEST 13: nginx -t: sentinel_user= without sentinel_password_file=
+--- http_config
+    embed_session_redis main sentinel=127.0.0.1:$TEST_NGINX_SENTINEL_PORT
+                             master=m sentinel_user=app;
+--- config
+--- must_die
+--- error_log
+"sentinel_user=" without "sentinel_password_file="

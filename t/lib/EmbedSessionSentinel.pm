@@ -32,6 +32,9 @@ package EmbedSessionSentinel;
 # Every process started here is stopped when the test file ends, by its
 # process id.
 #
+# guarded_sentinel_start(PASSWORD) runs another master and a sentinel
+# that asks for PASSWORD (requirepass), watching it as "g".
+#
 # redis_cmd(PORT, ARGS...) sends one command and returns its reply: a
 # string (simple, bulk or an error as "ERR: ..."), an integer, undef (nil)
 # or an array reference; undef also when nothing answers.
@@ -48,7 +51,8 @@ use Time::HiRes ();
 
 use EmbedSessionRedis qw(free_port);
 
-our @EXPORT = qw(sentinel_start redis_cmd kill_master);
+our @EXPORT = qw(sentinel_start guarded_sentinel_start redis_cmd
+                 kill_master);
 
 my @pids;
 my $parent = $$;
@@ -231,6 +235,53 @@ _EOC_
     return { master => $port{master}, replica => $port{replica},
              sentinel => $port{sentinel}, pids => \%pid, dir => $dir,
              name => 'm' };
+}
+
+# A sentinel that asks its clients for a password (requirepass), watching
+# a master of its own under the name "g" (no replica: nothing fails over),
+# in a directory of its own: { master => PORT, sentinel => PORT, name =>
+# 'g' }
+
+sub guarded_sentinel_start {
+    my ($password) = @_;
+    my $engine = $EmbedSessionRedis::ENGINE // 'redis-server';
+    (my $sentinel_engine = $engine) =~ s/-server\z/-sentinel/;
+
+    my $server = program($engine);
+    my $sentinel = program($sentinel_engine);
+
+    my $dir = tempdir('es-guarded-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my %port = map { $_ => free_port() } qw(master sentinel);
+
+    spawn($server, '--port', $port{master}, '--bind', '127.0.0.1',
+          '--dir', $dir, '--save', '', '--appendonly', 'no',
+          '--daemonize', 'no', '--logfile', "$dir/redis.log");
+
+    poll(5, sub { (redis_cmd($port{master}, 'PING') // '') eq 'PONG' })
+        or die "redis-server on port $port{master} did not start\n";
+
+    my $conf = "$dir/sentinel.conf";
+    open my $fh, '>', $conf or die "$conf: $!\n";
+    print $fh <<"_EOC_";
+port $port{sentinel}
+bind 127.0.0.1
+daemonize no
+dir $dir
+logfile $dir/sentinel.log
+requirepass $password
+sentinel monitor g 127.0.0.1 $port{master} 1
+_EOC_
+    close $fh;
+
+    spawn($sentinel, $conf);
+
+    # up: it answers, if only to say that it wants the password
+
+    poll(5, sub { defined redis_cmd($port{sentinel}, 'PING') })
+        or die "the sentinel on port $port{sentinel} did not start\n";
+
+    return { master => $port{master}, sentinel => $port{sentinel},
+             name => 'g' };
 }
 
 # kill -9 the master; true once it is gone
