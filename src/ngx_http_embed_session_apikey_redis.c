@@ -35,15 +35,27 @@
 #include "ngx_http_embed_session_store.h"
 
 
+/*
+ * What a command sent for a request holds first: the request, NULL once
+ * it went before the answer (its pool's cleanup says so)
+ */
+
 typedef struct {
-    ngx_http_request_t         *request;    /* NULL: it went meanwhile */
+    ngx_http_request_t         *request;
+    ngx_pool_cleanup_t         *cln;
+} ngx_http_es_api_for_t;
+
+
+typedef struct {
+    ngx_http_es_api_for_t       f;
     ngx_http_es_api_auth_t     *auth;
     ngx_uint_t                  resume;
-    ngx_pool_cleanup_t         *cln;
 } ngx_http_es_api_wait_t;
 
 
-static void ngx_http_es_api_wait_cleanup(void *data);
+static void *ngx_http_es_api_for_new(ngx_http_request_t *r, size_t size);
+static ngx_http_request_t *ngx_http_es_api_for_done(void *p);
+static void ngx_http_es_api_for_cleanup(void *data);
 static void ngx_http_es_api_counted(ngx_http_es_redis_reply_t *reply,
     void *data);
 static ngx_int_t ngx_http_es_api_share(ngx_http_request_t *r,
@@ -51,7 +63,6 @@ static ngx_int_t ngx_http_es_api_share(ngx_http_request_t *r,
 static ngx_int_t ngx_http_es_api_rate_code(ngx_http_es_api_auth_t *auth);
 static void ngx_http_es_api_published(ngx_http_es_redis_reply_t *reply,
     void *data);
-static void ngx_http_es_api_publish_cleanup(void *data);
 static void ngx_http_es_api_sync(ngx_http_es_feed_t *feed);
 static void ngx_http_es_api_synced(ngx_http_es_redis_reply_t *reply,
     void *data);
@@ -64,10 +75,9 @@ static void ngx_http_es_api_follow(ngx_http_es_feed_t *feed, ngx_str_t *id,
 /* a change on its way to Redis */
 
 typedef struct {
-    ngx_http_request_t         *request;    /* NULL: it went meanwhile */
+    ngx_http_es_api_for_t       f;
     ngx_http_es_api_published_pt  done;
     void                       *data;
-    ngx_pool_cleanup_t         *cln;
 } ngx_http_es_api_publish_t;
 
 
@@ -249,24 +259,17 @@ ngx_http_es_api_rate_gate(ngx_http_request_t *r,
     }
 
     key = ngx_pnalloc(r->pool, zone->backend_key.len + auth->key.id.len);
-    w = ngx_alloc(sizeof(ngx_http_es_api_wait_t), r->connection->log);
-
-    if (key == NULL || w == NULL) {
-        ngx_free(w);
+    if (key == NULL) {
         return NGX_ERROR;
     }
 
-    w->cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (w->cln == NULL) {
-        ngx_free(w);
+    w = ngx_http_es_api_for_new(r, sizeof(ngx_http_es_api_wait_t));
+    if (w == NULL) {
         return NGX_ERROR;
     }
 
-    w->request = r;
     w->auth = auth;
     w->resume = resume;
-    w->cln->handler = ngx_http_es_api_wait_cleanup;
-    w->cln->data = w;
 
     ngx_str_set(&argv[0], "EVALSHA");
     argv[1].data = ngx_http_es_api_rate_script.sha;
@@ -302,8 +305,7 @@ ngx_http_es_api_rate_gate(ngx_http_request_t *r,
 
     if (rc != NGX_OK) {
         auth->rate_state = NGX_HTTP_ES_API_RATE_OWED;
-        w->cln->handler = NULL;
-        ngx_free(w);
+        (void) ngx_http_es_api_for_done(w);
 
         return ngx_http_es_api_share(r, auth);
     }
@@ -315,12 +317,59 @@ ngx_http_es_api_rate_gate(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_es_api_wait_cleanup(void *data)
-{
-    ngx_http_es_api_wait_t *w = data;
+/* a waiter whose cleanup forgets the request if it goes first */
 
-    w->request = NULL;
+static void *
+ngx_http_es_api_for_new(ngx_http_request_t *r, size_t size)
+{
+    ngx_http_es_api_for_t  *f;
+
+    f = ngx_alloc(size, r->connection->log);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    f->cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (f->cln == NULL) {
+        ngx_free(f);
+        return NULL;
+    }
+
+    f->request = r;
+    f->cln->handler = ngx_http_es_api_for_cleanup;
+    f->cln->data = f;
+
+    return f;
+}
+
+
+/* the waiter freed: its request, or NULL if it went meanwhile */
+
+static ngx_http_request_t *
+ngx_http_es_api_for_done(void *p)
+{
+    ngx_http_es_api_for_t *f = p;
+
+    ngx_http_request_t  *r;
+
+    r = f->request;
+
+    if (r) {
+        f->cln->handler = NULL;
+    }
+
+    ngx_free(f);
+
+    return r;
+}
+
+
+static void
+ngx_http_es_api_for_cleanup(void *data)
+{
+    ngx_http_es_api_for_t *f = data;
+
+    f->request = NULL;
 }
 
 
@@ -338,15 +387,10 @@ ngx_http_es_api_counted(ngx_http_es_redis_reply_t *reply, void *data)
     ngx_http_es_api_auth_t      *auth;
     ngx_http_es_redis_reply_t  **e;
 
-    r = w->request;
     auth = w->auth;
     resume = w->resume;
 
-    if (r) {
-        w->cln->handler = NULL;
-    }
-
-    ngx_free(w);
+    r = ngx_http_es_api_for_done(w);
 
     if (r == NULL) {
         return;
@@ -507,22 +551,13 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
 
     change.len = p - change.data;
 
-    pub = ngx_alloc(sizeof(ngx_http_es_api_publish_t), r->connection->log);
+    pub = ngx_http_es_api_for_new(r, sizeof(ngx_http_es_api_publish_t));
     if (pub == NULL) {
         return NGX_ERROR;
     }
 
-    pub->cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (pub->cln == NULL) {
-        ngx_free(pub);
-        return NGX_ERROR;
-    }
-
-    pub->request = r;
     pub->done = done;
     pub->data = data;
-    pub->cln->handler = ngx_http_es_api_publish_cleanup;
-    pub->cln->data = pub;
 
     ngx_str_set(&argv[0], "EVALSHA");
     argv[1].data = ngx_http_es_api_publish_script.sha;
@@ -555,21 +590,11 @@ ngx_http_es_api_publish(ngx_http_request_t *r, ngx_http_es_api_zone_t *zone,
                                ngx_http_es_api_published, pub)
         != NGX_OK)
     {
-        pub->cln->handler = NULL;
-        ngx_free(pub);
+        (void) ngx_http_es_api_for_done(pub);
         return NGX_AGAIN;
     }
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_es_api_publish_cleanup(void *data)
-{
-    ngx_http_es_api_publish_t *pub = data;
-
-    pub->request = NULL;
 }
 
 
@@ -586,15 +611,10 @@ ngx_http_es_api_published(ngx_http_es_redis_reply_t *reply, void *data)
     ngx_http_request_t            *r;
     ngx_http_es_api_published_pt   done;
 
-    r = pub->request;
     done = pub->done;
     arg = pub->data;
 
-    if (r) {
-        pub->cln->handler = NULL;
-    }
-
-    ngx_free(pub);
+    r = ngx_http_es_api_for_done(pub);
 
     if (r == NULL) {
         return;
