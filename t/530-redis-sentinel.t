@@ -263,12 +263,16 @@ sub flow_readonly {
     return @o;
 }
 
-# the first sentinel is not there: the next one is asked
+# up through a sentinel (the second one asked, the one with a password):
+# a mint and a refresh work
 
-sub flow_next_sentinel {
-    my $m = wait_metric('up', 'main', 1);
-    return ('up: ' . sample($m, 'up', 'main'),
-            mint_and_refresh('through the second sentinel'));
+sub flow_up_through {
+    my ($what) = @_;
+
+    return sub {
+        my $m = wait_metric('up', 'main', 1);
+        return ('up: ' . sample($m, 'up', 'main'), mint_and_refresh($what));
+    };
 }
 
 sub flow_nope {
@@ -282,13 +286,7 @@ sub flow_nope {
             . ($res->{headers}{'retry-after'} // '-'));
 }
 
-# the guarded sentinel: up with the password, refused without it
-
-sub flow_guarded {
-    my $m = wait_metric('up', 'main', 1);
-    return ('up: ' . sample($m, 'up', 'main'),
-            mint_and_refresh('through the guarded sentinel'));
-}
+# the guarded sentinel, without its password: never up
 
 sub flow_guarded_refused {
     my $m = wait_metric('connect_failures_total', 'main', 1);
@@ -361,7 +359,7 @@ the server the sentinels named is not a master (yet): asking them again
 --- http_config eval
 $::HTTP =~ s/sentinel=(\S+)/sentinel=127.0.0.1:\$TEST_NGINX_SENTINEL_ABSENT sentinel=$1/r
 --- response_body_filters eval
-::flow(\&::flow_next_sentinel)
+::flow(::flow_up_through('through the second sentinel'))
 --- response_body
 up: 1
 through the second sentinel: mint 201, refresh 200, a new token
@@ -428,7 +426,7 @@ the sentinel knows no master "nope"
 --- user_files eval
 [['sentinel.keys', $::KEYS], ['sentinel.pw', "s3ntinel-pw\n"]]
 --- response_body_filters eval
-::flow(\&::flow_guarded)
+::flow(::flow_up_through('through the guarded sentinel'))
 --- response_body
 up: 1
 through the guarded sentinel: mint 201, refresh 200, a new token

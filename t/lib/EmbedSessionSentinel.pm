@@ -163,14 +163,49 @@ sub pairs {
     return \%h;
 }
 
-sub sentinel_start {
-    # redis-server and redis-sentinel, or, with ES_REDIS_SERVER=
-    # valkey-server (tools/test's valkey stage), valkey-sentinel
+# the server and sentinel programs: redis-server and redis-sentinel, or,
+# with ES_REDIS_SERVER=valkey-server (tools/test's valkey stage),
+# valkey-server and valkey-sentinel
+
+sub programs {
     my $engine = $EmbedSessionRedis::ENGINE // 'redis-server';
     (my $sentinel_engine = $engine) =~ s/-server\z/-sentinel/;
+    return (program($engine), program($sentinel_engine));
+}
 
-    my $server = program($engine);
-    my $sentinel = program($sentinel_engine);
+# a server on PORT in DIR (no snapshot, no append-only file), up; its pid
+
+sub server_start {
+    my ($server, $port, $dir, @args) = @_;
+
+    my $pid = spawn($server,
+        '--port', $port, '--bind', '127.0.0.1',
+        '--dir', $dir, '--save', '', '--appendonly', 'no',
+        '--daemonize', 'no', '--logfile', "$dir/redis.log", @args);
+
+    poll(5, sub { (redis_cmd($port, 'PING') // '') eq 'PONG' })
+        or die "redis-server on port $port did not start\n";
+
+    return $pid;
+}
+
+# a sentinel on PORT with a configuration file of its own in DIR (it
+# rewrites the file) holding LINES; its pid
+
+sub sentinel_spawn {
+    my ($sentinel, $port, $dir, @lines) = @_;
+
+    my $conf = "$dir/sentinel.conf";
+    open my $fh, '>', $conf or die "$conf: $!\n";
+    print $fh map { "$_\n" } "port $port", 'bind 127.0.0.1',
+        'daemonize no', "dir $dir", "logfile $dir/sentinel.log", @lines;
+    close $fh;
+
+    return spawn($sentinel, $conf);
+}
+
+sub sentinel_start {
+    my ($server, $sentinel) = programs();
 
     my $dir = tempdir('es-sentinel-XXXXXX', TMPDIR => 1, CLEANUP => 1);
     my %port = map { $_ => free_port() } qw(master replica sentinel);
@@ -179,18 +214,11 @@ sub sentinel_start {
     for my $role (qw(master replica)) {
         mkdir "$dir/$role" or die "$dir/$role: $!\n";
 
-        $pid{$role} = spawn($server,
-            '--port', $port{$role}, '--bind', '127.0.0.1',
-            '--dir', "$dir/$role", '--save', '', '--appendonly', 'no',
-            '--daemonize', 'no', '--logfile', "$dir/$role/redis.log",
+        $pid{$role} = server_start($server, $port{$role}, "$dir/$role",
             # the replica's first sync at once, not after 5 s
             '--repl-diskless-sync-delay', '0',
             $role eq 'replica'
             ? ('--replicaof', '127.0.0.1', $port{master}) : ());
-
-        poll(5, sub { (redis_cmd($port{$role}, 'PING') // '') eq 'PONG' })
-            or die "redis-server ($role) on port $port{$role} did not "
-                   . "start\n";
     }
 
     poll(10, sub {
@@ -198,23 +226,10 @@ sub sentinel_start {
             eq 'up'
     }) or die "the replica on port $port{replica} did not sync\n";
 
-    # the sentinel rewrites its configuration file: one of its own
-
-    my $conf = "$dir/sentinel.conf";
-    open my $fh, '>', $conf or die "$conf: $!\n";
-    print $fh <<"_EOC_";
-port $port{sentinel}
-bind 127.0.0.1
-daemonize no
-dir $dir
-logfile $dir/sentinel.log
-sentinel monitor m 127.0.0.1 $port{master} 1
-sentinel down-after-milliseconds m 500
-sentinel failover-timeout m 2000
-_EOC_
-    close $fh;
-
-    $pid{sentinel} = spawn($sentinel, $conf);
+    $pid{sentinel} = sentinel_spawn($sentinel, $port{sentinel}, $dir,
+        "sentinel monitor m 127.0.0.1 $port{master} 1",
+        'sentinel down-after-milliseconds m 500',
+        'sentinel failover-timeout m 2000');
 
     # the sentinel knows the replica, in sync, before anyone kills the
     # master
@@ -244,36 +259,15 @@ _EOC_
 
 sub guarded_sentinel_start {
     my ($password) = @_;
-    my $engine = $EmbedSessionRedis::ENGINE // 'redis-server';
-    (my $sentinel_engine = $engine) =~ s/-server\z/-sentinel/;
-
-    my $server = program($engine);
-    my $sentinel = program($sentinel_engine);
+    my ($server, $sentinel) = programs();
 
     my $dir = tempdir('es-guarded-XXXXXX', TMPDIR => 1, CLEANUP => 1);
     my %port = map { $_ => free_port() } qw(master sentinel);
 
-    spawn($server, '--port', $port{master}, '--bind', '127.0.0.1',
-          '--dir', $dir, '--save', '', '--appendonly', 'no',
-          '--daemonize', 'no', '--logfile', "$dir/redis.log");
-
-    poll(5, sub { (redis_cmd($port{master}, 'PING') // '') eq 'PONG' })
-        or die "redis-server on port $port{master} did not start\n";
-
-    my $conf = "$dir/sentinel.conf";
-    open my $fh, '>', $conf or die "$conf: $!\n";
-    print $fh <<"_EOC_";
-port $port{sentinel}
-bind 127.0.0.1
-daemonize no
-dir $dir
-logfile $dir/sentinel.log
-requirepass $password
-sentinel monitor g 127.0.0.1 $port{master} 1
-_EOC_
-    close $fh;
-
-    spawn($sentinel, $conf);
+    server_start($server, $port{master}, $dir);
+    sentinel_spawn($sentinel, $port{sentinel}, $dir,
+                   "requirepass $password",
+                   "sentinel monitor g 127.0.0.1 $port{master} 1");
 
     # up: it answers, if only to say that it wants the password
 
